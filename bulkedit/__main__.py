@@ -1,0 +1,5 @@
+import sys
+
+from bulkedit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,224 @@
+"""The `bulkedit` command: parse, call one library function, render, map to an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, tzinfo
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bulkedit import __version__
+from bulkedit.errors import BulkEditError, UsageError
+from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _timezone(name: str) -> tzinfo:
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone {name}: unknown time zone; use an IANA name like "
+                         "Europe/Paris or UTC") from None
+
+
+# ----------------------------------------------------------------------------- fields
+
+def _field_rows(specs: Sequence[FieldSpec]) -> list[dict[str, str]]:
+    return [{
+        "field": s.name,
+        "kind": s.kind.value,
+        "access": s.access.value,
+        "limits": s.limits(),
+        "clear": "[]" if s.clearable else "no",
+        "patch": "+/-" if s.patchable else "",
+        "needs": s.tier.value if s.tier.name != "ANYONE" else "",
+        "notes": s.refusal or s.notes,
+    } for s in specs]
+
+
+def cmd_fields(args: argparse.Namespace, out: TextIO) -> int:
+    specs = [s for s in FIELDS.values() if args.all or s.access is Access.WRITABLE]
+    rows = _field_rows(specs)
+    if args.format == "json":
+        payload = {"fields": [{**r, "summary": s.summary, "example": s.example,
+                               "allowed": list(s.allowed) if len(s.allowed) <= 50 else [],
+                               "max_length": s.max_length, "max_items": s.max_items,
+                               "irreversible_when_true": s.irreversible_true}
+                              for r, s in zip(rows, specs, strict=True)],
+                   "read_only": list(READ_ONLY_FIELDS)}
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    columns = ["field", "kind", "limits", "clear", "patch", "needs", "notes"]
+    if args.all:
+        columns.insert(2, "access")
+    if args.format == "markdown":
+        out.write("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n")
+        for row in rows:
+            out.write("| " + " | ".join(row[c].replace("|", "\\|") for c in columns) + " |\n")
+    else:
+        _print_table(out, columns, [[r[c] for c in columns] for r in rows],
+                     widths={"limits": 44, "notes": 60})
+    if not args.all:
+        others = [s.name for s in FIELDS.values() if s.access is not Access.WRITABLE]
+        out.write(f"\nNot edited by bulkedit: {', '.join(others)} (--all says why).\n"
+                  f"Read-only: {', '.join(READ_ONLY_FIELDS)}.\n")
+    return EXIT_OK
+
+
+def _clip(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]],
+                 widths: dict[str, int] | None = None) -> None:
+    widths = widths or {}
+    limit = [widths.get(h, 40) for h in headers]
+    cells = [[_clip(str(c), w) for c, w in zip(row, limit, strict=True)] for row in rows]
+    size = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(size[i]) for i, h in enumerate(headers)).rstrip()
+    out.write(line + "\n" + "  ".join("-" * s for s in size) + "\n")
+    for row in cells:
+        out.write("  ".join(c.ljust(size[i]) for i, c in enumerate(row)).rstrip() + "\n")
+
+
+# ----------------------------------------------------------------------------- validate
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from bulkedit.load import load_sheet
+    from bulkedit.report import table_format, write_issues
+    from bulkedit.validate import ValidationOptions, validate
+
+    options = ValidationOptions(timezone=_timezone(args.timezone),
+                                allow_irreversible=args.allow_irreversible,
+                                allow_live_fields=args.allow_live_fields)
+    report = Path(args.report) if args.report else None
+    if report is not None:
+        table_format(report)  # refuse a bad extension before the work
+    sheet = load_sheet(args.sheet, sheet=args.sheet_name)
+    result = validate(sheet, options)
+    invalid = len(result.invalid_rows) if not result.header_errors else result.row_count
+    out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
+              f"{invalid} invalid, {len(result.warnings)} warnings\n")
+    shown = result.issues[: args.max_shown]
+    if shown:
+        out.write("\n")
+        _print_table(out, ["row", "column", "value", "problem"],
+                     [[str(i.row), i.column, i.value,
+                       ("warning: " if not i.is_error else "") + i.message] for i in shown],
+                     widths={"column": 24, "value": 30, "problem": 200})
+    if len(result.issues) > len(shown):
+        hint = "" if report else " (write them all with --report problems.xlsx)"
+        out.write(f"… and {len(result.issues) - len(shown)} more problems{hint}\n")
+    if report is not None:
+        write_issues(report, result.issues)
+        out.write(f"Every problem written to {report}\n")
+    if result.ok:
+        out.write("The sheet is valid: nothing would be refused.\n")
+        return EXIT_OK
+    out.write("Fix the problems above, then validate again. Nothing was sent.\n")
+    return EXIT_INVALID
+
+
+# ----------------------------------------------------------------------------- template
+
+def cmd_template(args: argparse.Namespace, out: TextIO) -> int:
+    from bulkedit.templates import write_template
+
+    fields = [f for f in args.fields.split(",") if f.strip()] if args.fields else None
+    path = Path(args.output)
+    specs = write_template(path, fields)
+    out.write(f"Template written to {path}: video_id, {', '.join(s.name for s in specs)}\n")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- main
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes become one line on stderr and exit 2, like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bulkedit",
+        description="Change the metadata of many Dailymotion videos from one spreadsheet.",
+        epilog="Exit codes: 0 done, 1 invalid or failed rows, 2 bad input or usage, "
+               "3 run aborted, 130 interrupted.")
+    parser.add_argument("--version", action="version", version=f"bulkedit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fields = commands.add_parser("fields", help="list the video fields a sheet can change",
+                                 description="List the video fields a sheet can change.")
+    fields.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    fields.add_argument("--all", action="store_true",
+                        help="also list the fields bulkedit refuses or keeps for live streams")
+    fields.set_defaults(run=cmd_fields)
+
+    check = commands.add_parser("validate", help="check a sheet; send nothing",
+                                description="Check every row of a sheet against the field "
+                                            "schema and report every problem at once.")
+    check.add_argument("sheet", help="the .xlsx or .csv file")
+    _add_sheet_options(check)
+    check.add_argument("--report", metavar="FILE",
+                       help="write every problem to FILE (.csv, .xlsx or .json)")
+    check.add_argument("--max-shown", type=int, default=20, metavar="N",
+                       help="problems shown on screen (default 20)")
+    check.set_defaults(run=cmd_validate)
+
+    template = commands.add_parser("template", help="write a sheet to fill in",
+                                   description="Write an XLSX (dropdowns, header notes, a How "
+                                               "to fill sheet) or CSV template.")
+    template.add_argument("-o", "--output", default="bulkedit-template.xlsx", metavar="PATH",
+                          help="where to write it: .xlsx or .csv "
+                               "(default bulkedit-template.xlsx)")
+    template.add_argument("--fields", metavar="A,B,C",
+                          help="the fields to include, comma-separated (default: title, "
+                               "description, tags, channel, language, private, "
+                               "is_created_for_kids, publish_date, geoblocking)")
+    template.set_defaults(run=cmd_template)
+    return parser
+
+
+def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sheet", dest="sheet_name", metavar="NAME",
+                        help="the worksheet to read (default: the first visible one)")
+    parser.add_argument("--timezone", default="UTC", metavar="TZ",
+                        help="time zone of dates written without an offset (default UTC)")
+    parser.add_argument("--allow-irreversible", action="store_true",
+                        help="allow explicit=true, which Dailymotion can never undo")
+    parser.add_argument("--allow-live-fields", action="store_true",
+                        help="allow fields that only apply to live streams")
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.run(args, out))
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except BulkEditError as exc:
+        err.write(f"bulkedit: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.write("bulkedit: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+"""Read a CSV, XLSX or ODS sheet into a `Sheet`: strings plus the row numbers Excel shows.
+
+Format is decided by content, not by extension. Every cell becomes text
+(typed XLSX cells are written the way the grammar reads them), blank rows are
+skipped, and headers are resolved to field names (aliases, case, spaces).
+Anything that makes the file unreadable raises one `LoadError` naming the file
+and the fix; row-level oddities travel as `Issue`s in `Sheet.issues`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bulkedit.cells import CSV_ESCAPED_PATTERN, date_cell_text
+from bulkedit.errors import LoadError
+from bulkedit.schema import ID_COLUMN, header_key, is_id_alias, resolve_header
+from bulkedit.types import Issue
+
+Source = str | os.PathLike[str] | BinaryIO
+
+MAX_COLUMNS = 1000
+# XLSX parts are XML that Excel compresses 5-20x. A part that inflates more than
+# this, or a workbook bigger than this in all, is a zip bomb, not a spreadsheet.
+MAX_UNCOMPRESSED_BYTES = 4 * 1024**3
+MAX_COMPRESSION_RATIO = 200
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_ZIP_MAGIC = b"PK\x03\x04"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet.
+
+    `header` is as written; `field` is the field name it resolves to
+    (`video_id` for the id column), None for unknown headers, and "#" for
+    comment columns, which are carried along but never read.
+    """
+
+    header: str
+    field: str | None
+    letter: str
+    values: pa.StringArray
+
+    @property
+    def is_comment(self) -> bool:
+        return self.field == "#"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    source: str
+    format: str  # "csv", "xlsx" or "ods"
+    columns: tuple[Column, ...]
+    row_numbers: tuple[int, ...]
+    header_row: int = 1
+    sheet_name: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    issues: tuple[Issue, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def column(self, field_name: str) -> Column | None:
+        return next((c for c in self.columns if c.field == field_name), None)
+
+    def row(self, index: int) -> dict[str, str]:
+        """The cells of one data row, keyed by header as written."""
+        return {c.header: c.values[index].as_py() for c in self.columns}
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None) -> Sheet:
+    """Read a sheet from a path or a binary file-like object."""
+    label, data, path = _read_source(source, name)
+    if not data.strip(b" \t\r\n\x00" + _UTF8_BOM):
+        raise LoadError(label, "the file is empty", "Save the sheet with a header row and "
+                                                    "one row per video")
+    if data.startswith(_ZIP_MAGIC):
+        return _load_workbook(label, data, path, sheet)
+    if data.startswith(_CFB_MAGIC):
+        if _ENCRYPTED_PACKAGE in data[:1 << 20] or _ENCRYPTED_PACKAGE in data:
+            raise LoadError(label, "the workbook is password-protected",
+                            "Open it in Excel, remove the password (File > Info > Protect "
+                            "Workbook > Encrypt with Password), save and try again")
+        raise LoadError(label, "this is a legacy Excel 97-2003 (.xls) workbook",
+                        "Open it in Excel and save it as .xlsx (Excel Workbook) or .csv")
+    if sheet is not None:
+        raise LoadError(label, f"--sheet {sheet} was given but a CSV file has no sheets",
+                        "Drop --sheet, or export that sheet from the workbook")
+    return _load_csv(label, data)
+
+
+def _read_source(source: Source, name: str | None) -> tuple[str, bytes, str | None]:
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        label = name or str(path)
+        try:
+            return label, path.read_bytes(), str(path)
+        except FileNotFoundError:
+            raise LoadError(label, "no such file", "Check the path and the file name") from None
+        except IsADirectoryError:
+            raise LoadError(label, "this is a folder, not a file",
+                            "Give the path of a .xlsx or .csv file") from None
+        except OSError as exc:
+            raise LoadError(label, f"cannot be read ({exc.strerror})",
+                            "Check that the file exists and that you may read it") from None
+    label = name or getattr(source, "name", None) or "<sheet>"
+    data = source.read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return str(label), data, None
+
+
+# ----------------------------------------------------------------------------- CSV
+
+def _decode_sample(data: bytes) -> tuple[str, int, str]:
+    """(encoding, bytes to skip, decoded sample) by BOM, else UTF-8, else cp1252."""
+    if data.startswith(_UTF8_BOM):
+        return "utf-8", len(_UTF8_BOM), data[3:65536].decode("utf-8", "ignore")
+    if data[:2] in _UTF16_BOMS:
+        return "utf-16", 0, data[:65536].decode("utf-16", "ignore")
+    sample = data[:65536]
+    try:
+        sample.decode("utf-8")
+        encoding = "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the sample's end is not an encoding error.
+        encoding = "utf-8" if exc.start >= len(sample) - 3 else "cp1252"
+    return encoding, 0, sample.decode(encoding, "replace")
+
+
+def _looks_binary(sample: bytes) -> bool:
+    head = sample[:8192]
+    if not head:
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls / len(head) > 0.05
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter of the first line: the candidate that occurs most outside quotes."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char in "\r\n" and not quoted:
+            break
+        elif char in counts and not quoted:
+            counts[char] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _load_csv(label: str, data: bytes) -> Sheet:
+    encoding, skip, sample = _decode_sample(data)
+    if encoding != "utf-16" and _looks_binary(data[skip:]):
+        raise LoadError(label, "this is not a spreadsheet (it holds binary data)",
+                        "Give a .xlsx file or a .csv file saved from Excel")
+    delimiter = _sniff_delimiter(sample)
+    body = data[skip:]
+    try:
+        table = _read_csv_arrow(body, encoding, delimiter)
+    except pa.ArrowInvalid as exc:
+        if encoding == "utf-8" and "UTF8" in str(exc):
+            encoding = "cp1252"  # Excel's "CSV" on Windows in western Europe
+        table = None
+    if table is None:
+        table = _read_csv_python(label, body, encoding, delimiter)
+    grid, row_numbers = table
+    grid = [pc.replace_substring_regex(col, CSV_ESCAPED_PATTERN, r"\1") for col in grid]
+    return _build_sheet(label, "csv", grid, row_numbers, encoding=encoding, delimiter=delimiter)
+
+
+def _read_csv_arrow(body: bytes, encoding: str, delimiter: str
+                    ) -> tuple[list[pa.StringArray], list[int]]:
+    """Fast path: Arrow's CSV reader, every cell as text, empty lines kept as rows."""
+    import pyarrow.csv as pacsv
+
+    first = next(csv.reader(io.StringIO(body[:65536].decode(encoding, "ignore")),
+                            delimiter=delimiter), [])
+    names = [f"c{i}" for i in range(max(len(first), 1))]
+    table = pacsv.read_csv(
+        pa.BufferReader(body),
+        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                         ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+    columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+    return columns, list(range(1, table.num_rows + 1))
+
+
+def _read_csv_python(label: str, body: bytes, encoding: str, delimiter: str
+                     ) -> tuple[list[pa.StringArray], list[int]]:
+    """Careful path for ragged rows and blank lines: the csv module, record by record."""
+    text = body.decode(encoding, "replace")
+    rows: list[list[str]] = []
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    except csv.Error as exc:
+        raise LoadError(label, f"the CSV cannot be parsed near row {len(rows) + 1} ({exc})",
+                        "Open it in Excel and save it again as CSV") from None
+    width = max((len(r) for r in rows), default=0)
+    grid = [pa.array([r[i] if i < len(r) else "" for r in rows], pa.string())
+            for i in range(width)]
+    return grid, list(range(1, len(rows) + 1))
+
+
+# ----------------------------------------------------------------------------- XLSX
+
+def _check_zip(label: str, data: bytes) -> str:
+    """Refuse zip bombs and XML with entity declarations; return the format."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise LoadError(label, "the workbook is damaged or incomplete (not a valid zip)",
+                        "Open it in Excel; if it opens, save it again, else get a new copy"
+                        ) from None
+    names = {m.filename for m in members}
+    if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype"):
+        fmt = "ods"
+    elif "xl/workbook.xml" in names:
+        fmt = "xlsx"
+    else:
+        raise LoadError(label, "this zip file is not an Excel workbook",
+                        "Give a .xlsx file or a .csv file")
+    total = sum(m.file_size for m in members)
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 100 * 1024**2 and ratio > MAX_COMPRESSION_RATIO:
+            total = MAX_UNCOMPRESSED_BYTES + 1
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise LoadError(label, "the workbook inflates to an implausible size (a zip bomb)",
+                        "Export the sheet again from Excel")
+    for member in members:
+        if member.filename.endswith((".xml", ".rels")):
+            try:
+                with archive.open(member) as part:
+                    head = part.read(4096)
+            except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile):
+                raise LoadError(label, "the workbook is damaged or incomplete",
+                                "Open it in Excel and save it again") from None
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise LoadError(label, "the workbook contains XML entity declarations, which "
+                                       "Excel never writes (a possible XML bomb)",
+                                "Export the sheet again from Excel")
+    return fmt
+
+
+def _cell_text(value: object) -> str:
+    """How a typed cell reads in the grammar."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime | date):
+        return date_cell_text(value)
+    if isinstance(value, time | timedelta):
+        return str(value)
+    return str(value)
+
+
+def _load_workbook(label: str, data: bytes, path: str | None, sheet: str | None) -> Sheet:
+    import python_calamine as cal
+
+    fmt = _check_zip(label, data)
+    try:
+        book = cal.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        visible = [m.name for m in book.sheets_metadata
+                   if m.visible == cal.SheetVisibleEnum.Visible
+                   and m.typ == cal.SheetTypeEnum.WorkSheet]
+        if sheet is not None:
+            if sheet not in book.sheet_names:
+                raise LoadError(label, f"there is no sheet named '{sheet}'",
+                                "Use one of: " + ", ".join(book.sheet_names))
+            chosen = sheet
+        elif visible:
+            chosen = visible[0]
+        else:
+            raise LoadError(label, "the workbook has no visible worksheet",
+                            "Unhide the sheet with your edits or pass --sheet NAME")
+        worksheet = book.get_sheet_by_name(chosen)
+        first_col = (worksheet.start or (0, 0))[1]
+        last_row = (worksheet.end or (0, 0))[0]
+        rows = worksheet.iter_rows()
+        width = worksheet.width
+        texts: list[list[str]] = [[] for _ in range(width)]
+        count = 0
+        for row in rows:
+            for i in range(width):
+                texts[i].append(_cell_text(row[i]) if i < len(row) else "")
+            count += 1
+    except LoadError:
+        raise
+    except (cal.CalamineError, cal.PasswordError, cal.XmlError, cal.ZipError,
+            ValueError, OSError) as exc:
+        raise LoadError(label, f"the workbook cannot be read ({type(exc).__name__})",
+                        "Open it in Excel and save it again as .xlsx") from None
+    # Columns left of the used range are empty; keep letters true to Excel.
+    grid = [pa.array([""] * count, pa.string()) for _ in range(first_col)]
+    grid += [pa.array(col, pa.string()) for col in texts]
+    # Count back from the last used row: calamine yields the rows above the used
+    # range as blanks in some versions and not in others.
+    numbers = list(range(last_row + 2 - count, last_row + 2))
+    return _build_sheet(label, fmt, grid, numbers, sheet_name=chosen)
+
+
+# ----------------------------------------------------------------------------- both
+
+def _build_sheet(label: str, fmt: str, grid: Sequence[pa.StringArray], numbers: list[int],
+                 **extra: object) -> Sheet:
+    """Find the header, drop blank rows, resolve headers to fields."""
+    if len(grid) > MAX_COLUMNS:
+        raise LoadError(label, f"the sheet has {len(grid)} columns; bulkedit reads at most "
+                               f"{MAX_COLUMNS}", "Delete the columns you do not edit")
+    trimmed = [pc.utf8_trim_whitespace(col) for col in grid]
+    if not trimmed:
+        raise LoadError(label, "the sheet is empty", "Put the headers on row 1")
+    blank = None
+    for col in trimmed:
+        is_blank = pc.equal(col, "")
+        blank = is_blank if blank is None else pc.and_(blank, is_blank)
+    keep = pc.invert(blank)
+    nonblank = [i for i, k in enumerate(keep.to_pylist()) if k]
+    if not nonblank:
+        raise LoadError(label, "the sheet is empty", "Put the headers on row 1")
+    header_index = nonblank[0]
+    headers = [col[header_index].as_py().strip() for col in grid]
+    data_rows = pa.array(nonblank[1:], pa.int64())
+    if len(data_rows) == 0:
+        raise LoadError(label, "the sheet has a header row but no data rows",
+                        "Add one row per video below the headers")
+    columns = _resolve_columns(label, headers, [col.take(data_rows) for col in grid])
+    row_numbers = tuple(numbers[i] for i in data_rows.to_pylist())
+    issues = tuple(
+        Issue(numbers[header_index], "", "", "no_header",
+              f"column {c.letter} has values but no header; add the field name on row "
+              f"{numbers[header_index]} or delete the column")
+        for c in columns if c.field is None and c.header == "")
+    return Sheet(label, fmt, columns, row_numbers, header_row=numbers[header_index],
+                 issues=issues, **extra)  # type: ignore[arg-type]
+
+
+def _resolve_columns(label: str, headers: list[str], values: list[pa.StringArray]
+                     ) -> tuple[Column, ...]:
+    has_other_id = any(is_id_alias(h) and header_key(h) != "url" for h in headers)
+    resolved: list[Column] = []
+    seen: dict[str, Column] = {}
+    for index, (header, column_values) in enumerate(zip(headers, values, strict=True)):
+        letter = column_letter(index)
+        if header.startswith("#"):
+            field_name: str | None = "#"
+        elif header == "":
+            if not pc.any(pc.not_equal(pc.utf8_trim_whitespace(column_values), "")).as_py():
+                continue  # an unused, unnamed column
+            field_name = None
+        elif is_id_alias(header) and (header_key(header) != "url" or not has_other_id):
+            field_name = ID_COLUMN
+        else:
+            field_name = resolve_header(header)
+        column = Column(header, field_name, letter, column_values)
+        if field_name not in (None, "#"):
+            if field_name in seen:
+                first = seen[field_name]
+                raise LoadError(label, f"columns {first.letter} ('{first.header}') and {letter} "
+                                       f"('{header}') both mean {field_name}",
+                                "Keep one of them, or start the other's header with # to "
+                                "turn it into a comment")
+            seen[field_name] = column
+        resolved.append(column)
+    return tuple(resolved)

@@ -1,0 +1,356 @@
+"""Check a whole sheet against the field schema and type its rows (DESIGN.md §4).
+
+Validation is column by column over Arrow arrays so that a million rows take
+seconds: each distinct cell text is parsed once by the pure grammar in
+cells.py, free text is checked with vectorised lengths, and Python touches a
+row only when it has a problem. Every problem becomes an `Issue`; the valid
+rows come out as `TypedRow`s, streamed in sheet order by `ValidationResult.rows()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bulkedit.cells import CellProblem, parse_cell, parse_video_id
+from bulkedit.load import Column, Sheet
+from bulkedit.schema import (
+    FIELDS,
+    ID_ALIASES,
+    ID_COLUMN,
+    Access,
+    FieldSpec,
+    Kind,
+    is_read_only,
+    suggest,
+)
+from bulkedit.types import FieldChange, Issue, SetValue, Severity, TypedRow
+
+_PLAIN_XID = r"^x[0-9a-z]{2,20}$"
+_CHUNK = 8192
+_MAX_VALUE_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    timezone: tzinfo = UTC
+    allow_irreversible: bool = False
+    allow_live_fields: bool = False
+
+
+class _TextColumn:
+    """Free text: the trimmed cells themselves, plus the few cells that said something else."""
+
+    def __init__(self, trimmed: pa.StringArray, overrides: dict[int, FieldChange | None]):
+        self.trimmed = trimmed
+        self.overrides = overrides
+
+    def changes(self, start: int, stop: int) -> list[FieldChange | None]:
+        out: list[FieldChange | None] = [SetValue(v) if v else None
+                                         for v in self.trimmed[start:stop].to_pylist()]
+        for index, change in self.overrides.items():
+            if start <= index < stop:
+                out[index - start] = change
+        return out
+
+
+class _CodedColumn:
+    """Dictionary-encoded cells: one parsed change per distinct text, an index per row."""
+
+    def __init__(self, dictionary: list[FieldChange | None], indices: pa.Int32Array):
+        self.dictionary = dictionary
+        self.indices = indices
+
+    def changes(self, start: int, stop: int) -> list[FieldChange | None]:
+        lookup = self.dictionary
+        return [lookup[i] for i in self.indices[start:stop].to_pylist()]
+
+
+@dataclass
+class ValidationResult:
+    sheet: Sheet
+    issues: list[Issue]
+    fields: tuple[str, ...]
+    invalid_rows: frozenset[int]  # positions in the sheet, not row numbers
+    skipped_rows: frozenset[int]  # exact duplicates of an earlier row
+    _ids: pa.StringArray | None = None
+    _columns: dict[str, _TextColumn | _CodedColumn] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.is_error]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if not i.is_error]
+
+    @property
+    def header_errors(self) -> list[Issue]:
+        """Problems with the sheet itself; they block every row, even with --skip-invalid."""
+        return [i for i in self.errors if i.row == self.sheet.header_row and i.code != "bad_id"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def row_count(self) -> int:
+        return len(self.sheet)
+
+    @property
+    def valid_count(self) -> int:
+        if self.header_errors:
+            return 0
+        return self.row_count - len(self.invalid_rows) - len(self.skipped_rows)
+
+    def rows(self) -> Iterator[TypedRow]:
+        """The valid rows, typed, in sheet order (duplicates and invalid rows left out)."""
+        if self._ids is None:
+            return
+        numbers = self.sheet.row_numbers
+        excluded = self.invalid_rows | self.skipped_rows
+        for start in range(0, len(self.sheet), _CHUNK):
+            stop = min(start + _CHUNK, len(self.sheet))
+            ids = self._ids[start:stop].to_pylist()
+            columns = {name: col.changes(start, stop) for name, col in self._columns.items()}
+            for offset, video_id in enumerate(ids):
+                index = start + offset
+                if index in excluded or video_id is None:
+                    continue
+                changes = {name: values[offset] for name, values in columns.items()
+                           if values[offset] is not None}
+                yield TypedRow(numbers[index], video_id, changes)  # type: ignore[arg-type]
+
+
+def _shown(spec: FieldSpec | None, value: str) -> str:
+    if spec is not None and spec.sensitive:
+        return "***"
+    return value if len(value) <= _MAX_VALUE_SHOWN else value[:_MAX_VALUE_SHOWN] + "…"
+
+
+class _Collector:
+    """Gathers issues and which rows they make invalid."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.issues: list[Issue] = []
+        self.invalid: set[int] = set()
+
+    def add(self, index: int, column: Column, value: str, problem: CellProblem,
+            spec: FieldSpec | None = None) -> None:
+        self.issues.append(Issue(self.sheet.row_numbers[index], column.header,
+                                 _shown(spec, value), problem.code, problem.message,
+                                 problem.severity))
+        if problem.severity is Severity.ERROR:
+            self.invalid.add(index)
+
+    def header(self, column: Column | None, code: str, message: str) -> None:
+        self.issues.append(Issue(self.sheet.header_row, column.header if column else "",
+                                 column.header if column else "", code, message))
+
+
+def validate(sheet: Sheet, options: ValidationOptions | None = None) -> ValidationResult:
+    """Every problem in the sheet, and its valid rows typed."""
+    options = options or ValidationOptions()
+    out = _Collector(sheet)
+    out.issues.extend(sheet.issues)
+    specs = _check_headers(sheet, options, out)
+    id_column = sheet.column(ID_COLUMN)
+    if id_column is None:
+        out.header(None, "missing_id_column",
+                   "there is no video_id column; add one (also accepted: "
+                   + ", ".join(ID_ALIASES[1:]) + ") with one video id or URL per row")
+        return ValidationResult(sheet, _sorted(out.issues, sheet), (), frozenset(), frozenset())
+    if not specs:
+        out.header(None, "no_fields", "the sheet has no field to change; add columns named "
+                                      "after video fields (see `bulkedit fields`)")
+    ids = _check_ids(id_column, out)
+    columns: dict[str, _TextColumn | _CodedColumn] = {}
+    for column, spec in specs:
+        if spec.kind is Kind.TEXT:
+            columns[spec.name] = _check_text(column, spec, options, out)
+        else:
+            columns[spec.name] = _check_coded(column, spec, options, out)
+    _check_date_order(sheet, columns, out)
+    skipped = _check_duplicates(sheet, ids, [c for c, _ in specs], out)
+    return ValidationResult(sheet, _sorted(out.issues, sheet), tuple(columns),
+                            frozenset(out.invalid), frozenset(skipped), ids, columns)
+
+
+def _sorted(issues: list[Issue], sheet: Sheet) -> list[Issue]:
+    order = {c.header: i for i, c in enumerate(sheet.columns)}
+    return sorted(issues, key=lambda i: (i.row, order.get(i.column, -1)))
+
+
+def _check_headers(sheet: Sheet, options: ValidationOptions, out: _Collector
+                   ) -> list[tuple[Column, FieldSpec]]:
+    known = [s.name for s in FIELDS.values() if s.access is not Access.REFUSED]
+    specs: list[tuple[Column, FieldSpec]] = []
+    for column in sheet.columns:
+        name = column.field
+        if name in ("#", ID_COLUMN) or (name is None and column.header == ""):
+            continue
+        if name is None:
+            hint = suggest(column.header, [*known, ID_COLUMN])
+            out.header(column, "unknown_column",
+                       f"'{column.header}' is not a video field; "
+                       + (f"did you mean '{hint}'? " if hint else "")
+                       + "rename it, or start it with # to keep it as a comment "
+                         "(`bulkedit fields` lists every field)")
+            continue
+        if is_read_only(name):
+            out.header(column, "read_only", f"{name} is a read-only field that Dailymotion "
+                                            "sets itself; delete the column or start its "
+                                            "header with # to keep it as a comment")
+            continue
+        spec = FIELDS[name]
+        if spec.access is Access.REFUSED:
+            out.header(column, "refused_field", f"bulkedit does not edit {name}: "
+                                                f"{spec.refusal}")
+            continue
+        if spec.access is Access.LIVE_ONLY and not options.allow_live_fields:
+            out.header(column, "live_only", f"{name}: {spec.refusal}")
+            continue
+        specs.append((column, spec))
+    return specs
+
+
+def _check_ids(column: Column, out: _Collector) -> pa.StringArray:
+    """Resolved ids (URLs reduced), null where the id is missing or bad."""
+    trimmed = pc.utf8_trim_whitespace(column.values)
+    plain = pc.match_substring_regex(trimmed, _PLAIN_XID)
+    if pc.all(plain).as_py():
+        return trimmed
+    resolved: list[str | None] = trimmed.to_pylist()
+    cache: dict[str, tuple[str | None, CellProblem | None]] = {}
+    for index in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+        text = resolved[index] or ""
+        if not text:
+            out.add(index, column, "", CellProblem("required", "the video id is missing; write "
+                                                   "the video's id (like x8abc12) or its URL"))
+            resolved[index] = None
+            continue
+        if text not in cache:
+            cache[text] = parse_video_id(text)
+        video_id, problem = cache[text]
+        if problem is not None:
+            out.add(index, column, text, problem)
+        resolved[index] = video_id
+    return pa.array(resolved, pa.string())
+
+
+def _field_problem(spec: FieldSpec, change: FieldChange | None, options: ValidationOptions
+                   ) -> CellProblem | None:
+    """Rules about a field's value that depend on the run's options."""
+    if (spec.irreversible_true and isinstance(change, SetValue) and change.value is True
+            and not options.allow_irreversible):
+        return CellProblem("irreversible", f"setting {spec.name} to true can never be undone "
+                                           "on Dailymotion; pass --allow-irreversible if you "
+                                           "are sure")
+    return None
+
+
+def _check_text(column: Column, spec: FieldSpec, options: ValidationOptions,
+                out: _Collector) -> _TextColumn:
+    trimmed = pc.utf8_trim_whitespace(column.values)
+    lengths = pc.utf8_length(trimmed)
+    suspect = pc.equal(trimmed, "[]")
+    if spec.max_length is not None:
+        suspect = pc.or_(suspect, pc.greater(lengths, spec.max_length))
+    if spec.min_length is not None:
+        suspect = pc.or_(suspect, pc.and_(pc.greater(lengths, 0),
+                                          pc.less(lengths, spec.min_length)))
+    overrides: dict[int, FieldChange | None] = {}
+    for index in pc.indices_nonzero(suspect).to_pylist():
+        text = trimmed[index].as_py()
+        change, problems = parse_cell(spec, text, options.timezone)
+        for problem in problems:
+            out.add(index, column, text, problem, spec)
+        overrides[index] = change
+    return _TextColumn(trimmed, overrides)
+
+
+def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
+                 out: _Collector) -> _CodedColumn:
+    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(column.values))
+    texts: list[str] = encoded.dictionary.to_pylist()
+    dictionary: list[FieldChange | None] = []
+    problems_by_text: list[tuple[CellProblem, ...]] = []
+    for text in texts:
+        if not text:
+            dictionary.append(None)
+            problems_by_text.append(())
+            continue
+        change, problems = parse_cell(spec, text, options.timezone)
+        extra = _field_problem(spec, change, options)
+        dictionary.append(change)
+        problems_by_text.append((*problems, extra) if extra else problems)
+    has_problem = pa.array([bool(p) for p in problems_by_text], pa.bool_())
+    indices = encoded.indices
+    if pc.any(has_problem).as_py():
+        for index in pc.indices_nonzero(has_problem.take(indices)).to_pylist():
+            code = indices[index].as_py()
+            for problem in problems_by_text[code]:
+                out.add(index, column, texts[code], problem, spec)
+    return _CodedColumn(dictionary, indices)
+
+
+def _date_values(column: _TextColumn | _CodedColumn) -> pa.Array | None:
+    if not isinstance(column, _CodedColumn):
+        return None
+    values = [c.value if isinstance(c, SetValue) else None for c in column.dictionary]
+    return pa.array(values, pa.int64()).take(column.indices)
+
+
+def _check_date_order(sheet: Sheet, columns: dict[str, _TextColumn | _CodedColumn],
+                      out: _Collector) -> None:
+    if "publish_date" not in columns or "expiry_date" not in columns:
+        return
+    publish = _date_values(columns["publish_date"])
+    expiry = _date_values(columns["expiry_date"])
+    if publish is None or expiry is None:
+        return
+    wrong = pc.fill_null(pc.less_equal(expiry, publish), False)
+    column = sheet.column("expiry_date")
+    assert column is not None
+    for index in pc.indices_nonzero(wrong).to_pylist():
+        out.add(index, column, column.values[index].as_py(), CellProblem(
+            "date_order", "expiry_date must be after publish_date on the same row; fix one "
+                          "of the two dates"))
+
+
+def _check_duplicates(sheet: Sheet, ids: pa.StringArray, columns: list[Column],
+                      out: _Collector) -> set[int]:
+    """Same video twice: identical rows are skipped with a warning, different ones refused."""
+    counts = pc.value_counts(ids)
+    repeated = pc.filter(counts.field("values"),
+                         pc.and_(pc.greater(counts.field("counts"), 1),
+                                 pc.is_valid(counts.field("values"))))
+    if len(repeated) == 0:
+        return set()
+    id_column = sheet.column(ID_COLUMN)
+    assert id_column is not None
+    positions: dict[str, list[int]] = {}
+    for index in pc.indices_nonzero(pc.fill_null(pc.is_in(ids, repeated), False)).to_pylist():
+        positions.setdefault(ids[index].as_py(), []).append(index)
+    skipped: set[int] = set()
+    for video_id, indexes in positions.items():
+        contents = [tuple(c.values[i].as_py().strip() for c in columns) for i in indexes]
+        numbers = [sheet.row_numbers[i] for i in indexes]
+        if all(c == contents[0] for c in contents):
+            for index in indexes[1:]:
+                skipped.add(index)
+                out.add(index, id_column, video_id, CellProblem(
+                    "duplicate_row", f"{video_id} is already on row {numbers[0]} with the same "
+                                     "values; this row is skipped", Severity.WARNING))
+            continue
+        for index, number in zip(indexes, numbers, strict=True):
+            others = ", ".join(str(n) for n in numbers if n != number)
+            out.add(index, id_column, video_id, CellProblem(
+                "duplicate_id", f"{video_id} is also on row {others} with different values; "
+                                "put all of this video's edits on one row"))
+    return skipped

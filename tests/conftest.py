@@ -1,0 +1,73 @@
+"""Shared helpers: build real sheet files on disk, the way Excel and people write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from bulkedit.cli import main
+
+Cell = str | int | float | bool | dt.date | dt.datetime | None
+
+
+def write_csv_bytes(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, rows: Sequence[Sequence[Cell]], *, sheet: str = "Sheet1",
+               formulas: dict[str, tuple[str, object]] | None = None,
+               extra_sheets: Sequence[tuple[str, bool]] = (), first_row: int = 0,
+               text_cells: Sequence[tuple[int, int]] = ()) -> Path:
+    """An XLSX written like Excel does: shared strings, typed cells, cached formula values.
+
+    `extra_sheets` are (name, hidden) pairs added before the data sheet when
+    hidden, after it otherwise; `formulas` maps a cell like "C2" to
+    (formula, cached value).
+    """
+    book = xlsxwriter.Workbook(str(path))
+    date_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for name, hidden in extra_sheets:
+        if hidden:
+            book.add_worksheet(name).hide()
+    ws = book.add_worksheet(sheet)
+    ws.activate()  # Excel opens on the data sheet; a hidden sheet cannot be the active one
+    for name, hidden in extra_sheets:
+        if not hidden:
+            book.add_worksheet(name).write(0, 0, "other")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, dt.date | dt.datetime):
+                ws.write_datetime(first_row + r, c, value, date_format)
+            elif (r, c) in text_cells:
+                ws.write_string(first_row + r, c, str(value))
+            else:
+                ws.write(first_row + r, c, value)
+    for cell, (formula, cached) in (formulas or {}).items():
+        ws.write_formula(cell, formula, None, cached)
+    book.close()
+    return path
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def run_cli():
+    """Run `bulkedit ARGS…` in-process; returns exit code, stdout and stderr."""
+    import io
+
+    def run(*args: str) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(args), out=out, err=err)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run

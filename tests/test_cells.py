@@ -1,0 +1,257 @@
+"""The sheet grammar, cell by cell, with plain values (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bulkedit.cells import (
+    csv_safe,
+    csv_unescape,
+    format_date,
+    parse_bool,
+    parse_cell,
+    parse_date,
+    parse_video_id,
+)
+from bulkedit.schema import EXPIRY_DATE_RESET, FIELDS, PUBLISH_DATE_RESET
+from bulkedit.types import CLEAR, PatchList, SetValue, Severity
+
+
+def ok(field: str, text: str, tz=UTC):
+    change, problems = parse_cell(FIELDS[field], text, tz)
+    assert not [p for p in problems if p.severity is Severity.ERROR], problems
+    return change
+
+
+def problem(field: str, text: str) -> tuple[str, str]:
+    change, problems = parse_cell(FIELDS[field], text)
+    assert change is None and problems, (change, problems)
+    return problems[0].code, problems[0].message
+
+
+# ----------------------------------------------------------------------------- clear
+
+def test_clear_mark_clears_clearable_fields():
+    assert ok("description", "[]") is CLEAR
+    assert ok("tags", " [] ") is CLEAR
+    assert FIELDS["publish_date"].clear_wire == PUBLISH_DATE_RESET
+    assert FIELDS["expiry_date"].clear_wire == EXPIRY_DATE_RESET
+
+
+@pytest.mark.parametrize("field", ["title", "channel", "private", "language"])
+def test_clear_mark_refused_where_field_cannot_be_cleared(field):
+    code, message = problem(field, "[]")
+    assert code == "not_clearable"
+    assert "leave the cell blank" in message
+
+
+# ----------------------------------------------------------------------------- text
+
+def test_text_keeps_inner_text_and_checks_length():
+    assert ok("title", "Summer in Lisbon") == SetValue("Summer in Lisbon")
+    assert ok("description", "line one\nline two") == SetValue("line one\nline two")
+    assert ok("title", "é" * 255) == SetValue("é" * 255)
+    code, message = problem("title", "x" * 256)
+    assert code == "too_long" and "at most 255" in message and "by 1" in message
+    assert problem("description", "d" * 3001)[0] == "too_long"
+
+
+# ----------------------------------------------------------------------------- bool
+
+@pytest.mark.parametrize("text", ["true", "TRUE", "Yes", "y", "1", "True"])
+def test_true_words(text):
+    assert ok("private", text) == SetValue(True)
+
+
+@pytest.mark.parametrize("text", ["false", "FALSE", "No", "n", "0"])
+def test_false_words(text):
+    assert ok("private", text) == SetValue(False)
+
+
+def test_bool_rejects_other_words():
+    code, message = problem("private", "maybe")
+    assert code == "type" and "true or false" in message
+    assert parse_bool("oui") is None
+
+
+# ----------------------------------------------------------------------------- enum
+
+def test_enum_is_case_insensitive_and_normalised():
+    assert ok("channel", "Travel") == SetValue("travel")
+
+
+def test_enum_did_you_mean():
+    code, message = problem("channel", "sprot")
+    assert code == "enum" and "did you mean 'sport'?" in message
+
+
+def test_doubtful_channel_is_accepted_with_a_warning():
+    change, problems = parse_cell(FIELDS["channel"], "kids")
+    assert change == SetValue("kids")
+    assert [p.severity for p in problems] == [Severity.WARNING]
+
+
+def test_language_codes_come_from_iso_639():
+    assert ok("language", "en") == SetValue("en")
+    assert ok("language", "FRA") == SetValue("fra")
+    assert ok("language", "yue") == SetValue("yue")  # ISO 639-3 only (Cantonese)
+    code, message = problem("language", "english")
+    assert code == "enum" and "ISO 639" in message
+
+
+def test_country_codes_come_from_iso_3166():
+    assert ok("country", "FR") == SetValue("fr")
+    assert problem("country", "xx")[0] == "enum"
+
+
+# ----------------------------------------------------------------------------- lists
+
+def test_list_replaces_trims_and_drops_empty_and_repeated_items():
+    assert ok("tags", "travel, lisbon ,, travel,") == SetValue(("travel", "lisbon"))
+
+
+def test_list_patch_adds_and_removes():
+    assert ok("tags", "+summer, -winter, +beach") == PatchList(("summer", "beach"), ("winter",))
+
+
+def test_list_mixing_patch_and_plain_items_is_an_error():
+    code, message = problem("tags", "+summer, winter")
+    assert code == "mixed_patch" and "start every item with + or -" in message
+
+
+def test_list_patch_needs_an_item():
+    assert problem("tags", "+, -x")[0] == "empty_item"
+
+
+def test_list_item_length_and_count():
+    assert problem("tags", "a" * 151)[0] == "bad_item"
+    assert problem("tags", ",".join(f"t{i}" for i in range(151)))[0] == "too_many"
+    assert ok("tags", ",".join(f"t{i}" for i in range(150))) is not None
+
+
+def test_custom_classification_takes_at_most_three_values():
+    assert ok("custom_classification", "a, b, c") == SetValue(("a", "b", "c"))
+    code, message = problem("custom_classification", "a, b, c, d")
+    assert code == "too_many" and "at most 3" in message
+
+
+def test_a_tag_cannot_contain_a_comma():
+    code, message = problem("tags", '"rock, pop", jazz')
+    assert code == "comma_in_item" and "comma" in message
+
+
+def test_list_of_languages_and_of_video_ids():
+    assert ok("ai_subtitle_languages", "EN, fra") == SetValue(("en", "fra"))
+    assert problem("ai_subtitle_languages", "en, klingon")[0] == "bad_item"
+    assert ok("player_next_videos", "x8abc12, x8abc13") == SetValue(("x8abc12", "x8abc13"))
+    assert problem("player_next_videos", "x8abc12, 42")[0] == "bad_item"
+
+
+# ----------------------------------------------------------------------------- geoblocking
+
+def test_geoblocking_mode_defaults_to_allow_and_codes_are_lowered():
+    assert ok("geoblocking", "FR, us") == SetValue(("allow", "fr", "us"))
+    assert ok("geoblocking", "deny, US, ca") == SetValue(("deny", "us", "ca"))
+    assert ok("geoblocking", "allow") == SetValue(("allow",))
+
+
+def test_geoblocking_mode_only_first():
+    code, message = problem("geoblocking", "fr, deny, us")
+    assert code == "geoblocking_mode" and "first" in message
+
+
+def test_geoblocking_country_must_be_iso():
+    code, message = problem("geoblocking", "deny, uk")
+    assert code == "bad_country" and "gb" in message
+    assert problem("geoblocking", "deny, zz")[0] == "bad_country"
+
+
+def test_geoblocking_patch():
+    assert ok("geoblocking", "+FR, -us") == PatchList(("fr",), ("us",))
+    assert problem("geoblocking", "+deny, +fr")[0] == "geoblocking_mode"
+
+
+# ----------------------------------------------------------------------------- dates
+
+def test_iso_dates_with_and_without_offsets():
+    tz = ZoneInfo("Europe/Paris")
+    assert parse_date("2026-12-01T18:00:00+01:00", UTC)[0] == 1796144400
+    assert parse_date("2026-12-01T17:00:00Z", UTC)[0] == 1796144400
+    assert parse_date("2026-12-01 18:00", tz)[0] == 1796144400  # read in --timezone
+    assert parse_date("2026-12-01", UTC)[0] == int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
+
+
+def test_unix_seconds_and_excel_integral_floats():
+    assert parse_date("1796144400", UTC)[0] == 1796144400
+    assert parse_date("1796144400.0", UTC)[0] == 1796144400
+
+
+def test_date_mistakes_explain_the_fix():
+    assert "Excel serial" in parse_date("45000", UTC)[1]
+    assert "milliseconds" in parse_date("1796144400000", UTC)[1]
+    assert "ISO 8601" in parse_date("01/12/2026", UTC)[1]
+    assert problem("publish_date", "tomorrow")[0] == "bad_date"
+
+
+def test_date_cell_is_unix_seconds():
+    assert ok("publish_date", "2026-12-01T18:00:00+01:00") == SetValue(1796144400)
+    assert format_date(1796144400) == "2026-12-01T17:00:00+00:00"
+
+
+# ------------------------------------------------------------------- numbers, urls, points
+
+def test_numbers():
+    assert ok("soundtrack_popularity", "100") == SetValue(100)
+    assert problem("soundtrack_popularity", "1.5")[0] == "type"
+    assert problem("soundtrack_popularity", "-1")[0] == "out_of_range"
+    assert problem("soundtrack_popularity", "lots")[0] == "type"
+    assert problem("soundtrack_popularity", "nan")[0] == "type"
+
+
+def test_urls():
+    assert ok("thumbnail_url", "https://example.com/t.jpg") == SetValue("https://example.com/t.jpg")
+    assert problem("thumbnail_url", "example.com/t.jpg")[0] == "bad_url"
+    assert problem("thumbnail_url", "javascript:alert(1)")[0] == "bad_url"
+
+
+def test_geo_point():
+    assert ok("geoloc", "-9.14, 38.71") == SetValue((-9.14, 38.71))
+    code, message = problem("geoloc", "38.71, -190")
+    assert code == "out_of_range" and "longitude comes first" in message
+    assert problem("geoloc", "north")[0] == "type"
+
+
+# ----------------------------------------------------------------------------- ids
+
+@pytest.mark.parametrize("text", [
+    "x8abc12", " x8abc12 ", "https://www.dailymotion.com/video/x8abc12",
+    "http://dailymotion.com/video/x8abc12_summer-in-lisbon", "https://dai.ly/x8abc12",
+    "https://www.dailymotion.com/embed/video/x8abc12?autoplay=1",
+    "https://geo.dailymotion.com/player.html?video=x8abc12",
+])
+def test_video_ids_and_urls(text):
+    assert parse_video_id(text) == ("x8abc12", None)
+
+
+def test_private_ids_are_refused_with_an_explanation():
+    video_id, found = parse_video_id("k1KqUqDdmllgej374a2")
+    assert video_id is None and found.code == "private_id" and "public id" in found.message
+
+
+def test_bad_ids():
+    assert parse_video_id("X8ABC12")[1].message == "video ids are lower case; write x8abc12"
+    assert parse_video_id("12345")[1].code == "bad_id"
+    assert parse_video_id("https://vimeo.com/x8abc12")[1].code == "bad_id"
+
+
+# ----------------------------------------------------------------------------- excel safety
+
+@pytest.mark.parametrize("value", ["=1+2", "+33 1", "-winter", "@SUM(A1)", "\t=x", "\r=x",
+                                   "'=x", "''+y", "'plain", "plain", ""])
+def test_csv_escape_round_trips(value):
+    written = csv_safe(value)
+    assert not written.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert csv_unescape(written) == value

@@ -1,0 +1,74 @@
+"""The field schema: every documented field, and deliberate handling of dangerous ones."""
+
+from __future__ import annotations
+
+from bulkedit.schema import (
+    FIELDS,
+    Access,
+    Kind,
+    Tier,
+    country_codes,
+    header_key,
+    language_codes,
+    resolve_header,
+)
+
+# dailymotion-api.md §2: the writable fields.
+DOCUMENTED_WRITABLE = {
+    "title", "description", "channel", "tags", "hashtags", "language", "country",
+    "is_created_for_kids", "explicit", "private", "published", "password", "allow_embed",
+    "allowed_in_playlists", "geoblocking", "publish_date", "expiry_date",
+    "expiry_date_availability", "expiry_date_deletion", "publish_date_keep_private",
+    "custom_classification", "content_provider", "content_provider_id",
+    "advertising_custom_target", "advertising_instream_blocked", "player_next_video",
+    "player_next_videos", "thumbnail_url", "url", "geoloc", "mode", "soundtrack_isrc",
+    "soundtrack_popularity", "ai_chapter_generation_required", "ai_metadata_generation",
+    "ai_subtitle_languages", "stream_altered_with_ai", "start_time", "end_time",
+    "live_auto_record", "live_backup_video", "live_ad_break_launch", "record_status",
+    "recurrence",
+}
+
+
+def test_every_documented_field_is_known():
+    assert set(FIELDS) == DOCUMENTED_WRITABLE
+
+
+def test_every_kind_is_used():
+    assert {s.kind for s in FIELDS.values()} == set(Kind)
+
+
+def test_dangerous_fields_are_handled_deliberately():
+    assert FIELDS["url"].access is Access.REFUSED and "video file" in FIELDS["url"].refusal
+    assert FIELDS["ai_metadata_generation"].access is Access.REFUSED
+    assert FIELDS["explicit"].irreversible_true
+    live = {n for n, s in FIELDS.items() if s.access is Access.LIVE_ONLY}
+    assert live == {"start_time", "end_time", "live_auto_record", "live_backup_video",
+                    "live_ad_break_launch", "record_status", "recurrence"}
+
+
+def test_pro_only_fields():
+    pro = {n for n, s in FIELDS.items() if s.tier is Tier.PRO}
+    assert {"geoblocking", "publish_date", "expiry_date", "expiry_date_deletion"} <= pro
+    assert "title" not in pro
+
+
+def test_limits_from_the_docs():
+    assert FIELDS["title"].max_length == 255
+    assert FIELDS["description"].max_length == 3000
+    assert FIELDS["custom_classification"].max_items == 3
+    assert not FIELDS["title"].clearable and FIELDS["description"].clearable
+
+
+def test_codes_come_from_the_iso_library():
+    assert len(country_codes()) >= 249 and "fr" in country_codes() and "uk" not in country_codes()
+    assert {"en", "eng", "fra", "yue"} <= set(language_codes())
+
+
+def test_headers_match_loosely_and_read_only_fields_are_known():
+    assert header_key(" Is Created For Kids ") == "iscreatedforkids"
+    assert resolve_header("Is Created For Kids") == "is_created_for_kids"
+    assert resolve_header("ALLOW-EMBEDDED") == "allow_embed"
+    assert resolve_header("duration") == "duration"
+    assert resolve_header("views_last_week") == "views_last_week"
+    assert resolve_header("thumbnail_720_url") == "thumbnail_720_url"
+    assert resolve_header("colour") is None
