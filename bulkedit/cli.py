@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -104,9 +105,11 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         table_format(report)  # refuse a bad extension before the work
     sheet = load_sheet(args.sheet, sheet=args.sheet_name)
     result = validate(sheet, options)
-    invalid = len(result.invalid_rows) if not result.header_errors else result.row_count
     out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
-              f"{invalid} invalid, {len(result.warnings)} warnings\n")
+              f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
+    if result.header_errors:
+        out.write(f"{len(result.header_errors)} problems in the header row (row "
+                  f"{sheet.header_row}) block the whole sheet.\n")
     shown = result.issues[: args.max_shown]
     if shown:
         out.write("\n")
@@ -206,7 +209,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     err = err or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out):  # --help and --version print to `out`
+            args = parser.parse_args(argv)
         return int(args.run(args, out))
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)

@@ -154,7 +154,7 @@ def _bool(name: str, summary: str, **kw: object) -> FieldSpec:
 
 _WRITABLE: tuple[FieldSpec, ...] = (
     FieldSpec("title", Kind.TEXT, "Title of the video.", min_length=1, max_length=255,
-              example="Summer in Lisbon", notes="Cannot be blank or cleared."),
+              example="Summer in Lisbon", notes="Cannot be blank."),
     FieldSpec("description", Kind.TEXT, "Description of the video.", max_length=3000,
               clear_wire="", example="A walk through Alfama at dawn."),
     FieldSpec("channel", Kind.ENUM, "Category of the video.", allowed=CHANNELS,

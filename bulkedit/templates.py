@@ -123,8 +123,8 @@ def _write_xlsx_template(path: Path, specs: list[FieldSpec]) -> None:
         sheet.column_dimensions[letter].width = 14 if spec and spec.kind is Kind.BOOL else 24
         cells = f"{letter}2:{letter}{_FILL_ROWS + 1}"
         if spec is None:
-            for row in range(2, _FILL_ROWS + 2):  # ids stay text: never a number or a date
-                sheet.cell(row=row, column=index).number_format = "@"
+            # The id column is text, so Excel never turns an id into a number or a date.
+            sheet.column_dimensions[letter].number_format = "@"
             continue
         choices = _dropdown_choices(spec)
         if not choices:

@@ -103,8 +103,7 @@ class ValidationResult:
 
     @property
     def valid_count(self) -> int:
-        if self.header_errors:
-            return 0
+        """Rows without a problem of their own (header problems are counted apart)."""
         return self.row_count - len(self.invalid_rows) - len(self.skipped_rows)
 
     def rows(self) -> Iterator[TypedRow]:
@@ -165,7 +164,7 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
                    "there is no video_id column; add one (also accepted: "
                    + ", ".join(ID_ALIASES[1:]) + ") with one video id or URL per row")
         return ValidationResult(sheet, _sorted(out.issues, sheet), (), frozenset(), frozenset())
-    if not specs:
+    if not specs and not any(i.row == sheet.header_row for i in out.issues):
         out.header(None, "no_fields", "the sheet has no field to change; add columns named "
                                       "after video fields (see `bulkedit fields`)")
     ids = _check_ids(id_column, out)

@@ -1,0 +1,140 @@
+"""The validator over whole sheets: every problem at once, typed rows for planning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+from conftest import write_xlsx
+
+from bulkedit.load import load_sheet
+from bulkedit.types import CLEAR, PatchList, SetValue, Severity, TypedRow
+from bulkedit.validate import ValidationOptions, validate
+
+
+def check(text: str, **options):
+    sheet = load_sheet(io.BytesIO(text.encode()), name="edits.csv")
+    return validate(sheet, ValidationOptions(**options))
+
+
+def where(result) -> list[tuple[int, str, str]]:
+    return [(i.row, i.column, i.code) for i in result.issues]
+
+
+def test_valid_sheet_gives_typed_rows_in_order():
+    result = check('video_id,title,tags,private,description,geoblocking\n'
+                   'x8abc12,Hello,"a, b",yes,[],\n'
+                   'https://dai.ly/x8abc13,,+c,no,,"deny,fr"\n')
+    assert result.ok and result.issues == []
+    assert list(result.rows()) == [
+        TypedRow(2, "x8abc12", {"title": SetValue("Hello"), "tags": SetValue(("a", "b")),
+                                "private": SetValue(True), "description": CLEAR}),
+        TypedRow(3, "x8abc13", {"tags": PatchList(("c",), ()), "private": SetValue(False),
+                                "geoblocking": SetValue(("deny", "fr"))}),
+    ]
+
+
+def test_blank_cells_keep_the_field():
+    result = check("video_id,title,channel\nx8abc12,  ,\n")
+    assert list(result.rows()) == [TypedRow(2, "x8abc12", {})]
+
+
+def test_every_problem_is_reported_at_once_with_row_and_column():
+    result = check("video_id,title,channel,private,publish_date\n"
+                   "x8abc12,ok,sprot,maybe,tomorrow\n"
+                   "X8ABC13," + "t" * 300 + ",news,yes,2026-12-01\n"
+                   ",ok,news,,\n")
+    assert where(result) == [(2, "channel", "enum"), (2, "private", "type"),
+                             (2, "publish_date", "bad_date"), (3, "video_id", "bad_id"),
+                             (3, "title", "too_long"), (4, "video_id", "required")]
+    assert result.valid_count == 0 and not result.ok
+    assert result.issues[0].value == "sprot"
+    assert "did you mean 'sport'?" in result.issues[0].message
+
+
+def test_header_problems():
+    result = check("video_id,titel,duration,url,start_time,# note\nx8abc12,a,1,b,c,d\n")
+    assert where(result) == [(1, "titel", "unknown_column"), (1, "duration", "read_only"),
+                             (1, "url", "refused_field"), (1, "start_time", "live_only")]
+    assert "did you mean 'title'?" in result.issues[0].message
+    assert "replaces the video file" in result.issues[2].message
+    assert len(result.header_errors) == 4 and result.valid_count == 1 and not result.ok
+
+
+def test_live_fields_with_the_option():
+    result = check("video_id,start_time\nx8abc12,2026-12-01T20:00Z\n", allow_live_fields=True)
+    assert result.ok
+    assert next(result.rows()).changes == {"start_time": SetValue(1796155200)}
+
+
+def test_explicit_true_needs_allow_irreversible():
+    text = "video_id,explicit\nx8abc12,true\nx8abc13,false\n"
+    result = check(text)
+    assert where(result) == [(2, "explicit", "irreversible")]
+    assert "--allow-irreversible" in result.issues[0].message
+    assert [r.video_id for r in result.rows()] == ["x8abc13"]
+    assert check(text, allow_irreversible=True).ok
+
+
+def test_missing_id_column_and_no_fields():
+    assert where(check("title\nHello\n")) == [(1, "", "missing_id_column")]
+    assert where(check("video_id,# note\nx8abc12,hi\n")) == [(1, "", "no_fields")]
+
+
+def test_same_video_twice():
+    result = check("video_id,title\nx8abc12,A\nx8abc13,B\nhttps://dai.ly/x8abc12,A\n"
+                   "x8abc14,C\nx8abc14,D\n")
+    assert where(result) == [(4, "video_id", "duplicate_row"), (5, "video_id", "duplicate_id"),
+                             (6, "video_id", "duplicate_id")]
+    assert result.issues[0].severity is Severity.WARNING
+    assert "row 6" in result.issues[1].message and "row 5" in result.issues[2].message
+    assert [r.row for r in result.rows()] == [2, 3]
+
+
+def test_expiry_must_follow_publish():
+    result = check("video_id,publish_date,expiry_date\nx8abc12,2026-12-01,2026-11-01\n"
+                   "x8abc13,2026-12-01,2027-01-01\nx8abc14,,2026-01-01\n")
+    assert where(result) == [(2, "expiry_date", "date_order")]
+
+
+def test_timezone_applies_to_dates_without_offset():
+    result = check("video_id,publish_date\nx8abc12,2026-07-01 12:00\n",
+                   timezone=ZoneInfo("Europe/Paris"))
+    assert next(result.rows()).changes["publish_date"] == SetValue(
+        int(dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC).timestamp()))
+
+
+def test_password_values_are_never_echoed():
+    result = check("video_id,password\nx8abc12," + "p" * 300 + "\n")
+    assert [(i.code, i.value) for i in result.issues] == [("too_long", "***")]
+
+
+def test_long_values_are_shortened_in_issues():
+    result = check("video_id,description\nx8abc12," + "d" * 5000 + "\n")
+    assert len(result.issues[0].value) == 201
+
+
+def test_xlsx_typed_cells_validate(tmp_path):
+    path = write_xlsx(tmp_path / "t.xlsx", [
+        ["video_id", "private", "publish_date", "soundtrack_popularity"],
+        ["x8abc12", True, dt.datetime(2026, 12, 1, 18, 0), 7],
+    ])
+    result = validate(load_sheet(path), ValidationOptions(timezone=ZoneInfo("Europe/Paris")))
+    assert result.ok
+    assert next(result.rows()).changes == {
+        "private": SetValue(True), "publish_date": SetValue(1796144400),
+        "soundtrack_popularity": SetValue(7)}
+
+
+def test_many_rows_cross_chunk_boundaries():
+    lines = ["video_id,title,private"]
+    lines += [f"x{i:07d},Title {i},{'yes' if i % 2 else 'no'}" for i in range(20_000)]
+    lines[12_346] = "x0012345,Title,perhaps"  # row 12347 in Excel
+    result = check("\n".join(lines) + "\n")
+    assert where(result) == [(12_347, "private", "type")]
+    rows = list(result.rows())
+    assert len(rows) == 19_999 and result.valid_count == 19_999
+    assert rows[-1] == TypedRow(20_001, "x0019999", {"title": SetValue("Title 19999"),
+                                                     "private": SetValue(True)})
+    assert rows[12_344].row == 12_346 and rows[12_345].row == 12_348
