@@ -29,7 +29,6 @@ _URL_ID = re.compile(
     r"([0-9A-Za-z]+)", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _QUOTED_COMMA = re.compile(r'"[^"]*,[^"]*"')
-_INTEGER = re.compile(r"^[+-]?\d+$")
 
 # Unix seconds below this look like an Excel serial day number (1e5 days is the
 # year 2173); above the upper bound they look like milliseconds.
@@ -88,7 +87,7 @@ def parse_date(text: str, tz: tzinfo) -> tuple[int | None, str | None]:
     """
     raw = text.strip()
     number = raw[:-2] if raw.endswith(".0") else raw
-    if _INTEGER.match(number):
+    if number.isdigit() or (number[:1] in ("-", "+") and number[1:].isdigit()):
         seconds = int(number)
         if 0 <= seconds < _SMALLEST_UNIX_SECONDS:
             return None, ("looks like an Excel serial day number, not a date; format the cell "
@@ -190,7 +189,8 @@ def _country_set() -> frozenset[str]:
     return frozenset(country_codes())
 
 
-def _split_items(text: str) -> list[str]:
+def split_items(text: str) -> list[str]:
+    """The items of a list cell: trimmed, empty ones dropped, each once, in order."""
     items: list[str] = []
     for part in text.split(","):
         item = part.strip()
@@ -212,7 +212,7 @@ def _parse_list(spec: FieldSpec, text: str) -> Parsed:
     if _QUOTED_COMMA.search(text):
         return _fail("comma_in_item", "an item cannot contain a comma: Dailymotion splits "
                                       "lists at every comma; remove the quotes or the comma")
-    items = _split_items(text)
+    items = split_items(text)
     if spec.item_kind is not ItemKind.TEXT:
         items = [i.lower() if spec.item_kind is ItemKind.LANGUAGE else i for i in items]
     patch = _split_patch(items)
@@ -249,7 +249,7 @@ def _country_problem(code: str) -> str:
 
 
 def _parse_country_list(spec: FieldSpec, text: str) -> Parsed:
-    items = [i.lower() for i in _split_items(text)]
+    items = [i.lower() for i in split_items(text)]
     patch = _split_patch(items)
     if patch is not None:
         add, remove = patch

@@ -41,6 +41,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
+_BLANK = r"^\s*$"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Column:
     header: str
     field: str | None
     letter: str
-    values: pa.StringArray
+    values: pa.ChunkedArray  # one string per data row, "" for a blank cell
 
     @property
     def is_comment(self) -> bool:
@@ -94,16 +95,43 @@ def column_letter(index: int) -> str:
     return letters
 
 
+@dataclass(frozen=True)
+class _Input:
+    """Where the bytes come from: a path (read lazily) or a file-like object's content."""
+
+    label: str
+    path: Path | None
+    data: bytes | None
+
+    def head(self, size: int = 65536) -> bytes:
+        if self.data is not None:
+            return self.data[:size]
+        with self.path.open("rb") as handle:  # type: ignore[union-attr]
+            return handle.read(size)
+
+    def all(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()  # type: ignore[union-attr]
+
+    def stream(self) -> str | pa.BufferReader:
+        """What Arrow reads: the path itself, so a big file is never copied into Python."""
+        return str(self.path) if self.data is None else pa.BufferReader(self.data)
+
+    def binary(self) -> BinaryIO:
+        return self.path.open("rb") if self.data is None else io.BytesIO(self.data)  # type: ignore[union-attr]
+
+
 def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None) -> Sheet:
     """Read a sheet from a path or a binary file-like object."""
-    label, data, path = _read_source(source, name)
-    if not data.strip(b" \t\r\n\x00" + _UTF8_BOM):
+    source_input = _open_source(source, name)
+    label = source_input.label
+    head = source_input.head()
+    if not head.strip(b" \t\r\n\x00," + _UTF8_BOM) and len(source_input.head(1 << 20)) < 1 << 20:
         raise LoadError(label, "the file is empty", "Save the sheet with a header row and "
                                                     "one row per video")
-    if data.startswith(_ZIP_MAGIC):
-        return _load_workbook(label, data, path, sheet)
-    if data.startswith(_CFB_MAGIC):
-        if _ENCRYPTED_PACKAGE in data[:1 << 20] or _ENCRYPTED_PACKAGE in data:
+    if head.startswith(_ZIP_MAGIC):
+        return _load_workbook(source_input, sheet)
+    if head.startswith(_CFB_MAGIC):
+        if _ENCRYPTED_PACKAGE in source_input.all():
             raise LoadError(label, "the workbook is password-protected",
                             "Open it in Excel, remove the password (File > Info > Protect "
                             "Workbook > Encrypt with Password), save and try again")
@@ -112,15 +140,16 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
     if sheet is not None:
         raise LoadError(label, f"--sheet {sheet} was given but a CSV file has no sheets",
                         "Drop --sheet, or export that sheet from the workbook")
-    return _load_csv(label, data)
+    return _load_csv(source_input, head)
 
 
-def _read_source(source: Source, name: str | None) -> tuple[str, bytes, str | None]:
+def _open_source(source: Source, name: str | None) -> _Input:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         label = name or str(path)
         try:
-            return label, path.read_bytes(), str(path)
+            with path.open("rb"):
+                pass
         except FileNotFoundError:
             raise LoadError(label, "no such file", "Check the path and the file name") from None
         except IsADirectoryError:
@@ -129,29 +158,29 @@ def _read_source(source: Source, name: str | None) -> tuple[str, bytes, str | No
         except OSError as exc:
             raise LoadError(label, f"cannot be read ({exc.strerror})",
                             "Check that the file exists and that you may read it") from None
+        return _Input(label, path, None)
     label = name or getattr(source, "name", None) or "<sheet>"
     data = source.read()
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return str(label), data, None
+    return _Input(str(label), None, data)
 
 
 # ----------------------------------------------------------------------------- CSV
 
-def _decode_sample(data: bytes) -> tuple[str, int, str]:
-    """(encoding, bytes to skip, decoded sample) by BOM, else UTF-8, else cp1252."""
-    if data.startswith(_UTF8_BOM):
-        return "utf-8", len(_UTF8_BOM), data[3:65536].decode("utf-8", "ignore")
-    if data[:2] in _UTF16_BOMS:
-        return "utf-16", 0, data[:65536].decode("utf-16", "ignore")
-    sample = data[:65536]
+def _decode_sample(head: bytes) -> tuple[str, str]:
+    """(encoding, decoded sample) by BOM, else UTF-8, else cp1252."""
+    if head.startswith(_UTF8_BOM):
+        return "utf-8", head[3:].decode("utf-8", "ignore")
+    if head[:2] in _UTF16_BOMS:
+        return "utf-16", head.decode("utf-16", "ignore")
     try:
-        sample.decode("utf-8")
+        head.decode("utf-8")
         encoding = "utf-8"
     except UnicodeDecodeError as exc:
         # A multi-byte character cut by the sample's end is not an encoding error.
-        encoding = "utf-8" if exc.start >= len(sample) - 3 else "cp1252"
-    return encoding, 0, sample.decode(encoding, "replace")
+        encoding = "utf-8" if exc.start >= len(head) - 3 else "cp1252"
+    return encoding, head.decode(encoding, "replace")
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -177,36 +206,42 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _load_csv(label: str, data: bytes) -> Sheet:
-    encoding, skip, sample = _decode_sample(data)
-    if encoding != "utf-16" and _looks_binary(data[skip:]):
-        raise LoadError(label, "this is not a spreadsheet (it holds binary data)",
+def _load_csv(source: _Input, head: bytes) -> Sheet:
+    encoding, sample = _decode_sample(head)
+    if encoding != "utf-16" and _looks_binary(head.removeprefix(_UTF8_BOM)):
+        raise LoadError(source.label, "this is not a spreadsheet (it holds binary data)",
                         "Give a .xlsx file or a .csv file saved from Excel")
     delimiter = _sniff_delimiter(sample)
-    body = data[skip:]
+    grid: list[pa.ChunkedArray] | None = None
     try:
-        table = _read_csv_arrow(body, encoding, delimiter)
+        grid = _read_csv_arrow(source, sample, encoding, delimiter)
     except pa.ArrowInvalid as exc:
         if encoding == "utf-8" and "UTF8" in str(exc):
             encoding = "cp1252"  # Excel's "CSV" on Windows in western Europe
-        table = None
-    if table is None:
-        table = _read_csv_python(label, body, encoding, delimiter)
-    grid, row_numbers = table
-    grid = [pc.replace_substring_regex(col, CSV_ESCAPED_PATTERN, r"\1") for col in grid]
-    return _build_sheet(label, "csv", grid, row_numbers, encoding=encoding, delimiter=delimiter)
+    if grid is None:  # ragged rows, blank lines or another encoding: the careful path
+        grid = _read_csv_python(source, encoding, delimiter)
+    rows = len(grid[0]) if grid else 0
+    grid = [_unescape(col) for col in grid]
+    return _build_sheet(source.label, "csv", grid, list(range(1, rows + 1)),
+                        encoding=encoding, delimiter=delimiter)
 
 
-def _read_csv_arrow(body: bytes, encoding: str, delimiter: str
-                    ) -> tuple[list[pa.StringArray], list[int]]:
+def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Remove the apostrophe that makes Excel show a formula-like cell as text."""
+    if not pc.any(pc.starts_with(column, "'")).as_py():
+        return column  # the common case costs a scan, not a copy
+    return pc.replace_substring_regex(column, CSV_ESCAPED_PATTERN, r"\1")
+
+
+def _read_csv_arrow(source: _Input, sample: str, encoding: str, delimiter: str
+                    ) -> list[pa.ChunkedArray]:
     """Fast path: Arrow's CSV reader, every cell as text, empty lines kept as rows."""
     import pyarrow.csv as pacsv
 
-    first = next(csv.reader(io.StringIO(body[:65536].decode(encoding, "ignore")),
-                            delimiter=delimiter), [])
+    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
     names = [f"c{i}" for i in range(max(len(first), 1))]
     table = pacsv.read_csv(
-        pa.BufferReader(body),
+        source.stream(),
         read_options=pacsv.ReadOptions(encoding=encoding, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                          ignore_empty_lines=False),
@@ -214,32 +249,31 @@ def _read_csv_arrow(body: bytes, encoding: str, delimiter: str
                                              strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
     )
-    columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
-    return columns, list(range(1, table.num_rows + 1))
+    return list(table.columns)
 
 
-def _read_csv_python(label: str, body: bytes, encoding: str, delimiter: str
-                     ) -> tuple[list[pa.StringArray], list[int]]:
+def _read_csv_python(source: _Input, encoding: str, delimiter: str) -> list[pa.ChunkedArray]:
     """Careful path for ragged rows and blank lines: the csv module, record by record."""
-    text = body.decode(encoding, "replace")
+    text = source.all().decode(encoding, "replace").removeprefix("\ufeff")
     rows: list[list[str]] = []
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     except csv.Error as exc:
-        raise LoadError(label, f"the CSV cannot be parsed near row {len(rows) + 1} ({exc})",
-                        "Open it in Excel and save it again as CSV") from None
+        raise LoadError(source.label, f"the CSV cannot be parsed near row {len(rows) + 1} "
+                                      f"({exc})", "Open it in Excel and save it again as CSV"
+                        ) from None
     width = max((len(r) for r in rows), default=0)
-    grid = [pa.array([r[i] if i < len(r) else "" for r in rows], pa.string())
+    return [pa.chunked_array([pa.array([r[i] if i < len(r) else "" for r in rows], pa.string())])
             for i in range(width)]
-    return grid, list(range(1, len(rows) + 1))
 
 
 # ----------------------------------------------------------------------------- XLSX
 
-def _check_zip(label: str, data: bytes) -> str:
+def _check_zip(source: _Input) -> str:
     """Refuse zip bombs and XML with entity declarations; return the format."""
+    label = source.label
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(source.binary())
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise LoadError(label, "the workbook is damaged or incomplete (not a valid zip)",
@@ -293,12 +327,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _load_workbook(label: str, data: bytes, path: str | None, sheet: str | None) -> Sheet:
+def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
     import python_calamine as cal
 
-    fmt = _check_zip(label, data)
+    label = source.label
+    fmt = _check_zip(source)
     try:
-        book = cal.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = cal.CalamineWorkbook.from_filelike(source.binary())
         visible = [m.name for m in book.sheets_metadata
                    if m.visible == cal.SheetVisibleEnum.Visible
                    and m.typ == cal.SheetTypeEnum.WorkSheet]
@@ -319,9 +354,14 @@ def _load_workbook(label: str, data: bytes, path: str | None, sheet: str | None)
         width = worksheet.width
         texts: list[list[str]] = [[] for _ in range(width)]
         count = 0
+        appends = [column.append for column in texts]
+        padding = [""] * width
         for row in rows:
-            for i in range(width):
-                texts[i].append(_cell_text(row[i]) if i < len(row) else "")
+            if len(row) < width:
+                row = [*row, *padding[len(row):]]
+            for append, value in zip(appends, row, strict=False):
+                # Most cells are text: skip the conversion call for them.
+                append(value if value.__class__ is str else _cell_text(value))
             count += 1
     except LoadError:
         raise
@@ -330,8 +370,8 @@ def _load_workbook(label: str, data: bytes, path: str | None, sheet: str | None)
         raise LoadError(label, f"the workbook cannot be read ({type(exc).__name__})",
                         "Open it in Excel and save it again as .xlsx") from None
     # Columns left of the used range are empty; keep letters true to Excel.
-    grid = [pa.array([""] * count, pa.string()) for _ in range(first_col)]
-    grid += [pa.array(col, pa.string()) for col in texts]
+    grid = [pa.chunked_array([pa.array([""] * count, pa.string())]) for _ in range(first_col)]
+    grid += [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
     # Count back from the last used row: calamine yields the rows above the used
     # range as blanks in some versions and not in others.
     numbers = list(range(last_row + 2 - count, last_row + 2))
@@ -340,31 +380,35 @@ def _load_workbook(label: str, data: bytes, path: str | None, sheet: str | None)
 
 # ----------------------------------------------------------------------------- both
 
-def _build_sheet(label: str, fmt: str, grid: Sequence[pa.StringArray], numbers: list[int],
+def _build_sheet(label: str, fmt: str, grid: Sequence[pa.ChunkedArray], numbers: list[int],
                  **extra: object) -> Sheet:
     """Find the header, drop blank rows, resolve headers to fields."""
     if len(grid) > MAX_COLUMNS:
         raise LoadError(label, f"the sheet has {len(grid)} columns; bulkedit reads at most "
                                f"{MAX_COLUMNS}", "Delete the columns you do not edit")
-    trimmed = [pc.utf8_trim_whitespace(col) for col in grid]
-    if not trimmed:
+    if not grid or not len(grid[0]):
         raise LoadError(label, "the sheet is empty", "Put the headers on row 1")
     blank = None
-    for col in trimmed:
-        is_blank = pc.equal(col, "")
+    for col in grid:  # a regex scan, not a trimmed copy of every column
+        is_blank = pc.match_substring_regex(col, _BLANK)
         blank = is_blank if blank is None else pc.and_(blank, is_blank)
-    keep = pc.invert(blank)
-    nonblank = [i for i, k in enumerate(keep.to_pylist()) if k]
-    if not nonblank:
+    kept = pc.indices_nonzero(pc.invert(blank))
+    if len(kept) == 0:
         raise LoadError(label, "the sheet is empty", "Put the headers on row 1")
-    header_index = nonblank[0]
+    header_index = kept[0].as_py()
     headers = [col[header_index].as_py().strip() for col in grid]
-    data_rows = pa.array(nonblank[1:], pa.int64())
+    data_rows = kept[1:]
     if len(data_rows) == 0:
         raise LoadError(label, "the sheet has a header row but no data rows",
                         "Add one row per video below the headers")
-    columns = _resolve_columns(label, headers, [col.take(data_rows) for col in grid])
-    row_numbers = tuple(numbers[i] for i in data_rows.to_pylist())
+    first, last = data_rows[0].as_py(), data_rows[-1].as_py()
+    if last - first + 1 == len(data_rows):  # no blank rows inside: a view, not a copy
+        values = [col.slice(first, len(data_rows)) for col in grid]
+        row_numbers = tuple(numbers[first:last + 1])
+    else:
+        values = [col.take(data_rows) for col in grid]
+        row_numbers = tuple(numbers[i] for i in data_rows.to_pylist())
+    columns = _resolve_columns(label, headers, values)
     issues = tuple(
         Issue(numbers[header_index], "", "", "no_header",
               f"column {c.letter} has values but no header; add the field name on row "
@@ -374,7 +418,7 @@ def _build_sheet(label: str, fmt: str, grid: Sequence[pa.StringArray], numbers: 
                  issues=issues, **extra)  # type: ignore[arg-type]
 
 
-def _resolve_columns(label: str, headers: list[str], values: list[pa.StringArray]
+def _resolve_columns(label: str, headers: list[str], values: list[pa.ChunkedArray]
                      ) -> tuple[Column, ...]:
     has_other_id = any(is_id_alias(h) and header_key(h) != "url" for h in headers)
     resolved: list[Column] = []
@@ -384,7 +428,7 @@ def _resolve_columns(label: str, headers: list[str], values: list[pa.StringArray
         if header.startswith("#"):
             field_name: str | None = "#"
         elif header == "":
-            if not pc.any(pc.not_equal(pc.utf8_trim_whitespace(column_values), "")).as_py():
+            if pc.all(pc.match_substring_regex(column_values, _BLANK)).as_py():
                 continue  # an unused, unnamed column
             field_name = None
         elif is_id_alias(header) and (header_key(header) != "url" or not has_other_id):

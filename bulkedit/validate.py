@@ -9,14 +9,14 @@ rows come out as `TypedRow`s, streamed in sheet order by `ValidationResult.rows(
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bulkedit.cells import CellProblem, parse_cell, parse_video_id
+from bulkedit.cells import CellProblem, parse_cell, parse_video_id, split_items
 from bulkedit.load import Column, Sheet
 from bulkedit.schema import (
     FIELDS,
@@ -24,6 +24,7 @@ from bulkedit.schema import (
     ID_COLUMN,
     Access,
     FieldSpec,
+    ItemKind,
     Kind,
     is_read_only,
     suggest,
@@ -31,6 +32,7 @@ from bulkedit.schema import (
 from bulkedit.types import FieldChange, Issue, SetValue, Severity, TypedRow
 
 _PLAIN_XID = r"^x[0-9a-z]{2,20}$"
+_CLEAR_CELL = r"^\s*\[\]\s*$"
 _CHUNK = 8192
 _MAX_VALUE_SHOWN = 200
 
@@ -42,16 +44,22 @@ class ValidationOptions:
     allow_live_fields: bool = False
 
 
-class _TextColumn:
-    """Free text: the trimmed cells themselves, plus the few cells that said something else."""
+class _LazyColumn:
+    """Mostly-distinct cells checked by vectorised rules: each cell is converted only when
+    its row is read, and the few cells that needed the full grammar keep their result."""
 
-    def __init__(self, trimmed: pa.StringArray, overrides: dict[int, FieldChange | None]):
-        self.trimmed = trimmed
+    def __init__(self, cells: pa.ChunkedArray, convert: Callable[[str], FieldChange],
+                 overrides: dict[int, FieldChange | None]):
+        self.cells = cells
+        self.convert = convert
         self.overrides = overrides
 
     def changes(self, start: int, stop: int) -> list[FieldChange | None]:
-        out: list[FieldChange | None] = [SetValue(v) if v else None
-                                         for v in self.trimmed[start:stop].to_pylist()]
+        convert = self.convert
+        out: list[FieldChange | None] = []
+        for text in self.cells[start:stop].to_pylist():
+            text = text.strip()
+            out.append(convert(text) if text else None)
         for index, change in self.overrides.items():
             if start <= index < stop:
                 out[index - start] = change
@@ -61,7 +69,7 @@ class _TextColumn:
 class _CodedColumn:
     """Dictionary-encoded cells: one parsed change per distinct text, an index per row."""
 
-    def __init__(self, dictionary: list[FieldChange | None], indices: pa.Int32Array):
+    def __init__(self, dictionary: list[FieldChange | None], indices: pa.ChunkedArray):
         self.dictionary = dictionary
         self.indices = indices
 
@@ -77,8 +85,8 @@ class ValidationResult:
     fields: tuple[str, ...]
     invalid_rows: frozenset[int]  # positions in the sheet, not row numbers
     skipped_rows: frozenset[int]  # exact duplicates of an earlier row
-    _ids: pa.StringArray | None = None
-    _columns: dict[str, _TextColumn | _CodedColumn] = field(default_factory=dict)
+    _ids: pa.ChunkedArray | None = None
+    _columns: dict[str, _LazyColumn | _CodedColumn] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Issue]:
@@ -168,10 +176,11 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
         out.header(None, "no_fields", "the sheet has no field to change; add columns named "
                                       "after video fields (see `bulkedit fields`)")
     ids = _check_ids(id_column, out)
-    columns: dict[str, _TextColumn | _CodedColumn] = {}
+    columns: dict[str, _LazyColumn | _CodedColumn] = {}
     for column, spec in specs:
-        if spec.kind is Kind.TEXT:
-            columns[spec.name] = _check_text(column, spec, options, out)
+        if spec.kind is Kind.TEXT or (spec.kind is Kind.LIST
+                                      and spec.item_kind is ItemKind.TEXT):
+            columns[spec.name] = _check_lazy(column, spec, options, out)
         else:
             columns[spec.name] = _check_coded(column, spec, options, out)
     _check_date_order(sheet, columns, out)
@@ -218,16 +227,16 @@ def _check_headers(sheet: Sheet, options: ValidationOptions, out: _Collector
     return specs
 
 
-def _check_ids(column: Column, out: _Collector) -> pa.StringArray:
+def _check_ids(column: Column, out: _Collector) -> pa.ChunkedArray:
     """Resolved ids (URLs reduced), null where the id is missing or bad."""
-    trimmed = pc.utf8_trim_whitespace(column.values)
-    plain = pc.match_substring_regex(trimmed, _PLAIN_XID)
+    cells = column.values
+    plain = pc.match_substring_regex(cells, _PLAIN_XID)
     if pc.all(plain).as_py():
-        return trimmed
-    resolved: list[str | None] = trimmed.to_pylist()
+        return cells
+    resolved: list[str | None] = cells.to_pylist()
     cache: dict[str, tuple[str | None, CellProblem | None]] = {}
     for index in pc.indices_nonzero(pc.invert(plain)).to_pylist():
-        text = resolved[index] or ""
+        text = (resolved[index] or "").strip()
         if not text:
             out.add(index, column, "", CellProblem("required", "the video id is missing; write "
                                                    "the video's id (like x8abc12) or its URL"))
@@ -253,34 +262,69 @@ def _field_problem(spec: FieldSpec, change: FieldChange | None, options: Validat
     return None
 
 
-def _check_text(column: Column, spec: FieldSpec, options: ValidationOptions,
-                out: _Collector) -> _TextColumn:
-    trimmed = pc.utf8_trim_whitespace(column.values)
-    lengths = pc.utf8_length(trimmed)
-    suspect = pc.equal(trimmed, "[]")
+def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
+    """Text cells that need the full grammar: `[]` and lengths out of bounds."""
+    lengths = pc.utf8_length(cells)
+    suspect = pc.match_substring_regex(cells, _CLEAR_CELL)
     if spec.max_length is not None:
         suspect = pc.or_(suspect, pc.greater(lengths, spec.max_length))
     if spec.min_length is not None:
         suspect = pc.or_(suspect, pc.and_(pc.greater(lengths, 0),
                                           pc.less(lengths, spec.min_length)))
+    return suspect
+
+
+def _list_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
+    """List cells that need the full grammar: `[]`, patches, quotes, too many or too long
+    items. What is left is a plain comma-separated list of acceptable items."""
+    suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
+                     pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"'))
+    if spec.max_items is not None:
+        suspect = pc.or_(suspect, pc.greater(pc.count_substring(cells, ","),
+                                             spec.max_items - 1))
+    if spec.max_length is not None:
+        items = pc.split_pattern(cells, ",")
+        too_long = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(pc.list_flatten(items))),
+                              spec.max_length)
+        if pc.any(too_long).as_py():
+            parents = pc.filter(pc.list_parent_indices(items), too_long)
+            long_rows = pc.is_in(pa.array(range(len(cells)), pa.int64()),
+                                 value_set=pc.cast(parents, pa.int64()))
+            suspect = pc.or_(suspect, long_rows)
+    return suspect
+
+
+def _plain_list(text: str) -> FieldChange:
+    return SetValue(tuple(split_items(text)))
+
+
+def _check_lazy(column: Column, spec: FieldSpec, options: ValidationOptions,
+                out: _Collector) -> _LazyColumn:
+    cells = column.values
+    if spec.kind is Kind.TEXT:
+        suspect, convert = _text_suspects(cells, spec), SetValue
+    else:
+        suspect, convert = _list_suspects(cells, spec), _plain_list
     overrides: dict[int, FieldChange | None] = {}
     for index in pc.indices_nonzero(suspect).to_pylist():
-        text = trimmed[index].as_py()
+        text = cells[index].as_py()
         change, problems = parse_cell(spec, text, options.timezone)
         for problem in problems:
             out.add(index, column, text, problem, spec)
         overrides[index] = change
-    return _TextColumn(trimmed, overrides)
+    return _LazyColumn(cells, convert, overrides)
 
 
 def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
                  out: _Collector) -> _CodedColumn:
-    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(column.values))
-    texts: list[str] = encoded.dictionary.to_pylist()
+    # Cells are cells by parse_cell, once per distinct text, not by Arrow per row.
+    distinct = pc.unique(column.values)
+    indices = pc.index_in(column.values, value_set=distinct)
+    texts: list[str] = distinct.to_pylist()
     dictionary: list[FieldChange | None] = []
     problems_by_text: list[tuple[CellProblem, ...]] = []
     for text in texts:
-        if not text:
+        if not text.strip():
             dictionary.append(None)
             problems_by_text.append(())
             continue
@@ -289,23 +333,22 @@ def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
         dictionary.append(change)
         problems_by_text.append((*problems, extra) if extra else problems)
     has_problem = pa.array([bool(p) for p in problems_by_text], pa.bool_())
-    indices = encoded.indices
     if pc.any(has_problem).as_py():
-        for index in pc.indices_nonzero(has_problem.take(indices)).to_pylist():
+        for index in pc.indices_nonzero(pc.take(has_problem, indices)).to_pylist():
             code = indices[index].as_py()
             for problem in problems_by_text[code]:
                 out.add(index, column, texts[code], problem, spec)
     return _CodedColumn(dictionary, indices)
 
 
-def _date_values(column: _TextColumn | _CodedColumn) -> pa.Array | None:
+def _date_values(column: _LazyColumn | _CodedColumn) -> pa.Array | None:
     if not isinstance(column, _CodedColumn):
         return None
     values = [c.value if isinstance(c, SetValue) else None for c in column.dictionary]
-    return pa.array(values, pa.int64()).take(column.indices)
+    return pc.take(pa.array(values, pa.int64()), column.indices)
 
 
-def _check_date_order(sheet: Sheet, columns: dict[str, _TextColumn | _CodedColumn],
+def _check_date_order(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColumn],
                       out: _Collector) -> None:
     if "publish_date" not in columns or "expiry_date" not in columns:
         return
@@ -322,7 +365,7 @@ def _check_date_order(sheet: Sheet, columns: dict[str, _TextColumn | _CodedColum
                           "of the two dates"))
 
 
-def _check_duplicates(sheet: Sheet, ids: pa.StringArray, columns: list[Column],
+def _check_duplicates(sheet: Sheet, ids: pa.ChunkedArray, columns: list[Column],
                       out: _Collector) -> set[int]:
     """Same video twice: identical rows are skipped with a warning, different ones refused."""
     counts = pc.value_counts(ids)
