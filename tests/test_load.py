@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_csv_bytes, write_xlsx
+from conftest import write_csv_bytes, write_ods, write_xlsx
 
 from bulkedit.errors import LoadError
 from bulkedit.load import load_sheet
@@ -169,6 +169,20 @@ def test_xlsx_data_starting_lower_keeps_row_numbers(tmp_path):
                                               [None, None], ["x8abc13", "U"]], first_row=2)
     sheet = load_sheet(path)
     assert sheet.header_row == 3 and sheet.row_numbers == (4, 6)
+
+
+def test_ods_from_libreoffice(tmp_path):
+    path = write_ods(tmp_path / "e.ods", [["video_id", "title"], ["x8abc12", "Olá & <b>"]])
+    sheet = load_sheet(path)
+    assert (sheet.format, sheet.sheet_name) == ("ods", "Edits")
+    assert cells(sheet) == [{"video_id": "x8abc12", "title": "Olá & <b>"}]
+
+
+def test_xlsx_file_like_object(tmp_path):
+    path = write_xlsx(tmp_path / "f.xlsx", [["video_id", "title"], ["x8abc12", "T"]])
+    with path.open("rb") as handle:
+        sheet = load_sheet(handle)
+    assert sheet.source == str(path) and cells(sheet) == [{"video_id": "x8abc12", "title": "T"}]
 
 
 # ----------------------------------------------------------------------------- bad files
