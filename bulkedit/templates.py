@@ -33,7 +33,8 @@ HOW_TO_FILL = (
     ("Lists", "tags, hashtags, geoblocking…: comma-separated, like travel, lisbon. The cell "
               "replaces the whole list."),
     ("List patches", "If every item starts with + or -, the cell changes the live list: "
-                     "+summer, -winter adds summer and removes winter."),
+                     "+summer, -winter adds summer and removes winter. Type a leading "
+                     "apostrophe ('+summer, -winter) so Excel does not read a formula."),
     ("Yes/no", "true/false, yes/no, 1/0 or y/n, in any case; Excel TRUE/FALSE cells too."),
     ("Dates", "ISO 8601 (2026-12-01 or 2026-12-01T18:00:00+01:00), a date cell, or unix "
               "seconds. Without an offset, the date is read in --timezone (UTC by default)."),

@@ -118,6 +118,22 @@ def test_validate_reports_in_every_format(run_cli, tmp_path):
         assert [(int(r[0]), r[1], r[3]) for r in rows[1:]] == BROKEN_EXPECTED
 
 
+def test_reports_never_hold_a_formula(run_cli, tmp_path):
+    sheet = tmp_path / "evil.csv"
+    sheet.write_text('video_id,channel\nx8abc12,"=HYPERLINK(""http://evil"")"\n',
+                     encoding="utf-8")
+    for suffix in (".csv", ".xlsx"):
+        report = tmp_path / f"problems{suffix}"
+        assert run_cli("validate", str(sheet), "--report", str(report)).code == 1
+        if suffix == ".csv":
+            with report.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.reader(handle))
+            assert rows[1][2] == "'=HYPERLINK(\"http://evil\")"  # shown as text by Excel
+        else:
+            value = openpyxl.load_workbook(report).active["C2"]
+            assert value.value == '=HYPERLINK("http://evil")' and value.data_type == "s"
+
+
 def test_validate_refuses_a_bad_report_name_before_reading(run_cli, tmp_path):
     result = run_cli("validate", str(tmp_path / "missing.csv"), "--report", "out.pdf")
     assert result.code == 2
