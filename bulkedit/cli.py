@@ -142,6 +142,69 @@ def cmd_template(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# ----------------------------------------------------------------------------- sandbox
+
+def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from bulkedit.sandbox.config import AccountTier, ApiKey, SandboxConfig
+    from bulkedit.sandbox.server import serve_forever
+
+    for name in ("fail_rate", "timeout_rate", "drop_rate"):
+        if not 0 <= getattr(args, name) <= 1:
+            raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
+    key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
+    config = SandboxConfig(
+        videos=args.videos, seed=args.seed, owners=args.owners, keys=(key,),
+        token_lifetime=args.token_lifetime, max_ids=args.max_ids, rate=args.rate,
+        hourly_quota=args.hourly_quota, retry_after_header=not args.no_retry_after,
+        rate_limit_status=args.rate_limit_status, latency=args.latency, jitter=args.jitter,
+        fail_rate=args.fail_rate, timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
+        hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state)
+    try:
+        asyncio.run(serve_forever(config, args.host, args.port, out))
+    except KeyboardInterrupt:
+        out.write("sandbox stopped\n")
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror})") from None
+    return EXIT_OK
+
+
+def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
+    sandbox = commands.add_parser(
+        "sandbox", help="serve a local emulator of the Dailymotion partner API",
+        description="Serve a local emulator of the Dailymotion partner REST API on loopback, "
+                    "with seeded videos and knobs for limits and faults (all off by default).")
+    add = sandbox.add_argument
+    add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    add("--port", type=int, default=8642, help="port (default 8642; 0 picks a free one)")
+    add("--videos", type=int, default=1000, help="videos to seed (default 1000)")
+    add("--owners", type=int, default=5, help="channels the videos belong to (default 5)")
+    add("--seed", type=int, default=1, help="seed of the generated videos (default 1)")
+    add("--state", metavar="FILE", help="keep the videos in this SQLite file across restarts")
+    add("--tier", choices=("pro", "standard"), default="pro",
+        help="account tier of the key: standard cannot set Pro fields (default pro)")
+    add("--token-lifetime", type=float, default=36000.0, metavar="SECONDS",
+        help="access token lifetime (default 36000)")
+    add("--max-ids", type=int, default=100, help="most ids per GET /rest/videos (default 100)")
+    add("--rate", type=float, metavar="N", help="requests per second per token (sliding window)")
+    add("--hourly-quota", type=int, metavar="N", help="requests per hour per token")
+    add("--no-retry-after", action="store_true", help="send 429s without Retry-After")
+    add("--rate-limit-status", type=int, choices=(429, 403), default=429,
+        help="answer the rate limit with 429 (default) or a 403 'spam' error")
+    add("--latency", type=float, default=0.0, metavar="SECONDS", help="added to each request")
+    add("--jitter", type=float, default=0.0, metavar="SECONDS", help="up to this much more")
+    add("--fail-rate", type=float, default=0.0, metavar="SHARE", help="answer 500/502/503")
+    add("--timeout-rate", type=float, default=0.0, metavar="SHARE",
+        help="hold the request for --hold seconds")
+    add("--hold", type=float, default=30.0, metavar="SECONDS",
+        help="how long a held request waits (default 30)")
+    add("--drop-rate", type=float, default=0.0, metavar="SHARE",
+        help="close the connection without an answer")
+    add("--fault-seed", type=int, default=7, help="seed of the fault draws (default 7)")
+    sandbox.set_defaults(run=cmd_sandbox)
+
+
 # ----------------------------------------------------------------------------- main
 
 class _Parser(argparse.ArgumentParser):
@@ -189,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "description, tags, channel, language, private, "
                                "is_created_for_kids, publish_date, geoblocking)")
     template.set_defaults(run=cmd_template)
+    _add_sandbox_parser(commands)
     return parser
 
 

@@ -1,0 +1,66 @@
+"""Sandbox settings: accounts, limits and faults. Every fault is off by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AccountTier(StrEnum):
+    PRO = "pro"  # may set Pro / verified-partner fields (geoblocking, publish_date, …)
+    STANDARD = "standard"
+
+
+ALL_SCOPES = ("manage_videos", "manage_players", "manage_playlists", "manage_subtitles",
+              "email", "userinfo")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A private API key and what it may do."""
+
+    key: str
+    secret: str
+    tier: AccountTier = AccountTier.PRO
+    scopes: tuple[str, ...] = ALL_SCOPES
+    # Channels (owners) whose videos the key may edit; empty = every channel.
+    owners: tuple[str, ...] = ()
+    # Dailymotion silently ignores thumbnail_url without this permission.
+    can_set_thumbnail: bool = False
+
+
+DEFAULT_KEY = ApiKey("sandbox-api-key", "sandbox-api-secret")
+
+
+@dataclass
+class SandboxConfig:
+    videos: int = 1000
+    seed: int = 1
+    owners: int = 5
+    keys: tuple[ApiKey, ...] = (DEFAULT_KEY,)
+    token_lifetime: float = 36000.0  # seconds; the docs' example value
+    # Limits of the API that the documentation leaves open (dailymotion-api.md §11).
+    max_ids: int = 100  # ids per GET /videos
+    max_limit: int = 100  # items per page
+    max_page: int = 100
+    result_cap: int = 1000  # results per list query
+    accept_doubtful_channels: bool = True  # 'kids' and 'shortfilms'
+    # Rate limiting, per token.
+    rate: float | None = None  # requests per second, over a sliding 1 s window
+    hourly_quota: int | None = None
+    retry_after_header: bool = True
+    rate_limit_status: int = 429  # 403 to answer like "denied due to spam activity"
+    # Faults, drawn from a random generator seeded by `fault_seed`.
+    latency: float = 0.0  # seconds added to every /rest request
+    jitter: float = 0.0  # up to this many more seconds, uniformly
+    fail_rate: float = 0.0  # share of /rest requests answered 500/502/503
+    timeout_rate: float = 0.0  # share held for `hold_seconds` (past the client's timeout)
+    drop_rate: float = 0.0  # share whose connection is closed without an answer
+    hold_seconds: float = 30.0
+    fault_seed: int = 7
+    faults_on_token_endpoint: bool = False
+    state_file: str | None = None  # SQLite file that keeps every edit across restarts
+    extra_keys: list[ApiKey] = field(default_factory=list)
+
+    def all_keys(self) -> dict[str, ApiKey]:
+        return {k.key: k for k in (*self.keys, *self.extra_keys)}

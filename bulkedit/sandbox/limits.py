@@ -1,0 +1,89 @@
+"""Rate limits and the counters tests read: both measured on a monotonic clock."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class SlidingWindow:
+    """At most `limit` events in any `window` seconds; says how long until the next fits."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit = limit
+        self.window = window
+        self._stamps: deque[float] = deque()
+
+    def admit(self, now: float) -> float:
+        """0.0 if an event at `now` is admitted (and counted), else seconds to wait."""
+        stamps = self._stamps
+        while stamps and stamps[0] <= now - self.window:
+            stamps.popleft()
+        if len(stamps) < self.limit:
+            stamps.append(now)
+            return 0.0
+        return stamps[0] + self.window - now
+
+
+class PeakPerWindow:
+    """The largest number of events seen in any window of `window` seconds."""
+
+    def __init__(self, window: float = 1.0):
+        self.window = window
+        self.peak = 0
+        self._stamps: deque[float] = deque()
+
+    def add(self, now: float) -> None:
+        stamps = self._stamps
+        stamps.append(now)
+        while stamps[0] <= now - self.window:
+            stamps.popleft()
+        self.peak = max(self.peak, len(stamps))
+
+
+@dataclass
+class Counters:
+    """What the sandbox has served, for tests and benchmarks."""
+
+    requests: Counter[str] = field(default_factory=Counter)  # by endpoint name
+    statuses: Counter[int] = field(default_factory=Counter)
+    rate_limited: int = 0  # answers refused for the rate (429 or 403)
+    faults: Counter[str] = field(default_factory=Counter)  # fail / timeout / drop
+    writes: Counter[str] = field(default_factory=Counter)  # applied edits per video
+    source_replacements: int = 0  # edits that wrote `url`
+    tokens_issued: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    peak: PeakPerWindow = field(default_factory=PeakPerWindow)
+    peak_per_token: dict[str, PeakPerWindow] = field(default_factory=dict)
+
+    @property
+    def max_per_second(self) -> int:
+        """Most /rest requests received in any one-second window."""
+        return self.peak.peak
+
+    def max_per_second_for(self, token: str) -> int:
+        window = self.peak_per_token.get(token)
+        return window.peak if window else 0
+
+
+class TokenLimits:
+    """A token's per-second window and hourly quota."""
+
+    def __init__(self, rate: float | None, hourly: int | None,
+                 clock: Callable[[], float]):
+        self._clock = clock
+        self._second = SlidingWindow(max(1, math.floor(rate)), 1.0) if rate else None
+        self._hour = SlidingWindow(hourly, 3600.0) if hourly else None
+
+    def admit(self) -> float:
+        """0.0 when the request may go on, else the seconds to wait (Retry-After)."""
+        now = self._clock()
+        for window in (self._second, self._hour):
+            if window is not None:
+                wait = window.admit(now)
+                if wait > 0:
+                    return wait
+        return 0.0
