@@ -445,3 +445,75 @@ def test_counters_in_flight_and_per_second():
         assert counters.statuses[200] == 11
 
     run(scenario, SandboxConfig(videos=5, latency=0.2))
+
+
+def test_key_restricted_to_some_channels():
+    limited = ApiKey("ch-key", "ch-secret", owners=("x1ch001",))
+
+    async def scenario(client: Client) -> None:
+        token = await client.access_token(key="ch-key", secret="ch-secret")
+        status, body, _ = await client.call("POST", "/video/x800000", token, {"title": "No"})
+        assert (status, error_type(body)) == (403, "access_forbidden")  # owned by x1ch000
+        assert (await client.call("POST", "/video/x800001", token, {"title": "Yes"}))[0] == 200
+        _, me, _ = await client.call("GET", "/me/videos?fields=owner&limit=3", token)
+        assert {v["owner"] for v in me["list"]} == {"x1ch001"}
+
+    run(scenario, SandboxConfig(videos=20, extra_keys=[limited]))
+
+
+def test_doubtful_channels_can_be_refused():
+    async def scenario(client: Client) -> int:
+        token = await client.access_token()
+        return (await client.call("POST", "/video/x800000", token, {"channel": "kids"}))[0]
+
+    assert run(scenario) == 200
+    assert run(scenario, SandboxConfig(videos=5, accept_doubtful_channels=False)) == 400
+
+
+def test_list_filters_and_parameter_errors():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        owner = client.sandbox.store.owners()[0]
+        _, body, _ = await client.call(
+            "GET", f"/user/{owner}/videos?fields=id,private&private=1&limit=100", token)
+        assert body["list"] and all(v["private"] for v in body["list"])
+        _, recent, _ = await client.call(
+            "GET", f"/user/{owner}/videos?fields=created_time&limit=100", token)
+        _, old, _ = await client.call(
+            "GET", f"/user/{owner}/videos?fields=created_time&limit=100&sort=old", token)
+        times = [v["created_time"] for v in recent["list"]]
+        assert times == sorted(times, reverse=True)
+        old_times = [v["created_time"] for v in old["list"]]
+        assert old_times == sorted(old_times) and old_times[-1] < times[-1]
+        for query in ("sort=random", "limit=0", "page=0", "limit=ten", "created_after=yesterday"):
+            status, body, _ = await client.call("GET", f"/user/{owner}/videos?{query}", token)
+            assert (status, error_type(body)) == (400, "invalid_parameter"), query
+        status, body, _ = await client.call("GET", "/videos?fields=id", token)
+        assert (status, error_type(body)) == (400, "invalid_parameter")
+
+    run(scenario, SandboxConfig(videos=300, owners=1))
+
+
+def test_faults_spare_the_token_endpoint_unless_asked():
+    async def scenario(client: Client) -> set[int]:
+        statuses = set()
+        for _ in range(40):
+            async with client.http.post(f"{client.base}/oauth/v1/token", data={
+                    "grant_type": "client_credentials", "client_id": "sandbox-api-key",
+                    "client_secret": "sandbox-api-secret"}) as response:
+                statuses.add(response.status)
+        return statuses
+
+    assert run(scenario, SandboxConfig(videos=5, fail_rate=1.0)) == {200}
+    assert run(scenario, SandboxConfig(videos=5, fail_rate=1.0, faults_on_token_endpoint=True)
+               ) == {500, 502, 503}
+
+
+def test_revoked_tokens_stop_working():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        client.sandbox.app.revoke_all_tokens()
+        status, body, _ = await client.call("GET", "/video/x800000", token)
+        assert (status, error_type(body)) == (401, "invalid_token")
+
+    run(scenario)
