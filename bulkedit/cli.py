@@ -13,6 +13,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkedit import __version__
+from bulkedit.console import print_issues, print_table
 from bulkedit.errors import BulkEditError, UsageError
 from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
 
@@ -64,30 +65,13 @@ def cmd_fields(args: argparse.Namespace, out: TextIO) -> int:
         for row in rows:
             out.write("| " + " | ".join(row[c].replace("|", "\\|") for c in columns) + " |\n")
     else:
-        _print_table(out, columns, [[r[c] for c in columns] for r in rows],
+        print_table(out, columns, [[r[c] for c in columns] for r in rows],
                      widths={"limits": 44, "notes": 60})
     if not args.all:
         others = [s.name for s in FIELDS.values() if s.access is not Access.WRITABLE]
         out.write(f"\nNot edited by bulkedit: {', '.join(others)} (--all says why).\n"
                   f"Read-only: {', '.join(READ_ONLY_FIELDS)}.\n")
     return EXIT_OK
-
-
-def _clip(text: str, width: int) -> str:
-    text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _print_table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]],
-                 widths: dict[str, int] | None = None) -> None:
-    widths = widths or {}
-    limit = [widths.get(h, 40) for h in headers]
-    cells = [[_clip(str(c), w) for c, w in zip(row, limit, strict=True)] for row in rows]
-    size = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(size[i]) for i, h in enumerate(headers)).rstrip()
-    out.write(line + "\n" + "  ".join("-" * s for s in size) + "\n")
-    for row in cells:
-        out.write("  ".join(c.ljust(size[i]) for i, c in enumerate(row)).rstrip() + "\n")
 
 
 # ----------------------------------------------------------------------------- validate
@@ -110,16 +94,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     if result.header_errors:
         out.write(f"{len(result.header_errors)} problems in the header row (row "
                   f"{sheet.header_row}) block the whole sheet.\n")
-    shown = result.issues[: args.max_shown]
-    if shown:
-        out.write("\n")
-        _print_table(out, ["row", "column", "value", "problem"],
-                     [[str(i.row), i.column, i.value,
-                       ("warning: " if not i.is_error else "") + i.message] for i in shown],
-                     widths={"column": 24, "value": 30, "problem": 200})
-    if len(result.issues) > len(shown):
-        hint = "" if report else " (write them all with --report problems.xlsx)"
-        out.write(f"… and {len(result.issues) - len(shown)} more problems{hint}\n")
+    print_issues(out, result.issues, args.max_shown, report_hint=report is None)
     if report is not None:
         write_issues(report, result.issues)
         out.write(f"Every problem written to {report}\n")
@@ -140,6 +115,48 @@ def cmd_template(args: argparse.Namespace, out: TextIO) -> int:
     specs = write_template(path, fields)
     out.write(f"Template written to {path}: video_id, {', '.join(s.name for s in specs)}\n")
     return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- apply
+
+def cmd_apply(args: argparse.Namespace, out: TextIO) -> int:
+    from bulkedit.cli_apply import run_apply
+
+    return run_apply(args, out, _timezone(args.timezone))
+
+
+def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
+    apply = commands.add_parser(
+        "apply", help="send the sheet's edits",
+        description="Check the sheet, read the videos' current values, and send only the "
+                    "real changes, rate-limited and retried; then write a results sheet.")
+    apply.add_argument("sheet", help="the .xlsx or .csv file")
+    _add_sheet_options(apply)
+    add = apply.add_argument
+    add("--skip-invalid", action="store_true",
+        help="send the valid rows even if some rows are invalid (they are reported)")
+    add("--results", metavar="PATH",
+        help="results sheet (.xlsx or .csv; default: beside the sheet, NAME.results.EXT)")
+    add("--summary-json", metavar="FILE", help="write a summary for machines")
+    add("--rate", type=float, default=10.0, metavar="N",
+        help="requests per second, never exceeded in any second (default 10; 0 = no limit)")
+    add("--concurrency", type=int, default=8, metavar="N",
+        help="requests in flight at most (default 8)")
+    add("--timeout", type=float, default=30.0, metavar="SECONDS",
+        help="give up on a request after this long (default 30)")
+    add("--max-attempts", type=int, default=6, metavar="N",
+        help="attempts per request for transient failures (default 6)")
+    add("--backoff", type=float, default=0.5, metavar="SECONDS",
+        help="first retry delay, doubled at each attempt (default 0.5)")
+    add("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    add("--api-base", metavar="URL",
+        help="API base URL (default $DAILYMOTION_API_BASE or the partner API)")
+    add("--credentials", metavar="FILE",
+        help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
+             "DAILYMOTION_API_SECRET environment variables)")
+    add("--sandbox", action="store_true",
+        help="send to a local sandbox started for this run (no credentials needed)")
+    apply.set_defaults(run=cmd_apply)
 
 
 # ----------------------------------------------------------------------------- sandbox
@@ -252,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "description, tags, channel, language, private, "
                                "is_created_for_kids, publish_date, geoblocking)")
     template.set_defaults(run=cmd_template)
+    _add_apply_parser(commands)
     _add_sandbox_parser(commands)
     return parser
 

@@ -16,6 +16,7 @@ import csv
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bulkedit.cells import csv_safe
 from bulkedit.errors import UsageError
@@ -93,3 +94,34 @@ ISSUE_HEADERS = ("row", "column", "value", "code", "severity", "message")
 def write_issues(path: Path, issues: Iterable[Issue]) -> None:
     rows = ((i.row, i.column, i.value, i.code, i.severity.value, i.message) for i in issues)
     write_table(path, ISSUE_HEADERS, rows, sheet_title="Problems", text_columns=("value",))
+
+
+RESULT_COLUMNS = ("#status", "#error_class", "#error", "#http_status", "#changed_fields",
+                  "#attempts")
+
+
+def default_results_path(sheet_path: Path) -> Path:
+    """Beside the input: edits.xlsx -> edits.results.xlsx (CSV stays CSV)."""
+    suffix = ".csv" if sheet_path.suffix.lower() == ".csv" else ".xlsx"
+    return sheet_path.with_name(f"{sheet_path.stem}.results{suffix}")
+
+
+def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
+    """The input rows as they were, plus the result columns (DESIGN.md §5).
+
+    Result columns start with #, so the results sheet is itself a valid input:
+    filter it to the failed rows and run it again. Earlier result columns are
+    replaced, not repeated.
+    """
+    columns = [c for c in sheet.columns if c.header not in RESULT_COLUMNS]
+    headers = [c.header for c in columns] + list(RESULT_COLUMNS)
+    values = [c.values.to_pylist() for c in columns]
+
+    def rows() -> Iterable[list[Cell]]:
+        for index, outcome in enumerate(outcomes):
+            yield [column[index] for column in values] + [
+                outcome.status, outcome.error_class, outcome.error, outcome.http_status,
+                ", ".join(outcome.changed_fields), outcome.attempts or None]
+
+    id_headers = [c.header for c in columns if c.field == "video_id"]
+    write_table(path, headers, rows(), sheet_title="Results", text_columns=id_headers)

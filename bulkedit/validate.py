@@ -114,6 +114,12 @@ class ValidationResult:
         """Rows without a problem of their own (header problems are counted apart)."""
         return self.row_count - len(self.invalid_rows) - len(self.skipped_rows)
 
+    def ids(self) -> list[str | None]:
+        """Each row's video id (URLs reduced), None where it is missing or bad."""
+        if self._ids is None:
+            return [None] * self.row_count
+        return self._ids.to_pylist()
+
     def rows(self) -> Iterator[TypedRow]:
         """The valid rows, typed, in sheet order (duplicates and invalid rows left out)."""
         if self._ids is None:

@@ -60,6 +60,9 @@ class SandboxApp:
         self.keys = config.all_keys()
         self.tokens: dict[str, Token] = {}
         self._limits: dict[str, TokenLimits] = {}
+        # Called with the video id after each applied edit, in the server's loop: lets a
+        # test act at an exact point of a run (expire tokens after the 20th edit…).
+        self.after_edit: list[Callable[[str], None]] = []
         self._faults = random.Random(config.fault_seed)
         self._latency = random.Random(config.fault_seed + 1)
 
@@ -256,6 +259,8 @@ class SandboxApp:
         if changes:
             self.store.update(video["id"], changes)
             self.counters.writes[video["id"]] += 1
+            for hook in self.after_edit:
+                hook(video["id"])
         return web.json_response(self._render(video, fields))
 
     def _paging(self, request: web.Request) -> tuple[int, int]:

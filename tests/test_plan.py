@@ -1,0 +1,54 @@
+"""Planning with plain values: equal values never count as a change; patches resolve."""
+
+from __future__ import annotations
+
+from bulkedit.plan import FieldDiff, RowStatus, normal, plan_row, resolve
+from bulkedit.schema import FIELDS
+from bulkedit.types import CLEAR, PatchList, SetValue, TypedRow
+
+LIVE = {"id": "x8abc12", "title": "Summer ", "description": "", "tags": ["a", "b"],
+        "channel": "travel", "country": "FR", "private": False, "publish_date": None,
+        "geoblocking": ["allow"], "geoloc": [-9.14, 38.71], "soundtrack_popularity": 7}
+
+
+def row(**changes) -> TypedRow:
+    return TypedRow(2, "x8abc12", changes)
+
+
+def test_equal_values_are_no_change():
+    plan = plan_row(row(title=SetValue("Summer"), tags=SetValue(("b", "a", "a")),
+                        channel=SetValue("travel"), country=SetValue("fr"),
+                        private=SetValue(False), description=CLEAR, publish_date=CLEAR,
+                        geoblocking=CLEAR, geoloc=SetValue((-9.14, 38.71)),
+                        soundtrack_popularity=SetValue(7)), LIVE)
+    assert plan.status is RowStatus.NOOP and plan.form == {}
+
+
+def test_only_changed_fields_are_sent():
+    plan = plan_row(row(title=SetValue("Winter"), private=SetValue(False),
+                        publish_date=SetValue(1796144400)), LIVE)
+    assert plan.status is RowStatus.CHANGE
+    assert plan.diffs == (FieldDiff("title", "Summer ", "Winter"),
+                          FieldDiff("publish_date", None, 1796144400))
+    assert plan.form == {"title": "Winter", "publish_date": "1796144400"}
+    assert plan.changed_fields == ("title", "publish_date")
+
+
+def test_list_patches_resolve_against_the_live_list():
+    plan = plan_row(row(tags=PatchList(("c", "a"), ("b",))), LIVE)
+    assert plan.form == {"tags": "a,c"}
+    assert plan_row(row(tags=PatchList(("a",), ("z",))), LIVE).status is RowStatus.NOOP
+
+
+def test_geoblocking_patches_and_equivalent_forms():
+    geo = FIELDS["geoblocking"]
+    assert resolve(geo, PatchList(("us",), ()), ["deny", "fr"]) == ("deny", "fr", "us")
+    assert resolve(geo, PatchList((), ("fr",)), ["deny", "fr"]) == ("deny",)
+    assert normal(geo, ["deny"]) == normal(geo, None) == normal(geo, ("allow",)) == normal(
+        geo, CLEAR)
+    assert normal(geo, ["allow", "FR", "us"]) == normal(geo, ("allow", "us", "fr"))
+    assert normal(geo, ["deny", "fr"]) != normal(geo, ["allow", "fr"])
+
+
+def test_missing_video_is_not_found():
+    assert plan_row(row(title=SetValue("x")), None).status is RowStatus.NOT_FOUND

@@ -1,0 +1,112 @@
+"""Retry, AIMD and circuit-breaker decisions, with an injected clock and draws."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bulkedit.dispatch import RateGate, bucket_limiter
+from bulkedit.errors import (
+    CredentialsRejected,
+    NetworkError,
+    PermanentError,
+    RateLimited,
+    ServerError,
+    TokenRejected,
+)
+from bulkedit.policy import AdaptiveRate, CircuitBreaker, RetryPolicy
+
+POLICY = RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=8.0, max_elapsed=30.0)
+
+
+def test_only_transient_errors_are_retried():
+    assert POLICY.delay(PermanentError("bad", status=400), 1, 0, 0.5) is None
+    assert POLICY.delay(TokenRejected("no", status=401), 1, 0, 0.5) is None
+    assert POLICY.delay(ServerError("oops", status=500), 1, 0, 0.5) is not None
+    assert POLICY.delay(NetworkError("timeout"), 1, 0, 0.5) is not None
+
+
+def test_exponential_backoff_with_equal_jitter():
+    error = ServerError("oops", status=503)
+    assert [POLICY.delay(error, a, 0, 0.0) for a in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+    assert [POLICY.delay(error, a, 0, 0.999) for a in (1, 2, 3)] == pytest.approx(
+        [0.9995, 1.999, 3.998])
+    assert RetryPolicy(max_attempts=20, base_delay=1, max_delay=8).delay(error, 10, 0, 0) == 4
+
+
+def test_attempts_and_total_time_are_bounded():
+    error = NetworkError("timeout")
+    assert POLICY.delay(error, 5, 0, 0.5) is None  # fifth attempt was the last
+    assert POLICY.delay(error, 2, 29.5, 0.5) is None  # would pass 30 s in all
+
+
+def test_retry_after_is_honoured():
+    assert POLICY.delay(RateLimited("slow", retry_after=7), 1, 0, 0.0) == 7
+    assert POLICY.delay(RateLimited("slow", retry_after=None), 1, 0, 0.0) == 0.5
+    assert POLICY.delay(RateLimited("slow", retry_after=0.1), 3, 0, 0.0) == 2.0
+
+
+def test_aimd_halves_then_recovers_slowly():
+    rate = AdaptiveRate(100, decrease=0.5, recovery=0.05, cooldown=1.0)
+    assert rate.rate(0) == 100
+    assert rate.rate_limited(10.0) == 50
+    assert rate.rate_limited(10.5) == 52.5  # the same burst of 429s cuts once; +5/s since
+    assert rate.cuts == 1
+    assert rate.rate(14.0) == 70
+    assert rate.rate_limited(14.0) == 35 and rate.cuts == 2
+    assert rate.rate(1000) == 100
+    floor = AdaptiveRate(1, floor=0.2)
+    for moment in range(10):
+        floor.rate_limited(float(moment * 2))
+    assert floor.rate(18.0) == 0.2
+
+
+def test_circuit_breaker():
+    breaker = CircuitBreaker(threshold=3)
+    server = ServerError("down", status=503)
+    assert not breaker.record(server) and not breaker.record(server)
+    assert not breaker.record(None)  # a success resets the count
+    assert not breaker.record(server) and not breaker.record(PermanentError("bad", status=400))
+    assert not breaker.record(server) and not breaker.record(server)
+    assert breaker.record(server) and "3 rows in a row failed" in breaker.reason
+    revoked = CircuitBreaker(threshold=3)
+    assert revoked.record(CredentialsRejected("the API refused the credentials"))
+
+
+def test_bucket_never_exceeds_the_rate_in_any_second():
+    async def acquisitions(rate: float, seconds: float) -> list[float]:
+        limiter = bucket_limiter(rate)
+        loop = asyncio.get_running_loop()
+        stamps: list[float] = []
+
+        async def worker() -> None:
+            while loop.time() < start + seconds:
+                await limiter.acquire()
+                stamps.append(loop.time())
+
+        start = loop.time()
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(20))), seconds + 2)
+        return stamps
+
+    for rate in (20, 400):
+        stamps = sorted(asyncio.run(acquisitions(rate, 1.5)))
+        peak, j = 0, 0
+        for i in range(len(stamps)):
+            while j < len(stamps) and stamps[j] < stamps[i] + 1.0:
+                j += 1
+            peak = max(peak, j - i)
+        assert peak <= rate, (rate, peak)
+        assert len(stamps) >= 0.6 * rate * 1.5  # not throttled far below the rate
+
+
+def test_gate_pause_holds_every_worker():
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        gate = RateGate(None, loop.time)
+        gate.pause_until(loop.time() + 0.2)
+        start = loop.time()
+        await asyncio.gather(gate.acquire(), gate.acquire())
+        return loop.time() - start
+
+    assert asyncio.run(scenario()) >= 0.19
