@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bulkedit import protocol
 from bulkedit.errors import NetworkError, PermanentError, TokenRejected, UsageError
@@ -143,10 +144,11 @@ class DailymotionClient:
             headers["Content-Type"] = request.content_type
         self.calls += 1
         try:
+            # The target is encoded already: yarl need not parse and re-encode it.
+            url = URL(self.base_url + request.target, encoded=True)
             async with self.session.request(
-                    request.method, self.base_url + request.path, params=list(request.query),
-                    data=request.body, headers=headers, allow_redirects=False,
-                    timeout=self.timeout) as response:
+                    request.method, url, data=request.body, headers=headers,
+                    allow_redirects=False, timeout=self.timeout) as response:
                 body = await response.read()
                 status, answer_headers = response.status, response.headers
         except TimeoutError:

@@ -58,9 +58,10 @@ class DispatchStats:
     by_status: dict[int, int] = field(default_factory=dict)
 
 
-# Below this rate a bucket of one request is exact enough; above it, timer wake-ups
-# make a bucket of one undershoot (84-89 % of 1000/s, perf-notes.md §5).
-_SINGLE_BUCKET_BELOW = 100
+# Below this rate a bucket of one request is exact enough: a late timer wake-up costs
+# little of a long period. Above it, a bucket of two or more absorbs those late
+# wake-ups, which a bucket of one loses (47/s instead of 49 at 50/s, here).
+_SINGLE_BUCKET_BELOW = 25
 # A 2 % margin keeps a strict server-side window from seeing R + 1 when one request
 # leaves a little late and the next on time.
 _MARGIN = 0.98
@@ -70,13 +71,12 @@ def bucket_limiter(rate: float) -> AsyncLimiter:
     """A token bucket that never lets more than `rate` through in any one-second window.
 
     `AsyncLimiter(R, 1)` starts full and lets 2R through in the first second and
-    after every pause. A bucket of one request leaking at R per second never
-    bursts; above 100/s a bucket of c = R/20 leaking at R - c stays within R and
-    sustains ~95 % of it (perf-notes.md §5).
+    after every pause. A bucket of c requests leaking at R - c per second holds at
+    most R in any second and sustains ~95-97 % of R (perf-notes.md §5: c = R/20).
     """
     if rate < _SINGLE_BUCKET_BELOW:
         return AsyncLimiter(1, 1 / (rate * _MARGIN))
-    capacity = math.floor(rate / 20)
+    capacity = max(2, math.floor(rate / 20))
     return AsyncLimiter(capacity, capacity / (rate - capacity))
 
 

@@ -44,6 +44,11 @@ class HttpRequest:
     content_type: str | None = None
     authenticated: bool = True  # carries the bearer token
 
+    @property
+    def target(self) -> str:
+        """Path and query string, percent-encoded, ready to append to the API base."""
+        return f"{self.path}?{urlencode(self.query)}" if self.query else self.path
+
 
 @dataclass(frozen=True)
 class AccessToken:

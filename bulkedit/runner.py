@@ -78,7 +78,7 @@ class RunOptions:
     summary_json: Path | None = None
 
 
-@dataclass
+@dataclass(repr=False)  # its repr would list every outcome
 class RunResult:
     sheet: Sheet
     validation: ValidationResult
@@ -90,11 +90,16 @@ class RunResult:
     writes: int = 0
     retries: int = 0
     rate_limited: int = 0
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
     aborted: str | None = None
     interrupted: bool = False
     cancelled: bool = False
     results_path: Path | None = None
     summary_path: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"RunResult({self.sheet.source!r}, counts={self.counts()})"
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -123,6 +128,8 @@ class RunResult:
             "rows": len(self.outcomes),
             "counts": self.counts(),
             "api_calls": {"reads": self.reads, "writes": self.writes},
+            "phase_seconds": {"read": round(self.read_seconds, 3),
+                              "write": round(self.write_seconds, 3)},
             "retries": self.retries,
             "rate_limited": self.rate_limited,
             "achieved_rate_per_second": round((self.reads + self.writes) / duration, 2),
@@ -199,14 +206,18 @@ class SheetRun:
             if self._stopped:
                 self._dispatcher.stop()
             try:
+                phase = time.perf_counter()
                 live, unread = await self._read_live(typed, result)
+                result.read_seconds = time.perf_counter() - phase
                 self._plan(typed, live, unread, result)
                 changes = [p for p in result.plans.values() if p.status is RowStatus.CHANGE]
                 confirmable = changes and self.confirm is not None and not self._stopped
                 if confirmable and not self.confirm(changes):  # type: ignore[misc]
                     result.cancelled = True
                     changes = []
+                phase = time.perf_counter()
                 await self._write(changes, result)
+                result.write_seconds = time.perf_counter() - phase
             except RunAborted as abort:
                 result.aborted = str(abort)
             stats = self._dispatcher.stats
