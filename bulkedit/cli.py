@@ -45,7 +45,7 @@ def _field_rows(specs: Sequence[FieldSpec]) -> list[dict[str, str]]:
     } for s in specs]
 
 
-def cmd_fields(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     specs = [s for s in FIELDS.values() if args.all or s.access is Access.WRITABLE]
     rows = _field_rows(specs)
     if args.format == "json":
@@ -76,7 +76,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO) -> int:
 
 # ----------------------------------------------------------------------------- validate
 
-def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.load import load_sheet
     from bulkedit.report import table_format, write_issues
     from bulkedit.validate import ValidationOptions, validate
@@ -107,7 +107,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
 # ----------------------------------------------------------------------------- template
 
-def cmd_template(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.templates import write_template
 
     fields = [f for f in args.fields.split(",") if f.strip()] if args.fields else None
@@ -119,10 +119,10 @@ def cmd_template(args: argparse.Namespace, out: TextIO) -> int:
 
 # ----------------------------------------------------------------------------- apply
 
-def cmd_apply(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli_apply import run_apply
 
-    return run_apply(args, out, _timezone(args.timezone))
+    return run_apply(args, out, _timezone(args.timezone), err)
 
 
 def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
@@ -146,6 +146,8 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
         help="give up on a request after this long (default 30)")
     add("--max-attempts", type=int, default=6, metavar="N",
         help="attempts per request for transient failures (default 6)")
+    add("--batch-size", type=int, default=100, metavar="N",
+        help="ids per read of current values (default 100; halved if the API refuses it)")
     add("--backoff", type=float, default=0.5, metavar="SECONDS",
         help="first retry delay, doubled at each attempt (default 0.5)")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -161,7 +163,7 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
 
 # ----------------------------------------------------------------------------- sandbox
 
-def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
 
     from bulkedit.sandbox.config import AccountTier, ApiKey, SandboxConfig
@@ -293,7 +295,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     try:
         with contextlib.redirect_stdout(out):  # --help and --version print to `out`
             args = parser.parse_args(argv)
-        return int(args.run(args, out))
+        return int(args.run(args, out, err))
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     except BulkEditError as exc:

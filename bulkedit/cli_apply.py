@@ -42,9 +42,9 @@ def _api(args: argparse.Namespace) -> Iterator[tuple[Credentials, str]]:
 
 def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str) -> RunOptions:
     if (args.rate < 0 or args.concurrency < 1 or args.timeout <= 0 or args.max_attempts < 1
-            or args.backoff < 0):
-        raise UsageError("--rate and --backoff must be 0 or more, --concurrency and "
-                         "--max-attempts at least 1, --timeout more than 0")
+            or args.backoff < 0 or args.batch_size < 1):
+        raise UsageError("--rate and --backoff must be 0 or more, --concurrency, "
+                         "--max-attempts and --batch-size at least 1, --timeout more than 0")
     sheet = Path(args.sheet)
     results = Path(args.results) if args.results else default_results_path(sheet)
     table_format(results)  # refuse a bad extension before any work
@@ -53,6 +53,7 @@ def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str) -> RunOp
         allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
         skip_invalid=args.skip_invalid, rate=args.rate or None, concurrency=args.concurrency,
         timeout=args.timeout, max_attempts=args.max_attempts, base_delay=args.backoff,
+        batch_size=args.batch_size,
         api_base=api_base,
         results=results, summary_json=Path(args.summary_json) if args.summary_json else None)
 

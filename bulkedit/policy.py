@@ -76,7 +76,7 @@ class AdaptiveRate:
 
 
 class CircuitBreaker:
-    """Stop the run after `threshold` rows in a row failed for the API's sake.
+    """Stop the run after `threshold` calls in a row failed for the API's sake.
 
     Rows that failed on transient errors (after their retries) or on refused
     authentication count; a success or a row-specific refusal (400, 404) resets
@@ -102,6 +102,6 @@ class CircuitBreaker:
             return True
         self.consecutive += 1
         if self.consecutive >= self.threshold and self.reason is None:
-            self.reason = (f"{self.consecutive} rows in a row failed ({error}); the API seems "
+            self.reason = (f"{self.consecutive} calls in a row failed ({error}); the API seems "
                            "down or the credentials revoked, so the run stopped early")
         return self.tripped

@@ -90,6 +90,7 @@ class RunResult:
     writes: int = 0
     retries: int = 0
     rate_limited: int = 0
+    rate_cuts: int = 0
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     aborted: str | None = None
@@ -132,12 +133,22 @@ class RunResult:
                               "write": round(self.write_seconds, 3)},
             "retries": self.retries,
             "rate_limited": self.rate_limited,
+            "rate_cuts": self.rate_cuts,
             "achieved_rate_per_second": round((self.reads + self.writes) / duration, 2),
             "aborted": self.aborted,
             "interrupted": self.interrupted,
             "exit_code": self.exit_code,
             "results": str(self.results_path) if self.results_path else None,
         }
+
+
+class _ReadsStopped(Exception):
+    """The read phase ended early: what was read, what failed, and why."""
+
+    def __init__(self, live: dict[str, dict[str, Any]], unread: dict[str, ApiError],
+                 aborted: str | None):
+        super().__init__(aborted or "stopped")
+        self.live, self.unread, self.aborted = live, unread, aborted
 
 
 class InvalidSheet(Exception):
@@ -205,11 +216,17 @@ class SheetRun:
                 breaker=CircuitBreaker(options.breaker_threshold))
             if self._stopped:
                 self._dispatcher.stop()
+            phase = time.perf_counter()
             try:
-                phase = time.perf_counter()
                 live, unread = await self._read_live(typed, result)
-                result.read_seconds = time.perf_counter() - phase
-                self._plan(typed, live, unread, result)
+            except _ReadsStopped as stopped:  # plan what was read; the rest stays unsent
+                live, unread = stopped.live, stopped.unread
+                result.aborted = stopped.aborted
+            result.read_seconds = time.perf_counter() - phase
+            self._plan(typed, live, unread, result)
+            try:
+                if result.aborted or self._stopped:
+                    raise RunAborted(result.aborted or "stopped")
                 changes = [p for p in result.plans.values() if p.status is RowStatus.CHANGE]
                 confirmable = changes and self.confirm is not None and not self._stopped
                 if confirmable and not self.confirm(changes):  # type: ignore[misc]
@@ -219,9 +236,11 @@ class SheetRun:
                 await self._write(changes, result)
                 result.write_seconds = time.perf_counter() - phase
             except RunAborted as abort:
-                result.aborted = str(abort)
+                if not self._stopped or result.aborted:
+                    result.aborted = result.aborted or str(abort)
             stats = self._dispatcher.stats
             result.retries, result.rate_limited = stats.retries, stats.rate_limited
+            result.rate_cuts = stats.rate_cuts
         result.interrupted = self._stopped and not result.aborted
         _mark_unsent(result)
         result.finished = time.time()
@@ -262,19 +281,27 @@ class SheetRun:
 
         while batches:
             jobs = [Job(batch, protocol.read_videos_request(batch, fields)) for batch in batches]
-            await self._dispatcher.run(jobs, on_read)
-            batches = list(retry) if not self._dispatcher.stopping else []
+            try:
+                await self._dispatcher.run(jobs, on_read)
+            except RunAborted as abort:
+                raise _ReadsStopped(live, failed, str(abort)) from None
+            if self._dispatcher.stopping:
+                raise _ReadsStopped(live, failed, None)
+            batches = list(retry)
             retry.clear()
         return live, failed
 
     def _plan(self, typed: dict[int, TypedRow], live: dict[str, dict[str, Any]],
               unread: dict[str, ApiError], result: RunResult) -> None:
+        complete = not result.aborted and not self._stopped
         for position, row in typed.items():
             outcome = result.outcomes[position]
             error = unread.get(row.video_id)
             if error is not None:
                 _fail(outcome, error, "could not read the video's current values: ")
                 continue
+            if row.video_id not in live and not complete:
+                continue  # never read: the run stopped first; the row stays unsent
             plan = plan_row(row, live.get(row.video_id))
             result.plans[position] = plan
             if plan.status is RowStatus.NOOP:
@@ -341,9 +368,9 @@ def _mark_unsent(result: RunResult) -> None:
     reason = ("not sent: the run was interrupted" if result.interrupted else
               f"not sent: {result.aborted}" if result.aborted else
               "not sent: cancelled at the confirmation" if result.cancelled else "not sent")
-    for position, plan in result.plans.items():
-        outcome = result.outcomes[position]
-        if plan.status is RowStatus.CHANGE and outcome.status == Status.SKIPPED:
+    for position, outcome in enumerate(result.outcomes):
+        duplicate = position in result.validation.skipped_rows
+        if outcome.status == Status.SKIPPED and not duplicate:
             outcome.error = reason
 
 

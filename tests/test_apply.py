@@ -292,3 +292,60 @@ def test_ctrl_c_lets_requests_in_flight_finish_and_exits_130(api, tmp_path):
     assert len(updated) == sum(sandbox.counters.writes.values())  # nothing lost in flight
     assert all(r["#error"] == "not sent: the run was interrupted" for r in rows
                if r["#status"] == "skipped")
+
+
+def test_rate_limits_slow_the_client_down(run_cli, api, tmp_path):
+    sandbox = api(rate=20)
+    summary = tmp_path / "summary.json"
+    result = run_cli("apply", str(sheet(tmp_path, titles(60))), "--api-base", sandbox.base_url,
+                     "--yes", "--rate", "60", "--concurrency", "8", "--backoff", "0.1",
+                     "--max-attempts", "12", "--summary-json", str(summary))
+    assert result.code == 0
+    facts = json.loads(summary.read_text())
+    assert facts["rate_limited"] > 0 and facts["rate_cuts"] >= 1
+    assert facts["rate_limited"] == sandbox.counters.rate_limited
+
+
+def test_a_dead_api_trips_the_circuit_breaker(run_cli, api, tmp_path):
+    sandbox = api(fail_rate=1.0)
+    result = apply(run_cli, sandbox, sheet(tmp_path, titles(40)), "--concurrency", "1",
+                   "--max-attempts", "2", "--backoff", "0.01", "--batch-size", "4")
+    assert result.code == 3
+    assert "Stopped early: 5 calls in a row failed" in result.out
+    rows = results(tmp_path / "edits.results.csv")
+    # Five batches of four were tried and failed; the other rows were never sent.
+    assert [r["#status"] for r in rows] == ["failed"] * 20 + ["skipped"] * 20
+    assert rows[0]["#error"].startswith("could not read the video's current values")
+    assert rows[-1]["#error"].startswith("not sent: 5 calls in a row failed")
+    assert sandbox.counters.requests["list_videos"] == 10
+    assert sandbox.counters.requests["edit_video"] == 0
+
+
+def test_plain_log_lines_when_not_a_terminal(run_cli, api, tmp_path):
+    sandbox = api()
+    result = apply(run_cli, sandbox, sheet(tmp_path, titles(30)))
+    assert "write: 30/30 (100%), 0 failed" in result.err
+    assert "\r" not in result.err
+
+
+def test_confirmation_on_a_terminal(api, tmp_path, monkeypatch):
+    import io
+
+    from bulkedit import cli_apply
+    from bulkedit.cli import main
+
+    sandbox = api()
+    monkeypatch.setattr(cli_apply, "_interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    out = io.StringIO()
+    path = sheet(tmp_path, titles(3))
+    code = main(["apply", str(path), "--api-base", sandbox.base_url], out=out,
+                err=io.StringIO())
+    assert code == 0
+    assert "3 videos will change (title 3). Send these changes? [y/N]" in out.getvalue()
+    assert "Cancelled: nothing was sent." in out.getvalue()
+    assert sandbox.counters.requests["edit_video"] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main(["apply", str(path), "--api-base", sandbox.base_url], out=io.StringIO(),
+                err=io.StringIO()) == 0
+    assert sandbox.counters.requests["edit_video"] == 3

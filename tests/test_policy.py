@@ -69,7 +69,7 @@ def test_circuit_breaker():
     assert not breaker.record(None)  # a success resets the count
     assert not breaker.record(server) and not breaker.record(PermanentError("bad", status=400))
     assert not breaker.record(server) and not breaker.record(server)
-    assert breaker.record(server) and "3 rows in a row failed" in breaker.reason
+    assert breaker.record(server) and "3 calls in a row failed" in breaker.reason
     revoked = CircuitBreaker(threshold=3)
     assert revoked.record(CredentialsRejected("the API refused the credentials"))
 
