@@ -7,15 +7,17 @@ message says what is wrong and how to fix it; the caller adds row and column.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
+from typing import Any
 
 from bulkedit.schema import FieldSpec, ItemKind, Kind, country_codes, language_codes, suggest
-from bulkedit.types import CLEAR, FieldChange, PatchList, SetValue, Severity
+from bulkedit.types import CLEAR, ClearValue, FieldChange, PatchList, SetValue, Severity
 
 CLEAR_MARK = "[]"
 TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
@@ -208,7 +210,30 @@ def _split_patch(items: list[str]) -> tuple[list[str], list[str]] | None:
     return add, remove
 
 
+def _parse_json_list(spec: FieldSpec, text: str) -> Parsed:
+    """`["-80s", "rock"]`: the exact list, for items a plain cell cannot hold."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return _fail("type", 'a cell in brackets is a JSON list of texts, like ["-80s", "rock"]')
+    items = list(dict.fromkeys(i.strip() for i in items if i.strip()))
+    if spec.max_items is not None and len(items) > spec.max_items:
+        return _fail("too_many", f"{len(items)} items; {spec.name} takes at most "
+                                 f"{spec.max_items}")
+    for item in items:
+        if "," in item:
+            return _fail("comma_in_item", "an item cannot contain a comma: Dailymotion splits "
+                                          "lists at every comma")
+        if reason := _check_item(spec, item):
+            return _fail("bad_item", reason)
+    return SetValue(tuple(items)), ()
+
+
 def _parse_list(spec: FieldSpec, text: str) -> Parsed:
+    if text.startswith("[") and text.endswith("]"):
+        return _parse_json_list(spec, text)
     if _QUOTED_COMMA.search(text):
         return _fail("comma_in_item", "an item cannot contain a comma: Dailymotion splits "
                                       "lists at every comma; remove the quotes or the comma")
@@ -331,6 +356,45 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC) -> Parsed:
     if spec.kind is Kind.DATE:
         return _parse_date_cell(spec, text, tz)
     return _PARSERS[spec.kind](spec, text)
+
+
+def _plain_list_safe(items: list[str]) -> bool:
+    """Can these items be written comma-separated and read back the same?"""
+    return all(i and i[0] not in "+-[" and i == i.strip() and '"' not in i for i in items)
+
+
+def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
+    """A live API value written in the sheet grammar, so that reading it back sets the same
+    value: what rollback sheets, diff reports and exports contain. `[]` is an empty value."""
+    kind = spec.kind
+    if isinstance(value, ClearValue):
+        value = None
+    if kind is Kind.LIST:
+        items = [str(i) for i in (value or [])]
+        if not items:
+            return CLEAR_MARK
+        return ", ".join(items) if _plain_list_safe(items) else json.dumps(items,
+                                                                           ensure_ascii=False)
+    if kind is Kind.COUNTRY_LIST:
+        items = [str(i).lower() for i in (value or [])]
+        if not items or items in (["allow"], ["deny"]):
+            return CLEAR_MARK
+        return ", ".join(items)
+    if value is None or value == "":
+        return CLEAR_MARK
+    if kind is Kind.BOOL:
+        return "true" if value else "false"
+    if kind is Kind.DATE:
+        return format_date(int(value), tz)
+    if kind is Kind.GEO_POINT:
+        lon, lat = value
+        return f"{float(lon)!r}, {float(lat)!r}"
+    if kind is Kind.NUMBER:
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if kind is Kind.ENUM:
+        return str(value).lower()
+    return str(value)
 
 
 # Excel safety (DESIGN.md §5): a CSV cell that Excel would evaluate as a formula is

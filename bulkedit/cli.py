@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, tzinfo
@@ -18,6 +19,7 @@ from bulkedit.errors import BulkEditError, UsageError
 from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in bulkedit, not in the user's input
 
 
 def _timezone(name: str) -> tzinfo:
@@ -120,12 +122,20 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # ----------------------------------------------------------------------------- apply
 
 def cmd_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bulkedit.cli_apply import run_apply
+    from bulkedit.cli_run import run_apply
 
     return run_apply(args, out, _timezone(args.timezone), err)
 
 
+def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli_run import run_plan
+
+    return run_plan(args, out, _timezone(args.timezone), err)
+
+
 def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli_run import add_api_options
+
     apply = commands.add_parser(
         "apply", help="send the sheet's edits",
         description="Check the sheet, read the videos' current values, and send only the "
@@ -137,28 +147,35 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
         help="send the valid rows even if some rows are invalid (they are reported)")
     add("--results", metavar="PATH",
         help="results sheet (.xlsx or .csv; default: beside the sheet, NAME.results.EXT)")
+    add("--rollback", metavar="PATH",
+        help="rollback sheet, written before the first edit (default NAME.rollback.EXT)")
     add("--summary-json", metavar="FILE", help="write a summary for machines")
-    add("--rate", type=float, default=10.0, metavar="N",
-        help="requests per second, never exceeded in any second (default 10; 0 = no limit)")
-    add("--concurrency", type=int, default=8, metavar="N",
-        help="requests in flight at most (default 8)")
-    add("--timeout", type=float, default=30.0, metavar="SECONDS",
-        help="give up on a request after this long (default 30)")
-    add("--max-attempts", type=int, default=6, metavar="N",
-        help="attempts per request for transient failures (default 6)")
-    add("--batch-size", type=int, default=100, metavar="N",
-        help="ids per read of current values (default 100; halved if the API refuses it)")
-    add("--backoff", type=float, default=0.5, metavar="SECONDS",
-        help="first retry delay, doubled at each attempt (default 0.5)")
+    add("--plan", metavar="PLAN",
+        help="a plan saved by `bulkedit plan --save`: rows whose live values changed since "
+             "are marked conflict and not sent")
+    add("--force", action="store_true", help="with --plan: send drifted rows anyway")
+    add("--verify", action="store_true",
+        help="read the changed fields back and fail rows the API silently ignored")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    add("--api-base", metavar="URL",
-        help="API base URL (default $DAILYMOTION_API_BASE or the partner API)")
-    add("--credentials", metavar="FILE",
-        help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
-             "DAILYMOTION_API_SECRET environment variables)")
-    add("--sandbox", action="store_true",
-        help="send to a local sandbox started for this run (no credentials needed)")
+    add_api_options(apply)
     apply.set_defaults(run=cmd_apply)
+
+    plan = commands.add_parser(
+        "plan", help="dry run: show what apply would change; send nothing",
+        description="Read the videos' current values and write a diff report (XLSX and "
+                    "HTML) of what apply would change. Sends no write.")
+    plan.add_argument("sheet", help="the .xlsx or .csv file")
+    _add_sheet_options(plan)
+    plan.add_argument("--skip-invalid", action="store_true",
+                      help="plan the valid rows even if some rows are invalid")
+    plan.add_argument("--report", metavar="FILE.xlsx",
+                      help="diff report for Excel (default NAME.plan.xlsx)")
+    plan.add_argument("--html", metavar="FILE.html",
+                      help="diff report as a web page (default NAME.plan.html)")
+    plan.add_argument("--save", metavar="PLAN",
+                      help="keep the reviewed live values, for apply --plan PLAN")
+    add_api_options(plan)
+    plan.set_defaults(run=cmd_plan)
 
 
 # ----------------------------------------------------------------------------- sandbox
@@ -306,6 +323,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug of ours: one line, and the traceback on request
+        if os.environ.get("BULKEDIT_DEBUG"):
+            raise
+        err.write(f"bulkedit: internal error ({type(exc).__name__}); please report it. "
+                  "Set BULKEDIT_DEBUG=1 to see the details.\n")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

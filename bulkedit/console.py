@@ -95,11 +95,19 @@ class ProgressReporter:
 
 
 def change_summary(plans: Sequence[Any]) -> str:
+    from bulkedit.plan import not_restorable
+
     fields: Counter[str] = Counter()
     for plan in plans:
         fields.update(plan.changed_fields)
     detail = ", ".join(f"{name} {count}" for name, count in fields.most_common())
-    return f"{len(plans)} videos will change ({detail})"
+    text = f"{len(plans)} videos will change ({detail})"
+    lost = not_restorable(list(plans))
+    if lost:
+        names = ", ".join(sorted({name for _, name in lost}))
+        text += (f". {len(lost)} of these changes cannot be undone by the rollback sheet "
+                 f"({names})")
+    return text
 
 
 def ask_to_confirm(plans: Sequence[Any], stdin: TextIO, stdout: TextIO) -> bool:

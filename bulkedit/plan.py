@@ -115,3 +115,32 @@ def plan_row(typed: TypedRow, live: Mapping[str, Any] | None) -> RowPlan:
         return RowPlan(typed.row, typed.video_id, RowStatus.NOOP)
     form = edit_form({d.field: d.new for d in diffs})
     return RowPlan(typed.row, typed.video_id, RowStatus.CHANGE, tuple(diffs), form)
+
+
+def drifted(fields: tuple[str, ...] | list[str], reviewed: Mapping[str, Any],
+            now: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, reviewed value, live value) for each field that changed since the review."""
+    return [(name, reviewed.get(name), now.get(name)) for name in fields
+            if normal(FIELDS[name], reviewed.get(name)) != normal(FIELDS[name], now.get(name))]
+
+
+# Changes the API gives no way to undo: it never returns a password, explicit=true is
+# permanent, and some fields cannot be emptied once set.
+_NOT_RESTORABLE = ("password", "explicit")
+
+
+def rollback_cell(diff: FieldDiff) -> str | None:
+    """The rollback sheet's cell that undoes `diff`, or None when nothing can."""
+    from bulkedit.cells import CLEAR_MARK, to_cell
+
+    spec = FIELDS[diff.field]
+    text = to_cell(spec, diff.old)
+    if diff.field in _NOT_RESTORABLE or (text == CLEAR_MARK and not spec.clearable):
+        return None
+    return text
+
+
+def not_restorable(plans: list[RowPlan]) -> list[tuple[str, str]]:
+    """(video_id, field) of every change a rollback sheet could not undo."""
+    return [(plan.video_id, diff.field) for plan in plans for diff in plan.diffs
+            if rollback_cell(diff) is None]

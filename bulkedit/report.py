@@ -100,12 +100,6 @@ RESULT_COLUMNS = ("#status", "#error_class", "#error", "#http_status", "#changed
                   "#attempts")
 
 
-def default_results_path(sheet_path: Path) -> Path:
-    """Beside the input: edits.xlsx -> edits.results.xlsx (CSV stays CSV)."""
-    suffix = ".csv" if sheet_path.suffix.lower() == ".csv" else ".xlsx"
-    return sheet_path.with_name(f"{sheet_path.stem}.results{suffix}")
-
-
 def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
     """The input rows as they were, plus the result columns (DESIGN.md §5).
 
@@ -125,3 +119,45 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
 
     id_headers = [c.header for c in columns if c.field == "video_id"]
     write_table(path, headers, rows(), sheet_title="Results", text_columns=id_headers)
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    import json as _json
+
+    path.write_text(_json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def default_side_path(sheet_path: Path, kind: str, suffix: str | None = None) -> Path:
+    """Beside the input: edits.xlsx -> edits.KIND.xlsx (CSV stays CSV)."""
+    ext = suffix or (".csv" if sheet_path.suffix.lower() == ".csv" else ".xlsx")
+    return sheet_path.with_name(f"{sheet_path.stem}.{kind}{ext}")
+
+
+def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
+    """video_id plus the previous value of exactly the fields each row changes.
+
+    Applying this sheet undoes the run: `[]` where the field was empty, lists as
+    lists, dates in ISO 8601 (UTC). Changes the API gives no way to undo keep a
+    blank cell and are returned as (video_id, field) (plan.rollback_cell).
+    """
+    from bulkedit.plan import rollback_cell
+    from bulkedit.schema import FIELDS
+
+    lost: list[tuple[str, str]] = []
+    previous: list[dict[str, str]] = []
+    for plan in plans:
+        cells: dict[str, str] = {}
+        for diff in plan.diffs:
+            text = rollback_cell(diff)
+            if text is None:
+                lost.append((plan.video_id, diff.field))
+            else:
+                cells[diff.field] = text
+        previous.append(cells)
+    used = {name for cells in previous for name in cells}
+    fields = [name for name in FIELDS if name in used]
+    rows = [[plan.video_id] + [cells.get(name, "") for name in fields]
+            for plan, cells in zip(plans, previous, strict=True)]
+    write_table(path, ["video_id", *fields], rows, sheet_title="Rollback",
+                text_columns=("video_id",))
+    return lost

@@ -61,7 +61,7 @@ def _seed_video(rng: random.Random, index: int, owner: str, created: int) -> Vid
         "hashtags": [],
         "custom_classification": [],
         "language": rng.choice(_LANGUAGES),
-        "country": rng.choice(_COUNTRIES) if rng.random() < 0.5 else None,
+        "country": rng.choice(_COUNTRIES).upper() if rng.random() < 0.5 else None,
         "geoblocking": ["allow"] if rng.random() < 0.8 else ["deny", rng.choice(_COUNTRIES)],
         "is_created_for_kids": rng.random() < 0.05,
         "explicit": explicit,

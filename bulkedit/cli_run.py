@@ -1,0 +1,278 @@
+"""`bulkedit apply` and `bulkedit plan`: the terminal side of a run.
+
+The run itself is runner.SheetRun; this module gathers its inputs from the
+command line and the environment (credentials, signals) and renders what comes
+back (progress, summaries, result and report files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import tzinfo
+from pathlib import Path
+from typing import TextIO
+
+from bulkedit import protocol
+from bulkedit.client import ENV_BASE, Credentials
+from bulkedit.console import ProgressReporter, ask_to_confirm, print_issues, print_table
+from bulkedit.errors import UsageError
+from bulkedit.outcomes import RunResult
+from bulkedit.report import (
+    default_side_path,
+    table_format,
+    write_results,
+    write_rollback,
+    write_summary,
+)
+from bulkedit.runner import InvalidSheet, RunOptions, SheetRun
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that talks to the API shares."""
+    add = parser.add_argument
+    add("--rate", type=float, default=10.0, metavar="N",
+        help="requests per second, never exceeded in any second (default 10; 0 = no limit)")
+    add("--concurrency", type=int, default=8, metavar="N",
+        help="requests in flight at most (default 8)")
+    add("--timeout", type=float, default=30.0, metavar="SECONDS",
+        help="give up on a request after this long (default 30)")
+    add("--max-attempts", type=int, default=6, metavar="N",
+        help="attempts per request for transient failures (default 6)")
+    add("--batch-size", type=int, default=100, metavar="N",
+        help="ids per read of current values (default 100; halved if the API refuses it)")
+    add("--backoff", type=float, default=0.5, metavar="SECONDS",
+        help="first retry delay, doubled at each attempt (default 0.5)")
+    add("--api-base", metavar="URL",
+        help="API base URL (default $DAILYMOTION_API_BASE or the partner API)")
+    add("--credentials", metavar="FILE",
+        help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
+             "DAILYMOTION_API_SECRET environment variables)")
+    add("--sandbox", action="store_true",
+        help="talk to a local sandbox started for this run (no credentials needed)")
+
+
+@contextlib.contextmanager
+def _api(args: argparse.Namespace) -> Iterator[tuple[Credentials, str]]:
+    """Credentials and base URL: a throw-away sandbox, a credentials file, or the env."""
+    if args.sandbox:
+        from bulkedit.sandbox import SandboxConfig, running_sandbox
+
+        with running_sandbox(SandboxConfig()) as sandbox:
+            key, secret = sandbox.key
+            yield Credentials(key, secret), sandbox.base_url
+        return
+    credentials = (Credentials.from_file(Path(args.credentials)) if args.credentials
+                   else Credentials.from_env())
+    yield credentials, args.api_base or os.environ.get(ENV_BASE) or protocol.PARTNER_API
+
+
+def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bool
+             ) -> RunOptions:
+    if (args.rate < 0 or args.concurrency < 1 or args.timeout <= 0 or args.max_attempts < 1
+            or args.backoff < 0 or args.batch_size < 1):
+        raise UsageError("--rate and --backoff must be 0 or more, --concurrency, "
+                         "--max-attempts and --batch-size at least 1, --timeout more than 0")
+    return RunOptions(
+        sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
+        allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
+        skip_invalid=args.skip_invalid, send=send, rate=args.rate or None,
+        concurrency=args.concurrency, timeout=args.timeout, max_attempts=args.max_attempts,
+        base_delay=args.backoff, batch_size=args.batch_size, api_base=api_base)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+async def _run_with_signals(run: SheetRun, err: TextIO) -> RunResult:
+    """Ctrl-C or SIGTERM once: finish the requests in flight and stop; twice: stop now."""
+    loop = asyncio.get_running_loop()
+
+    def first_signal() -> None:
+        err.write("\nStopping: letting the requests in flight finish (Ctrl-C again to "
+                  "stop at once)…\n")
+        run.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, first_signal)
+    return await run.run()
+
+
+def _refused(invalid: InvalidSheet, out: TextIO) -> int:
+    validation = invalid.validation
+    out.write(f"{validation.sheet.source}: {validation.row_count} rows, "
+              f"{len(validation.invalid_rows)} invalid"
+              + (", and problems in the header row" if validation.header_errors else "")
+              + "\n")
+    print_issues(out, validation.errors, 20, report_hint=False)
+    out.write("Nothing was sent. Fix the sheet (bulkedit validate lists every problem), or "
+              "pass --skip-invalid to leave the invalid rows out.\n")
+    return 2
+
+
+def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
+             ) -> RunResult | int:
+    try:
+        return asyncio.run(_run_with_signals(run, err))
+    except InvalidSheet as invalid:
+        return _refused(invalid, out)
+    finally:
+        progress.close()
+
+
+# ----------------------------------------------------------------------------- apply
+
+def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
+              err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    sheet = Path(args.sheet)
+    results = Path(args.results) if args.results else default_side_path(sheet, "results")
+    rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
+    for path in (results, rollback):
+        table_format(path)  # refuse a bad extension before any work
+    with _api(args) as (credentials, api_base):
+        options = _options(args, timezone, api_base, send=True)
+        options.results, options.rollback = results, rollback
+        options.summary_json = Path(args.summary_json) if args.summary_json else None
+        options.force, options.verify = args.force, args.verify
+        if args.plan:
+            from bulkedit.savedplan import load_plan
+
+            options.reviewed = load_plan(Path(args.plan), sheet)
+        progress = ProgressReporter(err)
+        confirm = None
+        if not args.yes and _interactive():
+            def confirm(plans: list) -> bool:  # type: ignore[type-arg]
+                progress.close()
+                return ask_to_confirm(plans, sys.stdin, out)
+
+        def before_writes(result: RunResult, plans: list) -> None:  # type: ignore[type-arg]
+            result.not_rolled_back = write_rollback(rollback, plans)
+            result.rollback_path = rollback
+
+        run = SheetRun(options, credentials, progress, confirm, before_writes)
+        outcome = _execute(run, progress, out, err)
+    if isinstance(outcome, int):
+        return outcome
+    return _report_apply(outcome, options, out)
+
+
+def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
+    assert options.results is not None
+    write_results(options.results, result.sheet, result.outcomes)
+    result.results_path = options.results
+    if options.summary_json is not None:
+        write_summary(options.summary_json, result.summary())
+    summary = result.summary()
+    counts = summary["counts"]
+    out.write(f"{result.sheet.source}: {summary['rows']} rows in "
+              f"{summary['duration_seconds']:.1f} s — "
+              + ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) + "\n")
+    out.write(f"API calls: {result.reads} reads, {result.writes} writes "
+              f"({summary['achieved_rate_per_second']}/s), {result.retries} retries, "
+              f"{result.rate_limited} rate-limited\n")
+    if options.verify:
+        out.write(f"Verified: {result.verified} rows read back as sent\n")
+    failed = [o for o in result.outcomes if o.status in ("failed", "invalid", "conflict")]
+    if failed:
+        out.write("\n")
+        print_table(out, ["row", "video", "status", "problem"],
+                    [[str(o.row), o.video_id or "", o.status, o.error] for o in failed[:10]],
+                    widths={"problem": 160})
+        if len(failed) > 10:
+            out.write(f"… and {len(failed) - 10} more in the results sheet\n")
+    if result.cancelled:
+        out.write("Cancelled: nothing was sent.\n")
+    if result.aborted:
+        out.write(f"Stopped early: {result.aborted}\n")
+    if result.interrupted:
+        out.write("Interrupted: the rows not sent are marked skipped.\n")
+    out.write(f"Results: {options.results}\n")
+    if result.rollback_path is not None:
+        out.write(f"Rollback: {result.rollback_path} (apply it to undo this run)\n")
+    if result.not_rolled_back:
+        fields = sorted({name for _, name in result.not_rolled_back})
+        out.write(f"The rollback sheet cannot undo {len(result.not_rolled_back)} changes "
+                  f"({', '.join(fields)}): the API cannot clear or reveal them.\n")
+    if options.summary_json is not None:
+        out.write(f"Summary: {options.summary_json}\n")
+    return result.exit_code
+
+
+# ----------------------------------------------------------------------------- plan
+
+def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
+             err: TextIO | None = None) -> int:
+    """The dry run: read, compare, report. Sends no write."""
+    from bulkedit import diffreport
+
+    err = err or sys.stderr
+    sheet = Path(args.sheet)
+    report = Path(args.report) if args.report else default_side_path(sheet, "plan", ".xlsx")
+    page = Path(args.html) if args.html else default_side_path(sheet, "plan", ".html")
+    if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
+        raise UsageError("--report takes a .xlsx path and --html a .html path")
+    with _api(args) as (credentials, api_base):
+        options = _options(args, timezone, api_base, send=False)
+        progress = ProgressReporter(err)
+        outcome = _execute(SheetRun(options, credentials, progress), progress, out, err)
+    if isinstance(outcome, int):
+        return outcome
+    result = outcome
+    planned = result.planned()
+    changes = planned.get("change", 0)
+    writes = changes
+    reads = math.ceil(len({p.video_id for p in result.plans.values()}) / options.batch_size)
+    calls = reads + writes
+    pace = (f"about {calls / (options.rate * 0.95):.0f} s at --rate {options.rate:g}"
+            if options.rate else "as fast as the API answers (no --rate)")
+    footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
+              f"{calls} API calls ({reads} reads, {writes} writes), {pace}.")
+    diffreport.write_xlsx(report, result)
+    diffreport.write_html(page, result, f"bulkedit plan — {sheet.name}", footer)
+    out.write(f"{result.sheet.source}: {len(result.outcomes)} rows — "
+              + ", ".join(f"{n} {s}" for s, n in sorted(planned.items())) + "\n")
+    out.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
+    from bulkedit.plan import RowStatus, not_restorable
+
+    lost = not_restorable([p for p in result.plans.values() if p.status is RowStatus.CHANGE])
+    if lost:
+        out.write(f"{len(lost)} changes could not be undone by a rollback sheet ("
+                  + ", ".join(sorted({name for _, name in lost}))
+                  + "): the API cannot clear or reveal them.\n")
+    field_counts = diffreport.field_counts(diffreport.report_rows(result)[1])
+    if field_counts:
+        out.write("Changes per field: " + ", ".join(
+            f"{name} {count}" for name, count in field_counts.most_common()) + "\n")
+    if args.save:
+        from bulkedit.savedplan import ReviewedRow, save_plan
+
+        typed = {row.row: row for row in result.validation.rows()}
+        reviewed = {}
+        for plan in result.plans.values():
+            live = result.live.get(plan.video_id, {})
+            touched = typed[plan.row].changes if plan.row in typed else {}
+            reviewed[plan.row] = ReviewedRow(plan.video_id, plan.status.value,
+                                             {name: live.get(name) for name in touched})
+        save_plan(Path(args.save), sheet, reviewed)
+        out.write(f"Plan saved: {args.save} (apply --plan {args.save} refuses rows that "
+                  "change on Dailymotion before then)\n")
+    out.write(f"Diff report: {report} and {page}\nNothing was sent.\n")
+    if result.aborted:
+        out.write(f"Stopped early: {result.aborted}\n")
+        return 3
+    if result.interrupted:
+        return 130
+    bad = sum(planned.get(s, 0) for s in ("invalid", "not_found", "failed", "conflict"))
+    return 1 if bad else 0

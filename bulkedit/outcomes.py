@@ -1,0 +1,128 @@
+"""What happened in a run: one `Outcome` per input row, and the `RunResult` around them.
+
+Plain data: the runner fills it in, the reports and the CLI read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bulkedit.load import Sheet
+from bulkedit.plan import RowPlan
+from bulkedit.validate import ValidationResult
+
+
+class Status:
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+    CONFLICT = "conflict"
+
+
+@dataclass
+class Outcome:
+    """What happened to one input row (DESIGN.md §3)."""
+
+    row: int
+    video_id: str | None
+    status: str
+    error_class: str = ""  # validation / permanent / transient / auth / drift / ignored
+    error: str = ""
+    http_status: int | None = None
+    error_type: str = ""
+    changed_fields: tuple[str, ...] = ()
+    attempts: int = 0
+    started: float | None = None
+    finished: float | None = None
+
+
+@dataclass(repr=False)  # its repr would list every outcome
+class RunResult:
+    sheet: Sheet
+    validation: ValidationResult
+    outcomes: list[Outcome]
+    plans: dict[int, RowPlan] = field(default_factory=dict)  # by sheet position
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # read values, by id
+    started: float = 0.0
+    finished: float = 0.0
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_cuts: int = 0
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+    aborted: str | None = None
+    interrupted: bool = False
+    cancelled: bool = False
+    results_path: Path | None = None
+    summary_path: Path | None = None
+    rollback_path: Path | None = None
+    not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
+    sent: bool = True  # False for a dry run (bulkedit plan)
+    verified: int = 0  # rows whose changes were read back and found applied
+
+    def __repr__(self) -> str:
+        return f"RunResult({self.sheet.source!r}, counts={self.counts()})"
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        if self.aborted:
+            return 3
+        counts = self.counts()
+        bad = counts.get(Status.FAILED, 0) + counts.get(Status.INVALID, 0)
+        bad += counts.get(Status.CONFLICT, 0)
+        return 1 if bad else 0
+
+    def summary(self) -> dict[str, Any]:
+        duration = max(self.finished - self.started, 1e-9)
+        return {
+            "sheet": self.sheet.source,
+            "started": datetime.fromtimestamp(self.started, UTC).isoformat(),
+            "finished": datetime.fromtimestamp(self.finished, UTC).isoformat(),
+            "duration_seconds": round(duration, 3),
+            "rows": len(self.outcomes),
+            "counts": self.counts(),
+            "api_calls": {"reads": self.reads, "writes": self.writes},
+            "phase_seconds": {"read": round(self.read_seconds, 3),
+                              "write": round(self.write_seconds, 3)},
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "rate_cuts": self.rate_cuts,
+            "achieved_rate_per_second": round((self.reads + self.writes) / duration, 2),
+            "aborted": self.aborted,
+            "interrupted": self.interrupted,
+            "exit_code": self.exit_code,
+            "results": str(self.results_path) if self.results_path else None,
+            "rollback": str(self.rollback_path) if self.rollback_path else None,
+            "changes_the_rollback_cannot_undo": len(self.not_rolled_back),
+            "verified": self.verified,
+        }
+
+    def plan_status(self, position: int) -> str:
+        """A row's status in a dry run: change, noop, not_found, conflict, invalid…"""
+        outcome = self.outcomes[position]
+        if outcome.status in (Status.INVALID, Status.CONFLICT):
+            return outcome.status
+        plan = self.plans.get(position)
+        return plan.status.value if plan is not None else outcome.status
+
+    def planned(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for position in range(len(self.outcomes)):
+            key = self.plan_status(position)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
