@@ -31,7 +31,8 @@ HOW_TO_FILL = (
     ("Blank cell", "Leaves the field as it is: nothing is sent."),
     ("[]", "Clears the field (where the field can be cleared)."),
     ("Lists", "tags, hashtags, geoblocking…: comma-separated, like travel, lisbon. The cell "
-              "replaces the whole list."),
+              "replaces the whole list. For items that start with + or -, write a JSON list: "
+              '["-80s", "rock"].'),
     ("List patches", "If every item starts with + or -, the cell changes the live list: "
                      "+summer, -winter adds summer and removes winter. Type a leading "
                      "apostrophe ('+summer, -winter) so Excel does not read a formula."),
