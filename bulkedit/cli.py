@@ -157,6 +157,10 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     add("--verify", action="store_true",
         help="read the changed fields back and fail rows the API silently ignored")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    add("--state-dir", metavar="DIR",
+        help="where the run journal and locks live (default: .bulkedit beside the sheet)")
+    add("--fresh", action="store_true",
+        help="start over instead of resuming the sheet's unfinished run")
     add_api_options(apply)
     apply.set_defaults(run=cmd_apply)
 
@@ -176,6 +180,37 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
                       help="keep the reviewed live values, for apply --plan PLAN")
     add_api_options(plan)
     plan.set_defaults(run=cmd_plan)
+
+
+def cmd_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli_run import run_runs
+
+    return run_runs(args, out)
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli_run import run_report
+
+    return run_report(args, out)
+
+
+def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
+    runs = commands.add_parser("runs", help="list the runs in a journal",
+                               description="List the runs kept in a run journal, with their "
+                                           "state (finished, interrupted, aborted, running).")
+    runs.add_argument("--state-dir", metavar="DIR",
+                      help="the journal's folder (default: ./.bulkedit)")
+    runs.set_defaults(run=cmd_runs)
+    report = commands.add_parser("report", help="rewrite a run's results and rollback sheets",
+                                 description="Rebuild a run's results sheet, rollback sheet "
+                                             "and summary from its journal, after any crash.")
+    report.add_argument("run_id", metavar="RUN", help="the run id (see `bulkedit runs`)")
+    report.add_argument("--state-dir", metavar="DIR",
+                        help="the journal's folder (default: ./.bulkedit)")
+    report.add_argument("--results", metavar="PATH", help="default NAME.results.EXT")
+    report.add_argument("--rollback", metavar="PATH", help="default NAME.rollback.EXT")
+    report.add_argument("--summary-json", metavar="FILE")
+    report.set_defaults(run=cmd_report)
 
 
 # ----------------------------------------------------------------------------- sandbox
@@ -289,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "is_created_for_kids, publish_date, geoblocking)")
     template.set_defaults(run=cmd_template)
     _add_apply_parser(commands)
+    _add_journal_parsers(commands)
     _add_sandbox_parser(commands)
     return parser
 

@@ -23,6 +23,7 @@ from bulkedit import protocol
 from bulkedit.client import ENV_BASE, Credentials
 from bulkedit.console import ProgressReporter, ask_to_confirm, print_issues, print_table
 from bulkedit.errors import UsageError
+from bulkedit.journal import Journal
 from bulkedit.outcomes import RunResult
 from bulkedit.report import (
     default_side_path,
@@ -87,6 +88,12 @@ def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bo
         base_delay=args.backoff, batch_size=args.batch_size, api_base=api_base)
 
 
+def _when(moment: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
@@ -146,6 +153,8 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         options.results, options.rollback = results, rollback
         options.summary_json = Path(args.summary_json) if args.summary_json else None
         options.force, options.verify = args.force, args.verify
+        options.fresh = args.fresh
+        options.state_dir = Path(args.state_dir) if args.state_dir else None
         if args.plan:
             from bulkedit.savedplan import load_plan
 
@@ -161,7 +170,18 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             result.not_rolled_back = write_rollback(rollback, plans)
             result.rollback_path = rollback
 
-        run = SheetRun(options, credentials, progress, confirm, before_writes)
+        def announce(phase: str, done: int, total: int, failures: int) -> None:
+            if run.resumed is not None and not announced:
+                announced.append(True)
+                earlier = run.resumed
+                confirmed = len(earlier.done_positions())
+                err.write(f"Resuming run {earlier.run.id} (started "
+                          f"{_when(earlier.run.started)}): {confirmed} rows already done are "
+                          "not sent again; --fresh starts over\n")
+            progress(phase, done, total, failures)
+
+        announced: list[bool] = []
+        run = SheetRun(options, credentials, announce, confirm, before_writes)
         outcome = _execute(run, progress, out, err)
     if isinstance(outcome, int):
         return outcome
@@ -276,3 +296,54 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         return 130
     bad = sum(planned.get(s, 0) for s in ("invalid", "not_found", "failed", "conflict"))
     return 1 if bad else 0
+
+
+# ----------------------------------------------------------------------------- runs, report
+
+def _journal(args: argparse.Namespace) -> Journal:
+    from bulkedit.journal import DEFAULT_STATE_DIR, Journal
+
+    folder = Path(args.state_dir) if args.state_dir else Path.cwd() / DEFAULT_STATE_DIR
+    if not (folder / "journal.sqlite").exists():
+        raise UsageError(f"no run journal in {folder}; pass --state-dir (the .bulkedit "
+                         "folder beside the sheets you applied)")
+    return Journal(folder)
+
+
+def run_runs(args: argparse.Namespace, out: TextIO) -> int:
+    journal = _journal(args)
+    try:
+        runs = journal.runs()
+    finally:
+        journal.close()
+    rows = []
+    for record in runs:
+        counts = (record.summary or {}).get("counts", {})
+        rows.append([record.id, record.state, _when(record.started),
+                     ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), record.sheet])
+    print_table(out, ["run", "state", "started", "rows", "sheet"], rows,
+                widths={"sheet": 80, "rows": 60})
+    return 0
+
+
+def run_report(args: argparse.Namespace, out: TextIO) -> int:
+    from bulkedit.resume import rebuild
+
+    journal = _journal(args)
+    try:
+        result, rollback_plans = rebuild(journal, journal.run(args.run_id))
+    finally:
+        journal.close()
+    sheet = Path(result.sheet.source)
+    results = Path(args.results) if args.results else default_side_path(sheet, "results")
+    rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
+    write_results(results, result.sheet, result.outcomes)
+    write_rollback(rollback, rollback_plans)
+    counts = result.counts()
+    out.write(f"Run {args.run_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+              + f"\nResults: {results}\nRollback: {rollback}\n")
+    if args.summary_json:
+        summary = result.summary()
+        write_summary(Path(args.summary_json), summary)
+        out.write(f"Summary: {args.summary_json}\n")
+    return 0

@@ -134,14 +134,21 @@ class Dispatcher:
         """Take no new job and start no retry; requests in flight finish."""
         self._stop.set()
 
-    async def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
-        """Run every job (until stopped); RunAborted when the circuit breaker trips."""
+    async def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None],
+                  on_start: Callable[[Job], None] | None = None) -> None:
+        """Run every job (until stopped); RunAborted when the circuit breaker trips.
+
+        `on_start` hears of each job just before its first attempt (the journal marks
+        the row as sent), `on_result` as soon as its outcome is known.
+        """
         pending = iter(jobs)
 
         async def worker() -> None:
             for job in pending:
                 if self._stop.is_set():
                     return
+                if on_start is not None:
+                    on_start(job)
                 result = await self._run_job(job)
                 on_result(result)
                 if self.breaker.record(result.error):

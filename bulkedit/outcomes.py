@@ -65,6 +65,7 @@ class RunResult:
     rollback_path: Path | None = None
     not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
     sent: bool = True  # False for a dry run (bulkedit plan)
+    run_id: str | None = None  # the journal's name for the run
     verified: int = 0  # rows whose changes were read back and found applied
 
     def __repr__(self) -> str:
@@ -90,6 +91,7 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         duration = max(self.finished - self.started, 1e-9)
         return {
+            "run": self.run_id,
             "sheet": self.sheet.source,
             "started": datetime.fromtimestamp(self.started, UTC).isoformat(),
             "finished": datetime.fromtimestamp(self.finished, UTC).isoformat(),

@@ -22,10 +22,13 @@ from bulkedit.client import Credentials, DailymotionClient
 from bulkedit.dispatch import Dispatcher, Job, JobResult
 from bulkedit.errors import ApiError, RunAborted
 from bulkedit.fetch import Reading, read_current
+from bulkedit.journal import Journal, state_dir_for
 from bulkedit.load import Sheet, load_sheet
+from bulkedit.lock import RunLock, lock_path
 from bulkedit.outcomes import Outcome, RunResult, Status
 from bulkedit.plan import RowPlan, RowStatus, drifted, normal, plan_row
 from bulkedit.policy import CircuitBreaker, RetryPolicy
+from bulkedit.resume import RunJournal
 from bulkedit.savedplan import SavedPlan
 from bulkedit.schema import FIELDS
 from bulkedit.types import TypedRow
@@ -33,7 +36,7 @@ from bulkedit.validate import ValidationOptions, ValidationResult, validate
 
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 Confirm = Callable[[list[RowPlan]], bool]
-BeforeWrites = Callable[[RunResult, list[RowPlan]], None]
+BeforeWrites = Callable[[RunResult, list[RowPlan]], None]  # gets the rollback rows
 
 
 @dataclass
@@ -57,6 +60,9 @@ class RunOptions:
     reviewed: SavedPlan | None = None  # apply --plan: refuse rows that drifted since
     force: bool = False  # send drifted rows anyway
     verify: bool = False  # read the changes back after sending
+    journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
+    state_dir: Path | None = None  # where the journal and locks live (.bulkedit beside)
+    fresh: bool = False  # start over instead of resuming
     results: Path | None = None
     rollback: Path | None = None
     summary_json: Path | None = None
@@ -82,6 +88,7 @@ class SheetRun:
         self._dispatcher: Dispatcher | None = None
         self._stopped = False
         self._positions: dict[int, int] = {}  # sheet row number -> position
+        self._journal: RunJournal | None = None
 
     def stop(self) -> None:
         self._stopped = True
@@ -101,10 +108,37 @@ class SheetRun:
     async def run(self) -> RunResult:
         options = self.options
         sheet, validation = self.load()
+        if not (options.send and options.journal):
+            return await self._run(sheet, validation)
+        folder = state_dir_for(options.sheet, options.state_dir)
+        with RunLock(lock_path(folder, str(options.sheet.resolve())), str(options.sheet)):
+            journal = Journal(folder)
+            try:
+                self._journal = RunJournal.open(journal, options.sheet, _describe(options),
+                                                options.fresh)
+                result = await self._run(sheet, validation)
+                self._journal.finish(result)
+            finally:
+                journal.close()
+        return result
+
+    @property
+    def resumed(self) -> RunJournal | None:
+        """The journal of the run, when it continues an earlier attempt."""
+        return self._journal if self._journal is not None and self._journal.resumed else None
+
+    async def _run(self, sheet: Sheet, validation: ValidationResult) -> RunResult:
+        options = self.options
         result = RunResult(sheet, validation, _initial_outcomes(sheet, validation),
                            started=time.time(), sent=options.send)
+        done: set[int] = set()
+        if self._journal is not None:
+            self._journal.restore(result.outcomes)
+            done = self._journal.done_positions()
+            result.run_id = self._journal.run.id
         self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
-        typed = {self._positions[row.row]: row for row in validation.rows()}
+        typed = {self._positions[row.row]: row for row in validation.rows()
+                 if self._positions[row.row] not in done}
         connector = aiohttp.TCPConnector(limit=options.concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
             client = DailymotionClient(session, self.credentials, options.api_base,
@@ -146,6 +180,8 @@ class SheetRun:
         self._plan(typed, reading, result)
         if options.reviewed is not None:
             self._check_drift(typed, reading, options.reviewed, result)
+        if self._journal is not None:
+            self._journal.record_plans(result)
         if not reading.complete or not options.send:
             return
         changes = [plan for position, plan in result.plans.items()
@@ -155,8 +191,9 @@ class SheetRun:
         if asking and not self.confirm(changes):  # type: ignore[misc]
             result.cancelled = True
             return
-        if changes and self.before_writes is not None:
-            self.before_writes(result, changes)  # the rollback sheet, before any write
+        if changes and self.before_writes is not None:  # the rollback sheet, before any write
+            self.before_writes(result, self._journal.rollback_plans() if self._journal
+                               else changes)
         phase = time.perf_counter()
         await self._write(changes, result)
         result.write_seconds = time.perf_counter() - phase
@@ -210,10 +247,17 @@ class SheetRun:
         assert self._dispatcher is not None
         done = failures = 0
 
+        journal = self._journal
+
+        def on_start(job: Job) -> None:
+            if journal is not None:
+                journal.sent(self._positions[job.key.row])
+
         def on_write(outcome: JobResult) -> None:
             nonlocal done, failures
             plan: RowPlan = outcome.key
-            row = result.outcomes[self._positions[plan.row]]
+            position = self._positions[plan.row]
+            row = result.outcomes[position]
             result.writes += outcome.attempts
             row.attempts, row.started, row.finished = (outcome.attempts, outcome.started,
                                                        outcome.finished)
@@ -223,12 +267,14 @@ class SheetRun:
             else:
                 _fail(row, outcome.error)
                 failures += 1
+            if journal is not None:  # committed before the row counts as done
+                journal.outcome(position, row)
             done += 1
             self.progress("write", done, len(changes), failures)
 
         jobs = (Job(plan, protocol.edit_request(plan.video_id, plan.form)) for plan in changes)
         self.progress("write", 0, len(changes), 0)
-        await self._dispatcher.run(jobs, on_write)
+        await self._dispatcher.run(jobs, on_write, on_start)
 
     async def _verify(self, result: RunResult) -> None:
         """Read the changed fields back: a change the API accepted but ignored is a failure."""
@@ -255,6 +301,16 @@ class SheetRun:
                                  + ", ".join(ignored) + " (a permission may be missing)")
             else:
                 result.verified += 1
+
+
+def _describe(options: RunOptions) -> dict[str, object]:
+    """The options worth keeping with a run (never credentials)."""
+    return {"rate": options.rate, "concurrency": options.concurrency,
+            "skip_invalid": options.skip_invalid, "verify": options.verify,
+            "api_base": options.api_base, "timezone": str(options.timezone),
+            "sheet_name": options.sheet_name,
+            "allow_irreversible": options.allow_irreversible,
+            "allow_live_fields": options.allow_live_fields}
 
 
 def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:
