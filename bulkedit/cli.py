@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkedit import __version__
@@ -182,6 +182,42 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     plan.set_defaults(run=cmd_plan)
 
 
+def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.batch import Batch, JsonLog
+    from bulkedit.config import load_settings
+    from bulkedit.runner import RunOptions
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    for name in ("rate", "concurrency"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    if args.state_dir:
+        settings.state_dir = Path(args.state_dir)
+    inbox = Path(args.inbox) if args.inbox else settings.inbox
+    if inbox is None:
+        raise UsageError("no inbox: give the folder, or set [batch] inbox in bulkedit.toml")
+    zone = _timezone(settings.timezone)
+    log = JsonLog(Path(args.log) if args.log else settings.log, out)
+
+    def options(sheet: Path, settings: Any) -> RunOptions:
+        return RunOptions(sheet=sheet, timezone=zone, skip_invalid=settings.skip_invalid,
+                          allow_irreversible=settings.allow_irreversible,
+                          allow_live_fields=settings.allow_live_fields, verify=settings.verify,
+                          rate=settings.rate or None, concurrency=settings.concurrency,
+                          timeout=settings.timeout, max_attempts=settings.max_attempts,
+                          api_base=base)
+
+    if args.sandbox:
+        from bulkedit.client import Credentials
+        from bulkedit.sandbox import SandboxConfig, running_sandbox
+
+        with running_sandbox(SandboxConfig()) as sandbox:
+            base = sandbox.base_url
+            return Batch(settings, inbox, Credentials(*sandbox.key), options, log).run()
+    base = args.api_base or os.environ.get("DAILYMOTION_API_BASE") or settings.base
+    return Batch(settings, inbox, settings.credentials(), options, log).run()
+
+
 def cmd_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli_run import run_runs
 
@@ -192,6 +228,23 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli_run import run_report
 
     return run_report(args, out)
+
+
+def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
+    batch = commands.add_parser(
+        "batch", help="apply every sheet in a folder (the nightly job)",
+        description="Apply every sheet in an inbox folder, oldest first, without prompts; "
+                    "move each to done/ or failed/ with its results and rollback sheets.")
+    add = batch.add_argument
+    add("inbox", nargs="?", help="the folder of sheets (default: [batch] inbox)")
+    add("--config", metavar="FILE", help="settings (default ./bulkedit.toml if present)")
+    add("--log", metavar="FILE", help="append one JSON line per event to FILE")
+    add("--state-dir", metavar="DIR", help="journal and locks (default INBOX/.bulkedit)")
+    add("--rate", type=float, metavar="N", help="requests per second (0 = no limit)")
+    add("--concurrency", type=int, metavar="N", help="requests in flight at most")
+    add("--api-base", metavar="URL", help="API base URL")
+    add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
+    batch.set_defaults(run=cmd_batch)
 
 
 def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
@@ -324,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "is_created_for_kids, publish_date, geoblocking)")
     template.set_defaults(run=cmd_template)
     _add_apply_parser(commands)
+    _add_batch_parser(commands)
     _add_journal_parsers(commands)
     _add_sandbox_parser(commands)
     return parser
