@@ -218,6 +218,37 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return Batch(settings, inbox, settings.credentials(), options, log).run()
 
 
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli_run import run_export
+
+    return run_export(args, out, _timezone(args.timezone), err)
+
+
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli_run import add_api_options
+
+    export = commands.add_parser(
+        "export", help="write live videos to an editable sheet",
+        description="Write chosen fields of a set of videos to a sheet that is itself a "
+                    "valid input: edit it in Excel, then plan and apply it.")
+    add = export.add_argument
+    add("-o", "--output", default="videos.xlsx", metavar="PATH",
+        help="the sheet to write: .xlsx (default videos.xlsx) or .csv")
+    add("--owner", action="append", metavar="CHANNEL",
+        help="a channel (user) id whose videos to export; repeat for several")
+    add("--ids", metavar="FILE", help="the videos to export: a .txt of ids, or any sheet's "
+                                      "video_id column")
+    add("--created-after", metavar="DATE", help="only videos created after DATE")
+    add("--created-before", metavar="DATE", help="only videos created before DATE")
+    add("--private", choices=("yes", "no"), help="only private (yes) or public (no) videos")
+    add("--fields", metavar="A,B,C",
+        help="the columns (default: the template's: title, description, tags, channel, …)")
+    add("--timezone", default="UTC", metavar="TZ",
+        help="time zone of the dates written (default UTC)")
+    add_api_options(export)
+    export.set_defaults(run=cmd_export)
+
+
 def cmd_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli_run import run_runs
 
@@ -378,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     template.set_defaults(run=cmd_template)
     _add_apply_parser(commands)
     _add_batch_parser(commands)
+    _add_export_parser(commands)
     _add_journal_parsers(commands)
     _add_sandbox_parser(commands)
     return parser

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from datetime import tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bulkedit import protocol
 from bulkedit.client import ENV_BASE, Credentials
@@ -74,12 +74,16 @@ def _api(args: argparse.Namespace) -> Iterator[tuple[Credentials, str]]:
     yield credentials, args.api_base or os.environ.get(ENV_BASE) or protocol.PARTNER_API
 
 
-def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bool
-             ) -> RunOptions:
+def _check_api_args(args: argparse.Namespace) -> None:
     if (args.rate < 0 or args.concurrency < 1 or args.timeout <= 0 or args.max_attempts < 1
             or args.backoff < 0 or args.batch_size < 1):
         raise UsageError("--rate and --backoff must be 0 or more, --concurrency, "
                          "--max-attempts and --batch-size at least 1, --timeout more than 0")
+
+
+def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bool
+             ) -> RunOptions:
+    _check_api_args(args)
     return RunOptions(
         sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
         allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
@@ -346,4 +350,97 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
         summary = result.summary()
         write_summary(Path(args.summary_json), summary)
         out.write(f"Summary: {args.summary_json}\n")
+    return 0
+
+
+# ----------------------------------------------------------------------------- export
+
+def _read_ids(path: Path) -> list[str]:
+    """Video ids from a text file (one a line) or from the id column of any sheet."""
+    from bulkedit.cells import parse_video_id
+    from bulkedit.load import load_sheet
+    from bulkedit.schema import ID_COLUMN
+
+    if path.suffix.lower() == ".txt":
+        try:
+            texts = path.read_text(encoding="utf-8-sig").split()
+        except OSError as exc:
+            raise UsageError(f"--ids {path}: cannot be read ({exc.strerror})") from None
+    else:
+        column = load_sheet(path).column(ID_COLUMN)
+        if column is None:
+            raise UsageError(f"--ids {path}: the sheet has no video_id column")
+        texts = [t for t in column.values.to_pylist() if t.strip()]
+    ids = []
+    for text in texts:
+        video, problem = parse_video_id(text)
+        if problem is not None:
+            raise UsageError(f"--ids {path}: '{text}': {problem.message}")
+        ids.append(video)
+    return list(dict.fromkeys(ids))
+
+
+def _moment(name: str, text: str | None, timezone: tzinfo) -> int | None:
+    from bulkedit.cells import parse_date
+
+    if text is None:
+        return None
+    seconds, reason = parse_date(text, timezone)
+    if seconds is None:
+        raise UsageError(f"--{name} {text}: {reason}")
+    return seconds
+
+
+def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
+               err: TextIO | None = None) -> int:
+    from bulkedit.dispatch import Dispatcher
+    from bulkedit.export import Selection, SheetWriter, export, export_fields
+    from bulkedit.policy import CircuitBreaker, RetryPolicy
+
+    err = err or sys.stderr
+    output = Path(args.output)
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise UsageError(f"-o {output}: an export is .xlsx or .csv")
+    selection = Selection(owners=list(args.owner or []),
+                          ids=_read_ids(Path(args.ids)) if args.ids else [],
+                          created_after=_moment("created-after", args.created_after, timezone),
+                          created_before=_moment("created-before", args.created_before,
+                                                 timezone),
+                          private={"yes": True, "no": False}.get(args.private or ""))
+    if not selection.owners and not selection.ids:
+        raise UsageError("say which videos: --owner CHANNEL (several allowed) and/or "
+                         "--ids FILE")
+    specs = export_fields([f for f in args.fields.split(",") if f.strip()]
+                          if args.fields else None)
+    _check_api_args(args)
+    progress = ProgressReporter(err)
+
+    async def main(credentials: Credentials, api_base: str) -> Any:
+        import aiohttp
+
+        from bulkedit.client import DailymotionClient
+
+        connector = aiohttp.TCPConnector(limit=args.concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = DailymotionClient(session, credentials, api_base, args.timeout)
+            dispatcher = Dispatcher(
+                client, rate=args.rate or None, concurrency=args.concurrency,
+                policy=RetryPolicy(max_attempts=args.max_attempts, base_delay=args.backoff),
+                breaker=CircuitBreaker())
+            writer = SheetWriter(output, specs, timezone)
+            return await export(dispatcher, selection, writer,
+                                lambda n: progress("export", n, 0, 0))
+
+    with _api(args) as (credentials, api_base):
+        try:
+            result = asyncio.run(main(credentials, api_base))
+        finally:
+            progress.close()
+    out.write(f"{result.written} videos exported to {output} ({result.calls} API calls"
+              + (f", {result.windows} time windows" if result.windows > 1 else "") + ")\n")
+    if result.missing:
+        out.write(f"{len(result.missing)} ids were not found: "
+                  + ", ".join(result.missing[:10]) + (" …" if len(result.missing) > 10 else "")
+                  + "\n")
+        return 1
     return 0

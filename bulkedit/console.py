@@ -65,18 +65,25 @@ class ProgressReporter:
         if phase != self._phase:
             self.close()
             self._phase, self._started, self._last_log = phase, self.clock(), 0.0
-            if self.interactive and total:
+            if self.interactive:
                 from tqdm import tqdm
 
-                label = {"read": "reading", "write": "sending"}.get(phase, phase)
-                self._bar = tqdm(total=total, desc=label, unit="video", file=self.stream,
-                                 dynamic_ncols=True, leave=True)
+                label = {"read": "reading", "write": "sending", "verify": "verifying",
+                         "export": "exporting"}.get(phase, phase)
+                self._bar = tqdm(total=total or None, desc=label, unit="video",
+                                 file=self.stream, dynamic_ncols=True, leave=True)
         if self._bar is not None:
             self._bar.n = done
             self._bar.set_postfix(failed=failures, refresh=False)
             self._bar.refresh()
             return
         now = self.clock()
+        if not total:  # an open-ended count (export): no percentage, no ETA
+            if now - self._last_log >= LOG_EVERY_SECONDS:
+                self._last_log = now
+                self.stream.write(f"{phase}: {done} videos\n")
+                self.stream.flush()
+            return
         if done == total or now - self._last_log >= LOG_EVERY_SECONDS:
             self._last_log = now
             elapsed = now - self._started

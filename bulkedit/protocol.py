@@ -76,6 +76,21 @@ def read_videos_request(ids: Iterable[str], fields: Iterable[str]) -> HttpReques
     return HttpRequest("GET", f"{REST}/videos", query=query)
 
 
+def owner_videos_request(owner: str, fields: Iterable[str], *, page: int = 1, limit: int = 100,
+                         created_after: int | None = None, created_before: int | None = None,
+                         private: bool | None = None) -> HttpRequest:
+    """GET /rest/user/{owner}/videos, newest first (dailymotion-api.md §3)."""
+    query = [("fields", ",".join(("id", *fields))), ("limit", str(limit)),
+             ("page", str(page)), ("sort", "recent"), ("family_filter", "false")]
+    if created_after is not None:
+        query.append(("created_after", str(created_after)))
+    if created_before is not None:
+        query.append(("created_before", str(created_before)))
+    if private is not None:
+        query.append(("private", "true" if private else "false"))
+    return HttpRequest("GET", f"{REST}/user/{owner}/videos", query=tuple(query))
+
+
 def read_video_request(video_id: str, fields: Iterable[str]) -> HttpRequest:
     return HttpRequest("GET", f"{REST}/video/{video_id}",
                        query=(("fields", ",".join(("id", *fields))),))

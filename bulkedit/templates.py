@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bulkedit.errors import TemplateError
 from bulkedit.schema import (
@@ -96,12 +98,51 @@ def write_template(path: Path, fields: Sequence[str] | None = None) -> list[Fiel
     return specs
 
 
+ID_NOTE = ("The video to edit: its id (x followed by letters and digits, like x8abc12) "
+           "or its Dailymotion URL. Also accepted as header: " + ", ".join(ID_ALIASES[1:]) + ".")
+
+
+@dataclass(frozen=True)
+class Dropdowns:
+    """The data-validation rules of a sheet's field columns, and the long lists they
+    point to (kept on a hidden "Lists" sheet, as Excel limits inline lists to 255 chars)."""
+
+    rules: list[Any]  # openpyxl DataValidation
+    lists: list[tuple[str, list[str]]]  # (field, choices) in Lists sheet column order
+
+
+def dropdowns(specs: Sequence[FieldSpec], first_column: int, last_row: int) -> Dropdowns:
+    """Dropdowns for enums and yes/no fields; column `first_column` (1-based) holds specs[0]."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    rules: list[Any] = []
+    lists: list[tuple[str, list[str]]] = []
+    for offset, spec in enumerate(specs):
+        choices = _dropdown_choices(spec)
+        if not choices:
+            continue
+        letter = get_column_letter(first_column + offset)
+        inline = '"' + ",".join(choices) + '"'
+        if len(inline) <= _INLINE_LIST_LIMIT:
+            formula = inline
+        else:
+            lists.append((spec.name, choices))
+            list_letter = get_column_letter(len(lists))
+            formula = f"Lists!${list_letter}$2:${list_letter}${len(choices) + 1}"
+        rule = DataValidation(type="list", formula1=formula, allow_blank=True,
+                              showErrorMessage=True, errorStyle="warning",
+                              errorTitle=spec.name, error=spec.limits() or spec.summary)
+        rule.add(f"{letter}2:{letter}{last_row}")
+        rules.append(rule)
+    return Dropdowns(rules, lists)
+
+
 def _write_xlsx_template(path: Path, specs: list[FieldSpec]) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     book.properties.created = book.properties.modified = _FIXED_TIME
@@ -112,40 +153,22 @@ def _write_xlsx_template(path: Path, specs: list[FieldSpec]) -> None:
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F4E78")
 
-    id_note = ("The video to edit: its id (x followed by letters and digits, like x8abc12) "
-               "or its Dailymotion URL. Also accepted as header: "
-               + ", ".join(ID_ALIASES[1:]) + ".")
-    columns = [(ID_COLUMN, id_note, None), *((s.name, header_note(s), s) for s in specs)]
-    list_column = 0
+    columns = [(ID_COLUMN, ID_NOTE, None), *((s.name, header_note(s), s) for s in specs)]
     for index, (name, note, spec) in enumerate(columns, start=1):
         letter = get_column_letter(index)
         cell = sheet.cell(row=1, column=index, value=name)
         cell.font, cell.fill = header_font, header_fill
         cell.comment = Comment(note, "bulkedit", width=320, height=200)
         sheet.column_dimensions[letter].width = 14 if spec and spec.kind is Kind.BOOL else 24
-        cells = f"{letter}2:{letter}{_FILL_ROWS + 1}"
-        if spec is None:
-            # The id column is text, so Excel never turns an id into a number or a date.
-            sheet.column_dimensions[letter].number_format = "@"
-            continue
-        choices = _dropdown_choices(spec)
-        if not choices:
-            continue
-        inline = '"' + ",".join(choices) + '"'
-        if len(inline) <= _INLINE_LIST_LIMIT:
-            formula = inline
-        else:
-            list_column += 1
-            list_letter = get_column_letter(list_column)
-            lists.cell(row=1, column=list_column, value=spec.name)
-            for row, choice in enumerate(choices, start=2):
-                lists.cell(row=row, column=list_column, value=choice)
-            formula = f"Lists!${list_letter}$2:${list_letter}${len(choices) + 1}"
-        rule = DataValidation(type="list", formula1=formula, allow_blank=True,
-                              showErrorMessage=True, errorStyle="warning",
-                              errorTitle=spec.name, error=spec.limits() or spec.summary)
-        rule.add(cells)
+    # The id column is text, so Excel never turns an id into a number or a date.
+    sheet.column_dimensions["A"].number_format = "@"
+    rules = dropdowns(specs, 2, _FILL_ROWS + 1)
+    for rule in rules.rules:
         sheet.add_data_validation(rule)
+    for column, (name, choices) in enumerate(rules.lists, start=1):
+        lists.cell(row=1, column=column, value=name)
+        for row, choice in enumerate(choices, start=2):
+            lists.cell(row=row, column=column, value=choice)
     sheet.freeze_panes = "B2"
 
     guide = book.create_sheet("How to fill")
