@@ -31,6 +31,9 @@ _URL_ID = re.compile(
     r"([0-9A-Za-z]+)", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _QUOTED_COMMA = re.compile(r'"[^"]*,[^"]*"')
+# C0 controls but tab, LF and CR, and DEL: invisible in Excel, refused by XML and often by APIs.
+CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL = re.compile(CONTROL_CHARS)
 
 # Unix seconds below this look like an Excel serial day number (1e5 days is the
 # year 2173); above the upper bound they look like milliseconds.
@@ -170,6 +173,8 @@ def _parse_enum(spec: FieldSpec, text: str) -> Parsed:
 
 def _check_item(spec: FieldSpec, item: str) -> str | None:
     """Why a list item is wrong, or None."""
+    if (char := control_character(item)) is not None:
+        return f"item '{item[:30]}' contains an invisible control character (U+{ord(char):04X})"
     if spec.max_length is not None and len(item) > spec.max_length:
         return f"item '{item[:30]}…' is {len(item)} characters; the limit is {spec.max_length}"
     if spec.item_kind is ItemKind.LANGUAGE and item.lower() not in _language_set():
@@ -298,7 +303,23 @@ def _parse_country_list(spec: FieldSpec, text: str) -> Parsed:
     return SetValue((mode, *items)), ()
 
 
+def control_character(text: str) -> str | None:
+    """The first invisible control character in `text` (tab and newlines are fine)."""
+    found = _CONTROL.search(text)
+    return found.group(0) if found else None
+
+
+def _control_problem(text: str) -> Parsed | None:
+    char = control_character(text)
+    if char is None:
+        return None
+    return _fail("control_char", f"contains an invisible control character (U+{ord(char):04X})"
+                                 "; delete it (retype the cell if you cannot see it)")
+
+
 def _parse_text(spec: FieldSpec, text: str) -> Parsed:
+    if (problem := _control_problem(text)) is not None:
+        return problem
     if spec.max_length is not None and len(text) > spec.max_length:
         return _fail("too_long", f"{len(text)} characters; {spec.name} takes at most "
                                  f"{spec.max_length}, shorten it by {len(text) - spec.max_length}")

@@ -6,6 +6,7 @@ otherwise, so that a nightly job's log stays readable.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections import Counter
@@ -17,8 +18,16 @@ from bulkedit.types import Issue
 LOG_EVERY_SECONDS = 5.0
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def visible(text: str) -> str:
+    """Control characters as \\xNN: a cell must never drive the terminal (escape codes)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def clip(text: str, width: int) -> str:
-    text = text.replace("\n", " ")
+    text = visible(text.replace("\n", " "))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

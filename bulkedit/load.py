@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ import pyarrow.compute as pc
 from bulkedit.cells import CSV_ESCAPED_PATTERN, date_cell_text
 from bulkedit.errors import LoadError
 from bulkedit.schema import ID_COLUMN, header_key, is_id_alias, resolve_header
-from bulkedit.types import Issue
+from bulkedit.types import Issue, Severity
 
 Source = str | os.PathLike[str] | BinaryIO
 
@@ -42,6 +44,7 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
 _BLANK = r"^\s*$"
+_SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,9 @@ def _looks_binary(sample: bytes) -> bool:
     if not head:
         return False
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return controls / len(head) > 0.05
+    # A stray control character or two is a typo in a sheet (the validator names its
+    # cell); many of them are a binary file.
+    return controls >= 16 and controls / len(head) > 0.05
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -211,19 +216,39 @@ def _load_csv(source: _Input, head: bytes) -> Sheet:
     if encoding != "utf-16" and _looks_binary(head.removeprefix(_UTF8_BOM)):
         raise LoadError(source.label, "this is not a spreadsheet (it holds binary data)",
                         "Give a .xlsx file or a .csv file saved from Excel")
-    delimiter = _sniff_delimiter(sample)
+    hint = _SEP_HINT.match(sample)
+    skip = 1 if hint else 0  # Excel's "sep=;" first line: the delimiter, not a row
+    delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
+    first_line = sample.split("\n", 2)[skip] if sample.count("\n") >= skip else sample
+    if first_line.count(delimiter) >= MAX_COLUMNS:
+        raise LoadError(source.label, f"the sheet has more than {MAX_COLUMNS} columns",
+                        "Delete the columns you do not edit")
     grid: list[pa.ChunkedArray] | None = None
     try:
-        grid = _read_csv_arrow(source, sample, encoding, delimiter)
+        # Arrow reads a quote left open at the end as one last giant cell; the careful
+        # path reports it with its row instead.
+        if encoding == "utf-16" or _quotes_balanced(source):
+            grid = _read_csv_arrow(source, sample, encoding, delimiter, skip)
     except pa.ArrowInvalid as exc:
         if encoding == "utf-8" and "UTF8" in str(exc):
             encoding = "cp1252"  # Excel's "CSV" on Windows in western Europe
     if grid is None:  # ragged rows, blank lines or another encoding: the careful path
-        grid = _read_csv_python(source, encoding, delimiter)
+        grid = _read_csv_python(source, encoding, delimiter, skip)
     rows = len(grid[0]) if grid else 0
     grid = [_unescape(col) for col in grid]
     return _build_sheet(source.label, "csv", grid, list(range(1, rows + 1)),
                         encoding=encoding, delimiter=delimiter)
+
+
+def _quotes_balanced(source: _Input) -> bool:
+    """An even number of double quotes: no quoted cell is left open (escaped quotes pair)."""
+    if source.data is not None:
+        return source.data.count(b'"') % 2 == 0
+    count = 0
+    with source.binary() as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            count += block.count(b'"')
+    return count % 2 == 0
 
 
 def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -233,16 +258,17 @@ def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.replace_substring_regex(column, CSV_ESCAPED_PATTERN, r"\1")
 
 
-def _read_csv_arrow(source: _Input, sample: str, encoding: str, delimiter: str
+def _read_csv_arrow(source: _Input, sample: str, encoding: str, delimiter: str, skip: int
                     ) -> list[pa.ChunkedArray]:
     """Fast path: Arrow's CSV reader, every cell as text, empty lines kept as rows."""
     import pyarrow.csv as pacsv
 
-    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    records = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    first = next(itertools.islice(records, skip, None), [])
     names = [f"c{i}" for i in range(max(len(first), 1))]
     table = pacsv.read_csv(
         source.stream(),
-        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names),
+        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=skip),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                          ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
@@ -252,16 +278,24 @@ def _read_csv_arrow(source: _Input, sample: str, encoding: str, delimiter: str
     return list(table.columns)
 
 
-def _read_csv_python(source: _Input, encoding: str, delimiter: str) -> list[pa.ChunkedArray]:
+def _read_csv_python(source: _Input, encoding: str, delimiter: str, skip: int
+                     ) -> list[pa.ChunkedArray]:
     """Careful path for ragged rows and blank lines: the csv module, record by record."""
     text = source.all().decode(encoding, "replace").removeprefix("\ufeff")
     rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        for record in reader:
+            rows.append(record)
     except csv.Error as exc:
-        raise LoadError(source.label, f"the CSV cannot be parsed near row {len(rows) + 1} "
-                                      f"({exc})", "Open it in Excel and save it again as CSV"
-                        ) from None
+        row = len(rows) + 1 - skip
+        if "unexpected end of data" in str(exc):
+            raise LoadError(source.label, f"a quoted cell that starts on row {row} is never "
+                                          "closed", "Add the missing double quote (\") or "
+                                          "save the sheet again from Excel") from None
+        raise LoadError(source.label, f"row {row} cannot be read as CSV ({exc})",
+                        "Open it in Excel and save it again as CSV") from None
+    rows = rows[skip:]
     width = max((len(r) for r in rows), default=0)
     return [pa.chunked_array([pa.array([r[i] if i < len(r) else "" for r in rows], pa.string())])
             for i in range(width)]
@@ -395,9 +429,10 @@ def _build_sheet(label: str, fmt: str, grid: Sequence[pa.ChunkedArray], numbers:
     kept = pc.indices_nonzero(pc.invert(blank))
     if len(kept) == 0:
         raise LoadError(label, "the sheet is empty", "Put the headers on row 1")
-    header_index = kept[0].as_py()
+    header_at = _header_position(grid, kept)
+    header_index = kept[header_at].as_py()
     headers = [col[header_index].as_py().strip() for col in grid]
-    data_rows = kept[1:]
+    data_rows = kept[header_at + 1:]
     if len(data_rows) == 0:
         raise LoadError(label, "the sheet has a header row but no data rows",
                         "Add one row per video below the headers")
@@ -414,8 +449,23 @@ def _build_sheet(label: str, fmt: str, grid: Sequence[pa.ChunkedArray], numbers:
               f"column {c.letter} has values but no header; add the field name on row "
               f"{numbers[header_index]} or delete the column")
         for c in columns if c.field is None and c.header == "")
+    if header_at:
+        first = numbers[kept[0].as_py()]
+        issues += (Issue(first, "", "", "above_header",
+                         f"rows {first} to {numbers[header_index] - 1} are above the header "
+                         f"(row {numbers[header_index]}) and are ignored", Severity.WARNING),)
     return Sheet(label, fmt, columns, row_numbers, header_row=numbers[header_index],
                  issues=issues, **extra)  # type: ignore[arg-type]
+
+
+def _header_position(grid: Sequence[pa.ChunkedArray], kept: pa.Array) -> int:
+    """Which non-blank row is the header: the first of the first 20 that names the id
+    column (a title or a note may stand above it), else the first."""
+    for position in range(min(20, len(kept))):
+        index = kept[position].as_py()
+        if any(is_id_alias(str(col[index].as_py()).strip()) for col in grid):
+            return position
+    return 0
 
 
 def _resolve_columns(label: str, headers: list[str], values: list[pa.ChunkedArray]

@@ -16,7 +16,13 @@ from datetime import UTC, tzinfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bulkedit.cells import CellProblem, parse_cell, parse_video_id, split_items
+from bulkedit.cells import (
+    CONTROL_CHARS,
+    CellProblem,
+    parse_cell,
+    parse_video_id,
+    split_items,
+)
 from bulkedit.load import Column, Sheet
 from bulkedit.schema import (
     FIELDS,
@@ -271,7 +277,8 @@ def _field_problem(spec: FieldSpec, change: FieldChange | None, options: Validat
 def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     """Text cells that need the full grammar: `[]` and lengths out of bounds."""
     lengths = pc.utf8_length(cells)
-    suspect = pc.match_substring_regex(cells, _CLEAR_CELL)
+    suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
+                     pc.match_substring_regex(cells, CONTROL_CHARS))
     if spec.max_length is not None:
         suspect = pc.or_(suspect, pc.greater(lengths, spec.max_length))
     if spec.min_length is not None:
@@ -284,7 +291,7 @@ def _list_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     """List cells that need the full grammar: `[]`, patches, quotes, too many or too long
     items. What is left is a plain comma-separated list of acceptable items."""
     suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
-                     pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"'))
+                     pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"|' + CONTROL_CHARS))
     if spec.max_items is not None:
         suspect = pc.or_(suspect, pc.greater(pc.count_substring(cells, ","),
                                              spec.max_items - 1))
