@@ -44,6 +44,7 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
 _BLANK = r"^\s*$"
+_BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
 _SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
 
 
@@ -268,7 +269,9 @@ def _read_csv_arrow(source: _Input, sample: str, encoding: str, delimiter: str, 
     names = [f"c{i}" for i in range(max(len(first), 1))]
     table = pacsv.read_csv(
         source.stream(),
-        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=skip),
+        # Blocks larger than any sane row: Arrow cannot parse a row that straddles two.
+        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=skip,
+                                       block_size=_BLOCK_SIZE),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                          ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
@@ -283,6 +286,7 @@ def _read_csv_python(source: _Input, encoding: str, delimiter: str, skip: int
     """Careful path for ragged rows and blank lines: the csv module, record by record."""
     text = source.all().decode(encoding, "replace").removeprefix("\ufeff")
     rows: list[list[str]] = []
+    csv.field_size_limit(max(csv.field_size_limit(), _BLOCK_SIZE))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         for record in reader:
