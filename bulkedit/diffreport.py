@@ -19,6 +19,7 @@ from typing import Any
 
 from bulkedit.cells import to_cell
 from bulkedit.outcomes import RunResult
+from bulkedit.report import xlsx_text
 from bulkedit.schema import FIELDS
 
 _TOKENS = re.compile(r"\s+|[^\s,]+|,")
@@ -78,7 +79,8 @@ def write_xlsx(path: Path, result: RunResult) -> None:
 
     def text(value: Any, fill: PatternFill | None = None, font: Font | None = None
              ) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = WriteOnlyCell(sheet, value=xlsx_text(value) if isinstance(value, str)
+                             else value)
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula
         if fill is not None:

@@ -28,6 +28,7 @@ from bulkedit.cells import CLEAR_MARK, csv_safe, to_cell
 from bulkedit.dispatch import Dispatcher, Job, JobResult
 from bulkedit.errors import PermanentError, RunAborted
 from bulkedit.fetch import read_current
+from bulkedit.report import xlsx_text
 from bulkedit.schema import ID_COLUMN, FieldSpec
 
 RESULT_CAP = 1000  # the API returns at most 1,000 results per query
@@ -101,7 +102,7 @@ class SheetWriter:
         else:
             cells = []
             for value in (video["id"], *values):
-                cell = self._cell(self._sheet, value=value)
+                cell = self._cell(self._sheet, value=xlsx_text(value))
                 cell.data_type = "s"  # text, never a number, a date or a formula
                 if value is video["id"]:
                     cell.number_format = "@"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,15 @@ def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
         _write_xlsx(path, headers, rows, sheet_title, text_columns)
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(value: str) -> str:
+    """Text an XLSX cell can hold: XML 1.0 has no place for most control characters, so
+    they are written as visible \\xNN (such a cell never passes validation anyway)."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
+
+
 def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
                 title: str, text_columns: Sequence[str]) -> None:
     from openpyxl import Workbook
@@ -73,7 +83,7 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
 
     def cell(value: Cell, *, header: bool = False, force_text: bool = False) -> WriteOnlyCell:
         if isinstance(value, str) or force_text:
-            out = WriteOnlyCell(sheet, value=_text(value))
+            out = WriteOnlyCell(sheet, value=xlsx_text(_text(value)))
             out.data_type = "s"  # a string cell, never a formula
         else:
             out = WriteOnlyCell(sheet, value=value)

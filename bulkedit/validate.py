@@ -117,7 +117,10 @@ class ValidationResult:
 
     @property
     def valid_count(self) -> int:
-        """Rows without a problem of their own (header problems are counted apart)."""
+        """Rows without a problem of their own (header problems are counted apart); none
+        when the sheet has no id column."""
+        if self._ids is None:
+            return 0
         return self.row_count - len(self.invalid_rows) - len(self.skipped_rows)
 
     def ids(self) -> list[str | None]:
