@@ -305,7 +305,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.sandbox.config import AccountTier, ApiKey, SandboxConfig
     from bulkedit.sandbox.server import serve_forever
 
-    for name in ("fail_rate", "timeout_rate", "drop_rate"):
+    for name in ("fail_rate", "throttle_rate", "timeout_rate", "drop_rate"):
         if not 0 <= getattr(args, name) <= 1:
             raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
     key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
@@ -314,7 +314,8 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         token_lifetime=args.token_lifetime, max_ids=args.max_ids, rate=args.rate,
         hourly_quota=args.hourly_quota, retry_after_header=not args.no_retry_after,
         rate_limit_status=args.rate_limit_status, latency=args.latency, jitter=args.jitter,
-        fail_rate=args.fail_rate, timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
+        fail_rate=args.fail_rate, throttle_rate=args.throttle_rate,
+        timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
         hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state)
     try:
         asyncio.run(serve_forever(config, args.host, args.port, out))
@@ -350,6 +351,8 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
     add("--latency", type=float, default=0.0, metavar="SECONDS", help="added to each request")
     add("--jitter", type=float, default=0.0, metavar="SECONDS", help="up to this much more")
     add("--fail-rate", type=float, default=0.0, metavar="SHARE", help="answer 500/502/503")
+    add("--throttle-rate", type=float, default=0.0, metavar="SHARE",
+        help="answer 429 at random, whatever the rate")
     add("--timeout-rate", type=float, default=0.0, metavar="SHARE",
         help="hold the request for --hold seconds")
     add("--hold", type=float, default=30.0, metavar="SECONDS",

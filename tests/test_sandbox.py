@@ -517,3 +517,12 @@ def test_revoked_tokens_stop_working():
         assert (status, error_type(body)) == (401, "invalid_token")
 
     run(scenario)
+
+
+def test_throttle_rate_answers_429_at_random():
+    async def scenario(client: Client) -> list[int]:
+        token = await client.access_token()
+        return [(await client.call("GET", "/video/x800000", token))[0] for _ in range(40)]
+
+    statuses = run(scenario, SandboxConfig(videos=5, throttle_rate=0.5))
+    assert set(statuses) == {200, 429}

@@ -101,6 +101,8 @@ class SandboxApp:
             response = await handler(request)
         except ApiError as error:
             response = _error_response(error)
+        except ConnectionResetError:  # the client went away mid-request: nothing to answer
+            response = web.Response(status=499)
         finally:
             counters.in_flight -= 1
         counters.statuses[response.status] += 1
@@ -123,9 +125,18 @@ class SandboxApp:
                                     content_type="text/html")
             raise ApiError(status, "server_error", "An internal error occurred")
         draw -= config.fail_rate
+        if draw < config.throttle_rate:
+            self.counters.faults["throttle"] += 1
+            self.counters.rate_limited += 1
+            headers = {"Retry-After": "1"} if config.retry_after_header else {}
+            raise ApiError(429, "rate_limit_exceeded", "Too many requests", {}, headers)
+        draw -= config.throttle_rate
         if draw < config.timeout_rate:
             self.counters.faults["timeout"] += 1
-            await asyncio.sleep(config.hold_seconds)  # the client gives up first
+            # Read the whole request first, as a real server does, then answer late: the
+            # edit is applied although the client gave up, and it cannot know.
+            await request.read()
+            await asyncio.sleep(config.hold_seconds)
             return await handler(request)
         draw -= config.timeout_rate
         if draw < config.drop_rate:

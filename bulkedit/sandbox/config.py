@@ -54,6 +54,7 @@ class SandboxConfig:
     latency: float = 0.0  # seconds added to every /rest request
     jitter: float = 0.0  # up to this many more seconds, uniformly
     fail_rate: float = 0.0  # share of /rest requests answered 500/502/503
+    throttle_rate: float = 0.0  # share answered 429 at random, whatever the rate
     timeout_rate: float = 0.0  # share held for `hold_seconds` (past the client's timeout)
     drop_rate: float = 0.0  # share whose connection is closed without an answer
     hold_seconds: float = 30.0
