@@ -1,0 +1,84 @@
+"""Secrets never leak: every command is run, and every artefact it leaves is scanned for
+the API secret and for every token the API issued."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from test_apply import KEY, SECRET, sheet, titles
+
+from bulkedit.client import Credentials, DailymotionClient
+from bulkedit.errors import CredentialsRejected
+from bulkedit.protocol import parse_token_response
+
+pytest_plugins = ["test_apply"]
+
+
+def texts_under(folder: Path) -> dict[str, str]:
+    """Every file as text: XLSX parts unzipped, SQLite and others as raw bytes."""
+    found: dict[str, str] = {}
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data.startswith(b"PK\x03\x04"):
+            with zipfile.ZipFile(path) as archive:
+                data = b"".join(archive.read(name) for name in archive.namelist())
+        found[str(path)] = data.decode("utf-8", "replace")
+    return found
+
+
+def test_no_command_leaves_a_secret_or_a_token(run_cli, api, tmp_path, monkeypatch):
+    sandbox = api(fail_rate=0.1, drop_rate=0.05, token_lifetime=0.5)
+    monkeypatch.chdir(tmp_path)
+    edits = sheet(tmp_path, [*titles(40), {"video_id": "xgone", "title": "x"}])
+    base = ("--api-base", sandbox.base_url, "--rate", "0", "--max-attempts", "12",
+            "--backoff", "0.01")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, titles(10, start=50), "night.csv")
+    outputs = [
+        run_cli("fields"),
+        run_cli("validate", str(edits), "--report", str(tmp_path / "problems.xlsx")),
+        run_cli("template", "-o", str(tmp_path / "template.xlsx")),
+        run_cli("plan", str(edits), *base, "--save", str(tmp_path / "plan.json")),
+        run_cli("apply", str(edits), *base, "--yes", "--verify", "--summary-json",
+                str(tmp_path / "summary.json"), "--plan", str(tmp_path / "plan.json")),
+        run_cli("export", "--owner", "x1ch000", "-o", str(tmp_path / "export.xlsx"), *base),
+        run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0", "--log",
+                str(tmp_path / "night.jsonl")),
+        run_cli("runs"),
+    ]
+    run_id = outputs[-1].out.splitlines()[2].split()[0]
+    outputs.append(run_cli("report", run_id, "--summary-json", str(tmp_path / "again.json")))
+    wrong = [("DAILYMOTION_API_SECRET", "WRONG-secret-0000"), ("DAILYMOTION_API_KEY", "nobody")]
+    for name, value in wrong:
+        monkeypatch.setenv(name, value)
+    outputs.append(run_cli("apply", str(edits), *base, "--yes", "--fresh"))
+    assert outputs[-1].code == 3 and "refused the credentials" in outputs[-1].out
+
+    tokens = list(sandbox.app.tokens)
+    assert sandbox.counters.tokens_issued >= 3 and tokens
+    assert {o.code for o in outputs} <= {0, 1, 3}
+    artefacts = {f"out {i}": o.out + o.err for i, o in enumerate(outputs)}
+    artefacts.update(texts_under(tmp_path))
+    assert any(name.endswith("journal.sqlite") for name in artefacts)
+    for name, text in artefacts.items():
+        assert SECRET not in text, name
+        assert "WRONG-secret-0000" not in text, name
+        leaked = [t for t in tokens if t in text]
+        assert not leaked, name
+
+
+def test_reprs_and_errors_hold_no_secret():
+    credentials = Credentials(KEY.key, SECRET)
+    assert SECRET not in repr(credentials) and SECRET not in str(credentials)
+    client = DailymotionClient(None, credentials, "http://127.0.0.1:9")  # type: ignore[arg-type]
+    assert SECRET not in repr(client) and SECRET not in repr(vars(client))
+    token = parse_token_response(200, {}, b'{"access_token": "tok-123", "expires_in": 60}')
+    assert "tok-123" not in repr(token)
+    try:
+        parse_token_response(401, {}, b'{"error": "invalid_client"}')
+    except CredentialsRejected as error:
+        assert SECRET not in str(error) and "DAILYMOTION_API_SECRET" in str(error)
