@@ -226,10 +226,11 @@ def _load_csv(source: _Input, head: bytes) -> Sheet:
                         "Delete the columns you do not edit")
     grid: list[pa.ChunkedArray] | None = None
     try:
-        # Arrow reads a quote left open at the end as one last giant cell; the careful
-        # path reports it with its row instead.
-        if encoding == "utf-16" or _quotes_balanced(source):
-            grid = _read_csv_arrow(source, sample, encoding, delimiter, skip)
+        grid = _read_csv_arrow(source, sample, encoding, delimiter, skip)
+        # Arrow reads a quote left open as one last cell holding the rest of the file;
+        # then the last row has a line break in a cell, and the careful path decides.
+        if _last_row_spans_lines(grid):
+            grid = None
     except pa.ArrowInvalid as exc:
         if encoding == "utf-8" and "UTF8" in str(exc):
             encoding = "cp1252"  # Excel's "CSV" on Windows in western Europe
@@ -241,15 +242,10 @@ def _load_csv(source: _Input, head: bytes) -> Sheet:
                         encoding=encoding, delimiter=delimiter)
 
 
-def _quotes_balanced(source: _Input) -> bool:
-    """An even number of double quotes: no quoted cell is left open (escaped quotes pair)."""
-    if source.data is not None:
-        return source.data.count(b'"') % 2 == 0
-    count = 0
-    with source.binary() as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            count += block.count(b'"')
-    return count % 2 == 0
+def _last_row_spans_lines(grid: list[pa.ChunkedArray]) -> bool:
+    if not grid or not len(grid[0]):
+        return False
+    return any(("\n" in (v := col[-1].as_py()) or "\r" in v) for col in grid)
 
 
 def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:

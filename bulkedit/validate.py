@@ -337,9 +337,14 @@ def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
     distinct = pc.unique(column.values)
     indices = pc.index_in(column.values, value_set=distinct)
     texts: list[str] = distinct.to_pylist()
+    quick = _iso_seconds(distinct) if spec.kind is Kind.DATE else [None] * len(texts)
     dictionary: list[FieldChange | None] = []
     problems_by_text: list[tuple[CellProblem, ...]] = []
-    for text in texts:
+    for text, seconds in zip(texts, quick, strict=True):
+        if seconds is not None:  # ISO 8601 with an offset, already read by Arrow
+            dictionary.append(SetValue(seconds))
+            problems_by_text.append(())
+            continue
         if not text.strip():
             dictionary.append(None)
             problems_by_text.append(())
@@ -355,6 +360,44 @@ def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
             for problem in problems_by_text[code]:
                 out.add(index, column, texts[code], problem, spec)
     return _CodedColumn(dictionary, indices)
+
+
+_ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$"
+
+
+def _iso_seconds(texts: pa.Array) -> list[int | None]:
+    """Unix seconds of the cells written `2026-12-01T18:00:00+01:00` (or Z), vectorised;
+    None for every other cell, which the full grammar then reads (cells.parse_date).
+
+    Arrow's strptime is lenient (February 30th becomes March 2nd), so each parsed
+    field is compared with the digits written; a mismatch falls back to the grammar,
+    which refuses the date.
+    """
+    shaped = pc.match_substring_regex(texts, _ISO_WITH_OFFSET)
+    if not pc.any(shaped).as_py():
+        return [None] * len(texts)
+
+    def digits(start: int, stop: int) -> pa.Array:
+        return pc.cast(pc.utf8_slice_codeunits(candidates, start, stop), pa.int64())
+
+    candidates = pc.if_else(shaped, texts, "1970-01-01T00:00:00Z")
+    local = pc.strptime(pc.replace_substring(pc.utf8_slice_codeunits(candidates, 0, 19), " ",
+                                             "T"),
+                        format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+    exact = shaped
+    for part, (start, stop) in ((pc.year, (0, 4)), (pc.month, (5, 7)), (pc.day, (8, 10)),
+                                (pc.hour, (11, 13)), (pc.minute, (14, 16)),
+                                (pc.second, (17, 19))):
+        exact = pc.and_(exact, pc.fill_null(pc.equal(part(local), digits(start, stop)), False))
+    zulu = pc.equal(pc.utf8_slice_codeunits(candidates, 19, 20), "Z")
+    offset_text = pc.if_else(zulu, "+00:00", pc.utf8_slice_codeunits(candidates, 19, 25))
+    hours = pc.cast(pc.utf8_slice_codeunits(offset_text, 1, 3), pa.int64())
+    minutes = pc.cast(pc.utf8_slice_codeunits(offset_text, 4, 6), pa.int64())
+    exact = pc.and_(exact, pc.and_(pc.less(hours, 24), pc.less(minutes, 60)))
+    sign = pc.if_else(pc.equal(pc.utf8_slice_codeunits(offset_text, 0, 1), "-"), -1, 1)
+    offset = pc.multiply(sign, pc.add(pc.multiply(hours, 3600), pc.multiply(minutes, 60)))
+    seconds = pc.subtract(pc.cast(pc.cast(local, pa.timestamp("s")), pa.int64()), offset)
+    return pc.if_else(exact, seconds, pa.scalar(None, pa.int64())).to_pylist()
 
 
 def _date_values(column: _LazyColumn | _CodedColumn) -> pa.Array | None:

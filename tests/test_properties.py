@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 from pathlib import Path
 
 import xlsxwriter
@@ -114,3 +115,22 @@ def test_no_written_cell_starts_a_formula(tmp_path, values):
 
     sheet = openpyxl.load_workbook(xlsx).active
     assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for c in row)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(
+    st.tuples(st.integers(1900, 2100), st.integers(0, 13), st.integers(0, 32),
+              st.integers(0, 25), st.integers(0, 61), st.integers(0, 61),
+              st.sampled_from(["Z", "+01:00", "-05:30", "+23:59", "+24:00", "-00:00"]),
+              st.sampled_from(["T", " "])).map(
+        lambda p: f"{p[0]:04d}-{p[1]:02d}-{p[2]:02d}{p[7]}{p[3]:02d}:{p[4]:02d}:{p[5]:02d}{p[6]}"),
+    st.text(max_size=30)), min_size=1, max_size=30))
+def test_vectorised_dates_agree_with_the_grammar(texts):
+    import pyarrow as pa
+
+    from bulkedit.cells import parse_date
+    from bulkedit.validate import _iso_seconds
+
+    for text, quick in zip(texts, _iso_seconds(pa.array(texts)), strict=True):
+        if quick is not None:
+            assert quick == parse_date(text, UTC)[0], text
