@@ -199,23 +199,25 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     zone = _timezone(settings.timezone)
     log = JsonLog(Path(args.log) if args.log else settings.log, out)
 
-    def options(sheet: Path, settings: Any) -> RunOptions:
-        return RunOptions(sheet=sheet, timezone=zone, skip_invalid=settings.skip_invalid,
-                          allow_irreversible=settings.allow_irreversible,
-                          allow_live_fields=settings.allow_live_fields, verify=settings.verify,
-                          rate=settings.rate or None, concurrency=settings.concurrency,
-                          timeout=settings.timeout, max_attempts=settings.max_attempts,
-                          api_base=base)
+    def night(credentials: Any, base: str) -> int:
+        def options(sheet: Path, settings: Any) -> RunOptions:
+            return RunOptions(
+                sheet=sheet, timezone=zone, skip_invalid=settings.skip_invalid,
+                allow_irreversible=settings.allow_irreversible,
+                allow_live_fields=settings.allow_live_fields, verify=settings.verify,
+                rate=settings.rate or None, concurrency=settings.concurrency,
+                timeout=settings.timeout, max_attempts=settings.max_attempts, api_base=base)
+
+        return Batch(settings, inbox, credentials, options, log).run()
 
     if args.sandbox:
         from bulkedit.client import Credentials
         from bulkedit.sandbox import SandboxConfig, running_sandbox
 
         with running_sandbox(SandboxConfig()) as sandbox:
-            base = sandbox.base_url
-            return Batch(settings, inbox, Credentials(*sandbox.key), options, log).run()
-    base = args.api_base or os.environ.get("DAILYMOTION_API_BASE") or settings.base
-    return Batch(settings, inbox, settings.credentials(), options, log).run()
+            return night(Credentials(*sandbox.key), sandbox.base_url)
+    return night(settings.credentials(),
+                 args.api_base or os.environ.get("DAILYMOTION_API_BASE") or settings.base)
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
