@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -13,57 +12,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import SECRET, apply, results, sheet, titles
 
-from bulkedit.sandbox import ApiKey, SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "s3cr3t-Zq81-never-print-me"
-KEY = ApiKey("test-key-4711", SECRET, can_set_thumbnail=True)
-
-
-def sheet(tmp_path: Path, rows: list[dict[str, str]], name: str = "edits.csv") -> Path:
-    path = tmp_path / name
-    headers = list(dict.fromkeys(h for r in rows for h in r))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, headers)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def titles(count: int, start: int = 0, prefix: str = "New title") -> list[dict[str, str]]:
-    return [{"video_id": video_id(i), "title": f"{prefix} {i}"} for i in
-            range(start, start + count)]
-
-
-def results(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-@pytest.fixture
-def api(monkeypatch):
-    """Start a sandbox with a config and point the credentials at it."""
-    monkeypatch.setenv("DAILYMOTION_API_KEY", KEY.key)
-    monkeypatch.setenv("DAILYMOTION_API_SECRET", KEY.secret)
-    monkeypatch.delenv("DAILYMOTION_API_BASE", raising=False)
-    stack = []
-
-    def start(**config):
-        manager = running_sandbox(SandboxConfig(**{"videos": 200, "keys": (KEY,), **config}))
-        sandbox = manager.__enter__()
-        stack.append(manager)
-        return sandbox
-
-    yield start
-    for manager in reversed(stack):
-        manager.__exit__(None, None, None)
-
-
-def apply(run_cli, sandbox, path: Path, *extra: str):
-    return run_cli("apply", str(path), "--api-base", sandbox.base_url, "--yes", "--rate", "0",
-                   *extra)
 
 
 # ----------------------------------------------------------------------------- happy path

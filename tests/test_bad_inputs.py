@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_apply import apply
+from conftest import apply
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
 from make_bad_files import EXPECTED, LARGE, make_large
 
-pytest_plugins = ["test_apply"]
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = {name: BAD / name for name in EXPECTED}
 

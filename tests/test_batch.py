@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_apply import KEY, sheet, titles
+from conftest import KEY, sheet, titles
 
 from bulkedit.config import load_settings
 from bulkedit.errors import UsageError
 from bulkedit.sandbox.store import video_id
 
-pytest_plugins = ["test_apply"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -6,11 +6,9 @@ import csv
 
 import openpyxl
 import pytest
-from test_apply import apply
+from conftest import apply
 
 from bulkedit.sandbox.store import owner_id
-
-pytest_plugins = ["test_apply"]
 
 
 def export(run_cli, sandbox, *extra: str):

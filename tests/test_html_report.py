@@ -10,11 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_apply import sheet, titles
+from conftest import sheet, titles
 
 from bulkedit.sandbox.store import video_id
 
-pytest_plugins = ["test_apply"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

@@ -11,13 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
-from test_apply import KEY, apply, results, sheet, titles
+from conftest import KEY, apply, results, sheet, titles
 
 from bulkedit.lock import RunLock, lock_path
 from bulkedit.sandbox import SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
 
-pytest_plugins = ["test_apply"]
 ROWS = 120
 
 

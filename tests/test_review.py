@@ -8,17 +8,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import KEY, apply, results, sheet, titles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_apply import KEY, apply, results, sheet, titles
 
 from bulkedit.cells import parse_cell, to_cell
 from bulkedit.sandbox import ApiKey, SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
 from bulkedit.schema import FIELDS
 from bulkedit.types import CLEAR, SetValue
-
-pytest_plugins = ["test_apply"]
 
 
 def plan(run_cli, sandbox, path: Path, *extra: str):

@@ -6,13 +6,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from test_apply import KEY, SECRET, sheet, titles
+from conftest import KEY, SECRET, sheet, titles
 
 from bulkedit.client import Credentials, DailymotionClient
 from bulkedit.errors import CredentialsRejected
 from bulkedit.protocol import parse_token_response
-
-pytest_plugins = ["test_apply"]
 
 
 def texts_under(folder: Path) -> dict[str, str]:

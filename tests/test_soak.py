@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from test_apply import apply, results, sheet, titles
+from conftest import apply, results, sheet, titles
 
 from bulkedit.sandbox.store import video_id
 
-pytest_plugins = ["test_apply"]
 EDITS = 300
 
 

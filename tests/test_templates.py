@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bulkedit.errors import TemplateError
+from bulkedit.errors import LoadError, TemplateError
 from bulkedit.load import load_sheet
 from bulkedit.schema import DEFAULT_TEMPLATE_FIELDS, FIELDS, Access
 from bulkedit.templates import write_template
@@ -77,7 +77,7 @@ def test_xlsx_template_has_dropdowns_notes_text_ids_and_a_guide(tmp_path):
 def test_templates_are_valid_empty_inputs(tmp_path):
     for name in ("t.xlsx", "t.csv"):
         write_template(tmp_path / name)
-        with pytest.raises(Exception, match="no data rows"):
+        with pytest.raises(LoadError, match="no data rows"):
             load_sheet(tmp_path / name)
 
 
