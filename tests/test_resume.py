@@ -40,8 +40,9 @@ def test_sigkill_three_times_then_resume_loses_nothing_and_resends_nothing(tmp_p
     path = sheet(tmp_path, [{"video_id": v, "title": t, "tags": "+night"}
                             for v, t in wanted.items()])
     kills = []
+    # Enough latency that a kill always lands well before the run could finish.
     with running_sandbox(SandboxConfig(videos=ROWS, keys=(KEY,), state_file=str(state),
-                                       latency=0.01)) as sandbox:
+                                       latency=0.03)) as sandbox:
         before = {v: sandbox.video(v) for v in wanted}
         for stop_after in (5, 40, 80):  # edits seen by the sandbox before each kill
             reached = threading.Event()
@@ -80,8 +81,8 @@ def test_sigkill_three_times_then_resume_loses_nothing_and_resends_nothing(tmp_p
 
 
 def test_sigterm_finishes_in_flight_requests_and_resumes(api, tmp_path):
-    sandbox = api(latency=0.02)
-    path = sheet(tmp_path, titles(100))
+    sandbox = api(latency=0.05, videos=200)
+    path = sheet(tmp_path, titles(200))
     reached = threading.Event()
     sandbox.app.after_edit.append(
         lambda _v: reached.set() if sum(sandbox.counters.writes.values()) >= 10 else None)
@@ -95,7 +96,7 @@ def test_sigterm_finishes_in_flight_requests_and_resumes(api, tmp_path):
     again = spawn(path, sandbox.base_url)
     out, err = again.communicate(timeout=60)
     assert again.returncode == 0 and "Resuming run" in err
-    assert sum(sandbox.counters.writes.values()) == 100
+    assert sum(sandbox.counters.writes.values()) == 200
     assert max(sandbox.counters.writes.values()) == 1
 
 
