@@ -305,14 +305,17 @@ def _read_csv_python(source: _Input, encoding: str, delimiter: str, skip: int
 
 def _check_zip(source: _Input) -> str:
     """Refuse zip bombs and XML with entity declarations; return the format."""
-    label = source.label
     try:
-        archive = zipfile.ZipFile(source.binary())
-        members = archive.infolist()
+        with source.binary() as handle, zipfile.ZipFile(handle) as archive:
+            return _check_archive(source.label, archive)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise LoadError(label, "the workbook is damaged or incomplete (not a valid zip)",
+        raise LoadError(source.label, "the workbook is damaged or incomplete (not a valid zip)",
                         "Open it in Excel; if it opens, save it again, else get a new copy"
                         ) from None
+
+
+def _check_archive(label: str, archive: zipfile.ZipFile) -> str:
+    members = archive.infolist()
     names = {m.filename for m in members}
     if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype"):
         fmt = "ods"
@@ -334,7 +337,7 @@ def _check_zip(source: _Input) -> str:
             try:
                 with archive.open(member) as part:
                     head = part.read(4096)
-            except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile):
+            except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile):
                 raise LoadError(label, "the workbook is damaged or incomplete",
                                 "Open it in Excel and save it again") from None
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
@@ -367,7 +370,9 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
     label = source.label
     fmt = _check_zip(source)
     try:
-        book = cal.CalamineWorkbook.from_filelike(source.binary())
+        # calamine reads a path itself; a file-like upload is handed over in memory.
+        book = (cal.CalamineWorkbook.from_path(str(source.path)) if source.path is not None
+                else cal.CalamineWorkbook.from_filelike(io.BytesIO(source.data or b"")))
         visible = [m.name for m in book.sheets_metadata
                    if m.visible == cal.SheetVisibleEnum.Visible
                    and m.typ == cal.SheetTypeEnum.WorkSheet]
@@ -397,6 +402,7 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
                 # Most cells are text: skip the conversion call for them.
                 append(value if value.__class__ is str else _cell_text(value))
             count += 1
+        book.close()
     except LoadError:
         raise
     except (cal.CalamineError, cal.PasswordError, cal.XmlError, cal.ZipError,

@@ -132,9 +132,7 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    import json as _json
-
-    path.write_text(_json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def default_side_path(sheet_path: Path, kind: str, suffix: str | None = None) -> Path:

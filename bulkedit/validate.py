@@ -105,7 +105,7 @@ class ValidationResult:
     @property
     def header_errors(self) -> list[Issue]:
         """Problems with the sheet itself; they block every row, even with --skip-invalid."""
-        return [i for i in self.errors if i.row == self.sheet.header_row and i.code != "bad_id"]
+        return [i for i in self.errors if i.row == self.sheet.header_row]
 
     @property
     def ok(self) -> bool:

@@ -267,3 +267,20 @@ def test_zip_bomb_is_refused(tmp_path):
 def test_missing_file_and_folder(tmp_path):
     expect_load_error(tmp_path / "nope.csv", "no such file")
     expect_load_error(tmp_path, "folder")
+
+
+def test_loading_workbooks_leaves_no_file_open(tmp_path):
+    import gc
+    import warnings
+
+    paths = [write_xlsx(tmp_path / "ok.xlsx", [["video_id"], ["x8abc12"]]),
+             write_ods(tmp_path / "ok.ods", [["video_id"], ["x8abc12"]])]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for path in paths * 3:
+            load_sheet(path)
+        for path in (BAD / "truncated.xlsx", BAD / "entity-bomb.xlsx"):
+            with pytest.raises(LoadError):
+                load_sheet(path)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
