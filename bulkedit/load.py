@@ -214,7 +214,9 @@ def _sniff_delimiter(text: str) -> str:
 
 def _load_csv(source: _Input, head: bytes) -> Sheet:
     encoding, sample = _decode_sample(head)
-    if encoding != "utf-16" and _looks_binary(head.removeprefix(_UTF8_BOM)):
+    # Valid UTF-8 is text, whatever control characters it holds (the validator names
+    # their cells); binary data is almost never valid UTF-8.
+    if encoding == "cp1252" and _looks_binary(head):
         raise LoadError(source.label, "this is not a spreadsheet (it holds binary data)",
                         "Give a .xlsx file or a .csv file saved from Excel")
     hint = _SEP_HINT.match(sample)
