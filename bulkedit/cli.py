@@ -210,14 +210,10 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         return Batch(settings, inbox, credentials, options, log).run()
 
-    if args.sandbox:
-        from bulkedit.client import Credentials
-        from bulkedit.sandbox import SandboxConfig, running_sandbox
+    from bulkedit.cli_run import api_access
 
-        with running_sandbox(SandboxConfig()) as sandbox:
-            return night(Credentials(*sandbox.key), sandbox.base_url)
-    return night(settings.credentials(),
-                 args.api_base or os.environ.get("DAILYMOTION_API_BASE") or settings.base)
+    with api_access(args, settings.credentials, settings.base) as (credentials, base):
+        return night(credentials, base)
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

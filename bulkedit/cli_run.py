@@ -14,7 +14,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -60,8 +60,10 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def _api(args: argparse.Namespace) -> Iterator[tuple[Credentials, str]]:
-    """Credentials and base URL: a throw-away sandbox, a credentials file, or the env."""
+def api_access(args: argparse.Namespace, from_settings: Callable[[], Credentials] | None = None,
+               default_base: str = protocol.PARTNER_API) -> Iterator[tuple[Credentials, str]]:
+    """Credentials and base URL: a throw-away sandbox (--sandbox), a credentials file
+    (--credentials), bulkedit.toml's named variables (`from_settings`), or the env."""
     if args.sandbox:
         from bulkedit.sandbox import SandboxConfig, running_sandbox
 
@@ -69,9 +71,11 @@ def _api(args: argparse.Namespace) -> Iterator[tuple[Credentials, str]]:
             key, secret = sandbox.key
             yield Credentials(key, secret), sandbox.base_url
         return
-    credentials = (Credentials.from_file(Path(args.credentials)) if args.credentials
-                   else Credentials.from_env())
-    yield credentials, args.api_base or os.environ.get(ENV_BASE) or protocol.PARTNER_API
+    if getattr(args, "credentials", None):
+        credentials = Credentials.from_file(Path(args.credentials))
+    else:
+        credentials = from_settings() if from_settings else Credentials.from_env()
+    yield credentials, args.api_base or os.environ.get(ENV_BASE) or default_base
 
 
 def _check_api_args(args: argparse.Namespace) -> None:
@@ -152,7 +156,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
     for path in (results, rollback):
         table_format(path)  # refuse a bad extension before any work
-    with _api(args) as (credentials, api_base):
+    with api_access(args) as (credentials, api_base):
         options = _options(args, timezone, api_base, send=True)
         options.results, options.rollback = results, rollback
         options.summary_json = Path(args.summary_json) if args.summary_json else None
@@ -247,7 +251,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     page = Path(args.html) if args.html else default_side_path(sheet, "plan", ".html")
     if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
         raise UsageError("--report takes a .xlsx path and --html a .html path")
-    with _api(args) as (credentials, api_base):
+    with api_access(args) as (credentials, api_base):
         options = _options(args, timezone, api_base, send=False)
         progress = ProgressReporter(err)
         outcome = _execute(SheetRun(options, credentials, progress), progress, out, err)
@@ -431,7 +435,7 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             return await export(dispatcher, selection, writer,
                                 lambda n: progress("export", n, 0, 0))
 
-    with _api(args) as (credentials, api_base):
+    with api_access(args) as (credentials, api_base):
         try:
             result = asyncio.run(main(credentials, api_base))
         finally:
