@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bulkedit.cells import CLEAR_MARK, to_cell
 from bulkedit.protocol import edit_form
 from bulkedit.schema import FIELDS, FieldSpec, Kind
 from bulkedit.types import CLEAR, ClearValue, FieldChange, PatchList, SetValue, TypedRow, Value
@@ -131,8 +132,6 @@ _NOT_RESTORABLE = ("password", "explicit")
 
 def rollback_cell(diff: FieldDiff) -> str | None:
     """The rollback sheet's cell that undoes `diff`, or None when nothing can."""
-    from bulkedit.cells import CLEAR_MARK, to_cell
-
     spec = FIELDS[diff.field]
     text = to_cell(spec, diff.old)
     if diff.field in _NOT_RESTORABLE or (text == CLEAR_MARK and not spec.clearable):
