@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -20,8 +21,32 @@ from bulkedit.schema import FieldSpec, ItemKind, Kind, country_codes, language_c
 from bulkedit.types import CLEAR, ClearValue, FieldChange, PatchList, SetValue, Severity
 
 CLEAR_MARK = "[]"
-TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
-FALSE_WORDS = frozenset({"false", "no", "0", "n"})
+# English, then what Excel writes (and people type) for TRUE/FALSE and yes/no in the
+# languages it ships in most: fr, de, es, it, pt, nl, and the Nordic and central
+# European ones. No word is true in one language and false in another (a test checks).
+TRUE_WORDS = frozenset({
+    "true", "yes", "1", "y",
+    "vrai", "oui",  # fr
+    "wahr", "ja",  # de (ja: also nl, sv, da, nb)
+    "verdadero", "si", "sí",  # es
+    "vero", "sì",  # it
+    "verdadeiro", "sim",  # pt
+    "waar",  # nl
+    "sant", "sand", "sann", "tosi", "prawda", "pravda", "igaz", "doğru",  # sv da nb fi pl cs hu tr
+})
+FALSE_WORDS = frozenset({
+    "false", "no", "0", "n",
+    "faux", "non",  # fr
+    "falsch", "nein",  # de
+    "falso",  # es, it, pt
+    "não", "nao",  # pt
+    "onwaar", "nee",  # nl
+    "falskt", "falsk", "usann", "epätosi", "fałsz", "nepravda", "hamis", "yanliş",
+    "yanlış", "nej",  # sv da nb fi pl cs hu tr, sv/da no
+})
+BOOL_HINT = ("write true or false (also yes/no, 1/0, y/n, and Excel's words in other "
+             "languages: VRAI/FAUX, WAHR/FALSCH, VERDADERO/FALSO, VERO/FALSO, "
+             "VERDADEIRO/FALSO, WAAR/ONWAAR, oui/non, ja/nein, sí/no, sim/não, ja/nee)")
 
 _XID = re.compile(r"x[0-9a-z]{2,20}")
 _PRIVATE_ID = re.compile(r"k[0-9A-Za-z]{5,30}")
@@ -31,14 +56,43 @@ _URL_ID = re.compile(
     r"([0-9A-Za-z]+)", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _QUOTED_COMMA = re.compile(r'"[^"]*,[^"]*"')
-# C0 controls but tab, LF and CR, and DEL: invisible in Excel, refused by XML and often by APIs.
-CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# C0 controls but tab, LF and CR, DEL, and the C1 controls (U+0080-U+009F, among them
+# U+009B, a terminal's CSI, and U+0085 NEXT LINE): invisible in Excel, refused by XML
+# and often by APIs. The class holds the characters themselves, so Arrow's RE2 can use it.
+CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _CONTROL = re.compile(CONTROL_CHARS)
 
-# Unix seconds below this look like an Excel serial day number (1e5 days is the
-# year 2173); above the upper bound they look like milliseconds.
-_SMALLEST_UNIX_SECONDS = 100_000
-_LARGEST_UNIX_SECONDS = 10**11
+# Characters that show as nothing (or as a plain space) but make "tags" differ from
+# "tags": zero-width ones, the byte order mark, and the no-break and other fixed spaces.
+# Removed from ids, headers and coded values with a warning; kept inside free text.
+INVISIBLE_CHARS = ("[\u00a0\u00ad\u034f\u180e\u2000-\u200d\u202f\u205f\u2060-\u2064"
+                   "\u3000\ufeff]")
+_INVISIBLE = re.compile(INVISIBLE_CHARS)
+
+# Dates a video's metadata can plausibly hold: Dailymotion opened in 2005, and the API
+# reads dates as 32-bit unix seconds, of which 2038-01-19T03:14:07Z is the last (a later
+# expiry_date is the documented way to say "never expires").
+PLAUSIBLE_FROM = 1_104_537_600  # 2005-01-01T00:00:00Z
+PLAUSIBLE_UNTIL = 2_147_483_647  # 2038-01-19T03:14:07Z
+# The documented resets: a publish_date before 1990, an expiry_date after 2038-01-19,
+# mean "no date", like null.
+PUBLISH_DATE_NONE_BEFORE = 631_152_000  # 1990-01-01T00:00:00Z
+
+
+def is_unset_date(field_name: str, seconds: float) -> bool:
+    """Does this live date mean "no date" (one of the documented reset values)?"""
+    return ((field_name == "publish_date" and seconds < PUBLISH_DATE_NONE_BEFORE)
+            or (field_name == "expiry_date" and seconds > PLAUSIBLE_UNTIL))
+# Unix seconds are read only as 10 digits inside that window: 8 digits are YYYYMMDD,
+# 5 or fewer an Excel serial day number, 13 milliseconds; anything else is refused.
+_SMALLEST_UNIX_SECONDS = 1_000_000_000
+_LARGEST_UNIX_SECONDS = 9_999_999_999
+# 01/12/2026, 1.12.2026, 01-12-26 (with an optional time): day or month first?
+_DAY_MONTH = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})"
+                        r"(?:[ T]+(\d{1,2}:\d{2}(?::\d{2})?))?$")
+# 2026/12/01 and 2026.12.01: year first is read year-month-day in every locale.
+_YEAR_FIRST = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[ T]+(\d{1,2}:\d{2}(?::\d{2})?))?$")
+DATE_ORDERS = ("dmy", "mdy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +109,34 @@ def _fail(code: str, message: str) -> Parsed:
     return None, (CellProblem(code, message),)
 
 
+def remove_invisible(text: str) -> tuple[str, str | None]:
+    """`text` without invisible characters, and a warning naming those removed (or None)."""
+    found = _INVISIBLE.findall(text)
+    if not found:
+        return text, None
+    names = ", ".join(describe_char(c) for c in dict.fromkeys(found))
+    return _INVISIBLE.sub("", text), f"removed invisible {names}"
+
+
+def describe_char(char: str) -> str:
+    """`U+200B ZERO WIDTH SPACE`: a character a person cannot see, named."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'CONTROL CHARACTER')}"
+
+
+def _invisible_warning(removed: str) -> CellProblem:
+    return CellProblem("invisible_char", removed + " (pasted from a web page or another "
+                       "program, it would make the value differ from what you see)",
+                       Severity.WARNING)
+
+
 def parse_video_id(text: str) -> tuple[str | None, CellProblem | None]:
     """A video id, or a Dailymotion video URL reduced to its id."""
-    raw = text.strip()
+    raw, removed = remove_invisible(text.strip())
+    raw = raw.strip()
     match = _URL_ID.match(raw)
     candidate = match.group(1) if match else raw
     if _XID.fullmatch(candidate):
-        return candidate, None
+        return candidate, _invisible_warning(removed) if removed else None
     if _PRIVATE_ID.fullmatch(candidate) and candidate.startswith("k"):
         return None, CellProblem(
             "private_id",
@@ -84,31 +159,105 @@ def parse_bool(text: str) -> bool | None:
     return None
 
 
-def parse_date(text: str, tz: tzinfo) -> tuple[int | None, str | None]:
-    """Unix seconds for an ISO 8601 date, an Excel date cell or unix seconds.
+_ISO_HINT = "write ISO 8601 like 2026-12-01 or 2026-12-01T18:00:00+01:00"
 
-    Returns (seconds, None) or (None, reason). A date or time without an offset
-    is read in `tz`.
+
+def _clock_time(text: str | None) -> str:
+    if not text:
+        return ""
+    hours, rest = text.split(":", 1)
+    return f"T{int(hours):02d}:{rest}"
+
+
+def _day_month(match: re.Match[str], order: str | None) -> tuple[str | None, str | None]:
+    """ISO text for a day-first or month-first date, or (None, reason)."""
+    first, _, second, year, clock = match.groups()
+    if len(year) == 2:
+        return None, f"the year has two digits; {_ISO_HINT}"
+    readings = {"dmy": (int(second), int(first)), "mdy": (int(first), int(second))}
+    valid = {name: f"{year}-{month:02d}-{day:02d}" for name, (month, day) in readings.items()
+             if _is_date(int(year), month, day)}
+    if order is not None:
+        if order not in valid:
+            return None, f"not a date in {order} order; {_ISO_HINT}"
+        return valid[order] + _clock_time(clock), None
+    if not valid:
+        return None, f"not a date; {_ISO_HINT}"
+    if len(set(valid.values())) == 1:  # 05/05/2026: both orders agree
+        return next(iter(valid.values())) + _clock_time(clock), None
+    words = {"dmy": "day first", "mdy": "month first"}
+    options = " or ".join(f"{iso} ({words[name]})" for name, iso in valid.items())
+    return None, (f"day and month could be either way round; write {options}, or pass "
+                  "--date-order dmy (or mdy) to read every such date one way")
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_date(text: str, tz: tzinfo, order: str | None = None
+               ) -> tuple[int | None, str | None]:
+    """Unix seconds for an ISO 8601 date, an Excel date cell, YYYYMMDD or unix seconds.
+
+    Returns (seconds, None) or (None, reason). A date or time without an offset is read
+    in `tz`. Numbers are read only where they cannot mean anything else: 8 digits are
+    YYYYMMDD, 10 digits unix seconds. Day-first and month-first forms are refused as
+    ambiguous unless `order` ("dmy" or "mdy") says which they are.
     """
     raw = text.strip()
     number = raw[:-2] if raw.endswith(".0") else raw
-    if number.isdigit() or (number[:1] in ("-", "+") and number[1:].isdigit()):
-        seconds = int(number)
-        if 0 <= seconds < _SMALLEST_UNIX_SECONDS:
+    if number.isdigit():
+        if len(number) == 8:
+            year, month, day = int(number[:4]), int(number[4:6]), int(number[6:])
+            if not _is_date(year, month, day):
+                return None, (f"8 digits are read as a date YYYYMMDD, and {number} is not "
+                              f"one; {_ISO_HINT}")
+            raw = f"{number[:4]}-{number[4:6]}-{number[6:]}"
+        elif _SMALLEST_UNIX_SECONDS <= int(number) <= _LARGEST_UNIX_SECONDS:
+            return int(number), None
+        elif len(number) <= 5:
             return None, ("looks like an Excel serial day number, not a date; format the cell "
-                          "as a date, or write ISO 8601 like 2026-12-01T18:00")
-        if abs(seconds) >= _LARGEST_UNIX_SECONDS:
-            return None, ("looks like milliseconds; write unix seconds (10 digits) or ISO 8601 "
-                          "like 2026-12-01T18:00")
-        return seconds, None
+                          f"as a date, or {_ISO_HINT}")
+        elif len(number) in (12, 13, 14):
+            return None, f"looks like milliseconds; write unix seconds (10 digits), or {_ISO_HINT}"
+        else:
+            return None, f"a number that is not a date; {_ISO_HINT}"
+    elif (match := _DAY_MONTH.match(raw)) is not None:
+        iso, reason = _day_month(match, order)
+        if iso is None:
+            return None, reason
+        raw = iso
+    elif (match := _YEAR_FIRST.match(raw)) is not None:
+        year, _, month, day, clock = match.groups()
+        raw = f"{year}-{int(month):02d}-{int(day):02d}{_clock_time(clock)}"
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        return None, ("not a date; write ISO 8601 like 2026-12-01 or 2026-12-01T18:00:00+01:00, "
-                      "or unix seconds")
+        return None, f"not a date; {_ISO_HINT}, or unix seconds"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return int(moment.timestamp()), None
+
+
+def date_problems(spec: FieldSpec, seconds: int, now: float) -> tuple[CellProblem, ...]:
+    """What is wrong or worth a word about a date a cell sets (cells.parse_date's result)."""
+    if not PLAUSIBLE_FROM <= seconds <= PLAUSIBLE_UNTIL:
+        shown = format_date(seconds) if -62135596800 <= seconds < 253402300800 else str(seconds)
+        return (CellProblem("implausible_date", f"reads as {shown}, outside the dates a video "
+                            "can hold (2005-01-01 to 2038-01-19); check the year, or write [] "
+                            "to remove the date"),)
+    if spec.name in ("publish_date", "expiry_date") and seconds < now:
+        effect = ("the video is published at once" if spec.name == "publish_date" else
+                  "the video expires at once, and is deleted if its expiry_date_deletion is "
+                  "on (Dailymotion's default), which plan and apply refuse unless you pass "
+                  "--allow-past-expiry")
+        return (CellProblem("past_date", f"{format_date(seconds)} is in the past: {effect}",
+                            Severity.WARNING),)
+    return ()
 
 
 def format_date(seconds: int, tz: tzinfo = UTC) -> str:
@@ -206,6 +355,26 @@ def split_items(text: str) -> list[str]:
     return items
 
 
+_INVISIBLE_EDGES = re.compile(f"^(?:\\s|{INVISIBLE_CHARS})+|(?:\\s|{INVISIBLE_CHARS})+$")
+
+
+def _trim_invisible(items: list[str]) -> tuple[list[str], CellProblem | None]:
+    """List items without invisible characters at their ends (inside, an emoji's zero-width
+    joiner is meant), and a warning naming what was removed."""
+    removed: list[str] = []
+    trimmed: list[str] = []
+    for item in items:
+        for edge in _INVISIBLE_EDGES.findall(item):
+            removed.extend(_INVISIBLE.findall(edge))
+        item = _INVISIBLE_EDGES.sub("", item)
+        if item and item not in trimmed:
+            trimmed.append(item)
+    if not removed:
+        return items, None
+    names = ", ".join(describe_char(c) for c in dict.fromkeys(removed))
+    return trimmed, _invisible_warning(f"removed invisible {names} around items")
+
+
 def _split_patch(items: list[str]) -> tuple[list[str], list[str]] | None:
     """(add, remove) if every item is a +/- patch item, else None."""
     if not all(i[0] in "+-" for i in items):
@@ -242,7 +411,10 @@ def _parse_list(spec: FieldSpec, text: str) -> Parsed:
     if _QUOTED_COMMA.search(text):
         return _fail("comma_in_item", "an item cannot contain a comma: Dailymotion splits "
                                       "lists at every comma; remove the quotes or the comma")
-    items = split_items(text)
+    items, trimmed = _trim_invisible(split_items(text))
+    if trimmed is not None:
+        change, problems = _parse_list(spec, ", ".join(items))
+        return change, (trimmed, *problems)
     if spec.item_kind is not ItemKind.TEXT:
         items = [i.lower() if spec.item_kind is ItemKind.LANGUAGE else i for i in items]
     patch = _split_patch(items)
@@ -278,19 +450,41 @@ def _country_problem(code: str) -> str:
             + (f"; did you mean '{hint}'?" if hint else ""))
 
 
+_GEO_MODE_PATCH = re.compile(r"^(allow|deny)\s*:?\s*(?=[+\-])")
+
+
 def _parse_country_list(spec: FieldSpec, text: str) -> Parsed:
-    items = [i.lower() for i in split_items(text)]
+    """`deny, us, ca` (the whole list), `+us, -fr` (a patch whose meaning the live list's
+    mode decides) or `deny +us, -fr` (a patch of the named list)."""
+    lowered = text.lower().strip()
+    mode_patch = _GEO_MODE_PATCH.match(lowered)
+    patch_mode = mode_patch.group(1) if mode_patch else None
+    if mode_patch:
+        lowered = lowered[mode_patch.end():]
+    items = split_items(lowered)
+    if patch_mode is None and len(items) > 1 and items[0] in ("allow", "deny") and all(
+            i[0] in "+-" for i in items[1:]):
+        patch_mode, items = items[0], items[1:]  # `deny, +us`: the same as `deny +us`
     patch = _split_patch(items)
+    if patch_mode is not None and patch is None:
+        return _fail("mixed_patch", f"after '{patch_mode}', start every country with + or - "
+                                    f"to patch the {patch_mode} list (like {patch_mode} +us, "
+                                    "-fr), or write the whole list without +/-")
     if patch is not None:
         add, remove = patch
         for code in (*add, *remove):
             if code in ("allow", "deny"):
                 return _fail("geoblocking_mode", "allow/deny cannot be patched; write the whole "
-                                                 "list, like deny, us, ca")
+                                                 "list, like deny, us, ca, or name the list you "
+                                                 "patch first, like deny +us")
             if code not in _country_set():
                 return _fail("bad_country", _country_problem(code) if code else
                              "a + or - must be followed by a country code")
-        return PatchList(tuple(add), tuple(remove)), ()
+        return PatchList(tuple(add), tuple(remove), patch_mode), ()
+    if any(i[0] in "+-" for i in items):
+        return _fail("mixed_patch", "mixes +/- patch items with plain items; start every "
+                                    "country with + or - to patch the live list, or none to "
+                                    "replace it")
     mode = "allow"
     if items and items[0] in ("allow", "deny"):
         mode, items = items[0], items[1:]
@@ -337,12 +531,12 @@ def _parse_url(spec: FieldSpec, text: str) -> Parsed:
 def _parse_bool_cell(spec: FieldSpec, text: str) -> Parsed:
     value = parse_bool(text)
     if value is None:
-        return _fail("type", "not a yes/no value; write true or false (also yes/no, 1/0, y/n)")
+        return _fail("type", f"not a yes/no value; {BOOL_HINT}")
     return SetValue(value), ()
 
 
-def _parse_date_cell(spec: FieldSpec, text: str, tz: tzinfo) -> Parsed:
-    seconds, reason = parse_date(text, tz)
+def _parse_date_cell(spec: FieldSpec, text: str, tz: tzinfo, order: str | None) -> Parsed:
+    seconds, reason = parse_date(text, tz, order)
     if seconds is None:
         return _fail("bad_date", reason or "not a date")
     return SetValue(seconds), ()
@@ -366,17 +560,33 @@ _PARSERS: dict[Kind, Callable[[FieldSpec, str], Parsed]] = {
 }
 
 
-def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC) -> Parsed:
+def is_free_text(spec: FieldSpec) -> bool:
+    """Text a person writes (titles, tags), where invisible characters may be meant."""
+    return spec.kind is Kind.TEXT or (spec.kind is Kind.LIST and spec.item_kind is ItemKind.TEXT)
+
+
+def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
+               date_order: str | None = None) -> Parsed:
     """What a non-blank cell asks to do to `spec`'s field."""
     text = text.strip()
+    warnings: tuple[CellProblem, ...] = ()
+    if not is_free_text(spec):
+        text, removed = remove_invisible(text)
+        text = text.strip()
+        if removed:
+            warnings = (_invisible_warning(removed),)
+            if not text:
+                return None, warnings
     if text == CLEAR_MARK:
         if spec.clearable:
-            return CLEAR, ()
+            return CLEAR, warnings
         return _fail("not_clearable", f"{spec.name} cannot be cleared; leave the cell blank "
                                       "to keep the current value, or write a new one")
     if spec.kind is Kind.DATE:
-        return _parse_date_cell(spec, text, tz)
-    return _PARSERS[spec.kind](spec, text)
+        change, problems = _parse_date_cell(spec, text, tz, date_order)
+    else:
+        change, problems = _PARSERS[spec.kind](spec, text)
+    return change, warnings + problems
 
 
 def _plain_list_safe(items: list[str]) -> bool:
@@ -406,7 +616,8 @@ def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
     if kind is Kind.BOOL:
         return "true" if value else "false"
     if kind is Kind.DATE:
-        return format_date(int(value), tz)
+        seconds = int(value)
+        return CLEAR_MARK if is_unset_date(spec.name, seconds) else format_date(seconds, tz)
     if kind is Kind.GEO_POINT:
         lon, lat = value
         return f"{float(lon)!r}, {float(lat)!r}"
@@ -418,12 +629,40 @@ def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
     return str(value)
 
 
-# Excel safety (DESIGN.md §5): a CSV cell that Excel would evaluate as a formula is
-# written with a leading apostrophe, which Excel shows as text. Reading a CSV
-# removes exactly one such apostrophe, so load(write(values)) == values.
-_CSV_RISKY = re.compile(r"^'*[=+\-@\t\r]")
-_CSV_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
-CSV_ESCAPED_PATTERN = r"^'('*[=+\-@\t\r])"  # the same rule, for Arrow's RE2
+# What Excel (and LibreOffice, Google Sheets) show in a cell whose formula failed. In a
+# CSV such a cell is just this text; a workbook marks it as an error cell.
+EXCEL_ERROR = (r"(?:#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!"
+               r"|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!)|Err:\d{3})")
+EXCEL_ERROR_CELL = r"(?i)^\s*" + EXCEL_ERROR + r"\s*$"  # a whole CSV cell, for Arrow's RE2
+_ERROR_CAUSES = {
+    "#N/A": "a lookup such as VLOOKUP or XLOOKUP found no match",
+    "#REF!": "a formula refers to a cell or sheet that was deleted",
+    "#VALUE!": "a formula got a value of the wrong type",
+    "#DIV/0!": "a formula divides by zero or by an empty cell",
+    "#NAME?": "a formula uses a function or name that does not exist",
+    "#NUM!": "a formula's number is invalid",
+    "#NULL!": "a formula's ranges do not meet",
+    "#SPILL!": "a formula's results are blocked by other cells",
+}
+
+
+def excel_error_problem(text: str) -> CellProblem:
+    """The problem of a cell that holds a spreadsheet error instead of a value."""
+    error = text.strip()
+    cause = _ERROR_CAUSES.get(error.upper(), "a formula failed")
+    return CellProblem("excel_error", (
+        f"the cell holds the spreadsheet error {error} ({cause}), so the value it stood for is "
+        f"unknown; fix the formula or type the value. To send the text {error} itself, "
+        f"write '{error} (with an apostrophe)"))
+
+
+# Excel safety (DESIGN.md §5): a CSV cell that Excel would evaluate as a formula (or read
+# as an error value) is written with a leading apostrophe, which Excel shows as text.
+# Reading a CSV removes exactly one such apostrophe, so load(write(values)) == values.
+_CSV_RISKY = re.compile(r"^'*(?:[=+\-@\t\r]|" + EXCEL_ERROR + r"$)", re.IGNORECASE)
+_CSV_ESCAPED = re.compile(r"^'+(?:[=+\-@\t\r]|" + EXCEL_ERROR + r"$)", re.IGNORECASE)
+# The same rule, for Arrow's RE2.
+CSV_ESCAPED_PATTERN = r"(?i)^'('*(?:[=+\-@\t\r]|" + EXCEL_ERROR + r"$))"
 
 
 def csv_safe(value: str) -> str:

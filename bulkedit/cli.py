@@ -14,7 +14,8 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkedit import __version__
-from bulkedit.console import print_issues, print_table
+from bulkedit.cells import DATE_ORDERS
+from bulkedit.console import TerminalSafe, print_issues, print_table
 from bulkedit.errors import BulkEditError, UsageError
 from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
 
@@ -85,7 +86,9 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     options = ValidationOptions(timezone=_timezone(args.timezone),
                                 allow_irreversible=args.allow_irreversible,
-                                allow_live_fields=args.allow_live_fields)
+                                allow_live_fields=args.allow_live_fields,
+                                allow_past_expiry=args.allow_past_expiry,
+                                date_order=args.date_order)
     report = Path(args.report) if args.report else None
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
@@ -204,7 +207,9 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return RunOptions(
                 sheet=sheet, timezone=zone, skip_invalid=settings.skip_invalid,
                 allow_irreversible=settings.allow_irreversible,
-                allow_live_fields=settings.allow_live_fields, verify=settings.verify,
+                allow_live_fields=settings.allow_live_fields,
+                allow_past_expiry=settings.allow_past_expiry, date_order=settings.date_order,
+                verify=settings.verify,
                 rate=settings.rate or None, concurrency=settings.concurrency,
                 timeout=settings.timeout, max_attempts=settings.max_attempts, api_base=base)
 
@@ -425,12 +430,20 @@ def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
                         help="allow explicit=true, which Dailymotion can never undo")
     parser.add_argument("--allow-live-fields", action="store_true",
                         help="allow fields that only apply to live streams")
+    parser.add_argument("--allow-past-expiry", action="store_true",
+                        help="allow an expiry_date in the past on videos whose "
+                             "expiry_date_deletion is on: Dailymotion deletes them")
+    parser.add_argument("--date-order", choices=DATE_ORDERS, metavar="dmy|mdy",
+                        help="read dates like 01/12/2026 day first (dmy) or month first "
+                             "(mdy); without it they are refused as ambiguous")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # Everything printed shows control, bidi and invisible characters escaped: a cell or a
+    # file name must never drive the terminal or the log reading it.
+    out = TerminalSafe(out or sys.stdout)  # type: ignore[assignment]
+    err = TerminalSafe(err or sys.stderr, progress=True)  # type: ignore[assignment]
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(out):  # --help and --version print to `out`

@@ -91,6 +91,7 @@ def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bo
     return RunOptions(
         sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
         allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
+        allow_past_expiry=args.allow_past_expiry, date_order=args.date_order,
         skip_invalid=args.skip_invalid, send=send, rate=args.rate or None,
         concurrency=args.concurrency, timeout=args.timeout, max_attempts=args.max_attempts,
         base_delay=args.backoff, batch_size=args.batch_size, api_base=api_base)
@@ -212,14 +213,10 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
               f"{result.rate_limited} rate-limited\n")
     if options.verify:
         out.write(f"Verified: {result.verified} rows read back as sent\n")
-    failed = [o for o in result.outcomes if o.status in ("failed", "invalid", "conflict")]
-    if failed:
-        out.write("\n")
-        print_table(out, ["row", "video", "status", "problem"],
-                    [[str(o.row), o.video_id or "", o.status, o.error] for o in failed[:10]],
-                    widths={"problem": 160})
-        if len(failed) > 10:
-            out.write(f"… and {len(failed) - 10} more in the results sheet\n")
+    _print_row_problems(result, out, "in the results sheet")
+    if result.blocked:
+        out.write(f"Nothing was sent: {result.blocked} rows are refused against the live "
+                  "values. Fix them, or pass --skip-invalid to send the other rows.\n")
     if result.cancelled:
         out.write("Cancelled: nothing was sent.\n")
     if result.aborted:
@@ -236,6 +233,20 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     if options.summary_json is not None:
         out.write(f"Summary: {options.summary_json}\n")
     return result.exit_code
+
+
+def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
+    """The rows that failed or were refused, and the warnings planning gave, first ten."""
+    shown = [o for o in result.outcomes
+             if o.status in ("failed", "invalid", "conflict") or "warning:" in o.error]
+    if not shown:
+        return
+    out.write("\n")
+    print_table(out, ["row", "video", "status", "problem"],
+                [[str(o.row), o.video_id or "", o.status, o.error] for o in shown[:10]],
+                widths={"problem": 160})
+    if len(shown) > 10:
+        out.write(f"… and {len(shown) - 10} more {where}\n")
 
 
 # ----------------------------------------------------------------------------- plan
@@ -271,6 +282,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     diffreport.write_html(page, result, f"bulkedit plan — {sheet.name}", footer)
     out.write(f"{result.sheet.source}: {len(result.outcomes)} rows — "
               + ", ".join(f"{n} {s}" for s, n in sorted(planned.items())) + "\n")
+    _print_row_problems(result, out, "in the diff report")
     out.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
     from bulkedit.plan import RowStatus, not_restorable
 
@@ -442,6 +454,10 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             progress.close()
     out.write(f"{result.written} videos exported to {output} ({result.calls} API calls"
               + (f", {result.windows} time windows" if result.windows > 1 else "") + ")\n")
+    for name, videos in result.left_blank.items():
+        out.write(f"{name}: left blank (keep) for {len(videos)} videos whose live value the "
+                  "sheet cannot say exactly (" + ", ".join(videos[:5])
+                  + (" …" if len(videos) > 5 else "") + ")\n")
     if result.missing:
         out.write(f"{len(result.missing)} ids were not found: "
                   + ", ".join(result.missing[:10]) + (" …" if len(result.missing) > 10 else "")

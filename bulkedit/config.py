@@ -39,6 +39,8 @@ class Settings:
     verify: bool = False
     allow_irreversible: bool = False
     allow_live_fields: bool = False
+    allow_past_expiry: bool = False
+    date_order: str | None = None  # "dmy" or "mdy"
     source: Path | None = field(default=None, repr=False)
 
     def credentials(self, environ: dict[str, str] | None = None) -> Credentials:
@@ -53,7 +55,8 @@ class Settings:
 _SECTIONS = {
     "api": ("base", "key_env", "secret_env", "rate", "concurrency", "timeout", "max_attempts"),
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "timezone",
-              "skip_invalid", "verify", "allow_irreversible", "allow_live_fields"),
+              "skip_invalid", "verify", "allow_irreversible", "allow_live_fields",
+              "allow_past_expiry", "date_order"),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
 
@@ -98,4 +101,6 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
         str(kind).split(" |")[0]]
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise UsageError(f"{path}: [{section}] {name} has the wrong type")
+    if name == "date_order" and value not in ("dmy", "mdy"):
+        raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")
     return float(value) if str(kind) == "float" else value

@@ -18,12 +18,39 @@ from bulkedit.types import Issue
 LOG_EVERY_SECONDS = 5.0
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# What a cell or a file name must never send to a terminal or a log as it is: C0 controls
+# but tab and newline, DEL, the C1 controls (U+009B is a CSI, like ESC [), the bidi
+# controls that reorder what is shown (U+202E), and the invisible characters that make
+# two different values look the same.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+                     "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+_UNSAFE_BUT_CR = re.compile(_UNSAFE.pattern.replace("\x0b-\x1f", "\x0b\x0c\x0e-\x1f"))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group(0)):04x}"
 
 
 def visible(text: str) -> str:
-    """Control characters as \\xNN: a cell must never drive the terminal (escape codes)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    """Unsafe characters as \\uNNNN: a cell must never drive the terminal
+    (escape codes), reorder what is shown (bidi overrides) or hide in it (zero-width)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+class TerminalSafe:
+    """A text stream that shows unsafe characters escaped (see `visible`), whatever writes
+    to it. `progress=True` lets carriage returns through, for a progress bar."""
+
+    def __init__(self, stream: TextIO, progress: bool = False):
+        self._stream = stream
+        self._unsafe = _UNSAFE_BUT_CR if progress else _UNSAFE
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._unsafe.sub(_escape, text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding…
+        return getattr(self._stream, name)
 
 
 def clip(text: str, width: int) -> str:

@@ -50,7 +50,9 @@ def report_rows(result: RunResult) -> tuple[list[str], list[ReportRow]]:
             for diff in plan.diffs:
                 spec = FIELDS[diff.field]
                 cells[diff.field] = (to_cell(spec, diff.old), to_cell(spec, diff.new), True)
-        note = "" if status in ("change", "noop") else outcome.error
+        note = outcome.error
+        if status in ("change", "noop"):  # only what planning warned of
+            note = note[note.find("warning:"):] if "warning:" in note else ""
         rows.append(ReportRow(outcome.row, outcome.video_id or "", status, note, cells))
     return fields, rows
 

@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from bulkedit import protocol
-from bulkedit.cells import CLEAR_MARK, csv_safe, to_cell
+from bulkedit.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell, to_cell
 from bulkedit.dispatch import Dispatcher, Job, JobResult
 from bulkedit.errors import PermanentError, RunAborted
 from bulkedit.fetch import read_current
+from bulkedit.plan import normal, resolve
 from bulkedit.report import xlsx_text
-from bulkedit.schema import ID_COLUMN, FieldSpec
+from bulkedit.schema import ID_COLUMN, FieldSpec, Kind
+from bulkedit.types import SetValue, Severity
 
 RESULT_CAP = 1000  # the API returns at most 1,000 results per query
 PAGE = 100
@@ -50,6 +52,8 @@ class ExportResult:
     calls: int = 0
     windows: int = 0
     missing: list[str] = field(default_factory=list)  # asked-for ids the API did not return
+    # Live values the sheet grammar cannot say, written blank ("keep"): field -> video ids.
+    left_blank: dict[str, list[str]] = field(default_factory=dict)
 
 
 class SheetWriter:
@@ -61,6 +65,8 @@ class SheetWriter:
         self.tz = tz
         self.headers = [ID_COLUMN, *(s.name for s in specs)]
         self.rows = 0
+        # Live values the sheet grammar cannot say, left blank ("keep"): field -> video ids.
+        self.left_blank: dict[str, list[str]] = {}
         self._csv = path.suffix.lower() == ".csv"
         if self._csv:
             self._handle = path.open("w", encoding="utf-8-sig", newline="")
@@ -96,7 +102,12 @@ class SheetWriter:
         self._sheet.append(header)
 
     def write(self, video: dict[str, Any]) -> None:
-        values = [_cell_text(spec, video.get(spec.name), self.tz) for spec in self.specs]
+        values = []
+        for spec in self.specs:
+            text, reason = _cell_text(spec, video.get(spec.name), self.tz)
+            if reason is not None:
+                self.left_blank.setdefault(spec.name, []).append(str(video.get("id")))
+            values.append(text)
         if self._csv:
             self._writer.writerow([csv_safe(video["id"]), *(csv_safe(v) for v in values)])
         else:
@@ -134,9 +145,22 @@ class SheetWriter:
         self._book.save(self.path)
 
 
-def _cell_text(spec: FieldSpec, value: Any, tz: tzinfo) -> str:
+def _cell_text(spec: FieldSpec, value: Any, tz: tzinfo) -> tuple[str, str | None]:
+    """The cell that says `value` in the sheet grammar, checked by reading it back as an
+    apply would; blank ("keep") when it cannot say it, with the reason. So an export is a
+    valid sheet that plans zero changes, whatever the live values hold."""
     text = to_cell(spec, value, tz)
-    return "" if text == CLEAR_MARK else text  # blank means "keep" to a later apply
+    if text == CLEAR_MARK:
+        return "", None  # blank means "keep" to a later apply
+    change, problems = parse_cell(spec, text, tz)
+    if isinstance(change, SetValue) and spec.kind is Kind.DATE:
+        problems += date_problems(spec, int(change.value), 0)  # type: ignore[arg-type]
+    errors = [p.message for p in problems if p.severity is Severity.ERROR]
+    if errors or change is None:
+        return "", errors[0] if errors else "unreadable"
+    if normal(spec, resolve(spec, change, value)) != normal(spec, value):
+        return "", "it would not read back the same"
+    return text, None
 
 
 class Exporter:
@@ -227,6 +251,7 @@ async def export(dispatcher: Dispatcher, selection: Selection, writer: SheetWrit
                 raise
     finally:
         writer.close()
+    exporter.result.left_blank = writer.left_blank
     return exporter.result
 
 

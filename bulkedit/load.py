@@ -16,7 +16,7 @@ import os
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -24,9 +24,16 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bulkedit.cells import CSV_ESCAPED_PATTERN, date_cell_text
+from bulkedit.cells import (
+    CSV_ESCAPED_PATTERN,
+    EXCEL_ERROR_CELL,
+    CellProblem,
+    date_cell_text,
+    excel_error_problem,
+    remove_invisible,
+)
 from bulkedit.errors import LoadError
-from bulkedit.schema import ID_COLUMN, header_key, is_id_alias, resolve_header
+from bulkedit.schema import FIELDS, ID_COLUMN, Kind, header_key, is_id_alias, resolve_header
 from bulkedit.types import Issue, Severity
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -61,6 +68,10 @@ class Column:
     field: str | None
     letter: str
     values: pa.ChunkedArray  # one string per data row, "" for a blank cell
+    # Cells the loader could not read as the user meant, each (position, what the cell
+    # shows, the problem): a spreadsheet error (#N/A, #REF!…, whose value is ""), a number
+    # whose shown text is unknown. The validator reports each one at its cell.
+    problems: tuple[tuple[int, str, CellProblem], ...] = ()
 
     @property
     def is_comment(self) -> bool:
@@ -239,8 +250,10 @@ def _load_csv(source: _Input, head: bytes) -> Sheet:
     if grid is None:  # ragged rows, blank lines or another encoding: the careful path
         grid = _read_csv_python(source, encoding, delimiter, skip)
     rows = len(grid[0]) if grid else 0
+    # Exact error literals are found before the apostrophe that makes '#N/A text is removed.
+    errors = [_error_literals(col) for col in grid]
     grid = [_unescape(col) for col in grid]
-    return _build_sheet(source.label, "csv", grid, list(range(1, rows + 1)),
+    return _build_sheet(source.label, "csv", grid, list(range(1, rows + 1)), errors,
                         encoding=encoding, delimiter=delimiter)
 
 
@@ -248,6 +261,13 @@ def _last_row_spans_lines(grid: list[pa.ChunkedArray]) -> bool:
     if not grid or not len(grid[0]):
         return False
     return any(("\n" in (v := col[-1].as_py()) or "\r" in v) for col in grid)
+
+
+def _error_literals(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Which cells are exactly a spreadsheet error (#N/A…), what Excel writes to a CSV for
+    a failed formula; None when there are none. `'#N/A` is the text itself."""
+    errors = pc.match_substring_regex(column, EXCEL_ERROR_CELL)
+    return errors if pc.any(errors).as_py() else None
 
 
 def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -369,6 +389,8 @@ def _cell_text(value: object) -> str:
 def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
     import python_calamine as cal
 
+    from bulkedit.workbook_scan import scan_workbook
+
     label = source.label
     fmt = _check_zip(source)
     try:
@@ -397,34 +419,118 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
         count = 0
         appends = [column.append for column in texts]
         padding = [""] * width
+        numeric: list[tuple[int, int, float]] = []  # (grid row, column, value)
         for row in rows:
             if len(row) < width:
                 row = [*row, *padding[len(row):]]
             for append, value in zip(appends, row, strict=False):
                 # Most cells are text: skip the conversion call for them.
                 append(value if value.__class__ is str else _cell_text(value))
+            if not all(value.__class__ is str for value in row):
+                numeric.extend((count, first_col + j, v) for j, v in enumerate(row)
+                               if v.__class__ is float or v.__class__ is int)
             count += 1
         book.close()
+        # calamine reads an error cell (#N/A…) as "" (or an ODS one as 0): find them.
+        where = source.path if source.path is not None else source.data or b""
+        errors = scan_workbook(where, fmt, chosen).errors
     except LoadError:
         raise
     except (cal.CalamineError, cal.PasswordError, cal.XmlError, cal.ZipError,
             ValueError, OSError) as exc:
         raise LoadError(label, f"the workbook cannot be read ({type(exc).__name__})",
                         "Open it in Excel and save it again as .xlsx") from None
+    # Count back from the last used row: calamine yields the rows above the used
+    # range as blanks in some versions and not in others.
+    top = last_row + 1 - count  # the 0-based sheet row of grid row 0
+    marks: list[pa.ChunkedArray | None] = [None] * (first_col + width)
+    for (row_index, col), text in errors.items():
+        if 0 <= row_index - top < count and first_col <= col < first_col + width:
+            texts[col - first_col][row_index - top] = text
+    for col in {col for _, col in errors} & set(range(first_col, first_col + width)):
+        flags = [False] * count
+        for (row_index, column), _ in errors.items():
+            if column == col and 0 <= row_index - top < count:
+                flags[row_index - top] = True
+        marks[col] = pa.chunked_array([pa.array(flags, pa.bool_())])
     # Columns left of the used range are empty; keep letters true to Excel.
     grid = [pa.chunked_array([pa.array([""] * count, pa.string())]) for _ in range(first_col)]
     grid += [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
-    # Count back from the last used row: calamine yields the rows above the used
-    # range as blanks in some versions and not in others.
-    numbers = list(range(last_row + 2 - count, last_row + 2))
-    return _build_sheet(label, fmt, grid, numbers, sheet_name=chosen)
+    numbers = list(range(top + 1, top + 1 + count))
+    built = _build_sheet(label, fmt, grid, numbers, marks, sheet_name=chosen)
+    return _show_numbers(built, source, chosen, numeric, numbers) if numeric else built
+
+
+# Fields whose values are text: a number typed in them means the text Excel shows.
+_TEXT_KINDS = (Kind.TEXT, Kind.LIST, Kind.URL, Kind.VIDEO_ID)
+# Excel keeps 15 significant digits: a longer number typed in a cell has lost its last ones.
+_EXACT_DIGITS = 1e15
+
+
+def _show_numbers(sheet: Sheet, source: _Input, chosen: str,
+                  numeric: list[tuple[int, int, float]], numbers: list[int]) -> Sheet:
+    """Number cells of text fields as the cell shows them: `12.50` typed in a cell shown
+    with two decimals is 12.5 to calamine, and "12.50" to the person who typed it."""
+    letters = {column_letter(i): i for i in range(MAX_COLUMNS + 1)}
+    text_columns = {letters[c.letter]: c for c in sheet.columns
+                    if c.field in FIELDS and FIELDS[c.field].kind in _TEXT_KINDS}
+    position = {number: i for i, number in enumerate(sheet.row_numbers)}
+    cells = {(numbers[row] - 1, col): value for row, col, value in numeric
+             if col in text_columns and numbers[row] in position}
+    if not cells:
+        return sheet
+    from bulkedit.numformat import general, render
+    from bulkedit.workbook_scan import scan_workbook
+
+    where = source.path if source.path is not None else source.data or b""
+    try:
+        scan = scan_workbook(where, sheet.format, chosen, cells)
+    except (ValueError, OSError):
+        raise LoadError(sheet.source, "the workbook cannot be read (its cell formats)",
+                        "Open it in Excel and save it again as .xlsx") from None
+    changed: dict[int, tuple[dict[int, str], list[tuple[int, str, CellProblem]]]] = {}
+    for (row, col), value in cells.items():
+        index = position[row + 1]
+        texts, problems = changed.setdefault(col, ({}, []))
+        stored = general(float(value)) or repr(value)
+        if value == int(value) and abs(value) >= _EXACT_DIGITS:
+            problems.append((index, stored, CellProblem(
+                "lost_digits", "a number of more than 15 digits, whose last digits Excel "
+                               "has already lost; format the column as Text and type it "
+                               "again")))
+            continue
+        shown = (scan.shown.get((row, col)) if sheet.format == "ods"
+                 else render(float(value), scan.formats.get((row, col), "General")))
+        if shown is None:
+            code = scan.formats.get((row, col), "?")
+            problems.append((index, stored, CellProblem(
+                "number_format", f"a number cell shown with the format {code!r}, which "
+                                 f"bulkedit cannot read as Excel shows it (the number is "
+                                 f"{stored}); format the cell as Text and type the value as "
+                                 "it should read")))
+            continue
+        texts[index] = shown
+    columns = []
+    for column in sheet.columns:
+        col = letters[column.letter]
+        if col not in changed:
+            columns.append(column)
+            continue
+        texts, problems = changed[col]
+        values = column.values.to_pylist()
+        for at, text in texts.items():
+            values[at] = text
+        columns.append(replace(column, values=pa.chunked_array([pa.array(values, pa.string())]),
+                               problems=(*column.problems, *problems)))
+    return replace(sheet, columns=tuple(columns))
 
 
 # ----------------------------------------------------------------------------- both
 
 def _build_sheet(label: str, fmt: str, grid: Sequence[pa.ChunkedArray], numbers: list[int],
-                 **extra: object) -> Sheet:
-    """Find the header, drop blank rows, resolve headers to fields."""
+                 errors: Sequence[pa.ChunkedArray | None] = (), **extra: object) -> Sheet:
+    """Find the header, drop blank rows, resolve headers to fields. `errors` marks, per
+    column, the cells that held a spreadsheet error (their text is the error's)."""
     if len(grid) > MAX_COLUMNS:
         raise LoadError(label, f"the sheet has {len(grid)} columns; bulkedit reads at most "
                                f"{MAX_COLUMNS}", "Delete the columns you do not edit")
@@ -439,20 +545,26 @@ def _build_sheet(label: str, fmt: str, grid: Sequence[pa.ChunkedArray], numbers:
         raise LoadError(label, "the sheet is empty", "Put the headers on row 1")
     header_at = _header_position(grid, kept)
     header_index = kept[header_at].as_py()
-    headers = [col[header_index].as_py().strip() for col in grid]
+    headers, header_issues = _clean_headers(
+        [col[header_index].as_py() for col in grid], numbers[header_index])
     data_rows = kept[header_at + 1:]
     if len(data_rows) == 0:
         raise LoadError(label, "the sheet has a header row but no data rows",
                         "Add one row per video below the headers")
     first, last = data_rows[0].as_py(), data_rows[-1].as_py()
-    if last - first + 1 == len(data_rows):  # no blank rows inside: a view, not a copy
-        values = [col.slice(first, len(data_rows)) for col in grid]
-        row_numbers = tuple(numbers[first:last + 1])
-    else:
-        values = [col.take(data_rows) for col in grid]
-        row_numbers = tuple(numbers[i] for i in data_rows.to_pylist())
-    columns = _resolve_columns(label, headers, values)
-    issues = tuple(
+    contiguous = last - first + 1 == len(data_rows)  # no blank rows inside
+
+    def rows_of(col: pa.ChunkedArray) -> pa.ChunkedArray:
+        return col.slice(first, len(data_rows)) if contiguous else col.take(data_rows)
+
+    values = [rows_of(col) for col in grid]
+    row_numbers = (tuple(numbers[first:last + 1]) if contiguous
+                   else tuple(numbers[i] for i in data_rows.to_pylist()))
+    marks = [None if i >= len(errors) or errors[i] is None else rows_of(errors[i])
+             for i in range(len(grid))]
+    columns = _resolve_columns(label, headers, [_split_errors(v, m)
+                                                for v, m in zip(values, marks, strict=True)])
+    issues = header_issues + tuple(
         Issue(numbers[header_index], "", "", "no_header",
               f"column {c.letter} has values but no header; add the field name on row "
               f"{numbers[header_index]} or delete the column")
@@ -466,34 +578,65 @@ def _build_sheet(label: str, fmt: str, grid: Sequence[pa.ChunkedArray], numbers:
                  issues=issues, **extra)  # type: ignore[arg-type]
 
 
+def _clean_headers(cells: list[str], row: int) -> tuple[list[str], tuple[Issue, ...]]:
+    """Headers without outer spaces and invisible characters (a header pasted from a web
+    page can hold a zero-width space, and 'tags' would not be 'tags')."""
+    headers: list[str] = []
+    issues: list[Issue] = []
+    for cell in cells:
+        header, removed = remove_invisible(cell)
+        header = header.strip()
+        if removed:
+            issues.append(Issue(row, header, header, "invisible_char",
+                                f"{removed} from the header", Severity.WARNING))
+        headers.append(header)
+    return headers, tuple(issues)
+
+
+def _split_errors(values: pa.ChunkedArray, marked: pa.ChunkedArray | None
+                  ) -> tuple[pa.ChunkedArray, tuple[tuple[int, str, CellProblem], ...]]:
+    """The column's values with error cells blanked, and their problems."""
+    if marked is None or not pc.any(marked).as_py():
+        return values, ()
+    positions = pc.indices_nonzero(marked).to_pylist()
+    texts = [values[i].as_py().strip() for i in positions]
+    problems = tuple((i, text, excel_error_problem(text))
+                     for i, text in zip(positions, texts, strict=True))
+    return pc.if_else(marked, "", values), problems
+
+
 def _header_position(grid: Sequence[pa.ChunkedArray], kept: pa.Array) -> int:
     """Which non-blank row is the header: the first of the first 20 that names the id
     column (a title or a note may stand above it), else the first."""
     for position in range(min(20, len(kept))):
         index = kept[position].as_py()
-        if any(is_id_alias(str(col[index].as_py()).strip()) for col in grid):
+        if any(is_id_alias(remove_invisible(str(col[index].as_py()))[0].strip())
+               for col in grid):
             return position
     return 0
 
 
-def _resolve_columns(label: str, headers: list[str], values: list[pa.ChunkedArray]
+def _resolve_columns(label: str, headers: list[str],
+                     values: list[tuple[pa.ChunkedArray,
+                                        tuple[tuple[int, str, CellProblem], ...]]]
                      ) -> tuple[Column, ...]:
     has_other_id = any(is_id_alias(h) and header_key(h) != "url" for h in headers)
     resolved: list[Column] = []
     seen: dict[str, Column] = {}
-    for index, (header, column_values) in enumerate(zip(headers, values, strict=True)):
+    for index, (header, (column_values, errors)) in enumerate(zip(headers, values,
+                                                                  strict=True)):
         letter = column_letter(index)
         if header.startswith("#"):
             field_name: str | None = "#"
         elif header == "":
-            if pc.all(pc.match_substring_regex(column_values, _BLANK)).as_py():
+            if not errors and pc.all(pc.match_substring_regex(column_values, _BLANK)).as_py():
                 continue  # an unused, unnamed column
             field_name = None
         elif is_id_alias(header) and (header_key(header) != "url" or not has_other_id):
             field_name = ID_COLUMN
         else:
             field_name = resolve_header(header)
-        column = Column(header, field_name, letter, column_values)
+        column = Column(header, field_name, letter, column_values, errors)
         if field_name not in (None, "#"):
             if field_name in seen:
                 first = seen[field_name]

@@ -67,6 +67,9 @@ class RunResult:
     sent: bool = True  # False for a dry run (bulkedit plan)
     run_id: str | None = None  # the journal's name for the run
     verified: int = 0  # rows whose changes were read back and found applied
+    # Rows refused against the live values while other rows were fine: nothing was sent
+    # (no --skip-invalid), like an invalid sheet.
+    blocked: int = 0
 
     def __repr__(self) -> str:
         return f"RunResult({self.sheet.source!r}, counts={self.counts()})"
@@ -83,6 +86,8 @@ class RunResult:
             return 130
         if self.aborted:
             return 3
+        if self.blocked and self.sent:
+            return 2  # bad input, nothing sent: as for an invalid sheet
         counts = self.counts()
         bad = counts.get(Status.FAILED, 0) + counts.get(Status.INVALID, 0)
         bad += counts.get(Status.CONFLICT, 0)
@@ -112,6 +117,7 @@ class RunResult:
             "rollback": str(self.rollback_path) if self.rollback_path else None,
             "changes_the_rollback_cannot_undo": len(self.not_rolled_back),
             "verified": self.verified,
+            "blocked_by_refused_rows": self.blocked,
         }
 
     def plan_status(self, position: int) -> str:

@@ -10,21 +10,61 @@ list to send, so that re-sending an edit is harmless.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bulkedit.cells import CLEAR_MARK, to_cell
+from bulkedit.cells import CLEAR_MARK, format_date, is_unset_date, to_cell
 from bulkedit.protocol import edit_form
 from bulkedit.schema import FIELDS, FieldSpec, Kind
-from bulkedit.types import CLEAR, ClearValue, FieldChange, PatchList, SetValue, TypedRow, Value
+from bulkedit.types import (
+    CLEAR,
+    ClearValue,
+    FieldChange,
+    PatchList,
+    SetValue,
+    Severity,
+    TypedRow,
+    Value,
+)
 
 
 class RowStatus(StrEnum):
     CHANGE = "change"
     NOOP = "noop"
     NOT_FOUND = "not_found"
+    REFUSED = "refused"  # a change that is only wrong against the live value
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """What a change may do, decided against the live value (the run's options)."""
+
+    allow_irreversible: bool = False  # explicit=true on a video that is not yet explicit
+    allow_past_expiry: bool = False  # an expiry_date in the past on a video it deletes
+    now: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """A change that the live value makes wrong (error) or worth a word (warning)."""
+
+    field: str
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -41,6 +81,7 @@ class RowPlan:
     status: RowStatus
     diffs: tuple[FieldDiff, ...] = ()
     form: dict[str, str] = field(default_factory=dict)
+    problems: tuple[PlanProblem, ...] = ()
 
     @property
     def changed_fields(self) -> tuple[str, ...]:
@@ -79,43 +120,149 @@ def normal(spec: FieldSpec, value: Any) -> Any:
         return str(value).strip().lower() or None
     if kind is Kind.BOOL:
         return bool(value)
-    if kind is Kind.DATE or kind is Kind.NUMBER:
+    if kind is Kind.DATE:
+        seconds = float(value)
+        return None if is_unset_date(spec.name, seconds) else seconds
+    if kind is Kind.NUMBER:
         return float(value)
     if kind is Kind.GEO_POINT:
         return tuple(round(float(v), 6) for v in value)
     return value
 
 
+def _show_geo(mode: str, countries: Iterable[str]) -> str:
+    listed = sorted(countries)
+    return f"{mode}, {', '.join(listed)}" if listed else "everywhere (no restriction)"
+
+
+def _resolve_geoblocking(change: PatchList, live: Any) -> tuple[Value, str | None]:
+    """The geoblocking a patch asks for against the live one, and a warning when the cell
+    alone does not show who may watch afterwards; raises _Refused where the cell could mean
+    two things.
+
+    A plain `+us, -fr` adds to and removes from the live list, which means the same
+    (let us watch, stop fr watching) only on an allow list; on a deny list or an
+    unrestricted video it means the opposite of granting, so it must name its list:
+    `deny +us` blocks us, `allow +us` lets us watch (and only the listed countries).
+    """
+    mode, countries = _geoblocking(live)
+    unrestricted = not countries
+    live_text = _show_geo(mode, countries)
+    wanted = change.mode
+    if wanted is None:
+        if unrestricted or mode == "deny":
+            example = ", ".join(f"+{c}" for c in change.add) or ", ".join(
+                f"-{c}" for c in change.remove)
+            raise _Refused("ambiguous_patch", (
+                f"the live geoblocking is {live_text}, where a plain +/- patch could mean "
+                f"two opposite things; write 'deny {example}' to patch the blocked countries, "
+                f"or 'allow {example}' to patch the allowed ones (then only the listed "
+                "countries may watch)"))
+        wanted = "allow"
+    if not unrestricted and wanted != mode:
+        raise _Refused("geoblocking_mode", (
+            f"the live geoblocking is {live_text}, not a {wanted} list; write the whole list "
+            f"({wanted}, …) to change its mode"))
+    kept = [c for c in sorted(countries) if c not in change.remove]
+    kept += [c for c in change.add if c not in kept]
+    if wanted == "allow" and not kept:
+        if unrestricted:
+            return ("allow",), None  # nothing was restricted, and nothing is added
+        raise _Refused("no_country_left", (
+            f"removing {', '.join(change.remove)} from {live_text} leaves no allowed country, "
+            "which Dailymotion reads as 'everywhere'; to hide the video everywhere set "
+            "private to true, or write the whole list"))
+    if wanted == "deny" and not kept:
+        return ("allow",), None  # an empty deny list: everywhere
+    warning = None
+    if wanted == "allow" and unrestricted:
+        warning = (f"the video could be watched everywhere; after this only {', '.join(kept)} "
+                   "may watch it")
+    return (wanted, *kept), warning
+
+
 def resolve(spec: FieldSpec, change: FieldChange, live: Any) -> Value | ClearValue:
-    """The full value a change asks for, given the live one."""
+    """The full value a change asks for, given the live one (raises _Refused where the
+    change cannot be resolved without guessing)."""
     if isinstance(change, SetValue):
         return change.value
     if not isinstance(change, PatchList):
         return CLEAR
     if spec.kind is Kind.COUNTRY_LIST:
-        mode, countries = _geoblocking(live)
-        kept = [c for c in sorted(countries) if c not in change.remove]
-        return (mode, *kept, *(c for c in change.add if c not in kept))
+        return _resolve_geoblocking(change, live)[0]
     items = [i for i in _items(live) if i not in change.remove]
     items += [i for i in change.add if i not in items]
     return tuple(items)
 
 
-def plan_row(typed: TypedRow, live: Mapping[str, Any] | None) -> RowPlan:
+def fields_to_read(changed: Iterable[str]) -> set[str]:
+    """The live fields planning needs: those the sheet changes, and the ones that decide
+    whether a change is safe (whether an expiry deletes the video)."""
+    fields = set(changed)
+    if "expiry_date" in fields:
+        fields.add("expiry_date_deletion")
+    return fields
+
+
+def _deletes_on_expiry(typed: TypedRow, live: Mapping[str, Any]) -> bool:
+    change = typed.changes.get("expiry_date_deletion")
+    if isinstance(change, SetValue):
+        return bool(change.value)
+    value = live.get("expiry_date_deletion")
+    return True if value is None else bool(value)  # Dailymotion's default is to delete
+
+
+def _check_change(name: str, new: Any, live: Mapping[str, Any], typed: TypedRow,
+                  rules: PlanRules) -> PlanProblem | None:
+    """A change that is only wrong because of what it changes from."""
+    if name == "explicit" and new is True and not rules.allow_irreversible:
+        return PlanProblem(name, "irreversible", "setting explicit to true can never be "
+                           "undone on Dailymotion; pass --allow-irreversible if you are sure")
+    if (name == "expiry_date" and isinstance(new, int) and new < rules.now
+            and _deletes_on_expiry(typed, live) and not rules.allow_past_expiry):
+        return PlanProblem(name, "past_expiry_deletes", (
+            f"{format_date(new)} is in the past and this video's expiry_date_deletion is on "
+            "(Dailymotion's default): the video would be deleted. Set expiry_date_deletion "
+            "to false on this row, fix the date, or pass --allow-past-expiry"))
+    return None
+
+
+def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
+             rules: PlanRules | None = None) -> RowPlan:
     """What a valid row changes on its video, whose live values are `live` (None: gone)."""
     if live is None:
         return RowPlan(typed.row, typed.video_id, RowStatus.NOT_FOUND)
+    rules = rules or PlanRules()
     diffs: list[FieldDiff] = []
+    problems: list[PlanProblem] = []
     for name, change in typed.changes.items():
         spec = FIELDS[name]
         old = live.get(name)
-        new = resolve(spec, change, old)
+        try:
+            if spec.kind is Kind.COUNTRY_LIST and isinstance(change, PatchList):
+                new, warning = _resolve_geoblocking(change, old)
+                if warning is not None:
+                    problems.append(PlanProblem(name, "who_may_watch", warning,
+                                                Severity.WARNING))
+            else:
+                new = resolve(spec, change, old)
+        except _Refused as refused:
+            problems.append(PlanProblem(name, refused.code, str(refused)))
+            continue
         if normal(spec, new) != normal(spec, old):
+            problem = _check_change(name, new, live, typed, rules)
+            if problem is not None:
+                problems.append(problem)
+                continue
             diffs.append(FieldDiff(name, old, new))
+    if any(p.is_error for p in problems):
+        return RowPlan(typed.row, typed.video_id, RowStatus.REFUSED, tuple(diffs),
+                       problems=tuple(problems))
     if not diffs:
-        return RowPlan(typed.row, typed.video_id, RowStatus.NOOP)
+        return RowPlan(typed.row, typed.video_id, RowStatus.NOOP, problems=tuple(problems))
     form = edit_form({d.field: d.new for d in diffs})
-    return RowPlan(typed.row, typed.video_id, RowStatus.CHANGE, tuple(diffs), form)
+    return RowPlan(typed.row, typed.video_id, RowStatus.CHANGE, tuple(diffs), form,
+                   tuple(problems))
 
 
 def drifted(fields: tuple[str, ...] | list[str], reviewed: Mapping[str, Any],

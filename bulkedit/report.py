@@ -61,13 +61,15 @@ def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
         _write_xlsx(path, headers, rows, sheet_title, text_columns)
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 has no place for: most C0 controls, and U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def xlsx_text(value: str) -> str:
     """Text an XLSX cell can hold: XML 1.0 has no place for most control characters, so
     they are written as visible \\xNN (such a cell never passes validation anyway)."""
-    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 256
+                            else f"\\u{ord(m.group(0)):04x}", value)
 
 
 def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],

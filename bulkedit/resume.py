@@ -116,10 +116,13 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
                          "results need the sheet as it was")
     options = run.options
     sheet = load_sheet(sheet_path, sheet=options.get("sheet_name"))
-    # Which rows are valid does not depend on the time zone, only on these switches.
+    # Which rows are valid does not depend on the time zone, only on these switches and
+    # on the moment the run started ("in the past" is measured from it).
     validation = validate(sheet, ValidationOptions(
         allow_irreversible=bool(options.get("allow_irreversible")),
-        allow_live_fields=bool(options.get("allow_live_fields"))))
+        allow_live_fields=bool(options.get("allow_live_fields")),
+        allow_past_expiry=bool(options.get("allow_past_expiry")),
+        date_order=options.get("date_order"), now=run.started))
     outcomes = _initial_outcomes(sheet, validation)
     state = RunJournal(journal, run, True, journal.rows(run.id))
     for position, record in state.prior.items():

@@ -26,7 +26,15 @@ from bulkedit.journal import Journal, state_dir_for
 from bulkedit.load import Sheet, load_sheet
 from bulkedit.lock import RunLock, lock_path
 from bulkedit.outcomes import Outcome, RunResult, Status
-from bulkedit.plan import RowPlan, RowStatus, drifted, normal, plan_row
+from bulkedit.plan import (
+    PlanRules,
+    RowPlan,
+    RowStatus,
+    drifted,
+    fields_to_read,
+    normal,
+    plan_row,
+)
 from bulkedit.policy import CircuitBreaker, RetryPolicy
 from bulkedit.resume import RunJournal
 from bulkedit.savedplan import SavedPlan
@@ -46,6 +54,8 @@ class RunOptions:
     timezone: tzinfo = UTC
     allow_irreversible: bool = False
     allow_live_fields: bool = False
+    allow_past_expiry: bool = False  # an expiry_date in the past on a video it deletes
+    date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
     skip_invalid: bool = False
     send: bool = True  # False: a dry run, no write at all
     rate: float | None = 10.0
@@ -98,9 +108,7 @@ class SheetRun:
     def load(self) -> tuple[Sheet, ValidationResult]:
         options = self.options
         sheet = load_sheet(options.sheet, sheet=options.sheet_name)
-        validation = validate(sheet, ValidationOptions(
-            timezone=options.timezone, allow_irreversible=options.allow_irreversible,
-            allow_live_fields=options.allow_live_fields))
+        validation = validate(sheet, validation_options(options))
         if validation.header_errors or (validation.errors and not options.skip_invalid):
             raise InvalidSheet(validation)
         return sheet, validation
@@ -169,7 +177,7 @@ class SheetRun:
         options = self.options
         assert self._dispatcher is not None
         phase = time.perf_counter()
-        fields = {name for row in typed.values() for name in row.changes}
+        fields = fields_to_read(name for row in typed.values() for name in row.changes)
         reading = await read_current(
             self._dispatcher, (row.video_id for row in typed.values()), fields,
             options.batch_size, lambda done, total, bad: self.progress("read", done, total, bad))
@@ -182,6 +190,12 @@ class SheetRun:
             self._check_drift(typed, reading, options.reviewed, result)
         if self._journal is not None:
             self._journal.record_plans(result)
+        refused = sum(plan.status is RowStatus.REFUSED for plan in result.plans.values())
+        if refused and not options.skip_invalid:
+            # Like an invalid sheet: the problems found against the live values are the
+            # user's to fix before anything is sent (or to skip, with --skip-invalid).
+            result.blocked = refused
+            return
         if not reading.complete or not options.send:
             return
         changes = [plan for position, plan in result.plans.items()
@@ -201,6 +215,9 @@ class SheetRun:
             await self._verify(result)
 
     def _plan(self, typed: dict[int, TypedRow], reading: Reading, result: RunResult) -> None:
+        options = self.options
+        rules = PlanRules(allow_irreversible=options.allow_irreversible,
+                          allow_past_expiry=options.allow_past_expiry)
         for position, row in typed.items():
             outcome = result.outcomes[position]
             error = reading.failed.get(row.video_id)
@@ -209,10 +226,15 @@ class SheetRun:
                 continue
             if not reading.was_read(row.video_id):
                 continue  # the run stopped before its batch: the row stays unsent
-            plan = plan_row(row, reading.live.get(row.video_id))
+            plan = plan_row(row, reading.live.get(row.video_id), rules)
             result.plans[position] = plan
-            if plan.status is RowStatus.NOOP:
-                outcome.status, outcome.error = Status.UNCHANGED, ""
+            outcome.error = "; ".join(("" if p.is_error else "warning: ") + f"{p.field}: "
+                                      f"{p.message}" for p in plan.problems) or outcome.error
+            if plan.status is RowStatus.REFUSED:
+                outcome.status, outcome.error_class = Status.INVALID, "validation"
+            elif plan.status is RowStatus.NOOP:
+                outcome.status = Status.UNCHANGED
+                outcome.error = outcome.error if plan.problems else ""
             elif plan.status is RowStatus.NOT_FOUND:
                 outcome.status, outcome.error_class = Status.FAILED, "permanent"
                 outcome.http_status, outcome.error_type = 404, "not_found"
@@ -263,7 +285,8 @@ class SheetRun:
                                                        outcome.finished)
             if outcome.error is None:
                 row.status, row.changed_fields = Status.UPDATED, plan.changed_fields
-                row.error = row.error if row.error.startswith("drift ignored") else ""
+                if not row.error.startswith(("drift ignored", "warning:")):
+                    row.error = ""
             else:
                 _fail(row, outcome.error)
                 failures += 1
@@ -303,6 +326,15 @@ class SheetRun:
                 result.verified += 1
 
 
+def validation_options(options: RunOptions, now: float | None = None) -> ValidationOptions:
+    """How a run reads its sheet; `now` is when "in the past" is measured from."""
+    extra = {} if now is None else {"now": now}
+    return ValidationOptions(
+        timezone=options.timezone, allow_irreversible=options.allow_irreversible,
+        allow_live_fields=options.allow_live_fields,
+        allow_past_expiry=options.allow_past_expiry, date_order=options.date_order, **extra)
+
+
 def _describe(options: RunOptions) -> dict[str, object]:
     """The options worth keeping with a run (never credentials)."""
     return {"rate": options.rate, "concurrency": options.concurrency,
@@ -310,7 +342,9 @@ def _describe(options: RunOptions) -> dict[str, object]:
             "api_base": options.api_base, "timezone": str(options.timezone),
             "sheet_name": options.sheet_name,
             "allow_irreversible": options.allow_irreversible,
-            "allow_live_fields": options.allow_live_fields}
+            "allow_live_fields": options.allow_live_fields,
+            "allow_past_expiry": options.allow_past_expiry,
+            "date_order": options.date_order}
 
 
 def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:
@@ -341,10 +375,15 @@ def _initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcom
 
 def _mark_unsent(result: RunResult) -> None:
     reason = ("not sent: the run was interrupted" if result.interrupted else
+              f"not sent: {result.blocked} rows have problems against the live values (fix "
+              "them, or pass --skip-invalid to send the others)" if result.blocked else
               f"not sent: {result.aborted}" if result.aborted else
               "not sent: cancelled at the confirmation" if result.cancelled else
               "not sent: dry run" if not result.sent else "not sent")
     for position, outcome in enumerate(result.outcomes):
         duplicate = position in result.validation.skipped_rows
         if outcome.status == Status.SKIPPED and not duplicate:
-            outcome.error = reason
+            # Keep what planning said of the row (a warning) after why it was not sent.
+            warning = outcome.error[outcome.error.find("warning:"):] if (
+                "warning:" in outcome.error) else ""
+            outcome.error = f"{reason}; {warning}" if warning else reason

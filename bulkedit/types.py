@@ -33,10 +33,16 @@ CLEAR = ClearValue()
 
 @dataclass(frozen=True, slots=True)
 class PatchList:
-    """Add and remove items against the live list (the cell said `+a, -b`)."""
+    """Add and remove items against the live list (the cell said `+a, -b`).
+
+    `mode` is for geoblocking: "deny" or "allow" when the cell names the list it patches
+    (`deny +us`), None when it does not (plain `+us`, whose meaning depends on the live
+    list's mode and is checked against it when planning).
+    """
 
     add: tuple[str, ...]
     remove: tuple[str, ...]
+    mode: str | None = None
 
 
 FieldChange: TypeAlias = SetValue | ClearValue | PatchList

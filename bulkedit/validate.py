@@ -9,6 +9,7 @@ rows come out as `TypedRow`s, streamed in sheet order by `ValidationResult.rows(
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
@@ -18,7 +19,10 @@ import pyarrow.compute as pc
 
 from bulkedit.cells import (
     CONTROL_CHARS,
+    INVISIBLE_CHARS,
     CellProblem,
+    date_problems,
+    format_date,
     parse_cell,
     parse_video_id,
     split_items,
@@ -48,6 +52,9 @@ class ValidationOptions:
     timezone: tzinfo = UTC
     allow_irreversible: bool = False
     allow_live_fields: bool = False
+    allow_past_expiry: bool = False
+    date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
+    now: float = field(default_factory=time.time)  # what "in the past" is measured from
 
 
 class _LazyColumn:
@@ -117,11 +124,11 @@ class ValidationResult:
 
     @property
     def valid_count(self) -> int:
-        """Rows without a problem of their own (header problems are counted apart); none
-        when the sheet has no id column."""
-        if self._ids is None:
+        """Rows that could be sent: none when a header problem blocks the sheet or there
+        is no id column; else the rows without a problem of their own, duplicates left out."""
+        if self._ids is None or self.header_errors:
             return 0
-        return self.row_count - len(self.invalid_rows) - len(self.skipped_rows)
+        return self.row_count - len(self.invalid_rows | self.skipped_rows)
 
     def ids(self) -> list[str | None]:
         """Each row's video id (URLs reduced), None where it is missing or bad."""
@@ -130,8 +137,9 @@ class ValidationResult:
         return self._ids.to_pylist()
 
     def rows(self) -> Iterator[TypedRow]:
-        """The valid rows, typed, in sheet order (duplicates and invalid rows left out)."""
-        if self._ids is None:
+        """The valid rows, typed, in sheet order (duplicates and invalid rows left out);
+        none when a header problem blocks the sheet."""
+        if self._ids is None or self.header_errors:
             return
         numbers = self.sheet.row_numbers
         excluded = self.invalid_rows | self.skipped_rows
@@ -190,6 +198,7 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
     if not specs and not any(i.row == sheet.header_row for i in out.issues):
         out.header(None, "no_fields", "the sheet has no field to change; add columns named "
                                       "after video fields (see `bulkedit fields`)")
+    _check_loaded_cells(sheet, out)
     ids = _check_ids(id_column, out)
     columns: dict[str, _LazyColumn | _CodedColumn] = {}
     for column, spec in specs:
@@ -199,6 +208,7 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
         else:
             columns[spec.name] = _check_coded(column, spec, options, out)
     _check_date_order(sheet, columns, out)
+    _check_past_expiry(sheet, columns, options, out)
     skipped = _check_duplicates(sheet, ids, [c for c, _ in specs], out)
     return ValidationResult(sheet, _sorted(out.issues, sheet), tuple(columns),
                             frozenset(out.invalid), frozenset(skipped), ids, columns)
@@ -242,6 +252,17 @@ def _check_headers(sheet: Sheet, options: ValidationOptions, out: _Collector
     return specs
 
 
+def _check_loaded_cells(sheet: Sheet, out: _Collector) -> None:
+    """Cells the loader could not read as meant: #N/A or #REF! stood for a value nobody
+    knows (a problem at its cell, never a blank that would silently keep the live value),
+    and a number whose shown text is unknown."""
+    for column in sheet.columns:
+        if column.is_comment or column.field is None:
+            continue
+        for index, shown, problem in column.problems:
+            out.add(index, column, shown, problem)
+
+
 def _check_ids(column: Column, out: _Collector) -> pa.ChunkedArray:
     """Resolved ids (URLs reduced), null where the id is missing or bad."""
     cells = column.values
@@ -250,8 +271,12 @@ def _check_ids(column: Column, out: _Collector) -> pa.ChunkedArray:
         return cells
     resolved: list[str | None] = cells.to_pylist()
     cache: dict[str, tuple[str | None, CellProblem | None]] = {}
+    errors = {index for index, _, _ in column.problems}  # reported, not as missing
     for index in pc.indices_nonzero(pc.invert(plain)).to_pylist():
         text = (resolved[index] or "").strip()
+        if index in errors:
+            resolved[index] = None
+            continue
         if not text:
             out.add(index, column, "", CellProblem("required", "the video id is missing; write "
                                                    "the video's id (like x8abc12) or its URL"))
@@ -271,9 +296,12 @@ def _field_problem(spec: FieldSpec, change: FieldChange | None, options: Validat
     """Rules about a field's value that depend on the run's options."""
     if (spec.irreversible_true and isinstance(change, SetValue) and change.value is True
             and not options.allow_irreversible):
+        # Decided against the live value when planning: a video that is already explicit
+        # is no change, so an export of it stays a valid sheet.
         return CellProblem("irreversible", f"setting {spec.name} to true can never be undone "
-                                           "on Dailymotion; pass --allow-irreversible if you "
-                                           "are sure")
+                                           "on Dailymotion; plan and apply refuse it for "
+                                           "videos not already explicit unless you pass "
+                                           "--allow-irreversible", Severity.WARNING)
     return None
 
 
@@ -294,7 +322,8 @@ def _list_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     """List cells that need the full grammar: `[]`, patches, quotes, too many or too long
     items. What is left is a plain comma-separated list of acceptable items."""
     suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
-                     pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"|' + CONTROL_CHARS))
+                     pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"|' + CONTROL_CHARS
+                                              + "|" + INVISIBLE_CHARS))
     if spec.max_items is not None:
         suspect = pc.or_(suspect, pc.greater(pc.count_substring(cells, ","),
                                              spec.max_items - 1))
@@ -342,14 +371,16 @@ def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
     problems_by_text: list[tuple[CellProblem, ...]] = []
     for text, seconds in zip(texts, quick, strict=True):
         if seconds is not None:  # ISO 8601 with an offset, already read by Arrow
-            dictionary.append(SetValue(seconds))
-            problems_by_text.append(())
-            continue
-        if not text.strip():
+            change: FieldChange | None = SetValue(seconds)
+            problems: tuple[CellProblem, ...] = ()
+        elif not text.strip():
             dictionary.append(None)
             problems_by_text.append(())
             continue
-        change, problems = parse_cell(spec, text, options.timezone)
+        else:
+            change, problems = parse_cell(spec, text, options.timezone, options.date_order)
+        if spec.kind is Kind.DATE and isinstance(change, SetValue):
+            problems += date_problems(spec, int(change.value), options.now)  # type: ignore[arg-type]
         extra = _field_problem(spec, change, options)
         dictionary.append(change)
         problems_by_text.append((*problems, extra) if extra else problems)
@@ -422,6 +453,29 @@ def _check_date_order(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColum
         out.add(index, column, column.values[index].as_py(), CellProblem(
             "date_order", "expiry_date must be after publish_date on the same row; fix one "
                           "of the two dates"))
+
+
+def _check_past_expiry(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColumn],
+                       options: ValidationOptions, out: _Collector) -> None:
+    """An expiry in the past on a row that turns expiry_date_deletion on deletes the video at
+    once; rows that leave deletion to the live value are checked when planning."""
+    if options.allow_past_expiry or "expiry_date" not in columns:
+        return
+    deletion = columns.get("expiry_date_deletion")
+    expiry = _date_values(columns["expiry_date"])
+    if not isinstance(deletion, _CodedColumn) or expiry is None:
+        return
+    deletes = pc.take(pa.array([isinstance(c, SetValue) and c.value is True
+                                for c in deletion.dictionary], pa.bool_()), deletion.indices)
+    past = pc.and_(pc.fill_null(pc.less(expiry, int(options.now)), False), deletes)
+    column = sheet.column("expiry_date")
+    assert column is not None
+    for index in pc.indices_nonzero(past).to_pylist():
+        seconds = expiry[index].as_py()
+        out.add(index, column, column.values[index].as_py(), CellProblem(
+            "past_expiry_deletes", f"{format_date(seconds)} is in the past and this row turns "
+                                   "expiry_date_deletion on: Dailymotion would delete the video "
+                                   "at once. Fix the date, or pass --allow-past-expiry"))
 
 
 def _check_duplicates(sheet: Sheet, ids: pa.ChunkedArray, columns: list[Column],

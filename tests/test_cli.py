@@ -91,8 +91,10 @@ def test_validate_broken_sample_pins_every_problem(run_cli, tmp_path):
     table = result.out.split("\n\n", 1)[1].splitlines()[2:2 + len(BROKEN_EXPECTED)]
     for line, (row, column, _) in zip(table, BROKEN_EXPECTED, strict=True):
         assert line.split()[:2] == [str(row), column]
-    assert result.out.startswith(f"{SAMPLES / 'broken.csv'}: 15 rows, 1 valid, 14 invalid, "
-                                 "0 warnings\n2 problems in the header row (row 1) block the "
+    # No row counts as valid while the header blocks the sheet; explicit=true is a warning
+    # until the plan knows whether the video is already explicit.
+    assert result.out.startswith(f"{SAMPLES / 'broken.csv'}: 15 rows, 0 valid, 13 invalid, "
+                                 "1 warnings\n2 problems in the header row (row 1) block the "
                                  "whole sheet.\n")
     assert result.out.endswith("Fix the problems above, then validate again. Nothing was "
                                "sent.\n")

@@ -42,8 +42,9 @@ def test_list_patches_resolve_against_the_live_list():
 
 def test_geoblocking_patches_and_equivalent_forms():
     geo = FIELDS["geoblocking"]
-    assert resolve(geo, PatchList(("us",), ()), ["deny", "fr"]) == ("deny", "fr", "us")
-    assert resolve(geo, PatchList((), ("fr",)), ["deny", "fr"]) == ("deny",)
+    assert resolve(geo, PatchList(("us",), (), "deny"), ["deny", "fr"]) == ("deny", "fr", "us")
+    assert resolve(geo, PatchList((), ("fr",), "deny"), ["deny", "fr"]) == ("allow",)
+    assert resolve(geo, PatchList(("us",), ()), ["allow", "fr"]) == ("allow", "fr", "us")
     assert normal(geo, ["deny"]) == normal(geo, None) == normal(geo, ("allow",)) == normal(
         geo, CLEAR)
     assert normal(geo, ["allow", "FR", "us"]) == normal(geo, ("allow", "us", "fr"))

@@ -12,9 +12,12 @@ from bulkedit.load import load_sheet
 from bulkedit.types import CLEAR, PatchList, SetValue, Severity, TypedRow
 from bulkedit.validate import ValidationOptions, validate
 
+NOW = 1748736000  # 2025-06-01T00:00:00Z: "the past" is before this in these tests
+
 
 def check(text: str, **options):
     sheet = load_sheet(io.BytesIO(text.encode()), name="edits.csv")
+    options.setdefault("now", NOW)
     return validate(sheet, ValidationOptions(**options))
 
 
@@ -59,7 +62,8 @@ def test_header_problems():
                              (1, "url", "refused_field"), (1, "start_time", "live_only")]
     assert "did you mean 'title'?" in result.issues[0].message
     assert "replaces the video file" in result.issues[2].message
-    assert len(result.header_errors) == 4 and result.valid_count == 1 and not result.ok
+    # A header problem blocks every row: no row counts as valid, whatever its cells.
+    assert len(result.header_errors) == 4 and result.valid_count == 0 and not result.ok
 
 
 def test_live_fields_with_the_option():
@@ -68,13 +72,14 @@ def test_live_fields_with_the_option():
     assert next(result.rows()).changes == {"start_time": SetValue(1796155200)}
 
 
-def test_explicit_true_needs_allow_irreversible():
+def test_explicit_true_is_a_warning_until_planning_knows_the_live_value():
     text = "video_id,explicit\nx8abc12,true\nx8abc13,false\n"
     result = check(text)
     assert where(result) == [(2, "explicit", "irreversible")]
+    assert result.issues[0].severity is Severity.WARNING and result.ok
     assert "--allow-irreversible" in result.issues[0].message
-    assert [r.video_id for r in result.rows()] == ["x8abc13"]
-    assert check(text, allow_irreversible=True).ok
+    assert [r.video_id for r in result.rows()] == ["x8abc12", "x8abc13"]
+    assert check(text, allow_irreversible=True).issues == []
 
 
 def test_missing_id_column_and_no_fields():
