@@ -183,7 +183,7 @@ def _day_month(match: re.Match[str], order: str | None) -> tuple[str | None, str
         return valid[order] + _clock_time(clock), None
     if not valid:
         return None, f"not a date; {_ISO_HINT}"
-    if len(set(valid.values())) == 1:  # 05/05/2026: both orders agree
+    if len(valid) == 2 and len(set(valid.values())) == 1:  # 05/05/2026: both orders agree
         return next(iter(valid.values())) + _clock_time(clock), None
     words = {"dmy": "day first", "mdy": "month first"}
     options = " or ".join(f"{iso} ({words[name]})" for name, iso in valid.items())
@@ -252,9 +252,8 @@ def date_problems(spec: FieldSpec, seconds: int, now: float) -> tuple[CellProble
                             "to remove the date"),)
     if spec.name in ("publish_date", "expiry_date") and seconds < now:
         effect = ("the video is published at once" if spec.name == "publish_date" else
-                  "the video expires at once, and is deleted if its expiry_date_deletion is "
-                  "on (Dailymotion's default), which plan and apply refuse unless you pass "
-                  "--allow-past-expiry")
+                  "the video expires at once, and is deleted where expiry_date_deletion is "
+                  "on (the default): plan and apply refuse that without --allow-past-expiry")
         return (CellProblem("past_date", f"{format_date(seconds)} is in the past: {effect}",
                             Severity.WARNING),)
     return ()

@@ -244,7 +244,7 @@ def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
     out.write("\n")
     print_table(out, ["row", "video", "status", "problem"],
                 [[str(o.row), o.video_id or "", o.status, o.error] for o in shown[:10]],
-                widths={"problem": 160})
+                widths={"problem": 240})
     if len(shown) > 10:
         out.write(f"… and {len(shown) - 10} more {where}\n")
 

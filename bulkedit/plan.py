@@ -218,13 +218,22 @@ def _check_change(name: str, new: Any, live: Mapping[str, Any], typed: TypedRow,
     if name == "explicit" and new is True and not rules.allow_irreversible:
         return PlanProblem(name, "irreversible", "setting explicit to true can never be "
                            "undone on Dailymotion; pass --allow-irreversible if you are sure")
-    if (name == "expiry_date" and isinstance(new, int) and new < rules.now
-            and _deletes_on_expiry(typed, live) and not rules.allow_past_expiry):
+    if rules.allow_past_expiry or name not in ("expiry_date", "expiry_date_deletion"):
+        return None
+    expiry = new if name == "expiry_date" else _expiry_after(typed, live)
+    if isinstance(expiry, int) and expiry < rules.now and _deletes_on_expiry(typed, live):
         return PlanProblem(name, "past_expiry_deletes", (
-            f"{format_date(new)} is in the past and this video's expiry_date_deletion is on "
-            "(Dailymotion's default): the video would be deleted. Set expiry_date_deletion "
-            "to false on this row, fix the date, or pass --allow-past-expiry"))
+            f"expiry_date {format_date(expiry)} is past and expiry_date_deletion is on: "
+            "Dailymotion would delete the video. Fix the date, set expiry_date_deletion to "
+            "false, or pass --allow-past-expiry"))
     return None
+
+
+def _expiry_after(typed: TypedRow, live: Mapping[str, Any]) -> Any:
+    """The expiry_date the video will have after the row: the row's, else the live one."""
+    change = typed.changes.get("expiry_date")
+    value = change.value if isinstance(change, SetValue) else live.get("expiry_date")
+    return None if value is None or is_unset_date("expiry_date", value) else value
 
 
 def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,

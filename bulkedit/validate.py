@@ -22,7 +22,6 @@ from bulkedit.cells import (
     INVISIBLE_CHARS,
     CellProblem,
     date_problems,
-    format_date,
     parse_cell,
     parse_video_id,
     split_items,
@@ -208,7 +207,6 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
         else:
             columns[spec.name] = _check_coded(column, spec, options, out)
     _check_date_order(sheet, columns, out)
-    _check_past_expiry(sheet, columns, options, out)
     skipped = _check_duplicates(sheet, ids, [c for c, _ in specs], out)
     return ValidationResult(sheet, _sorted(out.issues, sheet), tuple(columns),
                             frozenset(out.invalid), frozenset(skipped), ids, columns)
@@ -453,29 +451,6 @@ def _check_date_order(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColum
         out.add(index, column, column.values[index].as_py(), CellProblem(
             "date_order", "expiry_date must be after publish_date on the same row; fix one "
                           "of the two dates"))
-
-
-def _check_past_expiry(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColumn],
-                       options: ValidationOptions, out: _Collector) -> None:
-    """An expiry in the past on a row that turns expiry_date_deletion on deletes the video at
-    once; rows that leave deletion to the live value are checked when planning."""
-    if options.allow_past_expiry or "expiry_date" not in columns:
-        return
-    deletion = columns.get("expiry_date_deletion")
-    expiry = _date_values(columns["expiry_date"])
-    if not isinstance(deletion, _CodedColumn) or expiry is None:
-        return
-    deletes = pc.take(pa.array([isinstance(c, SetValue) and c.value is True
-                                for c in deletion.dictionary], pa.bool_()), deletion.indices)
-    past = pc.and_(pc.fill_null(pc.less(expiry, int(options.now)), False), deletes)
-    column = sheet.column("expiry_date")
-    assert column is not None
-    for index in pc.indices_nonzero(past).to_pylist():
-        seconds = expiry[index].as_py()
-        out.add(index, column, column.values[index].as_py(), CellProblem(
-            "past_expiry_deletes", f"{format_date(seconds)} is in the past and this row turns "
-                                   "expiry_date_deletion on: Dailymotion would delete the video "
-                                   "at once. Fix the date, or pass --allow-past-expiry"))
 
 
 def _check_duplicates(sheet: Sheet, ids: pa.ChunkedArray, columns: list[Column],
