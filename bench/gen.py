@@ -2,6 +2,7 @@
 
     python bench/gen.py csv 1000000 bench/data/in_1000000.csv
     python bench/gen.py xlsx 100000 bench/data/in_100000.xlsx
+    python bench/gen.py xlsx-numbers 100000 bench/data/num_100000.xlsx
 
 Columns: video_id + 8 fields (title, description, tags, channel,
 is_created_for_kids, published, publish_date, geoblocking). 1 % of rows carry a
@@ -63,9 +64,16 @@ def main() -> None:
         book = xlsxwriter.Workbook(str(target))
         sheet = book.add_worksheet("Edits")
         sheet.write_row(0, 0, HEADERS)
+        # xlsx-numbers: one title in five is a number cell shown with two decimals, as a
+        # person types "12.50", so the loader has to read cell formats (issue 11).
+        numbers = kind == "xlsx-numbers"
+        two_places = book.add_format({"num_format": "0.00"})
         for r, row in enumerate(rows(count), start=1):
             for c, value in enumerate(row):
-                sheet.write_string(r, c, value)
+                if numbers and c == 1 and r % 5 == 0:
+                    sheet.write_number(r, c, r + 0.5, two_places)
+                else:
+                    sheet.write_string(r, c, value)
         book.close()
 
 

@@ -51,7 +51,7 @@ BOOL_HINT = ("write true or false (also yes/no, 1/0, y/n, and Excel's words in o
 _XID = re.compile(r"x[0-9a-z]{2,20}")
 _PRIVATE_ID = re.compile(r"k[0-9A-Za-z]{5,30}")
 _URL_ID = re.compile(
-    r"^(?:https?://)?(?:www\.|geo\.)?(?:dailymotion\.com/(?:embed/)?video/|dai\.ly/"
+    r"^(?:https?://)?(?:www\.|geo\.|m\.)?(?:dailymotion\.com/(?:embed/)?video/|dai\.ly/"
     r"|dailymotion\.com/player\.html\?video=|dailymotion\.com/player/[^?]*\?video=)"
     r"([0-9A-Za-z]+)", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -63,10 +63,11 @@ CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _CONTROL = re.compile(CONTROL_CHARS)
 
 # Characters that show as nothing (or as a plain space) but make "tags" differ from
-# "tags": zero-width ones, the byte order mark, and the no-break and other fixed spaces.
-# Removed from ids, headers and coded values with a warning; kept inside free text.
-INVISIBLE_CHARS = ("[\u00a0\u00ad\u034f\u180e\u2000-\u200d\u202f\u205f\u2060-\u2064"
-                   "\u3000\ufeff]")
+# "tags": zero-width ones, the byte order mark, the no-break and other fixed spaces, and
+# the bidi marks and embeddings (U+200E, U+202A-U+202E, U+2066-U+2069). Removed from ids,
+# headers and coded values with a warning; kept inside free text, where they may be meant.
+INVISIBLE_CHARS = ("[\u00a0\u00ad\u034f\u061c\u180e\u2000-\u200f\u202a-\u202f\u205f"
+                   "\u2060-\u2064\u2066-\u2069\u3000\ufeff]")
 _INVISIBLE = re.compile(INVISIBLE_CHARS)
 
 # Dates a video's metadata can plausibly hold: Dailymotion opened in 2005, and the API
@@ -210,7 +211,7 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
     """
     raw = text.strip()
     number = raw[:-2] if raw.endswith(".0") else raw
-    if number.isdigit():
+    if number.isascii() and number.isdigit():  # not ², ①: str.isdigit() takes those
         if len(number) == 8:
             year, month, day = int(number[:4]), int(number[4:6]), int(number[6:])
             if not _is_date(year, month, day):
@@ -240,6 +241,13 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
         return None, f"not a date; {_ISO_HINT}, or unix seconds"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
+        early, late = moment.replace(fold=0), moment.replace(fold=1)
+        if early.utcoffset() != late.utcoffset():
+            # A clock change: the time happens twice, or not at all, in that zone.
+            shifted = datetime.fromtimestamp(early.timestamp(), tz).replace(tzinfo=None)
+            what = "does not exist" if shifted != moment.replace(tzinfo=None) else "happens twice"
+            return None, (f"{raw.replace('T', ' ')} {what} in {tz} (the clocks change); write "
+                          "the offset, like 2026-10-25T02:30:00+01:00")
     return int(moment.timestamp()), None
 
 
@@ -442,6 +450,8 @@ def _parse_list(spec: FieldSpec, text: str) -> Parsed:
 
 
 def _country_problem(code: str) -> str:
+    if re.search(r"\s[+\-]", code):
+        return f"'{code}' holds several items; separate them with commas, like +us, +ca"
     if code == "uk":
         return "'uk' is not an ISO 3166-1 code; the United Kingdom is gb"
     hint = suggest(code, country_codes())
@@ -631,10 +641,16 @@ def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
 # What Excel (and LibreOffice, Google Sheets) show in a cell whose formula failed. In a
 # CSV such a cell is just this text; a workbook marks it as an error cell.
 EXCEL_ERROR = (r"(?:#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!"
-               r"|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!)|Err:\d{3})")
-EXCEL_ERROR_CELL = r"(?i)^\s*" + EXCEL_ERROR + r"\s*$"  # a whole CSV cell, for Arrow's RE2
+               r"|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!"
+               # The same errors as German, French, Spanish, Italian, Portuguese and Dutch
+               # Excel write them, in a CSV too.
+               r"|NV|WERT!|BEZUG!|ZAHL!|VALEUR!|NOM\?|NOMBRE!|NUL!|N/D|¡VALOR!|¡REF!"
+               r"|¡DIV/0!|¿NOMBRE\?|¡NUM!|¡NULO!|VALORE!|RIF!|NOME\?|NULLO!|VALOR!|NÚM!"
+               r"|NULO!|N/B|WAARDE!|VERW!|DEEL/0!|NAAM\?|GETAL!|LEEG!)|Err:\d{3})")
+EXCEL_ERROR_CELL = r"(?i)^" + EXCEL_ERROR + r"\s*$"  # a whole CSV cell, for Arrow's RE2
 _ERROR_CAUSES = {
-    "#N/A": "a lookup such as VLOOKUP or XLOOKUP found no match",
+    **dict.fromkeys(("#N/A", "#NV", "#N/D", "#N/B"),
+                    "a lookup such as VLOOKUP or XLOOKUP found no match"),
     "#REF!": "a formula refers to a cell or sheet that was deleted",
     "#VALUE!": "a formula got a value of the wrong type",
     "#DIV/0!": "a formula divides by zero or by an empty cell",
@@ -645,10 +661,17 @@ _ERROR_CAUSES = {
 }
 
 
-def excel_error_problem(text: str) -> CellProblem:
+def excel_error_problem(text: str, formula: str = "") -> CellProblem:
     """The problem of a cell that holds a spreadsheet error instead of a value."""
     error = text.strip()
     cause = _ERROR_CAUSES.get(error.upper(), "a formula failed")
+    if formula:
+        cause = f"the formula ={formula} failed: {cause}"
+        if re.fullmatch(r"[+\-]\s*[\w#][\w\s#.-]*", formula):
+            return CellProblem("excel_error", (
+                f"the cell holds the spreadsheet error {error}: Excel read what you typed, "
+                f"{formula}, as a formula. Type it with an apostrophe first ('{formula}) so "
+                "Excel keeps it as text"))
     return CellProblem("excel_error", (
         f"the cell holds the spreadsheet error {error} ({cause}), so the value it stood for is "
         f"unknown; fix the formula or type the value. To send the text {error} itself, "

@@ -236,14 +236,16 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
 
 
 def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
-    """The rows that failed or were refused, and the warnings planning gave, first ten."""
-    shown = [o for o in result.outcomes
+    """The rows that failed or were refused, and the warnings planning gave, first ten;
+    a dry run names rows by their plan status (refused, not_found), like its counts."""
+    shown = [(p, o) for p, o in enumerate(result.outcomes)
              if o.status in ("failed", "invalid", "conflict") or "warning:" in o.error]
     if not shown:
         return
     out.write("\n")
     print_table(out, ["row", "video", "status", "problem"],
-                [[str(o.row), o.video_id or "", o.status, o.error] for o in shown[:10]],
+                [[str(o.row), o.video_id or "", o.status if result.sent
+                  else result.plan_status(p), o.error] for p, o in shown[:10]],
                 widths={"problem": 240})
     if len(shown) > 10:
         out.write(f"… and {len(shown) - 10} more {where}\n")
@@ -314,7 +316,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         return 3
     if result.interrupted:
         return 130
-    bad = sum(planned.get(s, 0) for s in ("invalid", "not_found", "failed", "conflict"))
+    bad = sum(planned.get(s, 0) for s in ("invalid", "refused", "not_found", "failed",
+                                          "conflict"))
     return 1 if bad else 0
 
 

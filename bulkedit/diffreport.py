@@ -169,7 +169,7 @@ tbody tr:nth-child(even) td{background:#fafafa}
 tbody tr td.changed.live{background:#fdecee}tbody tr td.changed.new{background:#fff8d6}
 del{background:#f5b5bc;text-decoration:line-through}ins{background:#c9efc0;text-decoration:none}
 .status-change{color:#8a5a00;font-weight:600}.status-noop{color:#777}
-.status-not_found,.status-failed,.status-invalid,.status-conflict{color:#b00020;font-weight:600}
+.status-not_found,.status-failed,.status-invalid,.status-refused,.status-conflict{color:#b00020;font-weight:600}
 label{margin-right:1em}
 """
 

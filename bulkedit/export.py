@@ -151,7 +151,10 @@ def _cell_text(spec: FieldSpec, value: Any, tz: tzinfo) -> tuple[str, str | None
     valid sheet that plans zero changes, whatever the live values hold."""
     text = to_cell(spec, value, tz)
     if text == CLEAR_MARK:
-        return "", None  # blank means "keep" to a later apply
+        # Blank means "keep" to a later apply; an empty value needs no word, but a value
+        # that is itself "[]" (a title, say) would read as "clear it".
+        return "", None if normal(spec, value) in (None, frozenset(), ("allow", frozenset())) \
+            else "[] reads as 'clear'"
     change, problems = parse_cell(spec, text, tz)
     if isinstance(change, SetValue) and spec.kind is Kind.DATE:
         problems += date_problems(spec, int(change.value), 0)  # type: ignore[arg-type]

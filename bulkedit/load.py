@@ -266,6 +266,12 @@ def _last_row_spans_lines(grid: list[pa.ChunkedArray]) -> bool:
 def _error_literals(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """Which cells are exactly a spreadsheet error (#N/A…), what Excel writes to a CSV for
     a failed formula; None when there are none. `'#N/A` is the text itself."""
+    # Prefix tests cost a fiftieth of the regex: most columns hold no candidate at all.
+    candidate = pc.starts_with(column, "#")
+    for prefix in ("Err:", "ERR:", "err:"):
+        candidate = pc.or_(candidate, pc.starts_with(column, prefix))
+    if not pc.any(candidate).as_py():
+        return None
     errors = pc.match_substring_regex(column, EXCEL_ERROR_CELL)
     return errors if pc.any(errors).as_py() else None
 
@@ -419,7 +425,7 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
         count = 0
         appends = [column.append for column in texts]
         padding = [""] * width
-        numeric: list[tuple[int, int, float]] = []  # (grid row, column, value)
+        typed: list[tuple[int, int, object]] = []  # (grid row, column, value) of non-text
         for row in rows:
             if len(row) < width:
                 row = [*row, *padding[len(row):]]
@@ -427,8 +433,8 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
                 # Most cells are text: skip the conversion call for them.
                 append(value if value.__class__ is str else _cell_text(value))
             if not all(value.__class__ is str for value in row):
-                numeric.extend((count, first_col + j, v) for j, v in enumerate(row)
-                               if v.__class__ is float or v.__class__ is int)
+                typed.extend((count, first_col + j, v) for j, v in enumerate(row)
+                             if v.__class__ is not str)
             count += 1
         book.close()
         # calamine reads an error cell (#N/A…) as "" (or an ODS one as 0): find them.
@@ -458,7 +464,7 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
     grid += [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
     numbers = list(range(top + 1, top + 1 + count))
     built = _build_sheet(label, fmt, grid, numbers, marks, sheet_name=chosen)
-    return _show_numbers(built, source, chosen, numeric, numbers) if numeric else built
+    return _show_typed_cells(built, source, chosen, typed, numbers) if typed else built
 
 
 # Fields whose values are text: a number typed in them means the text Excel shows.
@@ -467,28 +473,40 @@ _TEXT_KINDS = (Kind.TEXT, Kind.LIST, Kind.URL, Kind.VIDEO_ID)
 _EXACT_DIGITS = 1e15
 
 
-def _show_numbers(sheet: Sheet, source: _Input, chosen: str,
-                  numeric: list[tuple[int, int, float]], numbers: list[int]) -> Sheet:
-    """Number cells of text fields as the cell shows them: `12.50` typed in a cell shown
-    with two decimals is 12.5 to calamine, and "12.50" to the person who typed it."""
+def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
+                      typed: list[tuple[int, int, object]], numbers: list[int]) -> Sheet:
+    """Typed cells of text fields as the cell shows them: `12.50` typed in a cell shown
+    with two decimals is 12.5 to calamine, and "12.50" to the person who typed it. A date
+    or TRUE/FALSE cell shows in a form only Excel's locale knows: a problem."""
     letters = {column_letter(i): i for i in range(MAX_COLUMNS + 1)}
     text_columns = {letters[c.letter]: c for c in sheet.columns
                     if c.field in FIELDS and FIELDS[c.field].kind in _TEXT_KINDS}
     position = {number: i for i, number in enumerate(sheet.row_numbers)}
-    cells = {(numbers[row] - 1, col): value for row, col, value in numeric
+    found = {(numbers[row] - 1, col): value for row, col, value in typed
              if col in text_columns and numbers[row] in position}
-    if not cells:
+    changed: dict[int, tuple[dict[int, str], list[tuple[int, str, CellProblem]]]] = {}
+    cells: dict[tuple[int, int], float] = {}
+    for (row, col), value in found.items():
+        if value.__class__ is float or value.__class__ is int:
+            cells[row, col] = value  # type: ignore[assignment]
+            continue
+        shown = _cell_text(value)
+        changed.setdefault(col, ({}, []))[1].append((position[row + 1], shown, CellProblem(
+            "typed_cell_in_text", f"a {'TRUE/FALSE' if isinstance(value, bool) else 'date'} "
+                                  "cell in a text field, which Excel shows in its own format "
+                                  "and language; format the cell as Text and type the value "
+                                  "as it should read")))
+    if not cells and not changed:
         return sheet
     from bulkedit.numformat import general, render
-    from bulkedit.workbook_scan import scan_workbook
+    from bulkedit.workbook_scan import CellScan, scan_workbook
 
     where = source.path if source.path is not None else source.data or b""
     try:
-        scan = scan_workbook(where, sheet.format, chosen, cells)
+        scan = scan_workbook(where, sheet.format, chosen, cells) if cells else CellScan()
     except (ValueError, OSError):
         raise LoadError(sheet.source, "the workbook cannot be read (its cell formats)",
                         "Open it in Excel and save it again as .xlsx") from None
-    changed: dict[int, tuple[dict[int, str], list[tuple[int, str, CellProblem]]]] = {}
     for (row, col), value in cells.items():
         index = position[row + 1]
         texts, problems = changed.setdefault(col, ({}, []))

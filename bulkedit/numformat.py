@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 
 # Characters Excel shows as themselves without quotes. '/' is handled apart: next to
 # digit placeholders it makes a fraction.
@@ -84,15 +85,10 @@ def render(value: float, code: str) -> str | None:
         return None
     if code.strip().lower() == "general" or code == "@":
         return general(value)
-    tokens = _tokenize(code)
-    if tokens is None:
+    parsed = _sections(code)
+    if parsed is None:
         return None
-    sections: list[list[Token]] = [[]]
-    for token in tokens:
-        if token[0] == "sep":
-            sections.append([])
-        else:
-            sections[-1].append(token)
+    sections = parsed
     # The fourth section formats text cells only; '@' elsewhere mixes text and number.
     if len(sections) > 4 or any(t[0] == "at" for s in sections[:3] for t in s):
         return None
@@ -112,6 +108,21 @@ def render(value: float, code: str) -> str | None:
         ctx.prec = 1000  # room for every digit of the largest float
         body = _render_section(section, _r15(abs(value)))
     return None if body is None else sign + body
+
+
+@lru_cache(maxsize=256)
+def _sections(code: str) -> list[list[Token]] | None:
+    """The code's tokens split into its ';' sections (a sheet uses few codes: cached)."""
+    tokens = _tokenize(code)
+    if tokens is None:
+        return None
+    sections: list[list[Token]] = [[]]
+    for token in tokens:
+        if token[0] == "sep":
+            sections.append([])
+        else:
+            sections[-1].append(token)
+    return sections
 
 
 def _r15(x: float) -> Decimal:

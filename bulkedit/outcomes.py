@@ -123,9 +123,10 @@ class RunResult:
     def plan_status(self, position: int) -> str:
         """A row's status in a dry run: change, noop, not_found, conflict, invalid…"""
         outcome = self.outcomes[position]
-        if outcome.status in (Status.INVALID, Status.CONFLICT):
-            return outcome.status
         plan = self.plans.get(position)
+        if outcome.status in (Status.INVALID, Status.CONFLICT) and (
+                plan is None or outcome.status == Status.CONFLICT):
+            return outcome.status
         return plan.status.value if plan is not None else outcome.status
 
     def planned(self) -> dict[str, int]:

@@ -161,8 +161,8 @@ def _resolve_geoblocking(change: PatchList, live: Any) -> tuple[Value, str | Non
         wanted = "allow"
     if not unrestricted and wanted != mode:
         raise _Refused("geoblocking_mode", (
-            f"the live geoblocking is {live_text}, not a {wanted} list; write the whole list "
-            f"({wanted}, …) to change its mode"))
+            f"the live geoblocking is {live_text}, not {'an' if wanted == 'allow' else 'a'} "
+            f"{wanted} list; write the whole list ({wanted}, …) to change its mode"))
     kept = [c for c in sorted(countries) if c not in change.remove]
     kept += [c for c in change.add if c not in kept]
     if wanted == "allow" and not kept:
@@ -195,12 +195,24 @@ def resolve(spec: FieldSpec, change: FieldChange, live: Any) -> Value | ClearVal
     return tuple(items)
 
 
+def _case_miss(change: PatchList, live: Any) -> str | None:
+    """A warning when an item to remove is not in the live list as written, but is in
+    another case: `-Concert` against a live `concert` removes nothing."""
+    items = _items(live)
+    missed = [(item, other) for item in change.remove if item not in items
+              for other in items if other.lower() == item.lower()]
+    if not missed:
+        return None
+    return "; ".join(f"-{item} removes nothing: the live list has {other}" for item, other
+                     in missed)
+
+
 def fields_to_read(changed: Iterable[str]) -> set[str]:
     """The live fields planning needs: those the sheet changes, and the ones that decide
     whether a change is safe (whether an expiry deletes the video)."""
     fields = set(changed)
-    if "expiry_date" in fields:
-        fields.add("expiry_date_deletion")
+    if fields & {"expiry_date", "expiry_date_deletion"}:
+        fields |= {"expiry_date", "expiry_date_deletion"}
     return fields
 
 
@@ -255,6 +267,8 @@ def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
                                                 Severity.WARNING))
             else:
                 new = resolve(spec, change, old)
+                if isinstance(change, PatchList) and (warning := _case_miss(change, old)):
+                    problems.append(PlanProblem(name, "patch_case", warning, Severity.WARNING))
         except _Refused as refused:
             problems.append(PlanProblem(name, refused.code, str(refused)))
             continue

@@ -30,6 +30,13 @@ def at(*parts: int) -> int:
     return int(datetime(*parts, tzinfo=UTC).timestamp())
 
 
+def copy(name: str, tmp_path: Path) -> Path:
+    """A committed sheet in a scratch folder: apply writes its journal and sheets beside it."""
+    target = tmp_path / name
+    target.write_bytes((REAL / name).read_bytes())
+    return target
+
+
 def problems(run_cli, path: Path, tmp_path: Path, *extra: str) -> tuple[int, list[tuple]]:
     report = tmp_path / "problems.json"
     result = run_cli("validate", str(path), "--report", str(report), *extra)
@@ -118,7 +125,7 @@ def test_error_cells_are_problems_at_their_cell(name, expected, run_cli, tmp_pat
     assert [(row, column) for row, column, *_ in found] == expected
     assert {f[2] for f in found} == {"excel_error"}  # the #REF! id is not called "missing"
     sandbox = api()
-    assert apply(run_cli, sandbox, REAL / name).code == 2
+    assert apply(run_cli, sandbox, copy(name, tmp_path)).code == 2
     assert sum(sandbox.counters.requests.values()) == 0
 
 
@@ -219,13 +226,12 @@ def test_geoblocking_sheet_against_the_sandbox(api, run_cli, tmp_path):
             "x800004": ["deny", "fr"], "x800005": ["allow"], "x800006": ["allow", "fr"]}
     for video, value in live.items():
         sandbox.store.update(video, {"geoblocking": value})
-    refused = apply(run_cli, sandbox, REAL / "geoblocking.csv", "--results",
-                    str(tmp_path / "r.csv"))
+    path = copy("geoblocking.csv", tmp_path)
+    refused = apply(run_cli, sandbox, path, "--results", str(tmp_path / "r.csv"))
     assert refused.code == 2 and sum(sandbox.counters.writes.values()) == 0
     statuses = [r["#status"] for r in results(tmp_path / "r.csv")]
     assert statuses == ["invalid", "invalid", "skipped", "skipped", "skipped", "invalid"]
-    done = apply(run_cli, sandbox, REAL / "geoblocking.csv", "--skip-invalid", "--results",
-                 str(tmp_path / "r.csv"))
+    done = apply(run_cli, sandbox, path, "--skip-invalid", "--results", str(tmp_path / "r.csv"))
     assert done.code == 1, done.out
     assert "only us may watch" in done.out
     stored = {v: [c.lower() for c in sandbox.video(v)["geoblocking"]] for v in live}
@@ -303,7 +309,9 @@ def test_no_word_is_true_in_one_language_and_false_in_another():
 def test_numbers_in_text_fields_read_as_the_cell_shows(run_cli, tmp_path):
     code, found = problems(run_cli, REAL / "numbers.xlsx", tmp_path)
     assert code == 1 and found == [(6, "title", "lost_digits", "error"),
-                                   (7, "title", "number_format", "error")]
+                                   (7, "title", "number_format", "error"),
+                                   (9, "title", "typed_cell_in_text", "error"),
+                                   (10, "tags", "typed_cell_in_text", "error")]
     rows = {r.video_id: r.changes for r in validate(load_sheet(REAL / "numbers.xlsx")).rows()}
     titles = {video: changes["title"].value for video, changes in rows.items()}
     assert titles == {"x800001": "12.50", "x800002": "50%", "x800003": "007",
@@ -317,3 +325,74 @@ def test_number_cells_of_an_uploaded_workbook_read_the_same(tmp_path):
     from_bytes = load_sheet(io.BytesIO(data), name="upload.xlsx")
     from_path = load_sheet(REAL / "numbers.xlsx")
     assert from_bytes.column("title").values == from_path.column("title").values
+
+
+# ----------------------------------------------------------------------------- a tester's finds
+
+def test_error_words_of_non_english_excel_are_errors_too(run_cli, tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("video_id;title;description\nx800001;#NV;#WERT!\nx800002;#N/D;#VALEUR!\n"
+                    "x800003;#¡VALOR!;#DEEL/0!\n", encoding="utf-8")
+    code, found = problems(run_cli, path, tmp_path)
+    assert code == 1 and {f[2] for f in found} == {"excel_error"} and len(found) == 6
+
+
+@pytest.mark.parametrize("text", ["20261201²", "2026-12-01①", "١٧٩٦١٤٤٤٠٠"])
+def test_digits_of_other_scripts_are_no_date_and_no_crash(text):
+    assert parse_date(text, UTC)[0] is None
+
+
+def test_bidi_marks_are_invisible_outside_free_text(run_cli, tmp_path):
+    path = tmp_path / "marks.csv"
+    path.write_text("video_id,private\u200e,channel,country\n"
+                    "x800017\u200e,true\u200e,\u200fnews,fr\u202c\n", encoding="utf-8")
+    result = validate(load_sheet(path))
+    assert result.ok and len(result.warnings) == 5
+    assert list(result.rows()) == [TypedRow(2, "x800017", {
+        "private": SetValue(True), "channel": SetValue("news"), "country": SetValue("fr")})]
+
+
+def test_mobile_links_and_items_without_commas():
+    from bulkedit.cells import parse_video_id
+
+    assert parse_video_id("https://m.dailymotion.com/video/x800016")[0] == "x800016"
+    problem = parse_cell(FIELDS["geoblocking"], "deny +us +ca")[1][0]
+    assert "separate them with commas" in problem.message
+
+
+def test_turning_deletion_on_under_a_past_expiry_is_refused(api, run_cli, tmp_path):
+    sandbox = api()
+    sandbox.store.update("x800019", {"expiry_date": at(2026, 5, 28),
+                                     "expiry_date_deletion": False})
+    path = sheet(tmp_path, [{"video_id": "x800019", "expiry_date_deletion": "true"}])
+    refused = apply(run_cli, sandbox, path)
+    assert refused.code == 2 and "would delete the video" in refused.out
+    assert sandbox.video("x800019")["expiry_date_deletion"] is False
+    planned = run_cli("plan", str(path), "--api-base", sandbox.base_url, "--rate", "0")
+    assert planned.code == 1 and "1 refused" in planned.out and " refused " in planned.out
+
+
+def test_a_removal_that_misses_by_case_is_a_warning(api, run_cli, tmp_path):
+    row = TypedRow(2, "x800001", {"tags": PatchList((), ("Concert",))})
+    plan = plan_row(row, {"tags": ["concert", "live"]})
+    assert plan.status is RowStatus.NOOP
+    assert "-Concert removes nothing: the live list has concert" in plan.problems[0].message
+
+
+def test_clock_changes_make_local_times_ambiguous():
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    assert "does not exist" in parse_date("2027-03-28T02:30", paris)[1]
+    assert "happens twice" in parse_date("2026-10-25 02:30", paris)[1]
+    assert parse_date("2026-10-25T02:30:00+01:00", paris)[0] == at(2026, 10, 25, 1, 30)
+    assert parse_date("2026-10-25 03:30", paris)[0] == at(2026, 10, 25, 2, 30)
+
+
+def test_an_export_names_a_value_that_would_read_as_clear(api, run_cli, tmp_path):
+    sandbox = api()
+    sandbox.store.update("x800001", {"title": "[]"})
+    out = tmp_path / "export.csv"
+    exported = run_cli("export", "--ids", str(_ids(tmp_path, 3)), "-o", str(out), "--fields",
+                       "title,description", "--api-base", sandbox.base_url, "--rate", "0")
+    assert exported.code == 0 and "title: left blank (keep) for 1 videos" in exported.out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -137,6 +138,11 @@ def numbers() -> None:
         sheet.write_number(r, 1, value, formats[code])
         sheet.write_number(r, 2, 2026, formats["General"])
         sheet.write_number(r, 3, 100, formats["0.00"])  # a number field: the number itself
+    dates = book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_string(8, 0, "x800008")
+    sheet.write_datetime(8, 1, datetime(2037, 1, 2), dates)  # shown 02/01/2037, not ISO
+    sheet.write_boolean(9, 2, True)  # a tag shown as TRUE, or VRAI in French Excel
+    sheet.write_string(9, 0, "x800009")
     book.close()
 
 
