@@ -92,7 +92,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = Path(args.report) if args.report else None
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
-    sheet = load_sheet(args.sheet, sheet=args.sheet_name)
+    sheet = load_sheet(args.sheet, sheet=args.sheet_name, encoding=args.encoding)
     result = validate(sheet, options)
     out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
               f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
@@ -209,6 +209,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 allow_irreversible=settings.allow_irreversible,
                 allow_live_fields=settings.allow_live_fields,
                 allow_past_expiry=settings.allow_past_expiry, date_order=settings.date_order,
+                encoding=settings.encoding,
                 verify=settings.verify,
                 rate=settings.rate or None, concurrency=settings.concurrency,
                 timeout=settings.timeout, max_attempts=settings.max_attempts, api_base=base)
@@ -433,6 +434,10 @@ def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-past-expiry", action="store_true",
                         help="allow an expiry_date in the past on videos whose "
                              "expiry_date_deletion is on: Dailymotion deletes them")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="the CSV's encoding, like cp1251 (default: UTF-8, or "
+                             "Windows-1252 when the file is not UTF-8 and reads as Western "
+                             "text; any other is refused rather than guessed)")
     parser.add_argument("--date-order", choices=DATE_ORDERS, metavar="dmy|mdy",
                         help="read dates like 01/12/2026 day first (dmy) or month first "
                              "(mdy); without it they are refused as ambiguous")

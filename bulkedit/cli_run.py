@@ -92,6 +92,7 @@ def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bo
         sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
         allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
         allow_past_expiry=args.allow_past_expiry, date_order=args.date_order,
+        encoding=args.encoding,
         skip_invalid=args.skip_invalid, send=send, rate=args.rate or None,
         concurrency=args.concurrency, timeout=args.timeout, max_attempts=args.max_attempts,
         base_delay=args.backoff, batch_size=args.batch_size, api_base=api_base)

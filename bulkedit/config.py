@@ -41,6 +41,7 @@ class Settings:
     allow_live_fields: bool = False
     allow_past_expiry: bool = False
     date_order: str | None = None  # "dmy" or "mdy"
+    encoding: str | None = None  # the CSVs' encoding, when it is not found
     source: Path | None = field(default=None, repr=False)
 
     def credentials(self, environ: dict[str, str] | None = None) -> Credentials:
@@ -56,7 +57,7 @@ _SECTIONS = {
     "api": ("base", "key_env", "secret_env", "rate", "concurrency", "timeout", "max_attempts"),
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "timezone",
               "skip_invalid", "verify", "allow_irreversible", "allow_live_fields",
-              "allow_past_expiry", "date_order"),
+              "allow_past_expiry", "date_order", "encoding"),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
 

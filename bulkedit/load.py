@@ -9,6 +9,7 @@ and the fix; row-level oddities travel as `Issue`s in `Sheet.issues`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -32,7 +33,7 @@ from bulkedit.cells import (
     excel_error_problem,
     remove_invisible,
 )
-from bulkedit.errors import LoadError
+from bulkedit.errors import LoadError, UsageError
 from bulkedit.schema import FIELDS, ID_COLUMN, Kind, header_key, is_id_alias, resolve_header
 from bulkedit.types import Issue, Severity
 
@@ -135,8 +136,18 @@ class _Input:
         return self.path.open("rb") if self.data is None else io.BytesIO(self.data)  # type: ignore[union-attr]
 
 
-def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None) -> Sheet:
-    """Read a sheet from a path or a binary file-like object."""
+def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None,
+               encoding: str | None = None) -> Sheet:
+    """Read a sheet from a path or a binary file-like object. `encoding` names a CSV's
+    encoding (any Python codec name, like cp1251) instead of finding it."""
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise UsageError(f"--encoding {encoding}: unknown encoding; use a name like "
+                             "utf-8, cp1252, cp1251 or cp932") from None
+        if encoding == "utf-8-sig":
+            encoding = "utf-8"
     source_input = _open_source(source, name)
     label = source_input.label
     head = source_input.head()
@@ -155,7 +166,7 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
     if sheet is not None:
         raise LoadError(label, f"--sheet {sheet} was given but a CSV file has no sheets",
                         "Drop --sheet, or export that sheet from the workbook")
-    return _load_csv(source_input, head)
+    return _load_csv(source_input, head, encoding)
 
 
 def _open_source(source: Source, name: str | None) -> _Input:
@@ -183,8 +194,11 @@ def _open_source(source: Source, name: str | None) -> _Input:
 
 # ----------------------------------------------------------------------------- CSV
 
-def _decode_sample(head: bytes) -> tuple[str, str]:
-    """(encoding, decoded sample) by BOM, else UTF-8, else cp1252."""
+def _decode_sample(head: bytes, forced: str | None = None) -> tuple[str, str]:
+    """(encoding, decoded sample) by BOM, else UTF-8, else "legacy" (decided on the whole
+    file), or the encoding the user named."""
+    if forced is not None:
+        return forced, head.decode(forced, "replace")
     if head.startswith(_UTF8_BOM):
         return "utf-8", head[3:].decode("utf-8", "ignore")
     if head[:2] in _UTF16_BOMS:
@@ -194,8 +208,8 @@ def _decode_sample(head: bytes) -> tuple[str, str]:
         encoding = "utf-8"
     except UnicodeDecodeError as exc:
         # A multi-byte character cut by the sample's end is not an encoding error.
-        encoding = "utf-8" if exc.start >= len(head) - 3 else "cp1252"
-    return encoding, head.decode(encoding, "replace")
+        encoding = "utf-8" if exc.start >= len(head) - 3 else "legacy"
+    return encoding, head.decode("utf-8" if encoding == "utf-8" else "cp1252", "replace")
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -223,11 +237,11 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _load_csv(source: _Input, head: bytes) -> Sheet:
-    encoding, sample = _decode_sample(head)
+def _load_csv(source: _Input, head: bytes, forced: str | None = None) -> Sheet:
+    encoding, sample = _decode_sample(head, forced)
     # Valid UTF-8 is text, whatever control characters it holds (the validator names
     # their cells); binary data is almost never valid UTF-8.
-    if encoding == "cp1252" and _looks_binary(head):
+    if encoding == "legacy" and _looks_binary(head):
         raise LoadError(source.label, "this is not a spreadsheet (it holds binary data)",
                         "Give a .xlsx file or a .csv file saved from Excel")
     hint = _SEP_HINT.match(sample)
@@ -238,23 +252,130 @@ def _load_csv(source: _Input, head: bytes) -> Sheet:
         raise LoadError(source.label, f"the sheet has more than {MAX_COLUMNS} columns",
                         "Delete the columns you do not edit")
     grid: list[pa.ChunkedArray] | None = None
-    try:
-        grid = _read_csv_arrow(source, sample, encoding, delimiter, skip)
-        # Arrow reads a quote left open as one last cell holding the rest of the file;
-        # then the last row has a line break in a cell, and the careful path decides.
-        if _last_row_spans_lines(grid):
-            grid = None
-    except pa.ArrowInvalid as exc:
-        if encoding == "utf-8" and "UTF8" in str(exc):
-            encoding = "cp1252"  # Excel's "CSV" on Windows in western Europe
+    text: str | None = None
+    if encoding in ("utf-8", "utf-16"):
+        try:
+            grid = _read_csv_arrow(source, sample, encoding, delimiter, skip)
+            # Arrow reads a quote left open as one last cell holding the rest of the file;
+            # then the last row has a line break in a cell, and the careful path decides.
+            if _last_row_spans_lines(grid):
+                grid = None
+        except pa.ArrowInvalid as exc:
+            if encoding == "utf-8" and "UTF8" in str(exc):
+                encoding = "legacy"  # a byte that is not UTF-8 past the first 64 KiB
+    if encoding == "legacy":
+        text, encoding = _not_utf8(source.label, source.all())
+    elif grid is None:
+        text = _decoded(source.label, source.all(), encoding)
     if grid is None:  # ragged rows, blank lines or another encoding: the careful path
-        grid = _read_csv_python(source, encoding, delimiter, skip)
+        assert text is not None
+        grid = _read_csv_python(source.label, text, delimiter, skip)
     rows = len(grid[0]) if grid else 0
     # Exact error literals are found before the apostrophe that makes '#N/A text is removed.
     errors = [_error_literals(col) for col in grid]
     grid = [_unescape(col) for col in grid]
-    return _build_sheet(source.label, "csv", grid, list(range(1, rows + 1)), errors,
-                        encoding=encoding, delimiter=delimiter)
+    sheet = _build_sheet(source.label, "csv", grid, list(range(1, rows + 1)), errors,
+                         encoding=encoding, delimiter=delimiter)
+    if encoding == _STRAY_BYTES:
+        return _mark_stray_bytes(sheet)
+    if forced is None and encoding not in ("utf-8", "utf-16"):
+        note = Issue(sheet.header_row, "", "", "encoding", (
+            f"the file is not UTF-8: read as {_CODE_PAGES.get(encoding, encoding)}; if a "
+            "letter looks wrong, save it as CSV UTF-8, or pass --encoding"), Severity.WARNING)
+        return replace(sheet, issues=(note, *sheet.issues))
+    return sheet
+
+
+# Names of the code pages Excel writes a "CSV" in, by the system's language.
+_CODE_PAGES = {"cp1252": "Windows-1252 (Western European)"}
+_STRAY_BYTES = "utf-8 (with stray bytes)"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Read as Windows-1252, another code page's letters come out as runs of accented capitals
+# and symbols inside words (Привет is Ïðèâåò, Łódź is £ódŸ, Günaydın is Günaydýn).
+_LATIN_SYMBOLS = set("¹²³£¥¤¦¨ª¯´¸º¼½¾µ¿¡¢§©®°±¶·¬")
+_TURKISH_TELLS = set("ðÐýÝþÞ")
+
+
+def _not_utf8(label: str, data: bytes) -> tuple[str, str]:
+    """Text and encoding of a CSV that is not valid UTF-8: UTF-8 with a few stray bytes
+    (their cells become problems), else Windows-1252 when it reads as Western text; any
+    other code page is refused rather than guessed (--encoding says which it is)."""
+    as_utf8 = data.decode("utf-8", "replace")
+    bad = as_utf8.count("\ufffd")
+    good = len(_NON_ASCII.findall(as_utf8)) - bad
+    # UTF-8 with a stray byte or two (a character pasted from a Windows program) holds
+    # many more good sequences than bad bytes; a legacy file matches UTF-8 only by chance.
+    if good and bad <= max(2, good // 4):
+        return as_utf8.removeprefix("\ufeff"), _STRAY_BYTES
+    text = _decoded(label, data, "cp1252")
+    for match in _NON_ASCII.finditer(text):
+        word = _word_at(text, match.start())
+        if _foreign(word):
+            raise LoadError(label, f"the file is not UTF-8, and read as Windows-1252 it shows "
+                                   f"'{word}', which looks like another encoding",
+                            "Save it from Excel as 'CSV UTF-8 (Comma delimited)', or pass "
+                            "--encoding with its code page (cp1250 central European, cp1251 "
+                            "Cyrillic, cp1253 Greek, cp1254 Turkish, cp932 Japanese…)")
+    return text, "cp1252"
+
+
+def _word_at(text: str, at: int) -> str:
+    start, end = at, at + 1
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in ',;\t"':
+        start -= 1
+    while end < len(text) and not text[end].isspace() and text[end] not in ',;\t"':
+        end += 1
+    return text[start:end][:40]
+
+
+def _foreign(word: str) -> bool:
+    """Does this word, read as Windows-1252, look like another code page's letters?"""
+    run = 0
+    for index, char in enumerate(word):
+        high = ord(char) > 0x7F
+        run = run + 1 if high and char.isalpha() else 0
+        if run >= 3 or char in _TURKISH_TELLS:
+            return True
+        neighbours = word[max(index - 1, 0):index] + word[index + 1:index + 2]
+        if char in _LATIN_SYMBOLS and any(n.isalpha() for n in neighbours):
+            return True
+        if high and char.isupper() and index and word[index - 1].islower():
+            return True
+    return False
+
+
+def _decoded(label: str, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise LoadError(label, f"line {line} has a byte (0x{data[exc.start]:02X}) that is not "
+                               f"{_CODE_PAGES.get(encoding, encoding)}",
+                        "Save it from Excel as 'CSV UTF-8 (Comma delimited)', or pass "
+                        "--encoding with the file's encoding") from None
+
+
+def _mark_stray_bytes(sheet: Sheet) -> Sheet:
+    """In a UTF-8 file with a few bytes that are not UTF-8, the cells holding them."""
+    problem = CellProblem("not_utf8", "holds bytes that are not UTF-8 (shown as \ufffd), though "
+                                      "the rest of the file is: retype those characters, or "
+                                      "save the sheet as CSV UTF-8")
+    columns = []
+    for column in sheet.columns:
+        marked = pc.match_substring(column.values, "\ufffd")
+        if not pc.any(marked).as_py():
+            columns.append(column)
+            continue
+        found = tuple((i, column.values[i].as_py(), problem)
+                      for i in pc.indices_nonzero(marked).to_pylist())
+        columns.append(replace(column, problems=(*column.problems, *found)))
+    issues = sheet.issues
+    headers = [c.header for c in sheet.columns if "\ufffd" in c.header]
+    if headers:
+        issues = (Issue(sheet.header_row, headers[0], headers[0], "not_utf8",
+                        "the header holds bytes that are not UTF-8; retype it, or save the "
+                        "sheet as CSV UTF-8"), *issues)
+    return replace(sheet, columns=tuple(columns), issues=issues)
 
 
 def _last_row_spans_lines(grid: list[pa.ChunkedArray]) -> bool:
@@ -305,10 +426,10 @@ def _read_csv_arrow(source: _Input, sample: str, encoding: str, delimiter: str, 
     return list(table.columns)
 
 
-def _read_csv_python(source: _Input, encoding: str, delimiter: str, skip: int
+def _read_csv_python(label: str, text: str, delimiter: str, skip: int
                      ) -> list[pa.ChunkedArray]:
-    """Careful path for ragged rows and blank lines: the csv module, record by record."""
-    text = source.all().decode(encoding, "replace").removeprefix("\ufeff")
+    """Careful path for ragged rows, blank lines and other encodings: the csv module,
+    record by record, over the decoded text."""
     rows: list[list[str]] = []
     csv.field_size_limit(max(csv.field_size_limit(), _BLOCK_SIZE))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -318,10 +439,10 @@ def _read_csv_python(source: _Input, encoding: str, delimiter: str, skip: int
     except csv.Error as exc:
         row = len(rows) + 1 - skip
         if "unexpected end of data" in str(exc):
-            raise LoadError(source.label, f"a quoted cell that starts on row {row} is never "
+            raise LoadError(label, f"a quoted cell that starts on row {row} is never "
                                           "closed", "Add the missing double quote (\") or "
                                           "save the sheet again from Excel") from None
-        raise LoadError(source.label, f"row {row} cannot be read as CSV ({exc})",
+        raise LoadError(label, f"row {row} cannot be read as CSV ({exc})",
                         "Open it in Excel and save it again as CSV") from None
     rows = rows[skip:]
     width = max((len(r) for r in rows), default=0)

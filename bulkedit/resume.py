@@ -115,7 +115,8 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
         raise UsageError(f"{sheet_path} is gone or has changed since run {run.id}; the "
                          "results need the sheet as it was")
     options = run.options
-    sheet = load_sheet(sheet_path, sheet=options.get("sheet_name"))
+    sheet = load_sheet(sheet_path, sheet=options.get("sheet_name"),
+                       encoding=options.get("encoding"))
     # Which rows are valid does not depend on the time zone, only on these switches and
     # on the moment the run started ("in the past" is measured from it).
     validation = validate(sheet, ValidationOptions(

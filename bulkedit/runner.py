@@ -56,6 +56,7 @@ class RunOptions:
     allow_live_fields: bool = False
     allow_past_expiry: bool = False  # an expiry_date in the past on a video it deletes
     date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
+    encoding: str | None = None  # a CSV's encoding, when the user names it
     skip_invalid: bool = False
     send: bool = True  # False: a dry run, no write at all
     rate: float | None = 10.0
@@ -107,7 +108,7 @@ class SheetRun:
 
     def load(self) -> tuple[Sheet, ValidationResult]:
         options = self.options
-        sheet = load_sheet(options.sheet, sheet=options.sheet_name)
+        sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding)
         validation = validate(sheet, validation_options(options))
         if validation.header_errors or (validation.errors and not options.skip_invalid):
             raise InvalidSheet(validation)
@@ -344,7 +345,7 @@ def _describe(options: RunOptions) -> dict[str, object]:
             "allow_irreversible": options.allow_irreversible,
             "allow_live_fields": options.allow_live_fields,
             "allow_past_expiry": options.allow_past_expiry,
-            "date_order": options.date_order}
+            "date_order": options.date_order, "encoding": options.encoding}
 
 
 def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:

@@ -292,7 +292,8 @@ def _ids(tmp_path: Path, count: int) -> Path:
 
 def test_locale_booleans(run_cli, tmp_path):
     code, found = problems(run_cli, REAL / "locale-booleans.csv", tmp_path)
-    assert code == 1 and found == [(12, "private", "type", "error")]
+    assert code == 1 and found == [(1, "", "encoding", "warning"),  # French Excel's cp1252
+                                   (12, "private", "type", "error")]
     rows = list(validate(load_sheet(REAL / "locale-booleans.csv")).rows())
     assert len(rows) == 10
     assert all(r.changes == {"private": SetValue(True), "allow_embed": SetValue(False)}
@@ -396,3 +397,43 @@ def test_an_export_names_a_value_that_would_read_as_clear(api, run_cli, tmp_path
     exported = run_cli("export", "--ids", str(_ids(tmp_path, 3)), "-o", str(out), "--fields",
                        "title,description", "--api-base", sandbox.base_url, "--rate", "0")
     assert exported.code == 0 and "title: left blank (keep) for 1 videos" in exported.out
+
+
+# ----------------------------------------------------------------------------- encodings
+
+@pytest.mark.parametrize("name, encoding, title", [
+    ("enc-cp1251.csv", "cp1251", "Привет мир"),
+    ("enc-cp1250.csv", "cp1250", "Łódź nocą"),
+    ("enc-cp1254.csv", "cp1254", "Günaydın İstanbul"),
+    ("enc-cp932.csv", "cp932", "東京の夜「ライブ」"),
+])
+def test_another_code_page_is_refused_not_guessed(name, encoding, title, run_cli, api,
+                                                   tmp_path):
+    guessed = run_cli("validate", str(REAL / name))
+    assert guessed.code == 2 and "--encoding" in guessed.err and "UTF-8" in guessed.err
+    sandbox = api()
+    path = copy(name, tmp_path)
+    assert apply(run_cli, sandbox, path).code == 2
+    assert sum(sandbox.counters.requests.values()) == 0
+    named = apply(run_cli, sandbox, path, "--encoding", encoding)
+    assert named.code == 0, named.out + named.err
+    assert sandbox.video("x800001")["title"] == title
+
+
+def test_western_excel_csv_reads_with_a_word_on_its_encoding(run_cli, tmp_path):
+    result = validate(load_sheet(REAL / "enc-cp1252.csv"))
+    assert result.ok and [r.changes["title"].value for r in result.rows()] == [
+        "Crème brûlée à l'été – ½ prix", "Größe und Übermaß"]
+    assert "read as Windows-1252" in result.warnings[0].message
+
+
+def test_utf8_with_a_stray_byte_is_a_problem_at_its_cell(run_cli, tmp_path):
+    code, found = problems(run_cli, REAL / "enc-utf8-stray.csv", tmp_path)
+    assert code == 1 and found == [(3, "title", "not_utf8", "error")]
+    first = next(validate(load_sheet(REAL / "enc-utf8-stray.csv")).rows())
+    assert first.changes["title"] == SetValue("Café de Flore – Paris")  # not CafÃ©
+
+
+def test_an_unknown_encoding_name_is_a_usage_error(run_cli):
+    result = run_cli("validate", str(REAL / "enc-cp1251.csv"), "--encoding", "klingon")
+    assert result.code == 2 and "unknown encoding" in result.err

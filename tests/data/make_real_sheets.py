@@ -146,9 +146,23 @@ def numbers() -> None:
     book.close()
 
 
+def encodings() -> None:
+    """What Excel's "CSV" is on Windows: the system's code page, never said in the file."""
+    _csv("enc-cp1252.csv", "video_id;title\nx800001;Crème brûlée à l'été – ½ prix\n"
+                           "x800002;Größe und Übermaß\n", "cp1252")
+    _csv("enc-cp1251.csv", "video_id,title\nx800001,Привет, мир\n".replace(", мир", " мир"),
+         "cp1251")
+    _csv("enc-cp1250.csv", "video_id,title\nx800001,Łódź nocą\n", "cp1250")
+    _csv("enc-cp1254.csv", "video_id,title\nx800001,Günaydın İstanbul\n", "cp1254")
+    _csv("enc-cp932.csv", "video_id,title\nx800001,東京の夜「ライブ」\n", "cp932")
+    stray = ("video_id,title\nx800001,Café de Flore – Paris\nx800002,It’s raining\n"
+             .encode().replace("’".encode(), b"\x92"))  # one byte from Windows
+    (REAL / "enc-utf8-stray.csv").write_bytes(stray.replace(b"\n", b"\r\n"))
+
+
 def main() -> None:
     REAL.mkdir(exist_ok=True)
-    for make in (dates, error_cells, invisible, geoblocking, booleans, numbers):
+    for make in (dates, error_cells, invisible, geoblocking, booleans, numbers, encodings):
         make()
     print(f"wrote {len(list(REAL.iterdir()))} files to {REAL}", file=sys.stderr)
 
