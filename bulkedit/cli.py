@@ -104,7 +104,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         write_issues(report, result.issues)
         out.write(f"Every problem written to {report}\n")
     if result.ok:
-        out.write("The sheet is valid: nothing would be refused.\n")
+        out.write("The sheet is valid; `bulkedit plan` checks its changes against the live "
+                  "videos.\n")
         return EXIT_OK
     out.write("Fix the problems above, then validate again. Nothing was sent.\n")
     return EXIT_INVALID

@@ -78,7 +78,8 @@ def test_validate_valid_samples(run_cli):
         result = run_cli("validate", str(SAMPLES / name))
         assert result.code == 0, result.out
         assert result.out == (f"{SAMPLES / name}: 60 rows, 60 valid, 0 invalid, 0 warnings\n"
-                              "The sheet is valid: nothing would be refused.\n")
+                              "The sheet is valid; `bulkedit plan` checks its changes "
+                              "against the live videos.\n")
 
 
 def test_validate_broken_sample_pins_every_problem(run_cli, tmp_path):
