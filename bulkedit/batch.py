@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from bulkedit.client import Credentials
 from bulkedit.config import Settings
+from bulkedit.console import visible
 from bulkedit.errors import BulkEditError, UsageError
 from bulkedit.journal import DEFAULT_STATE_DIR
 from bulkedit.lock import RunLock, lock_path
@@ -59,7 +60,10 @@ class JsonLog:
         record = {"time": datetime.now(UTC).isoformat(), "event": event, **facts}
         if self.path is not None:
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+                # C1, bidi and zero-width characters as JSON's own \uNNNN escapes: the
+                # same value to a JSON reader, nothing raw for a person tailing the log.
+                handle.write(visible(json.dumps(record, ensure_ascii=False, default=str))
+                             + "\n")
         if self.echo is not None:
             details = " ".join(f"{k}={v}" for k, v in facts.items() if k != "summary")
             self.echo.write(f"{event} {details}\n")

@@ -121,3 +121,31 @@ def test_batch_uses_the_settings_file(run_cli, api, tmp_path, monkeypatch):
     result = run_cli("batch", "--config", str(config))
     assert result.code == 0, result.out + result.err
     assert (tmp_path / "archive" / "x.results.csv").exists()
+
+
+def test_the_log_never_holds_a_raw_control_or_bidi_character(run_cli, api, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    name = "evil\u202e\u009b2J.csv"
+    sheet(inbox, [{"video_id": video_id(1), "title": "T\u202eitle"}], name)
+    log = tmp_path / "night.jsonl"
+    result = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
+                     "--log", str(log))
+    assert result.code == 0, result.out + result.err
+    text = log.read_text(encoding="utf-8")
+    assert "\u202e" not in text and "\u009b" not in text and "\\u202e" in text
+    assert json.loads(text.splitlines()[1])["sheet"] == name  # the same value, escaped
+    assert "\u202e" not in result.out and "\\u202e" in result.out
+
+
+def test_sheet_switches_in_the_toml(tmp_path):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text('[batch]\ndate_order = "dmy"\nencoding = "cp1251"\n'
+                      "allow_past_expiry = true\n", encoding="utf-8")
+    settings = load_settings(config)
+    assert (settings.date_order, settings.encoding, settings.allow_past_expiry) == (
+        "dmy", "cp1251", True)
+    config.write_text('[batch]\ndate_order = "ymd"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="dmy"):
+        load_settings(config)
