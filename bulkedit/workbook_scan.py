@@ -1,26 +1,52 @@
-"""Find the error cells and number formats of a sheet, which python-calamine does not report.
+"""Find what python-calamine does not report: error cells, number formats, and formulas.
 
 calamine reads an Excel error cell (`#N/A`, `#REF!`, `#DIV/0!`...) as an empty string, so
 the edit a broken VLOOKUP stood for would vanish without a word, and it reads no number
-formats, so `12.50` typed in a "0.00" cell comes back as 12.5. This module gets these two
-facts from the raw XML. The sheet part is searched with `bytes.find` and regular
-expressions, never parsed: a sheet without errors costs one substring search. Only the small
-parts (workbook.xml, its rels, styles.xml) go through xml.etree, after refusing any DOCTYPE,
-so no entity is ever expanded.
+formats, so `12.50` typed in a "0.00" cell comes back as 12.5. It also reads a formula cell
+as its cached value, which some writers never compute: xlsxwriter (pandas' writer) caches 0
+for every formula, openpyxl caches nothing, so a title written `=A2&" x"` reads "0" or "".
+This module gets these facts from the raw XML. The sheet part is searched with `bytes.find`
+and regular expressions, never parsed: a sheet without errors or formulas costs two
+searches (for `t="e"` and for `<f`), and one whose formulas all hold a cached value one
+search more (for a formula not followed by a filled `<v>`).
+Only the small parts (workbook.xml, its rels, styles.xml) go through xml.etree, after
+refusing any DOCTYPE, so no entity is ever expanded.
 
 Decisions:
-- A formula cell without a cached value (openpyxl writes `<f>1/0</f><v/>`) is not an error
-  cell: nothing was computed, so nothing is known to have failed.
+- An XLSX error cell is a `t="e"` cell with a non-empty cached value. A formula cell without
+  a cached value (openpyxl writes `<f>1/0</f><v/>`) is not an error cell: nothing was
+  computed, so nothing is known to have failed; it is in `uncalculated` instead.
 - An XLSX error cell is found by the bytes `t="e"` or `t='e'` (what every writer emits);
-  `t = "e"` with spaces is not looked for.
+  `t = "e"` with spaces is not looked for. A formula is found by `<f` followed by a space,
+  `/` or `>` (with the sheet's namespace prefix, if any).
+- `uncalculated` (XLSX): every formula cell when xl/workbook.xml's `<calcPr>` says
+  fullCalcOnLoad="1" (or "true"): that flag tells Excel the cached values are stale, and it
+  is what xlsxwriter and openpyxl write, while Excel and LibreOffice do not. Otherwise the
+  formula cells with no cached value: no `<v>`, `<v/>`, or a `<v>` of blanks only, except
+  in a `t="str"` (or `t="inlineStr"`) cell, where an empty `<v>` is the computed empty
+  string Excel writes for `=IF(A2="","",…)`. An error cell may be in both `errors` and
+  `uncalculated` (an error cached in a workbook flagged stale).
+- The cells of an array formula's range (`<f t="array" ref="C1:C3">`) hold its results
+  without an `<f>` of their own: when the workbook is flagged stale they are in
+  `uncalculated` too, with the array formula's text.
+- A formula's text is the `<f>` element's, XML-unescaped, without a leading "=" and without
+  the `_xlfn.`/`_xlws.`/`_xlpm.` prefixes Excel stores but never shows. A cell that only
+  points at a shared formula (`<f t="shared" si="0"/>`) is a formula cell whose text is ""
+  (the master's text would name the master's cells, not this cell's).
 - `formats` holds the wanted cells that have a `<c>` element; cells absent from the XML
   (styled by their row or column only) are left out rather than guessed.
-- ODS: `formats` stays empty; `shown` maps each wanted cell to the text it displays.
+- ODS: `formats` stays empty; `shown` maps each wanted cell to the text it displays. An
+  error cell is one with `calcext:value-type="error"`, or a formula cell (`table:formula`)
+  whose shown text is exactly a spreadsheet error literal (`#N/A`, `Err:502`, or one of
+  Excel's localized ones such as `#NV` or `#¡VALOR!`), which is all older files say. ODS
+  has no stale-cache flag: `uncalculated` holds only the formula cells with no value type
+  at all (no `office:value-type` nor `calcext:value-type`).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import io
 import os
@@ -34,8 +60,6 @@ from xml.etree import ElementTree as ET
 
 Cell = tuple[int, int]  # (row, col), 0-based: A1 is (0, 0)
 
-_CHUNK = 1 << 22
-_XLSX_MARKS = (b't="e"', b"t='e'")
 _XLSX_MARK = re.compile(rb"""t=["']e["']""")
 _ODS_MARKS = (b'value-type="error"', b"value-type='error'")
 _MAX_REPEAT = 1 << 20  # an error cell repeated over more cells than this is no real sheet
@@ -45,6 +69,17 @@ _SHEET_DATA = re.compile(rb"<([\w.-]+:)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _NS = {"table": b"urn:oasis:names:tc:opendocument:xmlns:table:1.0",
        "text": b"urn:oasis:names:tc:opendocument:xmlns:text:1.0",
        "office": b"urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
+_XL_PREFIX = re.compile(r"_xl(?:fn|ws|pm)\.")
+_ODS_GRAMMAR = re.compile(r"^[A-Za-z][\w.-]*:(?==)")  # "of:" in "of:=SUM([.A1:.A3])"
+# What a cell whose formula failed shows: bulkedit.cells.EXCEL_ERROR's list, and the same
+# errors as German, French, Spanish, Italian, Portuguese and Dutch Excel write them.
+_ERROR_TEXT = re.compile(
+    r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!"
+    r"|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!"
+    r"|NV|WERT!|BEZUG!|ZAHL!|VALEUR!|NOM\?|NOMBRE!|NUL!|N/D|¡VALOR!|¡REF!|¡DIV/0!"
+    r"|¿NOMBRE\?|¡NUM!|¡NULO!|VALORE!|RIF!|NOME\?|NULLO!|VALOR!|NÚM!|NULO!|N/B|WAARDE!"
+    r"|VERW!|DEEL/0!|NAAM\?|GETAL!|LEEG!)|Err:[0-9]{3}")
+_ERROR_BYTES = b"(?:" + _ERROR_TEXT.pattern.encode() + b")"  # to search the raw XML
 
 
 @dataclass(frozen=True)
@@ -52,11 +87,17 @@ class CellScan:
     errors: dict[Cell, str] = field(default_factory=dict)  # cell -> "#N/A", "Err:502"...
     formats: dict[Cell, str] = field(default_factory=dict)  # XLSX: wanted cell -> "0.00"...
     shown: dict[Cell, str] = field(default_factory=dict)  # ODS: wanted cell -> its text
+    # Formula cells whose value is not known to have been computed -> the formula's text
+    # ("A2&\" x\"", no leading "="; "" for a cell pointing at a shared formula).
+    uncalculated: dict[Cell, str] = field(default_factory=dict)
+    # The error cells (keys of `errors`) that hold a formula -> its text, as above.
+    formulas: dict[Cell, str] = field(default_factory=dict)
 
 
 def scan_workbook(source: str | os.PathLike[str] | bytes, fmt: str, sheet_name: str,
                   wanted: Collection[Cell] = ()) -> CellScan:
-    """The error cells of sheet `sheet_name` and the number format of each `wanted` cell.
+    """The error cells of sheet `sheet_name`, the number format of each `wanted` cell, and
+    the formula cells whose value cannot be trusted.
 
     `fmt` is "xlsx" or "ods". Raises ValueError when a part read is malformed or when
     there is no sheet of that name.
@@ -74,27 +115,25 @@ def scan_workbook(source: str | os.PathLike[str] | bytes, fmt: str, sheet_name: 
         raise ValueError(f"malformed workbook: {type(exc).__name__}: {exc}") from None
 
 
-def _read(archive: zipfile.ZipFile, name: str, marks: tuple[bytes, ...] | None) -> bytes:
-    """The part's bytes, or b"" when `marks` are given and none occurs (read in chunks)."""
-    if marks is None:
-        return archive.read(name)
-    with archive.open(name) as part:
-        chunks: list[bytes] = []
-        while chunk := part.read(_CHUNK):
-            window = chunks[-1][-32:] + chunk if chunks else chunk
-            chunks.append(chunk)
-            if any(mark in window for mark in marks):
-                return b"".join([*chunks, part.read()])
-    return b""
-
-
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
     return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(raw)}
 
 
 def _text(raw: bytes) -> str:
     text = raw.decode("utf-8")
-    return html.unescape(text) if "&" in text else text  # XML's five entities and &#..;
+    if "&" not in text:
+        return text
+    if "&#" in text:
+        return html.unescape(text)
+    # XML's five entities (a part declaring no DTD can use no other), &amp; last.
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _formula(text: str) -> str:
+    """A formula as the user typed it, without the leading "="."""
+    text = text.removeprefix("=")
+    return _XL_PREFIX.sub("", text) if "_xl" in text else text
 
 
 def _int(raw: bytes | None, default: int) -> int:
@@ -118,11 +157,17 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _xlsx_parts(archive: zipfile.ZipFile, sheet_name: str) -> tuple[str, str | None]:
-    """The paths of the sheet's part and of the styles part."""
-    rid = next((value for el in _xml(archive, "xl/workbook.xml").iter()
-                if _local(el.tag) == "sheet" and el.get("name") == sheet_name
-                for key, value in el.attrib.items() if key.endswith("relationships}id")), None)
+def _xlsx_parts(archive: zipfile.ZipFile, sheet_name: str) -> tuple[str, str | None, bool]:
+    """The paths of the sheet's part and of the styles part, and whether the workbook says
+    its cached values are stale (fullCalcOnLoad)."""
+    rid, stale = None, False
+    for el in _xml(archive, "xl/workbook.xml").iter():
+        name = _local(el.tag)
+        if name == "sheet" and el.get("name") == sheet_name and rid is None:
+            rid = next((value for key, value in el.attrib.items()
+                        if key.endswith("relationships}id")), None)
+        elif name == "calcPr":
+            stale = el.get("fullCalcOnLoad", "").strip().lower() in ("1", "true")
     if rid is None:
         raise ValueError(f"no sheet named {sheet_name!r}")
     targets: dict[str | None, str] = {}
@@ -134,80 +179,182 @@ def _xlsx_parts(archive: zipfile.ZipFile, sheet_name: str) -> tuple[str, str | N
             targets["styles"] = targets[rel.get("Id")]
     if rid not in targets:
         raise ValueError(f"sheet {sheet_name!r} has no part ({rid})")
-    return targets[rid], targets.get("styles")
+    return targets[rid], targets.get("styles"), stale
+
+
+@functools.cache
+def _xlsx_patterns(prefix: bytes) -> dict[str, re.Pattern[bytes]]:
+    """The regular expressions for a sheet part whose main namespace has `prefix`."""
+    p = re.escape(prefix)
+
+    def el(name: bytes) -> bytes:  # an element's opening, as "<x:c" or "<c"
+        return rb"<" + p + name + rb"(?=[\s/>])"
+
+    # A formula and the cached value right after it: (its attributes, its text, the
+    # value element, the value's text).
+    f = (el(b"f") + rb"([^>]*?)(?:/>|>([^<]*)</" + p + rb"f>)\s*(" + el(b"v")
+         + rb"(?:\s[^>]*)?(?:/>|>([^<]*)</" + p + rb"v>))?")
+    filled_v = el(b"v") + rb"(?:\s[^>]*)?>\s*[^<\s]"
+    return {
+        "cell": re.compile(el(b"c") + rb"([^>]*?)(/?)>"),
+        "row": re.compile(el(b"row") + rb"""(?:[^>]*?\sr\s*=\s*["']([^"']*))?[^>]*>"""),
+        "f": re.compile(el(b"f")),
+        # A formula not followed by a <v> with something in it; group 1: an empty <v>.
+        "suspect": re.compile(el(b"f") + rb"[^>]*?(?:/>|>[^<]*</" + p + rb"f>)\s*(?!"
+                              + filled_v + rb")(" + el(b"v") + rb")?"),
+        "f_after_tag": re.compile(rb"\s*" + f),
+        # A formula cell as Excel and most writers write it: (column letters, row number,
+        # type, any other attribute) then the formula's groups.
+        "cell_f": re.compile(rb"<" + p + rb"""c(?:\s+r\s*=\s*["']([A-Za-z]{1,3})([0-9]+)["'])?"""
+                             rb"""(?:\s+s\s*=\s*["'][0-9]*["'])?(?:\s+t\s*=\s*["']([A-Za-z]*)["'])?"""
+                             rb"(?:\s+([^\s>][^>]*?))?\s*(?<!/)>\s*" + f),
+        "v": re.compile(el(b"v") + rb"(?:\s[^>]*)?(?:/>|>([^<]*)</" + p + rb"v>)"),
+        "is": re.compile(el(b"is")),
+    }
 
 
 def _scan_xlsx(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> CellScan:
-    part, styles_part = _xlsx_parts(archive, sheet_name)
-    data = _read(archive, part, None if wanted else _XLSX_MARKS)
+    part, styles_part, stale = _xlsx_parts(archive, sheet_name)
+    data = archive.read(part)
     head = _SHEET_DATA.search(data)
-    if head is None or head[2]:  # no error mark, or no cells at all
+    if head is None or head[2]:  # no cells at all
         return CellScan()
     prefix, start = head[1] or b"", head.end()
-    end = data.find(b"</" + prefix + b"sheetData>", start)
+    end = data.rfind(b"</" + prefix + b"sheetData>", start)
     if end < 0:
         raise ValueError(f"{part} is truncated")
-    p = re.escape(prefix)
-    cells = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(/?)>")
-    value = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>([^<]*)</" + p + rb"v>")
+    x = _xlsx_patterns(prefix)
+    has_error = _XLSX_MARK.search(data, start, end) is not None
+    has_formula = x["f"].search(data, start, end) is not None
+    if not (has_error or has_formula or wanted):
+        return CellScan()
     close = b"</" + prefix + b"c>"
     errors: dict[Cell, str] = {}
+    uncalculated: dict[Cell, str] = {}
+    formulas: dict[Cell, str] = {}
 
-    def error(m: re.Match[bytes], attrs: dict[bytes, bytes], cell: Cell) -> None:
-        if attrs.get(b"t") == b"e" and not m[2]:
-            closed = data.find(close, m.end(), end)
-            if closed < 0:
-                raise ValueError(f"{part}: a cell is not closed")
-            cached = value.search(data, m.end(), closed)
-            if cached is not None and cached[1].strip():
+    def record(cell: Cell, kind: bytes | None, f: re.Match[bytes], g: int, closed: int
+               ) -> None:
+        """Note a formula cell; `f` holds its formula's groups from group `g` on."""
+        f_attrs, f_text, v, v_text = f[g], f[g + 1], f[g + 2], f[g + 3]
+        cached = None if v is None else v_text or b""
+        text = _formula(_text(f_text)) if f_text else ""  # "": a shared formula's user
+        if kind == b"e" and cached and cached.strip():
+            errors[cell] = _text(cached.strip())
+            formulas[cell] = text
+        if kind == b"str":  # an empty string is a value
+            computed = cached is not None
+        elif kind == b"inlineStr":
+            computed = cached is not None or x["is"].search(data, f.end(), closed) is not None
+        else:
+            computed = cached is not None and bool(cached.strip())
+        if stale or not computed:
+            uncalculated[cell] = text
+        if stale and f_attrs and b"array" in f_attrs:
+            attrs = _attrs(f_attrs)
+            if attrs.get(b"t") == b"array" and attrs.get(b"ref"):
+                first, _, last = attrs[b"ref"].partition(b":")
+                (top, left), (bottom, right) = _ref(first), _ref(last or first)
+                if (bottom - top + 1) * (right - left + 1) > _MAX_REPEAT:
+                    raise ValueError("an array formula over implausibly many cells")
+                for r in range(top, bottom + 1):
+                    for c in range(left, right + 1):
+                        uncalculated.setdefault((r, c), text)
+
+    def inspect(m: re.Match[bytes], attrs: dict[bytes, bytes], cell: Cell) -> None:
+        """Note cell `cell`, whose tag `m` matched x["cell"]."""
+        if m[2]:
+            return
+        closed = data.find(close, m.end(), end)
+        if closed < 0:
+            raise ValueError(f"{part}: a cell is not closed")
+        f = x["f_after_tag"].match(data, m.end(), closed)
+        if f is not None:
+            record(cell, attrs.get(b"t"), f, 1, closed)
+        elif attrs.get(b"t") == b"e":
+            cached = x["v"].search(data, m.end(), closed)
+            if cached is not None and cached[1] and cached[1].strip():
                 errors[cell] = _text(cached[1].strip())
 
-    # The marks inside a <c> tag (not in an inline string's text).
-    tags = [m for at in _XLSX_MARK.finditer(data, start, end)
-            if (m := cells.match(data, data.rfind(b"<", start, at.start())))
-            and m.end() > at.start()]
-    if not wanted and all(b"r" in _attrs(m[1]) for m in tags):  # every error cell says where it is
-        for m in tags:
-            attrs = _attrs(m[1])
-            error(m, attrs, _ref(attrs[b"r"]))
-        return CellScan(errors)
-    # Rows and cells may omit `r` (then they follow the previous one): walk every row tag,
-    # and read the cells of those rows holding an error mark or a wanted cell.
-    rows = re.compile(rb"<" + p + rb"""row(?=[\s/>])(?:[^>]*?\sr\s*=\s*["']([^"']*))?[^>]*>""")
+    # Read the cells holding an error mark (not one in an inline string's text), and the
+    # formula cells that may lack a computed value: when the workbook is flagged stale,
+    # every one. Those whose tag has no `r` (then they follow the previous cell), or whose
+    # formula does not follow the tag, are left to the row walk below.
+    done: set[int] = set()
+    unplaced: list[int] = []
+    if has_error:
+        for at in _XLSX_MARK.finditer(data, start, end):
+            m = x["cell"].match(data, data.rfind(b"<", start, at.start()))
+            if m and m.end() > at.start() and m.start() not in done:
+                attrs = _attrs(m[1])
+                if b"r" in attrs:
+                    inspect(m, attrs, _ref(attrs[b"r"]))
+                    done.add(m.start())
+                else:
+                    unplaced.append(at.start())
+    if has_formula:
+        str_tag = b't="str">'
+        for at in (x["f"] if stale else x["suspect"]).finditer(data, start, end):
+            if not stale and at.lastindex and data.startswith(str_tag, at.start() - 8):
+                continue  # the empty string a t="str" cell computed
+            tag = data.rfind(b"<", start, at.start())
+            if tag in done:
+                continue
+            cm = x["cell_f"].match(data, tag)
+            if cm and cm[1] and not cm[4] and cm[3] != b"inlineStr":  # the usual cell
+                record((int(cm[2]) - 1, _col(cm[1])), cm[3], cm, 5, cm.end())
+                done.add(tag)
+                continue
+            m = x["cell"].match(data, tag)
+            if m and not data[m.end():at.start()].strip() and b"r" in (attrs := _attrs(m[1])):
+                inspect(m, attrs, _ref(attrs[b"r"]))
+                done.add(tag)
+            else:
+                unplaced.append(at.start())
+    if not wanted and not unplaced:
+        return CellScan(errors, uncalculated=uncalculated, formulas=formulas)
+    # Walk every row tag, and read the cells of those rows holding a cell left above or
+    # a wanted cell.
     starts: list[int] = []
     spans: list[tuple[int, int]] = []  # (row index, end of the row tag)
-    for m in rows.finditer(data, start, end):
+    for m in x["row"].finditer(data, start, end):
         spans.append((_int(m[1], 0) - 1 if m[1] is not None else
                       spans[-1][0] + 1 if spans else 0, m.end()))
         starts.append(m.start())
-    marked = {bisect.bisect_right(starts, m.start()) - 1 for m in tags}
+    marked = {bisect.bisect_right(starts, at) - 1 for at in unplaced}
     wanted_rows = {row for row, _ in wanted}
     styles: dict[Cell, int] = {}
     for i, (row, tag_end) in enumerate(spans):
         if i in marked or row in wanted_rows:
             col = -1
-            for m in cells.finditer(data, tag_end, starts[i + 1] if i + 1 < len(starts) else end):
+            for m in x["cell"].finditer(data, tag_end,
+                                        starts[i + 1] if i + 1 < len(starts) else end):
                 attrs = _attrs(m[1])
                 cell = _ref(attrs[b"r"]) if b"r" in attrs else (row, col + 1)
                 col = cell[1]
-                error(m, attrs, cell)
+                inspect(m, attrs, cell)
                 if cell in wanted:
                     styles[cell] = _int(attrs.get(b"s"), 0)
     codes = _number_formats(archive, styles_part) if styles else []
     if any(style >= max(len(codes), 1) for style in styles.values()):
         raise ValueError("a cell's style is not in the styles part")
     return CellScan(errors, {cell: codes[style] if codes else "General"
-                             for cell, style in styles.items()})
+                             for cell, style in styles.items()}, {}, uncalculated, formulas)
 
 
 def _ref(ref: bytes) -> Cell:
     m = _REF.fullmatch(ref)
     if m is None:
         raise ValueError(f"bad cell reference {ref!r}")
+    return int(m[2]) - 1, _col(m[1])
+
+
+@functools.cache
+def _col(letters: bytes) -> int:
     col = 0
-    for letter in m[1].upper():
+    for letter in letters.upper():
         col = col * 26 + letter - 64
-    return int(m[2]) - 1, col - 1
+    return col - 1
 
 
 def _number_formats(archive: zipfile.ZipFile, part: str | None) -> list[str]:
@@ -239,8 +386,9 @@ def _prefix(data: bytes, name: str) -> bytes:
 
 
 def _scan_ods(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> CellScan:
-    data = _read(archive, "content.xml", None if wanted else _ODS_MARKS)
-    if not data:
+    data = archive.read("content.xml")
+    if not wanted and not any(mark in data for mark in _ODS_MARKS) and (
+            b"formula" not in data or not _ods_suspects(data, _prefix(data, "table"))):
         return CellScan()
     t, x, o = _prefix(data, "table"), _prefix(data, "text"), _prefix(data, "office")
     tokens = re.compile(rb"<(/?)" + re.escape(t) + rb"(table|table-row|table-cell|"
@@ -255,15 +403,24 @@ def _scan_ods(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> C
     wanted_rows = sorted(by_row)
     errors: dict[Cell, str] = {}
     shown: dict[Cell, str] = {}
+    uncalculated: dict[Cell, str] = {}
+    formulas: dict[Cell, str] = {}
     depth, row, rows_repeat, col, first_col, opened = 0, 0, 1, 0, 0, 0
     here: list[Cell] = []  # the wanted cells the open table:table-cell stands for
-    is_error = False
+    is_error = typed = False
+    formula: str | None = None  # the open cell's formula
+
+    def span() -> list[Cell]:  # the cells the open table:table-cell stands for
+        if rows_repeat * (col - first_col) > _MAX_REPEAT:
+            raise ValueError("a cell repeated over implausibly many cells")
+        return [(r, c) for r in range(row, row + rows_repeat) for c in range(first_col, col)]
+
     for m in tokens.finditer(data, table.start()):
         close, kind, raw, empty = m[1], m[2], m[3], m[4]
         if kind == b"table":
             depth += -1 if close else 0 if empty else 1
             if depth == 0:
-                return CellScan(errors, {}, shown)
+                return CellScan(errors, {}, shown, uncalculated, formulas)
         elif depth != 1:
             continue  # a table nested in a cell
         elif kind == b"table-row":
@@ -271,13 +428,17 @@ def _scan_ods(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> C
                 rows_repeat, col = _int(_attrs(raw).get(t + b"number-rows-repeated"), 1), 0
             if close or empty:
                 row += rows_repeat
-        elif close and (is_error or here):
-            text = _ods_text(data[opened:m.start()], x, o)
-            if is_error:
-                if rows_repeat * (col - first_col) > _MAX_REPEAT:
-                    raise ValueError("an error cell repeated over implausibly many cells")
-                errors.update(dict.fromkeys(((r, c) for r in range(row, row + rows_repeat)
-                                             for c in range(first_col, col)), text))
+        elif close and (is_error or here or formula is not None):
+            cell = data[opened:m.start()]
+            # Older files mark a failed formula only by the error it shows.
+            text = (_ods_text(cell, x, o) if is_error or here or b"#" in cell
+                    or b"Err:" in cell else "")
+            if is_error or (formula is not None and _ERROR_TEXT.fullmatch(text)):
+                errors.update(dict.fromkeys(span(), text))
+                if formula is not None:
+                    formulas.update(dict.fromkeys(span(), formula))
+            elif formula is not None and not typed:
+                uncalculated.update(dict.fromkeys(span(), formula))
             shown.update(dict.fromkeys(here, text))
         elif not close:  # a cell, or a covered cell (merged away), which counts too
             attrs = _attrs(raw)
@@ -287,9 +448,35 @@ def _scan_ods(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> C
             here = [(r, c) for r in rows_here for c in by_row[r] if first_col <= c < col]
             is_error = any(key.endswith(b"value-type") and value == b"error"
                            for key, value in attrs.items()) and not empty
+            typed = any(key.endswith(b"value-type") for key in attrs)
+            formula = (None if t + b"formula" not in attrs else
+                       _formula(_ODS_GRAMMAR.sub("", _text(attrs[t + b"formula"]))))
+            if empty and formula is not None and not typed:
+                uncalculated.update(dict.fromkeys(span(), formula))
             opened = m.end()
             shown.update(dict.fromkeys(here if empty else (), ""))
     raise ValueError(f"sheet {sheet_name!r} is not closed")
+
+
+@functools.cache
+def _ods_suspect(t: bytes) -> re.Pattern[bytes]:
+    """A formula cell that shows an error literal (group 1 matches) or whose value type,
+    if any, precedes its formula; `t` is the document's prefix for the table namespace."""
+    t = re.escape(t)
+    return re.compile(t + rb"""formula\s*=\s*(?:"[^"]*"|'[^']*')(?:[^>]*+(?<!/)>"""
+                      rb"(?:[^<>]++|>|<(?!/" + t + rb"table-cell>))*?>" + _ERROR_BYTES
+                      + rb"<()|(?![^>]*value-type))")
+
+
+def _ods_suspects(data: bytes, t: bytes) -> bool:
+    """Whether a formula cell may show an error literal or lack a value type: the cheap
+    test (a superset) that spares walking a sheet full of formulas that all have values."""
+    for m in _ods_suspect(t).finditer(data):
+        # LibreOffice writes the value type after the formula; other writers may not.
+        if m[1] is not None or b"value-type" not in data[data.rfind(b"<", 0, m.start()):
+                                                          m.start()]:
+            return True
+    return False
 
 
 def _ods_text(cell: bytes, x: bytes, o: bytes) -> str:
