@@ -36,6 +36,7 @@ from bulkedit.cells import (
 from bulkedit.errors import LoadError, UsageError
 from bulkedit.schema import FIELDS, ID_COLUMN, Kind, header_key, is_id_alias, resolve_header
 from bulkedit.types import Issue, Severity
+from bulkedit.workbook_scan import CellScan, scan_workbook
 
 Source = str | os.PathLike[str] | BinaryIO
 
@@ -516,8 +517,6 @@ def _cell_text(value: object) -> str:
 def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
     import python_calamine as cal
 
-    from bulkedit.workbook_scan import scan_workbook
-
     label = source.label
     fmt = _check_zip(source)
     try:
@@ -558,9 +557,10 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
                              if v.__class__ is not str)
             count += 1
         book.close()
-        # calamine reads an error cell (#N/A…) as "" (or an ODS one as 0): find them.
+        # calamine reads an error cell (#N/A…) as "" (or an ODS one as 0), and a formula
+        # that no spreadsheet program ever calculated as its placeholder: find them.
         where = source.path if source.path is not None else source.data or b""
-        errors = scan_workbook(where, fmt, chosen).errors
+        scan = scan_workbook(where, fmt, chosen)
     except LoadError:
         raise
     except (cal.CalamineError, cal.PasswordError, cal.XmlError, cal.ZipError,
@@ -570,28 +570,64 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
     # Count back from the last used row: calamine yields the rows above the used
     # range as blanks in some versions and not in others.
     top = last_row + 1 - count  # the 0-based sheet row of grid row 0
-    marks: list[pa.ChunkedArray | None] = [None] * (first_col + width)
-    for (row_index, col), text in errors.items():
+    for (row_index, col), text in scan.errors.items():  # a header cell keeps the text
         if 0 <= row_index - top < count and first_col <= col < first_col + width:
             texts[col - first_col][row_index - top] = text
-    for col in {col for _, col in errors} & set(range(first_col, first_col + width)):
-        flags = [False] * count
-        for (row_index, column), _ in errors.items():
-            if column == col and 0 <= row_index - top < count:
-                flags[row_index - top] = True
-        marks[col] = pa.chunked_array([pa.array(flags, pa.bool_())])
     # Columns left of the used range are empty; keep letters true to Excel.
     grid = [pa.chunked_array([pa.array([""] * count, pa.string())]) for _ in range(first_col)]
     grid += [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
     numbers = list(range(top + 1, top + 1 + count))
-    built = _build_sheet(label, fmt, grid, numbers, marks, sheet_name=chosen)
+    built = _build_sheet(label, fmt, grid, numbers, sheet_name=chosen)
+    if scan.errors or scan.uncalculated:
+        built = _mark_formula_cells(built, scan)
+        known = scan.errors.keys() | scan.uncalculated.keys()
+        typed = [(r, c, v) for r, c, v in typed if (numbers[r] - 1, c) not in known]
     return _show_typed_cells(built, source, chosen, typed, numbers) if typed else built
+
+
+def _mark_formula_cells(sheet: Sheet, scan: CellScan) -> Sheet:
+    """Error cells and formulas never calculated, as problems at their cells (their value
+    blanked): the value they stood for is unknown."""
+    position = {number: i for i, number in enumerate(sheet.row_numbers)}
+    letters = {column_letter(i): i for i in range(MAX_COLUMNS + 1)}
+    found: dict[int, list[tuple[int, str, CellProblem]]] = {}
+    for (row, col), text in scan.errors.items():
+        if row + 1 in position:
+            found.setdefault(col, []).append((position[row + 1], text, excel_error_problem(
+                text, scan.formulas.get((row, col), ""))))
+    for (row, col), formula in scan.uncalculated.items():
+        if row + 1 in position and (row, col) not in scan.errors:
+            shown = f"={formula}" if formula else "(a formula)"
+            found.setdefault(col, []).append((position[row + 1], shown, CellProblem(
+                "uncalculated_formula", (
+                    f"the cell holds the formula {shown}, which no spreadsheet program has "
+                    "calculated (the file was written by a script, like pandas' to_excel): "
+                    "its value is unknown. Open the file in Excel or LibreOffice and save it, "
+                    "or write the values instead of formulas"))))
+    columns = []
+    for column in sheet.columns:
+        problems = found.get(letters[column.letter])
+        if not problems:
+            columns.append(column)
+            continue
+        values = column.values.to_pylist()
+        for index, _, _ in problems:
+            values[index] = ""
+        columns.append(replace(column, values=pa.chunked_array([pa.array(values, pa.string())]),
+                               problems=(*column.problems, *problems)))
+    return replace(sheet, columns=tuple(columns))
 
 
 # Fields whose values are text: a number typed in them means the text Excel shows.
 _TEXT_KINDS = (Kind.TEXT, Kind.LIST, Kind.URL, Kind.VIDEO_ID)
 # Excel keeps 15 significant digits: a longer number typed in a cell has lost its last ones.
 _EXACT_DIGITS = 1e15
+
+
+def _kind_of_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE/FALSE"
+    return "time" if isinstance(value, time | timedelta) else "date"
 
 
 def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
@@ -613,14 +649,12 @@ def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
             continue
         shown = _cell_text(value)
         changed.setdefault(col, ({}, []))[1].append((position[row + 1], shown, CellProblem(
-            "typed_cell_in_text", f"a {'TRUE/FALSE' if isinstance(value, bool) else 'date'} "
-                                  "cell in a text field, which Excel shows in its own format "
-                                  "and language; format the cell as Text and type the value "
-                                  "as it should read")))
+            "typed_cell_in_text", f"a {_kind_of_cell(value)} cell in a text field, which Excel "
+                                  "shows in its own format and language; format the cell as "
+                                  "Text and type the value as it should read")))
     if not cells and not changed:
         return sheet
     from bulkedit.numformat import general, render
-    from bulkedit.workbook_scan import CellScan, scan_workbook
 
     where = source.path if source.path is not None else source.data or b""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Cell]], *, sheet: str = "Shee
     for cell, (formula, cached) in (formulas or {}).items():
         ws.write_formula(cell, formula, None, cached)
     book.close()
+    if formulas:  # as Excel saves a file it calculated: no "recalculate on load" flag
+        import zipfile
+
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(path, "w") as out:
+            for item in source.infolist():
+                part = source.read(item)
+                if item.filename == "xl/workbook.xml":
+                    part = part.replace(b' fullCalcOnLoad="1"', b"")
+                out.writestr(item, part)
     return path
 
 

@@ -129,9 +129,12 @@ def test_error_cells_are_problems_at_their_cell(name, expected, run_cli, tmp_pat
     assert sum(sandbox.counters.requests.values()) == 0
 
 
-def test_error_messages_name_the_error_and_its_cause(run_cli):
-    out = run_cli("validate", str(REAL / "error-cells.xlsx"), "--max-shown", "9").out
-    assert "#N/A (a lookup such as VLOOKUP" in out and "#REF! (a formula refers" in out
+def test_error_messages_name_the_error_its_formula_and_cause(run_cli, tmp_path):
+    report = tmp_path / "problems.json"
+    run_cli("validate", str(REAL / "error-cells.xlsx"), "--report", str(report))
+    messages = [p["message"] for p in json.loads(report.read_text(encoding="utf-8"))]
+    assert "#N/A (the formula =VLOOKUP(A2,Titles!A:B,2,FALSE) failed: a lookup" in messages[0]
+    assert "#REF! (the formula =Ids!A3 failed: a formula refers to a cell" in messages[1]
 
 
 def test_an_error_literal_written_on_purpose_is_sent_as_text(api, run_cli, tmp_path):
@@ -437,3 +440,41 @@ def test_utf8_with_a_stray_byte_is_a_problem_at_its_cell(run_cli, tmp_path):
 def test_an_unknown_encoding_name_is_a_usage_error(run_cli):
     result = run_cli("validate", str(REAL / "enc-cp1251.csv"), "--encoding", "klingon")
     assert result.code == 2 and "unknown encoding" in result.err
+
+
+# ----------------------------------------------------------------------------- formulas
+
+def test_formulas_no_program_calculated_are_problems(run_cli, api, tmp_path):
+    code, found = problems(run_cli, REAL / "formulas.xlsx", tmp_path)
+    assert code == 1 and found == [(2, "title", "uncalculated_formula", "error"),
+                                   (2, "private", "uncalculated_formula", "error"),
+                                   (3, "tags", "excel_error", "error")]
+    out = run_cli("validate", str(REAL / "formulas.xlsx"), "--max-shown", "9").out
+    assert "Excel read what you typed, -museum, as a formula" in out and "('-museum)" in out
+    sandbox = api()
+    assert apply(run_cli, sandbox, copy("formulas.xlsx", tmp_path)).code == 2
+    assert sum(sandbox.counters.requests.values()) == 0
+
+
+def test_formulas_a_spreadsheet_program_calculated_are_their_values(tmp_path):
+    import zipfile
+
+    import xlsxwriter
+
+    made = tmp_path / "made.xlsx"
+    book = xlsxwriter.Workbook(str(made))
+    sheet_ = book.add_worksheet("Edits")
+    sheet_.write_row(0, 0, ["video_id", "title"])
+    sheet_.write_string(1, 0, "x800001")
+    sheet_.write_formula(1, 1, '=A2&" - part 2"', None, "x800001 - part 2")
+    book.close()
+    saved = tmp_path / "saved.xlsx"  # as Excel saves it: no "recalculate on load" flag
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(saved, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            target.writestr(item, data)
+    assert not validate(load_sheet(made)).ok
+    result = validate(load_sheet(saved))
+    assert result.ok and next(result.rows()).changes == {"title": SetValue("x800001 - part 2")}

@@ -92,7 +92,20 @@ def _xlsx(rows: list[list[object]], **options: object) -> bytes:
         fmt = book.add_format({"num_format": "yyyy-mm-dd"})
         sheet.write_number(1, 0, 45000, fmt)
     book.close()
-    return buffer.getvalue()
+    return _as_excel_saves(buffer.getvalue()) if options.get("formulas") else buffer.getvalue()
+
+
+def _as_excel_saves(workbook: bytes) -> bytes:
+    """The workbook as Excel saves it after calculating: xlsxwriter's "recalculate on load"
+    flag dropped, so the cached formula values are the ones to read."""
+    source, target = zipfile.ZipFile(io.BytesIO(workbook)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            out.writestr(item, data)
+    return target.getvalue()
 
 
 def _ods(rows: list[list[str]]) -> bytes:

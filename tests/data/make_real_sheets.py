@@ -160,9 +160,22 @@ def encodings() -> None:
     (REAL / "enc-utf8-stray.csv").write_bytes(stray.replace(b"\n", b"\r\n"))
 
 
+def formulas() -> None:
+    """Formulas a script wrote and no spreadsheet program calculated, and one Excel made of
+    a tag patch typed without its apostrophe."""
+    book = xlsxwriter.Workbook(str(REAL / "formulas.xlsx"))  # pandas' to_excel writer
+    sheet = book.add_worksheet("Edits")
+    sheet.write_row(0, 0, ["video_id", "title", "private", "tags"])
+    sheet.write_row(1, 0, ["x800001", "=A2&\" - part 2\"", "=IF(A2=\"x\",TRUE,FALSE)"])
+    sheet.write_string(2, 0, "x800002")
+    sheet.write_formula(2, 3, "=-museum", None, "#NAME?")  # Excel's reading of -museum
+    book.close()
+
+
 def main() -> None:
     REAL.mkdir(exist_ok=True)
-    for make in (dates, error_cells, invisible, geoblocking, booleans, numbers, encodings):
+    for make in (dates, error_cells, invisible, geoblocking, booleans, numbers, encodings,
+                 formulas):
         make()
     print(f"wrote {len(list(REAL.iterdir()))} files to {REAL}", file=sys.stderr)
 
