@@ -546,13 +546,20 @@ def _load_workbook(source: _Input, sheet: str | None) -> Sheet:
         appends = [column.append for column in texts]
         padding = [""] * width
         typed: list[tuple[int, int, object]] = []  # (grid row, column, value) of non-text
+        converted: list[object] = []  # the typed cells met, to find their rows cheaply
+
+        def convert(value: object) -> str:
+            converted.append(value)
+            return _cell_text(value)
+
         for row in rows:
             if len(row) < width:
                 row = [*row, *padding[len(row):]]
+            seen = len(converted)
             for append, value in zip(appends, row, strict=False):
                 # Most cells are text: skip the conversion call for them.
-                append(value if value.__class__ is str else _cell_text(value))
-            if not all(value.__class__ is str for value in row):
+                append(value if value.__class__ is str else convert(value))
+            if len(converted) != seen:  # a typed cell: note where, for text fields
                 typed.extend((count, first_col + j, v) for j, v in enumerate(row)
                              if v.__class__ is not str)
             count += 1

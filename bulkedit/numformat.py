@@ -85,6 +85,13 @@ def render(value: float, code: str) -> str | None:
         return None
     if code.strip().lower() == "general" or code == "@":
         return general(value)
+    fixed = _FIXED.fullmatch(code)
+    if fixed is not None:  # "0.00", "0%": most codes people use, without the tokenizer
+        places, percent = len(fixed[1] or ""), bool(fixed[2])
+        rounded = (_r15(abs(value)) * (100 if percent else 1)).quantize(
+            Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        # Like the general path: a negative that rounds to zero keeps its sign ("-0").
+        return ("-" if value < 0 else "") + f"{rounded:f}" + ("%" if percent else "")
     parsed = _sections(code)
     if parsed is None:
         return None
@@ -108,6 +115,9 @@ def render(value: float, code: str) -> str | None:
         ctx.prec = 1000  # room for every digit of the largest float
         body = _render_section(section, _r15(abs(value)))
     return None if body is None else sign + body
+
+
+_FIXED = re.compile(r"0(?:\.(0+))?(%)?")
 
 
 @lru_cache(maxsize=256)

@@ -313,6 +313,9 @@ def _scan_xlsx(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> 
                 unplaced.append(at.start())
     if not wanted and not unplaced:
         return CellScan(errors, uncalculated=uncalculated, formulas=formulas)
+    found = _styles_by_reference(data, prefix, start, end, wanted) if not unplaced else None
+    if found is not None:
+        return CellScan(errors, _codes(archive, styles_part, found), {}, uncalculated, formulas)
     # Walk every row tag, and read the cells of those rows holding a cell left above or
     # a wanted cell.
     starts: list[int] = []
@@ -335,11 +338,47 @@ def _scan_xlsx(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> 
                 inspect(m, attrs, cell)
                 if cell in wanted:
                     styles[cell] = _int(attrs.get(b"s"), 0)
+    return CellScan(errors, _codes(archive, styles_part, styles), {}, uncalculated, formulas)
+
+
+def _codes(archive: zipfile.ZipFile, styles_part: str | None, styles: dict[Cell, int]
+           ) -> dict[Cell, str]:
+    """Each cell's number format code, from its style index."""
     codes = _number_formats(archive, styles_part) if styles else []
     if any(style >= max(len(codes), 1) for style in styles.values()):
         raise ValueError("a cell's style is not in the styles part")
-    return CellScan(errors, {cell: codes[style] if codes else "General"
-                             for cell, style in styles.items()}, {}, uncalculated, formulas)
+    return {cell: codes[style] if codes else "General" for cell, style in styles.items()}
+
+
+def _styles_by_reference(data: bytes, prefix: bytes, start: int, end: int,
+                         wanted: set[Cell]) -> dict[Cell, int] | None:
+    """The style index of each wanted cell, found by its `<c r="B5"` tag in document
+    order (rows, and cells in a row, come in order): one pass over the part, where the row
+    walk parses every cell of a wanted row. None when a cell is not written that way."""
+    styles: dict[Cell, int] = {}
+    at = start
+    opening = b"<" + prefix + b'c r="'
+    for row, col in sorted(wanted):
+        needle = opening + _letters(col) + str(row + 1).encode() + b'"'
+        found = data.find(needle, at, end)
+        if found < 0:
+            return None
+        closing = data.find(b">", found, end)
+        if closing < 0:
+            return None
+        styles[row, col] = _int(_attrs(data[found + len(needle):closing]).get(b"s"), 0)
+        at = closing
+    return styles
+
+
+def _letters(col: int) -> bytes:
+    """Column letters of a 0-based index: 0 -> A, 27 -> AB."""
+    letters = b""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = bytes([65 + rest]) + letters
+    return letters
 
 
 def _ref(ref: bytes) -> Cell:

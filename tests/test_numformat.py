@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bulkedit.numformat import general, render
 
@@ -192,3 +194,18 @@ CASES = [
 @pytest.mark.parametrize(("value", "code", "expected"), CASES)
 def test_render(value: float, code: str, expected: str | None) -> None:
     assert render(value, code) == expected
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e14, max_value=1e14),
+       st.sampled_from(["0", "0.0", "0.00", "0.000", "0%", "0.0%", "0.00%"]))
+def test_the_fast_path_for_fixed_decimals_agrees_with_the_tokenizer(value, code):
+    import re
+
+    from bulkedit import numformat
+
+    fast = render(value, code)
+    saved, numformat._FIXED = numformat._FIXED, re.compile("(?!)")  # force the full path
+    try:
+        assert fast == render(value, code)
+    finally:
+        numformat._FIXED = saved
