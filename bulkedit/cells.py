@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from typing import Any
 
+from bulkedit.charclasses import CONTROL_CHARS, EXCEL_ERROR, INVISIBLE_CHARS, SPACE_CHARS
 from bulkedit.schema import FieldSpec, ItemKind, Kind, country_codes, language_codes, suggest
 from bulkedit.types import CLEAR, ClearValue, FieldChange, PatchList, SetValue, Severity
 
@@ -56,19 +57,11 @@ _URL_ID = re.compile(
     r"([0-9A-Za-z]+)", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _QUOTED_COMMA = re.compile(r'"[^"]*,[^"]*"')
-# C0 controls but tab, LF and CR, DEL, and the C1 controls (U+0080-U+009F, among them
-# U+009B, a terminal's CSI, and U+0085 NEXT LINE): invisible in Excel, refused by XML
-# and often by APIs. The class holds the characters themselves, so Arrow's RE2 can use it.
-CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _CONTROL = re.compile(CONTROL_CHARS)
 
-# Characters that show as nothing (or as a plain space) but make "tags" differ from
-# "tags": zero-width ones, the byte order mark, the no-break and other fixed spaces, and
-# the bidi marks and embeddings (U+200E, U+202A-U+202E, U+2066-U+2069). Removed from ids,
-# headers and coded values with a warning; kept inside free text, where they may be meant.
-INVISIBLE_CHARS = ("[\u00a0\u00ad\u034f\u061c\u180e\u2000-\u200f\u202a-\u202f\u205f"
-                   "\u2060-\u2064\u2066-\u2069\u3000\ufeff]")
 _INVISIBLE = re.compile(INVISIBLE_CHARS)
+_SPACE = re.compile(SPACE_CHARS)
+_INVISIBLE_EDGES = re.compile(f"^(?:\\s|{INVISIBLE_CHARS})+|(?:\\s|{INVISIBLE_CHARS})+$")
 
 # Dates a video's metadata can plausibly hold: Dailymotion opened in 2005, and the API
 # reads dates as 32-bit unix seconds, of which 2038-01-19T03:14:07Z is the last (a later
@@ -87,7 +80,6 @@ def is_unset_date(field_name: str, seconds: float) -> bool:
 # Unix seconds are read only as 10 digits inside that window: 8 digits are YYYYMMDD,
 # 5 or fewer an Excel serial day number, 13 milliseconds; anything else is refused.
 _SMALLEST_UNIX_SECONDS = 1_000_000_000
-_LARGEST_UNIX_SECONDS = 9_999_999_999
 # 01/12/2026, 1.12.2026, 01-12-26 (with an optional time): day or month first?
 _DAY_MONTH = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})"
                         r"(?:[ T]+(\d{1,2}:\d{2}(?::\d{2})?))?$")
@@ -111,12 +103,23 @@ def _fail(code: str, message: str) -> Parsed:
 
 
 def remove_invisible(text: str) -> tuple[str, str | None]:
-    """`text` without invisible characters, and a warning naming those removed (or None)."""
+    """`text` without invisible characters (a fixed space becomes a plain one), and a
+    warning naming those removed (or None)."""
     found = _INVISIBLE.findall(text)
     if not found:
         return text, None
     names = ", ".join(describe_char(c) for c in dict.fromkeys(found))
-    return _INVISIBLE.sub("", text), f"removed invisible {names}"
+    return _INVISIBLE.sub("", _SPACE.sub(" ", text)), f"removed invisible {names}"
+
+
+def trim_invisible(text: str) -> tuple[str, str | None]:
+    """Free text without invisible characters at its ends (inside, they may be meant),
+    and a warning naming those removed."""
+    removed = [c for edge in _INVISIBLE_EDGES.findall(text) for c in _INVISIBLE.findall(edge)]
+    if not removed:
+        return text, None
+    names = ", ".join(describe_char(c) for c in dict.fromkeys(removed))
+    return _INVISIBLE_EDGES.sub("", text), f"removed invisible {names} at the ends"
 
 
 def describe_char(char: str) -> str:
@@ -192,6 +195,14 @@ def _day_month(match: re.Match[str], order: str | None) -> tuple[str | None, str
                   "--date-order dmy (or mdy) to read every such date one way")
 
 
+def _yyyymmddhh(number: str) -> str | None:
+    """`2026120118` read as a date and hour, or None when it is not one."""
+    year, month, day, hour = (int(number[i:j]) for i, j in ((0, 4), (4, 6), (6, 8), (8, 10)))
+    if 2005 <= year <= 2038 and _is_date(year, month, day) and hour < 24:
+        return f"{year}-{month:02d}-{day:02d}T{hour:02d}:00"
+    return None
+
+
 def _is_date(year: int, month: int, day: int) -> bool:
     try:
         date(year, month, day)
@@ -218,7 +229,11 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
                 return None, (f"8 digits are read as a date YYYYMMDD, and {number} is not "
                               f"one; {_ISO_HINT}")
             raw = f"{number[:4]}-{number[4:6]}-{number[6:]}"
-        elif _SMALLEST_UNIX_SECONDS <= int(number) <= _LARGEST_UNIX_SECONDS:
+        elif len(number) == 10 and int(number) >= _SMALLEST_UNIX_SECONDS:
+            hourly = _yyyymmddhh(number)
+            if hourly is not None and PLAUSIBLE_FROM <= int(number) <= PLAUSIBLE_UNTIL:
+                return None, (f"could be unix seconds ({format_date(int(number))}) or the "
+                              f"date and hour YYYYMMDDHH ({hourly}); {_ISO_HINT}")
             return int(number), None
         elif len(number) <= 5:
             return None, ("looks like an Excel serial day number, not a date; format the cell "
@@ -360,9 +375,6 @@ def split_items(text: str) -> list[str]:
         if item and item not in items:
             items.append(item)
     return items
-
-
-_INVISIBLE_EDGES = re.compile(f"^(?:\\s|{INVISIBLE_CHARS})+|(?:\\s|{INVISIBLE_CHARS})+$")
 
 
 def _trim_invisible(items: list[str]) -> tuple[list[str], CellProblem | None]:
@@ -579,13 +591,12 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
     """What a non-blank cell asks to do to `spec`'s field."""
     text = text.strip()
     warnings: tuple[CellProblem, ...] = ()
-    if not is_free_text(spec):
-        text, removed = remove_invisible(text)
+    text, removed = (trim_invisible if is_free_text(spec) else remove_invisible)(text)
+    if removed:
         text = text.strip()
-        if removed:
-            warnings = (_invisible_warning(removed),)
-            if not text:
-                return None, warnings
+        warnings = (_invisible_warning(removed),)
+        if not text:  # nothing visible: blank, "keep", as the user sees it
+            return None, warnings
     if text == CLEAR_MARK:
         if spec.clearable:
             return CLEAR, warnings
@@ -638,16 +649,8 @@ def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
     return str(value)
 
 
-# What Excel (and LibreOffice, Google Sheets) show in a cell whose formula failed. In a
-# CSV such a cell is just this text; a workbook marks it as an error cell.
-EXCEL_ERROR = (r"(?:#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!"
-               r"|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!"
-               # The same errors as German, French, Spanish, Italian, Portuguese and Dutch
-               # Excel write them, in a CSV too.
-               r"|NV|WERT!|BEZUG!|ZAHL!|VALEUR!|NOM\?|NOMBRE!|NUL!|N/D|¡VALOR!|¡REF!"
-               r"|¡DIV/0!|¿NOMBRE\?|¡NUM!|¡NULO!|VALORE!|RIF!|NOME\?|NULLO!|VALOR!|NÚM!"
-               r"|NULO!|N/B|WAARDE!|VERW!|DEEL/0!|NAAM\?|GETAL!|LEEG!)|Err:\d{3})")
-EXCEL_ERROR_CELL = r"(?i)^" + EXCEL_ERROR + r"\s*$"  # a whole CSV cell, for Arrow's RE2
+# A whole CSV cell that is an error (what Excel writes for a failed formula), for RE2.
+EXCEL_ERROR_CELL = r"(?i)^\s*" + EXCEL_ERROR + r"\s*$"
 _ERROR_CAUSES = {
     **dict.fromkeys(("#N/A", "#NV", "#N/D", "#N/B"),
                     "a lookup such as VLOOKUP or XLOOKUP found no match"),

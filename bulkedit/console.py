@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from bulkedit.charclasses import CONTROL_CHARS, INVISIBLE_CHARS
 from bulkedit.types import Issue
 
 LOG_EVERY_SECONDS = 5.0
@@ -22,9 +23,8 @@ LOG_EVERY_SECONDS = 5.0
 # but tab and newline, DEL, the C1 controls (U+009B is a CSI, like ESC [), the bidi
 # controls that reorder what is shown (U+202E), and the invisible characters that make
 # two different values look the same.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
-                     "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
-_UNSAFE_BUT_CR = re.compile(_UNSAFE.pattern.replace("\x0b-\x1f", "\x0b\x0c\x0e-\x1f"))
+_UNSAFE_BUT_CR = re.compile(f"{CONTROL_CHARS}|{INVISIBLE_CHARS}|[\u2028\u2029]")
+_UNSAFE = re.compile(f"\r|{_UNSAFE_BUT_CR.pattern}")  # a carriage return rewrites the line
 
 
 def _escape(match: re.Match[str]) -> str:

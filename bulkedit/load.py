@@ -33,6 +33,7 @@ from bulkedit.cells import (
     excel_error_problem,
     remove_invisible,
 )
+from bulkedit.charclasses import INVISIBLE_CHARS
 from bulkedit.errors import LoadError, UsageError
 from bulkedit.schema import FIELDS, ID_COLUMN, Kind, header_key, is_id_alias, resolve_header
 from bulkedit.types import Issue, Severity
@@ -52,7 +53,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
-_BLANK = r"^\s*$"
+_BLANK = rf"^(?:\s|{INVISIBLE_CHARS})*$"  # nothing a person can see
 _BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
 _SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
 
@@ -142,10 +143,12 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
     """Read a sheet from a path or a binary file-like object. `encoding` names a CSV's
     encoding (any Python codec name, like cp1251) instead of finding it."""
     if encoding is not None:
+        named = encoding
         try:
             encoding = codecs.lookup(encoding).name
-        except LookupError:
-            raise UsageError(f"--encoding {encoding}: unknown encoding; use a name like "
+            b"x".decode(encoding)  # base64, rot13…: codecs, but not text encodings
+        except (LookupError, TypeError, ValueError):
+            raise UsageError(f"--encoding {named}: unknown text encoding; use a name like "
                              "utf-8, cp1252, cp1251 or cp932") from None
         if encoding == "utf-8-sig":
             encoding = "utf-8"
@@ -239,6 +242,11 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _load_csv(source: _Input, head: bytes, forced: str | None = None) -> Sheet:
+    ignored = None
+    if forced is not None and forced not in ("utf-8", "utf-16") and _is_utf8(source, head):
+        # A BOM, or text that is valid UTF-8 throughout, is UTF-8 whatever the option says:
+        # a nightly job's --encoding must not garble the "CSV UTF-8" files dropped in.
+        ignored, forced = forced, None
     encoding, sample = _decode_sample(head, forced)
     # Valid UTF-8 is text, whatever control characters it holds (the validator names
     # their cells); binary data is almost never valid UTF-8.
@@ -279,10 +287,19 @@ def _load_csv(source: _Input, head: bytes, forced: str | None = None) -> Sheet:
                          encoding=encoding, delimiter=delimiter)
     if encoding == _STRAY_BYTES:
         return _mark_stray_bytes(sheet)
-    if forced is None and encoding not in ("utf-8", "utf-16"):
+    if ignored is not None:
         note = Issue(sheet.header_row, "", "", "encoding", (
-            f"the file is not UTF-8: read as {_CODE_PAGES.get(encoding, encoding)}; if a "
-            "letter looks wrong, save it as CSV UTF-8, or pass --encoding"), Severity.WARNING)
+            f"the file is UTF-8, so it was read as UTF-8, not as --encoding {ignored}"),
+            Severity.WARNING)
+        return replace(sheet, issues=(note, *sheet.issues))
+    if forced is None and encoding not in ("utf-8", "utf-16"):
+        assert text is not None
+        samples = list(dict.fromkeys(_word_at(text, m.start())
+                                     for m in _NON_ASCII.finditer(text)))[:4]
+        note = Issue(sheet.header_row, "", "", "encoding", (
+            f"the file is not UTF-8: read as {_CODE_PAGES.get(encoding, encoding)}, which "
+            f"gives {', '.join(samples)}; if a letter looks wrong, save it as CSV UTF-8, "
+            "or pass --encoding"), Severity.WARNING)
         return replace(sheet, issues=(note, *sheet.issues))
     return sheet
 
@@ -295,6 +312,17 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # and symbols inside words (Привет is Ïðèâåò, Łódź is £ódŸ, Günaydın is Günaydýn).
 _LATIN_SYMBOLS = set("¹²³£¥¤¦¨ª¯´¸º¼½¾µ¿¡¢§©®°±¶·¬")
 _TURKISH_TELLS = set("ðÐýÝþÞ")
+
+
+def _is_utf8(source: _Input, head: bytes) -> bool:
+    if head.startswith((_UTF8_BOM, *_UTF16_BOMS)):
+        return True
+    data = source.all()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not data.isascii()  # ASCII reads the same in every encoding named
 
 
 def _not_utf8(label: str, data: bytes) -> tuple[str, str]:
@@ -329,8 +357,24 @@ def _word_at(text: str, at: int) -> str:
     return text[start:end][:40]
 
 
+# The accented letters of the languages written in Windows-1252. A word read as
+# Windows-1252 whose accented letters no single one of them uses (Pøítelkynì, Czech in
+# Windows-1250) is another code page's text.
+_WESTERN_ALPHABETS = tuple(frozenset(letters) for letters in (
+    "àâæçéèêëîïôœùûüÿ",  # French
+    "äöüß", "áéíñóúü",  # German, Spanish
+    "àèéìíîòóù", "áâãàçéêíóôõú",  # Italian, Portuguese
+    "éèëïóöüáà", "àçéèíïòóú",  # Dutch, Catalan
+    "æøåéóô", "åäöé", "äöåšž", "äöõüšž",  # Danish and Norwegian, Swedish, Finnish, Estonian
+    "áðéíóúýþæö", "áéíóú", "ñü",  # Icelandic, Irish, Basque
+))
+
+
 def _foreign(word: str) -> bool:
     """Does this word, read as Windows-1252, look like another code page's letters?"""
+    accented = {c for c in word.lower() if ord(c) > 0x7F and c.isalpha()}
+    if accented and not any(accented <= alphabet for alphabet in _WESTERN_ALPHABETS):
+        return True
     run = 0
     for index, char in enumerate(word):
         high = ord(char) > 0x7F
@@ -390,7 +434,7 @@ def _error_literals(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     a failed formula; None when there are none. `'#N/A` is the text itself."""
     # Prefix tests cost a fiftieth of the regex: most columns hold no candidate at all.
     candidate = pc.starts_with(column, "#")
-    for prefix in ("Err:", "ERR:", "err:"):
+    for prefix in (" ", "\t", "Err:", "ERR:", "err:"):
         candidate = pc.or_(candidate, pc.starts_with(column, prefix))
     if not pc.any(candidate).as_py():
         return None
@@ -689,6 +733,20 @@ def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
                                  f"{stored}); format the cell as Text and type the value as "
                                  "it should read")))
             continue
+        if "," in shown and FIELDS[text_columns[col].field or ""].kind is not Kind.TEXT:
+            problems.append((index, shown, CellProblem(
+                "number_format", f"a number shown as {shown}, which would be split into items "
+                                 "at the comma; format the cell as Text and type the items")))
+            continue
+        if "." in shown or "," in shown:
+            # Excel shows the separators of the viewer's language: 12.50 here is 12,50 to
+            # a French or German eye, and the person typed what they saw.
+            other = shown.translate(str.maketrans(",.", ".,"))
+            problems.append((index, shown, CellProblem(
+                "number_locale", f"a number cell, whose separators follow Excel's language "
+                                 f"(English {shown}, German {other}); bulkedit sends {shown}. "
+                                 "Format the cell as Text to send exactly what you typed",
+                Severity.WARNING)))
         texts[index] = shown
     columns = []
     for column in sheet.columns:
@@ -796,6 +854,9 @@ def _header_position(grid: Sequence[pa.ChunkedArray], kept: pa.Array) -> int:
     return 0
 
 
+_ERROR_HEADER = re.compile(EXCEL_ERROR_CELL)
+
+
 def _resolve_columns(label: str, headers: list[str],
                      values: list[tuple[pa.ChunkedArray,
                                         tuple[tuple[int, str, CellProblem], ...]]]
@@ -806,6 +867,10 @@ def _resolve_columns(label: str, headers: list[str],
     for index, (header, (column_values, errors)) in enumerate(zip(headers, values,
                                                                   strict=True)):
         letter = column_letter(index)
+        if _ERROR_HEADER.match(header):  # before the # of a comment column
+            raise LoadError(label, f"the header of column {letter} holds the spreadsheet error "
+                                   f"{header}, so the field it names is unknown",
+                            f"Type the field name in column {letter} of the header row")
         if header.startswith("#"):
             field_name: str | None = "#"
         elif header == "":

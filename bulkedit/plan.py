@@ -61,7 +61,9 @@ class PlanProblem:
         return self.severity is Severity.ERROR
 
 
-class _Refused(Exception):
+class PatchRefused(Exception):
+    """A patch whose meaning depends on the live value in a way the cell does not say."""
+
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
@@ -137,7 +139,7 @@ def _show_geo(mode: str, countries: Iterable[str]) -> str:
 
 def _resolve_geoblocking(change: PatchList, live: Any) -> tuple[Value, str | None]:
     """The geoblocking a patch asks for against the live one, and a warning when the cell
-    alone does not show who may watch afterwards; raises _Refused where the cell could mean
+    alone does not show who may watch afterwards; raises PatchRefused where the cell could mean
     two things.
 
     A plain `+us, -fr` adds to and removes from the live list, which means the same
@@ -153,14 +155,14 @@ def _resolve_geoblocking(change: PatchList, live: Any) -> tuple[Value, str | Non
         if unrestricted or mode == "deny":
             example = ", ".join(f"+{c}" for c in change.add) or ", ".join(
                 f"-{c}" for c in change.remove)
-            raise _Refused("ambiguous_patch", (
+            raise PatchRefused("ambiguous_patch", (
                 f"the live geoblocking is {live_text}, where a plain +/- patch could mean "
                 f"two opposite things; write 'deny {example}' to patch the blocked countries, "
                 f"or 'allow {example}' to patch the allowed ones (then only the listed "
                 "countries may watch)"))
         wanted = "allow"
     if not unrestricted and wanted != mode:
-        raise _Refused("geoblocking_mode", (
+        raise PatchRefused("geoblocking_mode", (
             f"the live geoblocking is {live_text}, not {'an' if wanted == 'allow' else 'a'} "
             f"{wanted} list; write the whole list ({wanted}, …) to change its mode"))
     kept = [c for c in sorted(countries) if c not in change.remove]
@@ -168,7 +170,7 @@ def _resolve_geoblocking(change: PatchList, live: Any) -> tuple[Value, str | Non
     if wanted == "allow" and not kept:
         if unrestricted:
             return ("allow",), None  # nothing was restricted, and nothing is added
-        raise _Refused("no_country_left", (
+        raise PatchRefused("no_country_left", (
             f"removing {', '.join(change.remove)} from {live_text} leaves no allowed country, "
             "which Dailymotion reads as 'everywhere'; to hide the video everywhere set "
             "private to true, or write the whole list"))
@@ -182,8 +184,8 @@ def _resolve_geoblocking(change: PatchList, live: Any) -> tuple[Value, str | Non
 
 
 def resolve(spec: FieldSpec, change: FieldChange, live: Any) -> Value | ClearValue:
-    """The full value a change asks for, given the live one (raises _Refused where the
-    change cannot be resolved without guessing)."""
+    """The full value a change asks for, given the live one. Raises PatchRefused for a
+    geoblocking patch that cannot be resolved without guessing (plan_row reports it)."""
     if isinstance(change, SetValue):
         return change.value
     if not isinstance(change, PatchList):
@@ -233,7 +235,8 @@ def _check_change(name: str, new: Any, live: Mapping[str, Any], typed: TypedRow,
     if rules.allow_past_expiry or name not in ("expiry_date", "expiry_date_deletion"):
         return None
     expiry = new if name == "expiry_date" else _expiry_after(typed, live)
-    if isinstance(expiry, int) and expiry < rules.now and _deletes_on_expiry(typed, live):
+    past = isinstance(expiry, int | float) and not isinstance(expiry, bool) and expiry < rules.now
+    if past and _deletes_on_expiry(typed, live):
         return PlanProblem(name, "past_expiry_deletes", (
             f"expiry_date {format_date(expiry)} is past and expiry_date_deletion is on: "
             "Dailymotion would delete the video. Fix the date, set expiry_date_deletion to "
@@ -269,7 +272,7 @@ def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
                 new = resolve(spec, change, old)
                 if isinstance(change, PatchList) and (warning := _case_miss(change, old)):
                     problems.append(PlanProblem(name, "patch_case", warning, Severity.WARNING))
-        except _Refused as refused:
+        except PatchRefused as refused:
             problems.append(PlanProblem(name, refused.code, str(refused)))
             continue
         if normal(spec, new) != normal(spec, old):

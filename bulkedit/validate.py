@@ -18,14 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bulkedit.cells import (
-    CONTROL_CHARS,
-    INVISIBLE_CHARS,
     CellProblem,
     date_problems,
     parse_cell,
     parse_video_id,
     split_items,
 )
+from bulkedit.charclasses import CONTROL_CHARS, INVISIBLE_CHARS
 from bulkedit.load import Column, Sheet
 from bulkedit.schema import (
     FIELDS,
@@ -42,6 +41,7 @@ from bulkedit.types import FieldChange, Issue, SetValue, Severity, TypedRow
 
 _PLAIN_XID = r"^x[0-9a-z]{2,20}$"
 _CLEAR_CELL = r"^\s*\[\]\s*$"
+_INVISIBLE_EDGE = rf"^\s*{INVISIBLE_CHARS}|{INVISIBLE_CHARS}\s*$"  # trimmed, with a warning
 _CHUNK = 8192
 _MAX_VALUE_SHOWN = 200
 
@@ -307,7 +307,7 @@ def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     """Text cells that need the full grammar: `[]` and lengths out of bounds."""
     lengths = pc.utf8_length(cells)
     suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
-                     pc.match_substring_regex(cells, CONTROL_CHARS))
+                     pc.match_substring_regex(cells, CONTROL_CHARS + "|" + _INVISIBLE_EDGE))
     if spec.max_length is not None:
         suspect = pc.or_(suspect, pc.greater(lengths, spec.max_length))
     if spec.min_length is not None:

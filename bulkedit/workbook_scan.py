@@ -58,6 +58,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
+from bulkedit.charclasses import EXCEL_ERROR
+
 Cell = tuple[int, int]  # (row, col), 0-based: A1 is (0, 0)
 
 _XLSX_MARK = re.compile(rb"""t=["']e["']""")
@@ -71,14 +73,7 @@ _NS = {"table": b"urn:oasis:names:tc:opendocument:xmlns:table:1.0",
        "office": b"urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
 _XL_PREFIX = re.compile(r"_xl(?:fn|ws|pm)\.")
 _ODS_GRAMMAR = re.compile(r"^[A-Za-z][\w.-]*:(?==)")  # "of:" in "of:=SUM([.A1:.A3])"
-# What a cell whose formula failed shows: bulkedit.cells.EXCEL_ERROR's list, and the same
-# errors as German, French, Spanish, Italian, Portuguese and Dutch Excel write them.
-_ERROR_TEXT = re.compile(
-    r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!"
-    r"|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!"
-    r"|NV|WERT!|BEZUG!|ZAHL!|VALEUR!|NOM\?|NOMBRE!|NUL!|N/D|¡VALOR!|¡REF!|¡DIV/0!"
-    r"|¿NOMBRE\?|¡NUM!|¡NULO!|VALORE!|RIF!|NOME\?|NULLO!|VALOR!|NÚM!|NULO!|N/B|WAARDE!"
-    r"|VERW!|DEEL/0!|NAAM\?|GETAL!|LEEG!)|Err:[0-9]{3}")
+_ERROR_TEXT = re.compile(EXCEL_ERROR)  # what a cell whose formula failed shows
 _ERROR_BYTES = b"(?:" + _ERROR_TEXT.pattern.encode() + b")"  # to search the raw XML
 
 
@@ -411,7 +406,9 @@ def _number_formats(archive: zipfile.ZipFile, part: str | None) -> list[str]:
         from openpyxl.styles.numbers import BUILTIN_FORMATS
 
         builtin = BUILTIN_FORMATS
-    return [custom[i] if i in custom else builtin.get(_int(i.encode(), 0), "General")
+    # A built-in id openpyxl does not know (the locale-dependent 27-36, 50-81) is no guess
+    # of ours: its code is "?", which nothing renders.
+    return [custom[i] if i in custom else builtin.get(_int(i.encode(), 0), "?")
             for i in ids]
 
 

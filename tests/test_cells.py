@@ -257,3 +257,23 @@ def test_csv_escape_round_trips(value):
     written = csv_safe(value)
     assert not written.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert csv_unescape(written) == value
+
+
+def test_invisible_classes_cover_every_format_and_space_character():
+    import re
+    import sys
+    import unicodedata
+
+    from bulkedit.charclasses import INVISIBLE_CHARS, SPACE_CHARS
+
+    invisible, space = re.compile(INVISIBLE_CHARS), re.compile(SPACE_CHARS)
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Cf" or (category == "Zs" and char != " "):
+            assert invisible.match(char), f"U+{code:04X} {unicodedata.name(char, '')}"
+        if category == "Zs" and char != " ":
+            assert space.match(char), f"U+{code:04X}"
+    for char in "\u034f\u115f\u1160\u17b4\u2800\u3164\ufe0f\uffa0\U000e0100":
+        assert invisible.match(char)
+    assert not invisible.match(" ") and not invisible.match("é")

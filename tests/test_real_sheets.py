@@ -156,7 +156,8 @@ def test_invisible_characters_are_removed_from_what_is_not_free_text(run_cli, tm
     assert code == 1
     warnings = [(r, c) for r, c, code, s in found if s == "warning"]
     assert warnings == [(1, "title"), (1, "channel"), (2, "video_id"), (2, "channel"),
-                        (2, "private"), (2, "tags"), (3, "video_id"), (3, "channel")]
+                        (2, "private"), (2, "tags"), (3, "video_id"), (3, "channel"),
+                        (6, "title")]  # free text: trimmed at its ends only
     assert [(r, c, code) for r, c, code, s in found if s == "error"] == [
         (4, "title", "control_char"), (5, "title", "control_char")]
     result = validate(load_sheet(REAL / "invisible.csv"))
@@ -167,7 +168,7 @@ def test_invisible_characters_are_removed_from_what_is_not_free_text(run_cli, tm
     assert second.video_id == "x800002" and second.changes["channel"] == SetValue("news")
     assert second.changes["title"] == SetValue("\U0001F468\u200d\U0001F469\u200d\U0001F467 "
                                                "family")  # the emoji's joiners are meant
-    assert fifth.changes["title"] == SetValue("\u202eevil\u202c title")
+    assert fifth.changes["title"] == SetValue("evil\u202c title")
     message = next(i.message for i in result.issues if i.column == "title")
     assert "U+200B ZERO WIDTH SPACE" in message
 
@@ -312,8 +313,11 @@ def test_no_word_is_true_in_one_language_and_false_in_another():
 
 def test_numbers_in_text_fields_read_as_the_cell_shows(run_cli, tmp_path):
     code, found = problems(run_cli, REAL / "numbers.xlsx", tmp_path)
-    assert code == 1 and found == [(6, "title", "lost_digits", "error"),
+    assert code == 1 and found == [(2, "title", "number_locale", "warning"),
+                                   (5, "title", "number_locale", "warning"),
+                                   (6, "title", "lost_digits", "error"),
                                    (7, "title", "number_format", "error"),
+                                   (8, "title", "number_locale", "warning"),
                                    (9, "title", "typed_cell_in_text", "error"),
                                    (10, "tags", "typed_cell_in_text", "error")]
     rows = {r.video_id: r.changes for r in validate(load_sheet(REAL / "numbers.xlsx")).rows()}
@@ -439,7 +443,7 @@ def test_utf8_with_a_stray_byte_is_a_problem_at_its_cell(run_cli, tmp_path):
 
 def test_an_unknown_encoding_name_is_a_usage_error(run_cli):
     result = run_cli("validate", str(REAL / "enc-cp1251.csv"), "--encoding", "klingon")
-    assert result.code == 2 and "unknown encoding" in result.err
+    assert result.code == 2 and "unknown text encoding" in result.err
 
 
 # ----------------------------------------------------------------------------- formulas
@@ -478,3 +482,67 @@ def test_formulas_a_spreadsheet_program_calculated_are_their_values(tmp_path):
     assert not validate(load_sheet(made)).ok
     result = validate(load_sheet(saved))
     assert result.ok and next(result.rows()).changes == {"title": SetValue("x800001 - part 2")}
+
+
+# ----------------------------------------------------------------------------- a reviewer's finds
+
+def test_free_text_that_shows_nothing_is_blank_and_its_ends_are_trimmed(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("video_id,title,description\nx800001,\u200b,\ufeff\n"
+                    "x800002,Sea\u200d\U0001F30A,\u2060Hello\u00a0\n"
+                    "x800003,[]\u200b,\n", encoding="utf-8")
+    result = validate(load_sheet(path))
+    first, second = result.rows()
+    assert first.changes == {}  # looks blank: keep, with a warning, never an invisible title
+    assert second.changes == {"title": SetValue("Sea\u200d\U0001F30A"),  # inside: kept
+                              "description": SetValue("Hello")}
+    assert [(i.row, i.code) for i in result.issues] == [
+        (2, "invisible_char"), (2, "invisible_char"), (3, "invisible_char"),
+        (4, "not_clearable")]  # "[]" once trimmed: the title cannot be cleared
+
+
+def test_a_named_encoding_never_garbles_a_utf8_file(run_cli, tmp_path):
+    path = tmp_path / "u8.csv"
+    path.write_text("video_id,title\nx800001,Café crème\n", encoding="utf-8")
+    result = validate(load_sheet(path, encoding="cp1252"))
+    assert next(result.rows()).changes["title"] == SetValue("Café crème")
+    assert "not as --encoding cp1252" in result.warnings[0].message
+    for codec in ("base64", "rot13", "undefined"):
+        assert run_cli("validate", str(path), "--encoding", codec).code == 2
+
+
+def test_central_european_text_is_not_read_as_western(run_cli, tmp_path):
+    path = tmp_path / "cz.csv"
+    path.write_bytes("video_id,title\nx800001,Přítelkyně z Brna\n".encode("cp1250"))
+    refused = run_cli("validate", str(path))
+    assert refused.code == 2 and "Pøítelkynì" in refused.err and "cp1250" in refused.err
+    named = validate(load_sheet(path, encoding="cp1250"))
+    assert next(named.rows()).changes["title"] == SetValue("Přítelkyně z Brna")
+
+
+@pytest.mark.parametrize("cell", ["#ARG!", "#N/D!", "#ЗНАЧ!", "#SAKNAS!", " #N/A", "#TOP10!"])
+def test_error_words_of_more_languages_and_with_spaces(cell, tmp_path):
+    path = tmp_path / "err.csv"
+    path.write_text(f"video_id,title\nx800001,{cell}\n", encoding="utf-8")
+    assert [i.code for i in validate(load_sheet(path)).errors] == ["excel_error"]
+
+
+def test_hashtags_and_titles_that_are_not_errors(tmp_path):
+    path = tmp_path / "tags.csv"
+    path.write_text("video_id,title,hashtags\nx800001,#1 hit,\"#wow, #travel\"\n",
+                    encoding="utf-8")
+    assert validate(load_sheet(path)).ok
+
+
+def test_a_header_holding_an_error_is_refused(run_cli, tmp_path):
+    path = tmp_path / "head.csv"
+    path.write_text("video_id,#REF!\nx800001,new title\n", encoding="utf-8")
+    result = run_cli("validate", str(path))
+    assert result.code == 2 and "column B holds the spreadsheet error #REF!" in result.err
+
+
+def test_ten_digits_that_are_also_a_date_and_hour_are_refused():
+    seconds, reason = parse_date("2026120118", UTC)
+    assert seconds is None and "YYYYMMDDHH (2026-12-01T18:00)" in reason
+    assert parse_date("1796144400", UTC)[0] == 1796144400
+    assert parse_date("0001796144400", UTC)[0] is None
