@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from bulkedit.client import Credentials
 from bulkedit.config import Settings
 from bulkedit.console import visible
-from bulkedit.errors import BulkEditError, UsageError
+from bulkedit.errors import BulkEditError, ExitCode, UsageError
 from bulkedit.journal import DEFAULT_STATE_DIR
 from bulkedit.lock import RunLock, lock_path
 from bulkedit.outcomes import RunResult
@@ -34,11 +34,12 @@ from bulkedit.runner import InvalidSheet, RunOptions, SheetRun
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
 # How bad an exit code is, for "the worst sheet's": interrupted > aborted > bad > failed.
-_SEVERITY = {0: 0, 1: 1, 2: 2, 3: 3, 130: 4}
+_SEVERITY = {ExitCode.OK: 0, ExitCode.PROBLEMS: 1, ExitCode.BAD_INPUT: 2,
+             ExitCode.ABORTED: 3, ExitCode.INTERRUPTED: 4}
 
 
 def worst(codes: list[int]) -> int:
-    return max(codes, key=lambda c: _SEVERITY.get(c, 5), default=0)
+    return max(codes, key=lambda c: _SEVERITY.get(c, 5), default=ExitCode.OK)
 
 
 def inbox_sheets(inbox: Path) -> list[Path]:
@@ -140,7 +141,7 @@ class Batch:
                 break
             report.append(await self._one(sheet))
         codes = [entry["exit_code"] for entry in report]
-        code = 130 if self._stopping else worst(codes)
+        code = ExitCode.INTERRUPTED if self._stopping else worst(codes)
         summary = {"started": datetime.fromtimestamp(started, UTC).isoformat(),
                    "finished": datetime.now(UTC).isoformat(), "inbox": str(self.folders.inbox),
                    "sheets": report, "exit_code": code}
@@ -170,9 +171,10 @@ class Batch:
             problems = sheet.with_name(f"{sheet.stem}.problems.csv")
             write_issues(problems, invalid.validation.issues)
             moved = _move([sheet, problems], folders.failed)
-            self.log("sheet_invalid", sheet=sheet.name, exit_code=2,
+            self.log("sheet_invalid", sheet=sheet.name, exit_code=invalid.exit_code,
                      problems=len(invalid.validation.errors), moved_to=str(moved[0].parent))
-            return {"sheet": sheet.name, "exit_code": 2, "moved_to": str(folders.failed)}
+            return {"sheet": sheet.name, "exit_code": invalid.exit_code,
+                    "moved_to": str(folders.failed)}
         except BulkEditError as error:
             target = folders.failed if error.exit_code == 2 else None
             moved = _move([sheet], target) if target else []
@@ -187,7 +189,7 @@ class Batch:
         facts = result.summary()
         write_summary(summary_path, facts)
         code = result.exit_code
-        if code == 130:  # stays in the inbox; the journal resumes it next time
+        if code == ExitCode.INTERRUPTED:  # stays in the inbox; the journal resumes it next time
             self.log("sheet_interrupted", sheet=sheet.name, exit_code=code,
                      counts=facts["counts"])
             return {"sheet": sheet.name, "exit_code": code, "summary": facts}

@@ -16,11 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bulkedit import __version__
 from bulkedit.cells import DATE_ORDERS
 from bulkedit.console import TerminalSafe, print_issues, print_table
-from bulkedit.errors import BulkEditError, UsageError
+from bulkedit.errors import BulkEditError, ExitCode, UsageError
 from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in bulkedit, not in the user's input
 
 
 def _timezone(name: str) -> tzinfo:
@@ -59,7 +56,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                               for r, s in zip(rows, specs, strict=True)],
                    "read_only": list(READ_ONLY_FIELDS)}
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     columns = ["field", "kind", "limits", "clear", "patch", "needs", "notes"]
     if args.all:
         columns.insert(2, "access")
@@ -74,7 +71,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         others = [s.name for s in FIELDS.values() if s.access is not Access.WRITABLE]
         out.write(f"\nNot edited by bulkedit: {', '.join(others)} (--all says why).\n"
                   f"Read-only: {', '.join(READ_ONLY_FIELDS)}.\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # ----------------------------------------------------------------------------- validate
@@ -106,9 +103,9 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if result.ok:
         out.write("The sheet is valid; `bulkedit plan` checks its changes against the live "
                   "videos.\n")
-        return EXIT_OK
+        return ExitCode.OK
     out.write("Fix the problems above, then validate again. Nothing was sent.\n")
-    return EXIT_INVALID
+    return ExitCode.PROBLEMS
 
 
 # ----------------------------------------------------------------------------- template
@@ -120,7 +117,7 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = Path(args.output)
     specs = write_template(path, fields)
     out.write(f"Template written to {path}: video_id, {', '.join(s.name for s in specs)}\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # ----------------------------------------------------------------------------- apply
@@ -328,7 +325,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("sandbox stopped\n")
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror})") from None
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
@@ -462,15 +459,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return exc.exit_code
     except KeyboardInterrupt:
         err.write("bulkedit: interrupted\n")
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.OK
     except Exception as exc:  # a bug of ours: one line, and the traceback on request
         if os.environ.get("BULKEDIT_DEBUG"):
             raise
         err.write(f"bulkedit: internal error ({type(exc).__name__}); please report it. "
                   "Set BULKEDIT_DEBUG=1 to see the details.\n")
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
 if __name__ == "__main__":

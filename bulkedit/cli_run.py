@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from bulkedit import protocol
 from bulkedit.client import ENV_BASE, Credentials
 from bulkedit.console import ProgressReporter, ask_to_confirm, print_issues, print_table
-from bulkedit.errors import UsageError
+from bulkedit.errors import ExitCode, UsageError
 from bulkedit.journal import Journal
 from bulkedit.outcomes import RunResult
 from bulkedit.report import (
@@ -135,7 +135,7 @@ def _refused(invalid: InvalidSheet, out: TextIO) -> int:
     print_issues(out, validation.errors, 20, report_hint=False)
     out.write("Nothing was sent. Fix the sheet (bulkedit validate lists every problem), or "
               "pass --skip-invalid to leave the invalid rows out.\n")
-    return 2
+    return ExitCode.BAD_INPUT
 
 
 def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
@@ -314,12 +314,12 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     out.write(f"Diff report: {report} and {page}\nNothing was sent.\n")
     if result.aborted:
         out.write(f"Stopped early: {result.aborted}\n")
-        return 3
+        return ExitCode.ABORTED
     if result.interrupted:
-        return 130
+        return ExitCode.INTERRUPTED
     bad = sum(planned.get(s, 0) for s in ("invalid", "refused", "not_found", "failed",
                                           "conflict"))
-    return 1 if bad else 0
+    return ExitCode.PROBLEMS if bad else ExitCode.OK
 
 
 # ----------------------------------------------------------------------------- runs, report
@@ -347,7 +347,7 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
                      ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), record.sheet])
     print_table(out, ["run", "state", "started", "rows", "sheet"], rows,
                 widths={"sheet": 80, "rows": 60})
-    return 0
+    return ExitCode.OK
 
 
 def run_report(args: argparse.Namespace, out: TextIO) -> int:
@@ -370,7 +370,7 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
         summary = result.summary()
         write_summary(Path(args.summary_json), summary)
         out.write(f"Summary: {args.summary_json}\n")
-    return 0
+    return ExitCode.OK
 
 
 # ----------------------------------------------------------------------------- export
@@ -466,5 +466,5 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         out.write(f"{len(result.missing)} ids were not found: "
                   + ", ".join(result.missing[:10]) + (" …" if len(result.missing) > 10 else "")
                   + "\n")
-        return 1
-    return 0
+        return ExitCode.PROBLEMS
+    return ExitCode.OK

@@ -3,6 +3,7 @@
     BulkEditError                 anything bulkedit raises deliberately
     ├── UsageError                bad options or configuration        (exit 2)
     ├── LoadError                 a sheet that cannot be read          (exit 2)
+    ├── InvalidSheet              (runner.py) a sheet with problems: nothing sent (exit 2)
     ├── TemplateError             a template that cannot be written    (exit 2)
     ├── RunAborted                the run stopped early                (exit 3)
     └── ApiError                  one API call failed: status, type, message, param
@@ -24,23 +25,48 @@ Problems inside a readable sheet are not exceptions: they are `Issue` values
 
 from __future__ import annotations
 
+from enum import IntEnum, StrEnum
+
+
+class ExitCode(IntEnum):
+    """What a command's exit status says (README "Exit codes")."""
+
+    OK = 0  # every row done
+    PROBLEMS = 1  # finished, with failed, invalid or conflicting rows
+    BAD_INPUT = 2  # bad sheet, options or configuration: nothing sent
+    ABORTED = 3  # the run stopped early: credentials, circuit breaker, lock held
+    INTERNAL = 70  # EX_SOFTWARE: a bug in bulkedit, not in the user's input
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM: resumable
+
+
+class ErrorClass(StrEnum):
+    """How the results sheet's #error_class names why a row did not go through."""
+
+    NONE = ""
+    VALIDATION = "validation"  # the sheet's cell, or the change against the live value
+    PERMANENT = "permanent"  # the API refused it
+    TRANSIENT = "transient"  # retried until the attempts ran out
+    AUTH = "auth"  # the credentials were refused
+    DRIFT = "drift"  # the video changed since the plan was reviewed
+    IGNORED = "ignored"  # accepted by the API, but not applied (read back)
+
 
 class BulkEditError(Exception):
     """Root of every error bulkedit raises deliberately."""
 
-    exit_code: int = 1
+    exit_code: ExitCode = ExitCode.PROBLEMS
 
 
 class UsageError(BulkEditError):
     """The command line or the configuration asks for something impossible."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 class LoadError(BulkEditError):
     """A sheet file cannot be read. The message names the file and the fix."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, source: str, problem: str, fix: str) -> None:
         self.source = source
@@ -52,13 +78,13 @@ class LoadError(BulkEditError):
 class TemplateError(BulkEditError):
     """A template cannot be generated (unknown field, unwritable path)."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 class RunAborted(BulkEditError):
     """The run stopped before the end: credentials refused, circuit breaker, lock held."""
 
-    exit_code = 3
+    exit_code = ExitCode.ABORTED
 
 
 class ApiError(BulkEditError):
@@ -73,15 +99,15 @@ class ApiError(BulkEditError):
         super().__init__(message)
 
     @property
-    def error_class(self) -> str:
+    def error_class(self) -> ErrorClass:
         """How the results sheet names it: transient, permanent or auth."""
-        return "permanent"
+        return ErrorClass.PERMANENT
 
 
 class TransientError(ApiError):
     @property
-    def error_class(self) -> str:
-        return "transient"
+    def error_class(self) -> ErrorClass:
+        return ErrorClass.TRANSIENT
 
 
 class RateLimited(TransientError):
@@ -105,8 +131,8 @@ class PermanentError(ApiError):
 
 class AuthError(ApiError):
     @property
-    def error_class(self) -> str:
-        return "auth"
+    def error_class(self) -> ErrorClass:
+        return ErrorClass.AUTH
 
 
 class TokenRejected(AuthError):

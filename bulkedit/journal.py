@@ -223,9 +223,11 @@ def _row(row: sqlite3.Row) -> RowRecord:
 
 
 def outcome_of(record: RowRecord) -> Any:
-    from bulkedit.outcomes import Outcome
+    from bulkedit.errors import ErrorClass
+    from bulkedit.outcomes import Outcome, Status
 
-    return Outcome(record.row, record.video_id, record.status, record.error_class,
+    return Outcome(record.row, record.video_id, Status(record.status),
+                   ErrorClass(record.error_class),
                    record.error, record.http_status, record.error_type, record.changed_fields,
                    record.attempts, record.started, record.finished)
 

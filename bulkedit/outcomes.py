@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bulkedit.errors import ErrorClass, ExitCode
 from bulkedit.load import Sheet
 from bulkedit.plan import RowPlan
 from bulkedit.validate import ValidationResult
 
 
-class Status:
+class Status(StrEnum):
+    """A row's status in the results sheet (#status)."""
+
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     FAILED = "failed"
@@ -30,8 +34,8 @@ class Outcome:
 
     row: int
     video_id: str | None
-    status: str
-    error_class: str = ""  # validation / permanent / transient / auth / drift / ignored
+    status: Status
+    error_class: ErrorClass = ErrorClass.NONE
     error: str = ""
     http_status: int | None = None
     error_type: str = ""
@@ -81,17 +85,17 @@ class RunResult:
         return counts
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         if self.interrupted:
-            return 130
+            return ExitCode.INTERRUPTED
         if self.aborted:
-            return 3
+            return ExitCode.ABORTED
         if self.blocked and self.sent:
-            return 2  # bad input, nothing sent: as for an invalid sheet
+            return ExitCode.BAD_INPUT  # nothing sent: as for an invalid sheet
         counts = self.counts()
         bad = counts.get(Status.FAILED, 0) + counts.get(Status.INVALID, 0)
         bad += counts.get(Status.CONFLICT, 0)
-        return 1 if bad else 0
+        return ExitCode.PROBLEMS if bad else ExitCode.OK
 
     def summary(self) -> dict[str, Any]:
         duration = max(self.finished - self.started, 1e-9)

@@ -20,7 +20,7 @@ import aiohttp
 from bulkedit import protocol
 from bulkedit.client import Credentials, DailymotionClient
 from bulkedit.dispatch import Dispatcher, Job, JobResult
-from bulkedit.errors import ApiError, RunAborted
+from bulkedit.errors import ApiError, BulkEditError, ErrorClass, ExitCode, RunAborted
 from bulkedit.fetch import Reading, read_current
 from bulkedit.journal import Journal, state_dir_for
 from bulkedit.load import Sheet, load_sheet
@@ -79,8 +79,10 @@ class RunOptions:
     summary_json: Path | None = None
 
 
-class InvalidSheet(Exception):
+class InvalidSheet(BulkEditError):
     """The sheet has problems and --skip-invalid was not given: nothing is sent."""
+
+    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, validation: ValidationResult):
         self.validation = validation
@@ -232,12 +234,12 @@ class SheetRun:
             outcome.error = "; ".join(("" if p.is_error else "warning: ") + f"{p.field}: "
                                       f"{p.message}" for p in plan.problems) or outcome.error
             if plan.status is RowStatus.REFUSED:
-                outcome.status, outcome.error_class = Status.INVALID, "validation"
+                outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
             elif plan.status is RowStatus.NOOP:
                 outcome.status = Status.UNCHANGED
                 outcome.error = outcome.error if plan.problems else ""
             elif plan.status is RowStatus.NOT_FOUND:
-                outcome.status, outcome.error_class = Status.FAILED, "permanent"
+                outcome.status, outcome.error_class = Status.FAILED, ErrorClass.PERMANENT
                 outcome.http_status, outcome.error_type = 404, "not_found"
                 outcome.error = (f"video {row.video_id} not found: check the id, or whether "
                                  "it was deleted or belongs to another account")
@@ -261,7 +263,7 @@ class SheetRun:
             if self.options.force:
                 outcome.error = f"drift ignored (--force): {detail}"
                 continue
-            outcome.status, outcome.error_class = Status.CONFLICT, "drift"
+            outcome.status, outcome.error_class = Status.CONFLICT, ErrorClass.DRIFT
             outcome.error = (f"changed on Dailymotion since the plan was reviewed: {detail}; "
                              "plan again, or pass --force")
             outcome.changed_fields = tuple(name for name, _, _ in moved)
@@ -320,7 +322,7 @@ class SheetRun:
                                                                    live.get(d.field))]
             outcome = result.outcomes[position]
             if ignored:
-                outcome.status, outcome.error_class = Status.FAILED, "ignored"
+                outcome.status, outcome.error_class = Status.FAILED, ErrorClass.IGNORED
                 outcome.error = ("the API accepted the change but did not apply it: "
                                  + ", ".join(ignored) + " (a permission may be missing)")
             else:
@@ -366,7 +368,7 @@ def _initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcom
     for index, number in enumerate(sheet.row_numbers):
         outcome = Outcome(number, ids[index], Status.SKIPPED, error="not sent")
         if index in validation.invalid_rows:
-            outcome.status, outcome.error_class = Status.INVALID, "validation"
+            outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
             outcome.error = first_error.get(number, "invalid row")
         elif index in validation.skipped_rows:
             outcome.error = "the same video and values as an earlier row"
