@@ -185,13 +185,12 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.batch import Batch, JsonLog
-    from bulkedit.config import load_settings
+    from bulkedit.config import load_settings, resolve
     from bulkedit.runner import RunOptions
 
     settings = load_settings(Path(args.config) if args.config else None)
-    for name in ("rate", "concurrency"):
-        if getattr(args, name) is not None:
-            setattr(settings, name, getattr(args, name))
+    resolved = resolve(args, settings)  # checks the limits before the night starts
+    limits = resolved.limits
     if args.state_dir:
         settings.state_dir = Path(args.state_dir)
     inbox = Path(args.inbox) if args.inbox else settings.inbox
@@ -209,14 +208,15 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 allow_past_expiry=settings.allow_past_expiry, date_order=settings.date_order,
                 encoding=settings.encoding,
                 verify=settings.verify,
-                rate=settings.rate or None, concurrency=settings.concurrency,
-                timeout=settings.timeout, max_attempts=settings.max_attempts, api_base=base)
+                rate=limits.rate or None, concurrency=limits.concurrency,
+                timeout=limits.timeout, max_attempts=limits.max_attempts,
+                base_delay=limits.backoff, batch_size=limits.batch_size, api_base=base)
 
         return Batch(settings, inbox, credentials, options, log).run()
 
     from bulkedit.cli_run import api_access
 
-    with api_access(args, settings.credentials, settings.base) as (credentials, base):
+    with api_access(args, resolved, settings.credentials) as (credentials, base):
         return night(credentials, base)
 
 
@@ -278,6 +278,34 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("--api-base", metavar="URL", help="API base URL")
     add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
     batch.set_defaults(run=cmd_batch)
+
+
+def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli_run import settings_of
+    from bulkedit.config import LIMITS
+
+    settings, resolved = settings_of(args)
+    out.write(f"Settings file: {settings.source or 'none (no ./bulkedit.toml)'}\n\n")
+    rows = [["api_base", resolved.api_base, resolved.sources["api_base"]]]
+    rows += [[name, str(getattr(resolved.limits, name)), resolved.sources[name]]
+             for name in LIMITS]
+    # Never a secret: only the names of the variables that hold them.
+    rows += [["api key", f"${settings.key_env}", "environment variable name"],
+             ["api secret", f"${settings.secret_env}", "environment variable name"]]
+    print_table(out, ["setting", "value", "from"], rows, widths={"value": 80, "from": 200})
+    return ExitCode.OK
+
+
+def _add_config_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli_run import add_api_options
+
+    config = commands.add_parser(
+        "config", help="show the settings a command would use, and where each comes from",
+        description="Print the resolved settings (flag > environment > bulkedit.toml > "
+                    "default) and where each value comes from. Secrets are shown only as "
+                    "the name of the variable that holds them.")
+    add_api_options(config)
+    config.set_defaults(run=cmd_config)
 
 
 def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
@@ -416,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch_parser(commands)
     _add_export_parser(commands)
     _add_journal_parsers(commands)
+    _add_config_parser(commands)
     _add_sandbox_parser(commands)
     return parser
 

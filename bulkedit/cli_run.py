@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import math
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -19,8 +18,8 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from bulkedit import protocol
-from bulkedit.client import ENV_BASE, Credentials
+from bulkedit.client import Credentials
+from bulkedit.config import ApiLimits, Resolved, Settings, load_settings, resolve
 from bulkedit.console import ProgressReporter, ask_to_confirm, print_issues, print_table
 from bulkedit.errors import ExitCode, UsageError
 from bulkedit.journal import Journal
@@ -36,32 +35,47 @@ from bulkedit.runner import InvalidSheet, RunOptions, SheetRun
 
 
 def add_api_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that talks to the API shares."""
+    """Options every command that talks to the API shares. Their defaults are ApiLimits';
+    a flag left out is None here, so bulkedit.toml and the environment can set it."""
     add = parser.add_argument
-    add("--rate", type=float, default=10.0, metavar="N",
-        help="requests per second, never exceeded in any second (default 10; 0 = no limit)")
-    add("--concurrency", type=int, default=8, metavar="N",
-        help="requests in flight at most (default 8)")
-    add("--timeout", type=float, default=30.0, metavar="SECONDS",
-        help="give up on a request after this long (default 30)")
-    add("--max-attempts", type=int, default=6, metavar="N",
-        help="attempts per request for transient failures (default 6)")
-    add("--batch-size", type=int, default=100, metavar="N",
-        help="ids per read of current values (default 100; halved if the API refuses it)")
-    add("--backoff", type=float, default=0.5, metavar="SECONDS",
-        help="first retry delay, doubled at each attempt (default 0.5)")
+    default = ApiLimits()
+    add("--rate", type=float, metavar="N",
+        help="requests per second, never exceeded in any second "
+             f"(default {default.rate:g}; 0 = no limit)")
+    add("--concurrency", type=int, metavar="N",
+        help=f"requests in flight at most (default {default.concurrency})")
+    add("--timeout", type=float, metavar="SECONDS",
+        help=f"give up on a request after this long (default {default.timeout:g})")
+    add("--max-attempts", type=int, metavar="N",
+        help=f"attempts per request for transient failures (default {default.max_attempts})")
+    add("--batch-size", type=int, metavar="N",
+        help=f"ids per read of current values (default {default.batch_size}; halved if the "
+             "API refuses it)")
+    add("--backoff", type=float, metavar="SECONDS",
+        help=f"first retry delay, doubled at each attempt (default {default.backoff:g})")
     add("--api-base", metavar="URL",
-        help="API base URL (default $DAILYMOTION_API_BASE or the partner API)")
+        help="API base URL (default $DAILYMOTION_API_BASE, then bulkedit.toml's [api] base, "
+             "then the partner API)")
     add("--credentials", metavar="FILE",
         help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
              "DAILYMOTION_API_SECRET environment variables)")
+    add("--config", metavar="FILE",
+        help="settings file (default ./bulkedit.toml if it exists); flags win over it")
     add("--sandbox", action="store_true",
         help="talk to a local sandbox started for this run (no credentials needed)")
 
 
+def settings_of(args: argparse.Namespace) -> tuple[Settings, Resolved]:
+    """bulkedit.toml (--config, else ./bulkedit.toml) and the settings resolved from it, the
+    flags and the environment: the same for every command."""
+    settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
+    return settings, resolve(args, settings)
+
+
 @contextlib.contextmanager
-def api_access(args: argparse.Namespace, from_settings: Callable[[], Credentials] | None = None,
-               default_base: str = protocol.PARTNER_API) -> Iterator[tuple[Credentials, str]]:
+def api_access(args: argparse.Namespace, resolved: Resolved,
+               from_settings: Callable[[], Credentials] | None = None
+               ) -> Iterator[tuple[Credentials, str]]:
     """Credentials and base URL: a throw-away sandbox (--sandbox), a credentials file
     (--credentials), bulkedit.toml's named variables (`from_settings`), or the env."""
     if args.sandbox:
@@ -75,27 +89,21 @@ def api_access(args: argparse.Namespace, from_settings: Callable[[], Credentials
         credentials = Credentials.from_file(Path(args.credentials))
     else:
         credentials = from_settings() if from_settings else Credentials.from_env()
-    yield credentials, args.api_base or os.environ.get(ENV_BASE) or default_base
+    yield credentials, resolved.api_base
 
 
-def _check_api_args(args: argparse.Namespace) -> None:
-    if (args.rate < 0 or args.concurrency < 1 or args.timeout <= 0 or args.max_attempts < 1
-            or args.backoff < 0 or args.batch_size < 1):
-        raise UsageError("--rate and --backoff must be 0 or more, --concurrency, "
-                         "--max-attempts and --batch-size at least 1, --timeout more than 0")
-
-
-def _options(args: argparse.Namespace, timezone: tzinfo, api_base: str, send: bool
-             ) -> RunOptions:
-    _check_api_args(args)
+def _options(args: argparse.Namespace, timezone: tzinfo, resolved: Resolved, api_base: str,
+             send: bool) -> RunOptions:
+    limits = resolved.limits
     return RunOptions(
         sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
         allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
         allow_past_expiry=args.allow_past_expiry, date_order=args.date_order,
         encoding=args.encoding,
-        skip_invalid=args.skip_invalid, send=send, rate=args.rate or None,
-        concurrency=args.concurrency, timeout=args.timeout, max_attempts=args.max_attempts,
-        base_delay=args.backoff, batch_size=args.batch_size, api_base=api_base)
+        skip_invalid=args.skip_invalid, send=send, rate=limits.rate or None,
+        concurrency=limits.concurrency, timeout=limits.timeout,
+        max_attempts=limits.max_attempts, base_delay=limits.backoff,
+        batch_size=limits.batch_size, api_base=api_base)
 
 
 def _when(moment: float) -> str:
@@ -158,8 +166,10 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
     for path in (results, rollback):
         table_format(path)  # refuse a bad extension before any work
-    with api_access(args) as (credentials, api_base):
-        options = _options(args, timezone, api_base, send=True)
+    settings, resolved = settings_of(args)
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
+        options = _options(args, timezone, resolved, api_base, send=True)
         options.results, options.rollback = results, rollback
         options.summary_json = Path(args.summary_json) if args.summary_json else None
         options.force, options.verify = args.force, args.verify
@@ -265,8 +275,10 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     page = Path(args.html) if args.html else default_side_path(sheet, "plan", ".html")
     if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
         raise UsageError("--report takes a .xlsx path and --html a .html path")
-    with api_access(args) as (credentials, api_base):
-        options = _options(args, timezone, api_base, send=False)
+    settings, resolved = settings_of(args)
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
+        options = _options(args, timezone, resolved, api_base, send=False)
         progress = ProgressReporter(err)
         outcome = _execute(SheetRun(options, credentials, progress), progress, out, err)
     if isinstance(outcome, int):
@@ -432,7 +444,8 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                          "--ids FILE")
     specs = export_fields([f for f in args.fields.split(",") if f.strip()]
                           if args.fields else None)
-    _check_api_args(args)
+    settings, resolved = settings_of(args)
+    limits = resolved.limits
     progress = ProgressReporter(err)
 
     async def main(credentials: Credentials, api_base: str) -> Any:
@@ -440,18 +453,19 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
 
         from bulkedit.client import DailymotionClient
 
-        connector = aiohttp.TCPConnector(limit=args.concurrency)
+        connector = aiohttp.TCPConnector(limit=limits.concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
-            client = DailymotionClient(session, credentials, api_base, args.timeout)
+            client = DailymotionClient(session, credentials, api_base, limits.timeout)
             dispatcher = Dispatcher(
-                client, rate=args.rate or None, concurrency=args.concurrency,
-                policy=RetryPolicy(max_attempts=args.max_attempts, base_delay=args.backoff),
+                client, rate=limits.rate or None, concurrency=limits.concurrency,
+                policy=RetryPolicy(max_attempts=limits.max_attempts, base_delay=limits.backoff),
                 breaker=CircuitBreaker())
             writer = SheetWriter(output, specs, timezone)
             return await export(dispatcher, selection, writer,
                                 lambda n: progress("export", n, 0, 0))
 
-    with api_access(args) as (credentials, api_base):
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
         try:
             result = asyncio.run(main(credentials, api_base))
         finally:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from bulkedit.client import ENV_KEY, ENV_SECRET, Credentials
+from bulkedit.client import ENV_BASE, ENV_KEY, ENV_SECRET, Credentials
 from bulkedit.errors import UsageError
 from bulkedit.protocol import PARTNER_API
 
@@ -17,16 +17,48 @@ DEFAULT_FILE = "bulkedit.toml"
 _SECRET_KEYS = {"api_key", "api_secret", "key", "secret", "client_secret", "token"}
 
 
+@dataclass(frozen=True)
+class ApiLimits:
+    """How hard a command may use the API: the one home of these defaults and their checks,
+    whatever sets them (a flag, bulkedit.toml, a Python caller)."""
+
+    rate: float = 10.0  # requests per second, never exceeded in any second; 0: no limit
+    concurrency: int = 8  # requests in flight at most
+    timeout: float = 30.0  # seconds before a request is given up and retried
+    max_attempts: int = 6  # attempts per request for transient failures
+    backoff: float = 0.5  # first retry delay, doubled at each attempt
+    batch_size: int = 100  # ids per read of current values
+
+    def __post_init__(self) -> None:
+        wrong = [f"{name} {value!r}" for name, value, ok in (
+            ("rate", self.rate, self.rate >= 0), ("backoff", self.backoff, self.backoff >= 0),
+            ("concurrency", self.concurrency, self.concurrency >= 1),
+            ("max_attempts", self.max_attempts, self.max_attempts >= 1),
+            ("batch_size", self.batch_size, self.batch_size >= 1),
+            ("timeout", self.timeout, self.timeout > 0)) if not ok]
+        if wrong:
+            raise UsageError(f"{', '.join(wrong)}: rate and backoff must be 0 or more, "
+                             "concurrency, max_attempts and batch_size at least 1, timeout "
+                             "more than 0")
+
+
+LIMITS = tuple(f.name for f in fields(ApiLimits))
+
+
 @dataclass
 class Settings:
+    """What bulkedit.toml says; None where it says nothing."""
+
     # [api]
-    base: str = PARTNER_API
+    base: str | None = None
     key_env: str = ENV_KEY
     secret_env: str = ENV_SECRET
-    rate: float = 10.0
-    concurrency: int = 8
-    timeout: float = 30.0
-    max_attempts: int = 6
+    rate: float | None = None
+    concurrency: int | None = None
+    timeout: float | None = None
+    max_attempts: int | None = None
+    backoff: float | None = None
+    batch_size: int | None = None
     # [batch]
     inbox: Path | None = None
     done: Path | None = None
@@ -54,7 +86,7 @@ class Settings:
 
 
 _SECTIONS = {
-    "api": ("base", "key_env", "secret_env", "rate", "concurrency", "timeout", "max_attempts"),
+    "api": ("base", "key_env", "secret_env", *LIMITS),
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "timezone",
               "skip_invalid", "verify", "allow_irreversible", "allow_live_fields",
               "allow_past_expiry", "date_order", "encoding"),
@@ -100,8 +132,44 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
         return resolved if resolved.is_absolute() else path.parent / resolved
     expected = {"float": (int, float), "int": int, "bool": bool, "str": str}[
         str(kind).split(" |")[0]]
+    kind = str(kind).split(" |")[0]
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise UsageError(f"{path}: [{section}] {name} has the wrong type")
     if name == "date_order" and value not in ("dmy", "mdy"):
         raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")
     return float(value) if str(kind) == "float" else value
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The settings a command runs with, and where each came from."""
+
+    limits: ApiLimits
+    api_base: str
+    sources: dict[str, str]  # setting -> "flag", "environment (NAME)", "FILE", "default"
+
+
+def resolve(args: Any, settings: Settings, environ: dict[str, str] | None = None) -> Resolved:
+    """One order for every command: flag > environment > bulkedit.toml > default."""
+    env = os.environ if environ is None else environ
+    where = str(settings.source) if settings.source else "bulkedit.toml"
+    defaults = ApiLimits()
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in LIMITS:
+        flag = getattr(args, name, None)
+        if flag is not None:
+            values[name], sources[name] = flag, "flag"
+        elif getattr(settings, name) is not None:
+            values[name], sources[name] = getattr(settings, name), where
+        else:
+            values[name], sources[name] = getattr(defaults, name), "default"
+    if getattr(args, "api_base", None):
+        base, sources["api_base"] = args.api_base, "flag"
+    elif env.get(ENV_BASE):
+        base, sources["api_base"] = env[ENV_BASE], f"environment ({ENV_BASE})"
+    elif settings.base:
+        base, sources["api_base"] = settings.base, where
+    else:
+        base, sources["api_base"] = PARTNER_API, "default"
+    return Resolved(ApiLimits(**values), base, sources)

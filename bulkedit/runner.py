@@ -19,6 +19,7 @@ import aiohttp
 
 from bulkedit import protocol
 from bulkedit.client import Credentials, DailymotionClient
+from bulkedit.config import ApiLimits
 from bulkedit.dispatch import Dispatcher, Job, JobResult
 from bulkedit.errors import ApiError, BulkEditError, ErrorClass, ExitCode, RunAborted
 from bulkedit.fetch import Reading, read_current
@@ -47,6 +48,9 @@ Confirm = Callable[[list[RowPlan]], bool]
 BeforeWrites = Callable[[RunResult, list[RowPlan]], None]  # gets the rollback rows
 
 
+_LIMITS = ApiLimits()  # the defaults
+
+
 @dataclass
 class RunOptions:
     sheet: Path
@@ -59,14 +63,14 @@ class RunOptions:
     encoding: str | None = None  # a CSV's encoding, when the user names it
     skip_invalid: bool = False
     send: bool = True  # False: a dry run, no write at all
-    rate: float | None = 10.0
-    concurrency: int = 8
-    timeout: float = 30.0
-    max_attempts: int = 6
-    base_delay: float = 0.5
+    rate: float | None = _LIMITS.rate  # None: no limit
+    concurrency: int = _LIMITS.concurrency
+    timeout: float = _LIMITS.timeout
+    max_attempts: int = _LIMITS.max_attempts
+    base_delay: float = _LIMITS.backoff
     max_elapsed: float = 300.0
     breaker_threshold: int = 5
-    batch_size: int = 100
+    batch_size: int = _LIMITS.batch_size
     api_base: str = protocol.PARTNER_API
     reviewed: SavedPlan | None = None  # apply --plan: refuse rows that drifted since
     force: bool = False  # send drifted rows anyway
@@ -77,6 +81,12 @@ class RunOptions:
     results: Path | None = None
     rollback: Path | None = None
     summary_json: Path | None = None
+
+    def __post_init__(self) -> None:
+        # The same checks whoever builds the options: a flag, bulkedit.toml, the batch.
+        ApiLimits(rate=self.rate or 0, concurrency=self.concurrency, timeout=self.timeout,
+                  max_attempts=self.max_attempts, backoff=self.base_delay,
+                  batch_size=self.batch_size)
 
 
 class InvalidSheet(BulkEditError):

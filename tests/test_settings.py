@@ -1,0 +1,84 @@
+"""One options path: every command resolves its settings the same way, with one set of
+defaults and checks (issue 12)."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+from conftest import apply, sheet, titles
+
+from bulkedit.config import ApiLimits, Settings, load_settings, resolve
+from bulkedit.errors import UsageError
+from bulkedit.protocol import PARTNER_API
+from bulkedit.runner import RunOptions
+
+
+def test_flag_wins_over_environment_over_toml_over_default(tmp_path):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text('[api]\nbase = "https://toml.example"\nrate = 3\ntimeout = 12\n',
+                      encoding="utf-8")
+    settings = load_settings(config)
+    args = Namespace(api_base=None, rate=None, concurrency=4, timeout=None)
+    env = {"DAILYMOTION_API_BASE": "https://env.example"}
+    resolved = resolve(args, settings, env)
+    assert resolved.api_base == "https://env.example"
+    assert (resolved.limits.rate, resolved.limits.concurrency, resolved.limits.timeout,
+            resolved.limits.max_attempts) == (3, 4, 12, ApiLimits().max_attempts)
+    assert resolved.sources == {"api_base": "environment (DAILYMOTION_API_BASE)",
+                                "rate": str(config), "concurrency": "flag",
+                                "timeout": str(config), "max_attempts": "default",
+                                "backoff": "default", "batch_size": "default"}
+    assert resolve(args, settings, {}).api_base == "https://toml.example"
+    assert resolve(Namespace(api_base="https://flag.example"), settings, env).api_base == (
+        "https://flag.example")
+    assert resolve(Namespace(), Settings(), {}).api_base == PARTNER_API
+
+
+@pytest.mark.parametrize("limits", [{"rate": -5}, {"concurrency": 0}, {"timeout": 0},
+                                    {"max_attempts": 0}, {"backoff": -1}, {"batch_size": 0}])
+def test_one_set_of_checks_whoever_builds_the_options(limits):
+    with pytest.raises(UsageError):
+        ApiLimits(**limits)
+    name = {"backoff": "base_delay"}.get(*limits, *limits)
+    with pytest.raises(UsageError):
+        RunOptions(sheet=Path("s.csv"), **{name: next(iter(limits.values()))})
+
+
+@pytest.mark.parametrize("command", [["apply", "s.csv", "--yes"], ["plan", "s.csv"],
+                                     ["batch", "."], ["export", "--owner", "x", "-o", "e.csv"]])
+def test_every_command_refuses_a_negative_rate(command, run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sheet(tmp_path, titles(1), "s.csv")
+    flag = run_cli(*command, "--rate", "-5", "--sandbox")
+    assert flag.code == 2 and "rate -5.0" in flag.err
+    (tmp_path / "bulkedit.toml").write_text("[api]\nrate = -5\n", encoding="utf-8")
+    toml = run_cli(*command, "--sandbox")
+    assert toml.code == 2 and "rate -5" in toml.err
+
+
+def test_apply_and_plan_use_the_toml_api_base(run_cli, api, tmp_path, monkeypatch):
+    sandbox = api()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bulkedit.toml").write_text(f'[api]\nbase = "{sandbox.base_url}"\nrate = 0\n',
+                                            encoding="utf-8")
+    path = sheet(tmp_path, titles(3))
+    planned = run_cli("plan", str(path))
+    assert planned.code == 0, planned.out + planned.err
+    assert sandbox.counters.requests["list_videos"] == 1  # it read the sandbox, not the API
+    applied = run_cli("apply", str(path), "--yes")
+    assert applied.code == 0 and sum(sandbox.counters.writes.values()) == 3
+    assert apply(run_cli, sandbox, path).code == 0  # a flag still wins
+
+
+def test_config_shows_each_value_and_where_it_came_from(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAILYMOTION_API_SECRET", "s3cr3t-never-shown")
+    (tmp_path / "bulkedit.toml").write_text("[api]\nrate = 3\n", encoding="utf-8")
+    result = run_cli("config", "--concurrency", "2")
+    assert result.code == 0
+    lines = {line.split()[0]: line.split()[1:] for line in result.out.splitlines()[4:]}
+    assert lines["rate"] == ["3.0", str(tmp_path / "bulkedit.toml")]
+    assert lines["concurrency"] == ["2", "flag"] and lines["timeout"][1] == "default"
+    assert "s3cr3t" not in result.out and "$DAILYMOTION_API_SECRET" in result.out
