@@ -28,8 +28,7 @@ from bulkedit.console import visible
 from bulkedit.errors import BulkEditError, ExitCode, UsageError
 from bulkedit.journal import DEFAULT_STATE_DIR
 from bulkedit.lock import RunLock, lock_path
-from bulkedit.outcomes import RunResult
-from bulkedit.report import write_issues, write_results, write_rollback, write_summary
+from bulkedit.report import write_issues, write_summary
 from bulkedit.runner import InvalidSheet, RunOptions, SheetRun
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
@@ -159,11 +158,9 @@ class Batch:
         summary_path = sheet.with_name(f"{sheet.stem}.summary.json")
         self.log("sheet_start", sheet=sheet.name)
 
-        def before_writes(result: RunResult, plans: list) -> None:  # type: ignore[type-arg]
-            result.not_rolled_back = write_rollback(rollback, plans)
-            result.rollback_path = rollback
-
-        run = SheetRun(options, self.credentials, None, None, before_writes)
+        options.results, options.rollback, options.summary_json = (results, rollback,
+                                                                   summary_path)
+        run = SheetRun(options, self.credentials)
         self._current = run
         try:
             result = await run.run()
@@ -184,10 +181,7 @@ class Batch:
                     "moved_to": str(moved[0].parent) if moved else None}
         finally:
             self._current = None
-        write_results(results, result.sheet, result.outcomes)
-        result.results_path = results
-        facts = result.summary()
-        write_summary(summary_path, facts)
+        facts = result.summary()  # the run wrote it, with the results and rollback sheets
         code = result.exit_code
         if code == ExitCode.INTERRUPTED:  # stays in the inbox; the journal resumes it next time
             self.log("sheet_interrupted", sheet=sheet.name, exit_code=code,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -186,10 +185,6 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                 progress.close()
                 return ask_to_confirm(plans, sys.stdin, out)
 
-        def before_writes(result: RunResult, plans: list) -> None:  # type: ignore[type-arg]
-            result.not_rolled_back = write_rollback(rollback, plans)
-            result.rollback_path = rollback
-
         def announce(phase: str, done: int, total: int, failures: int) -> None:
             if run.resumed is not None and not announced:
                 announced.append(True)
@@ -201,7 +196,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             progress(phase, done, total, failures)
 
         announced: list[bool] = []
-        run = SheetRun(options, credentials, announce, confirm, before_writes)
+        run = SheetRun(options, credentials, announce, confirm)
         outcome = _execute(run, progress, out, err)
     if isinstance(outcome, int):
         return outcome
@@ -209,12 +204,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
 
 
 def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
-    assert options.results is not None
-    write_results(options.results, result.sheet, result.outcomes)
-    result.results_path = options.results
-    if options.summary_json is not None:
-        write_summary(options.summary_json, result.summary())
-    summary = result.summary()
+    summary = result.summary()  # the run wrote the results sheet and summary file
     counts = summary["counts"]
     out.write(f"{result.sheet.source}: {summary['rows']} rows in "
               f"{summary['duration_seconds']:.1f} s — "
@@ -286,11 +276,10 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     result = outcome
     planned = result.planned()
     changes = planned.get("change", 0)
-    writes = changes
-    reads = math.ceil(len({p.video_id for p in result.plans.values()}) / options.batch_size)
-    calls = reads + writes
-    pace = (f"about {calls / (options.rate * 0.95):.0f} s at --rate {options.rate:g}"
-            if options.rate else "as fast as the API answers (no --rate)")
+    estimate = result.estimate(options.batch_size, options.rate)
+    reads, writes, calls = estimate.reads, estimate.writes, estimate.calls
+    pace = (f"about {estimate.seconds:.0f} s at --rate {options.rate:g}"
+            if estimate.seconds is not None else "as fast as the API answers (no --rate)")
     footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
               f"{calls} API calls ({reads} reads, {writes} writes), {pace}.")
     diffreport.write_xlsx(report, result)

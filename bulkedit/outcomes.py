@@ -5,6 +5,7 @@ Plain data: the runner fills it in, the reports and the CLI read it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -13,7 +14,7 @@ from typing import Any
 
 from bulkedit.errors import ErrorClass, ExitCode
 from bulkedit.load import Sheet
-from bulkedit.plan import RowPlan
+from bulkedit.plan import RowPlan, RowStatus
 from bulkedit.validate import ValidationResult
 
 
@@ -43,6 +44,19 @@ class Outcome:
     attempts: int = 0
     started: float | None = None
     finished: float | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What an apply of a planned sheet would cost: API calls, and time at a rate."""
+
+    reads: int
+    writes: int
+    seconds: float | None  # None: no rate limit, as fast as the API answers
+
+    @property
+    def calls(self) -> int:
+        return self.reads + self.writes
 
 
 @dataclass(repr=False)  # its repr would list every outcome
@@ -132,6 +146,14 @@ class RunResult:
                 plan is None or outcome.status == Status.CONFLICT):
             return outcome.status
         return plan.status.value if plan is not None else outcome.status
+
+    def estimate(self, batch_size: int, rate: float | None) -> Estimate:
+        """The calls an apply of this plan makes: the batched reads of every planned video,
+        one write per change; at `rate`, with the limiter's 5 % margin."""
+        videos = len({plan.video_id for plan in self.plans.values()})
+        reads = math.ceil(videos / batch_size)
+        writes = sum(plan.status is RowStatus.CHANGE for plan in self.plans.values())
+        return Estimate(reads, writes, (reads + writes) / (rate * 0.95) if rate else None)
 
     def planned(self) -> dict[str, int]:
         counts: dict[str, int] = {}

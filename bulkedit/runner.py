@@ -37,6 +37,7 @@ from bulkedit.plan import (
     plan_row,
 )
 from bulkedit.policy import CircuitBreaker, RetryPolicy
+from bulkedit.report import write_results, write_rollback, write_summary
 from bulkedit.resume import RunJournal
 from bulkedit.savedplan import SavedPlan
 from bulkedit.schema import FIELDS
@@ -45,7 +46,6 @@ from bulkedit.validate import ValidationOptions, ValidationResult, validate
 
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 Confirm = Callable[[list[RowPlan]], bool]
-BeforeWrites = Callable[[RunResult, list[RowPlan]], None]  # gets the rollback rows
 
 
 _LIMITS = ApiLimits()  # the defaults
@@ -101,13 +101,11 @@ class InvalidSheet(BulkEditError):
 
 class SheetRun:
     def __init__(self, options: RunOptions, credentials: Credentials,
-                 progress: Progress | None = None, confirm: Confirm | None = None,
-                 before_writes: BeforeWrites | None = None):
+                 progress: Progress | None = None, confirm: Confirm | None = None):
         self.options = options
         self.credentials = credentials
         self.progress = progress or (lambda *_: None)
         self.confirm = confirm
-        self.before_writes = before_writes  # e.g. write the rollback sheet
         self._dispatcher: Dispatcher | None = None
         self._stopped = False
         self._positions: dict[int, int] = {}  # sheet row number -> position
@@ -127,21 +125,34 @@ class SheetRun:
         return sheet, validation
 
     async def run(self) -> RunResult:
+        """The run, end to end; it writes every output its options name: the rollback sheet
+        before the first write, then the results sheet and the summary."""
         options = self.options
         sheet, validation = self.load()
         if not (options.send and options.journal):
-            return await self._run(sheet, validation)
-        folder = state_dir_for(options.sheet, options.state_dir)
-        with RunLock(lock_path(folder, str(options.sheet.resolve())), str(options.sheet)):
-            journal = Journal(folder)
-            try:
-                self._journal = RunJournal.open(journal, options.sheet, _describe(options),
-                                                options.fresh)
-                result = await self._run(sheet, validation)
-                self._journal.finish(result)
-            finally:
-                journal.close()
+            result = await self._run(sheet, validation)
+        else:
+            folder = state_dir_for(options.sheet, options.state_dir)
+            with RunLock(lock_path(folder, str(options.sheet.resolve())), str(options.sheet)):
+                journal = Journal(folder)
+                try:
+                    self._journal = RunJournal.open(journal, options.sheet, _describe(options),
+                                                    options.fresh)
+                    result = await self._run(sheet, validation)
+                    self._journal.finish(result)
+                finally:
+                    journal.close()
+        self._write_outputs(result)
         return result
+
+    def _write_outputs(self, result: RunResult) -> None:
+        options = self.options
+        if options.results is not None:
+            write_results(options.results, result.sheet, result.outcomes)
+            result.results_path = options.results
+        if options.summary_json is not None:
+            result.summary_path = options.summary_json
+            write_summary(options.summary_json, result.summary())
 
     @property
     def resumed(self) -> RunJournal | None:
@@ -218,9 +229,10 @@ class SheetRun:
         if asking and not self.confirm(changes):  # type: ignore[misc]
             result.cancelled = True
             return
-        if changes and self.before_writes is not None:  # the rollback sheet, before any write
-            self.before_writes(result, self._journal.rollback_plans() if self._journal
-                               else changes)
+        if changes and options.rollback is not None:  # the undo, before any write
+            plans = self._journal.rollback_plans() if self._journal else changes
+            result.not_rolled_back = write_rollback(options.rollback, plans)
+            result.rollback_path = options.rollback
         phase = time.perf_counter()
         await self._write(changes, result)
         result.write_seconds = time.perf_counter() - phase
