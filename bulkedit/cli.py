@@ -79,7 +79,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.load import load_sheet
     from bulkedit.report import table_format, write_issues
-    from bulkedit.validate import ValidationOptions, validate
+    from bulkedit.validation import ValidationOptions, validate
 
     options = ValidationOptions(timezone=_timezone(args.timezone),
                                 allow_irreversible=args.allow_irreversible,

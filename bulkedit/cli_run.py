@@ -288,7 +288,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
               + ", ".join(f"{n} {s}" for s, n in sorted(planned.items())) + "\n")
     _print_row_problems(result, out, "in the diff report")
     out.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
-    from bulkedit.plan import RowStatus, not_restorable
+    from bulkedit.planning import RowStatus, not_restorable
 
     lost = not_restorable([p for p in result.plans.values() if p.status is RowStatus.CHANGE])
     if lost:

@@ -138,7 +138,7 @@ class ProgressReporter:
 
 
 def change_summary(plans: Sequence[Any]) -> str:
-    from bulkedit.plan import not_restorable
+    from bulkedit.planning import not_restorable
 
     fields: Counter[str] = Counter()
     for plan in plans:

@@ -20,7 +20,7 @@ Retrying is an `except TransientError` clause, never a string match. No error
 carries a secret: messages come from the API's error body, never from headers.
 
 Problems inside a readable sheet are not exceptions: they are `Issue` values
-(see validate.py), so that every problem can be reported at once.
+(see validation.py), so that every problem can be reported at once.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from bulkedit.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell, to_c
 from bulkedit.dispatch import Dispatcher, Job, JobResult
 from bulkedit.errors import PermanentError, RunAborted
 from bulkedit.fetch import read_current
-from bulkedit.plan import normal, resolve
+from bulkedit.planning import normal, resolve
 from bulkedit.report import xlsx_text
 from bulkedit.schema import ID_COLUMN, FieldSpec, Kind
 from bulkedit.types import SetValue, Severity

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -681,7 +681,7 @@ def _kind_of_cell(value: object) -> str:
     return "time" if isinstance(value, time | timedelta) else "date"
 
 
-def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
+def _show_typed_cells(sheet: Sheet, source: _Input | None, chosen: str,
                       typed: list[tuple[int, int, object]], numbers: list[int]) -> Sheet:
     """Typed cells of text fields as the cell shows them: `12.50` typed in a cell shown
     with two decimals is 12.5 to calamine, and "12.50" to the person who typed it. A date
@@ -707,9 +707,14 @@ def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
         return sheet
     from bulkedit.numformat import general, render
 
-    where = source.path if source.path is not None else source.data or b""
     try:
-        scan = scan_workbook(where, sheet.format, chosen, cells) if cells else CellScan()
+        if source is None:  # a table: its numbers are General, as to_excel writes them
+            scan = CellScan(formats=dict.fromkeys(cells, "General"))
+        elif cells:
+            where = source.path if source.path is not None else source.data or b""
+            scan = scan_workbook(where, sheet.format, chosen, cells)
+        else:
+            scan = CellScan()
     except (ValueError, OSError):
         raise LoadError(sheet.source, "the workbook cannot be read (its cell formats)",
                         "Open it in Excel and save it again as .xlsx") from None
@@ -761,6 +766,57 @@ def _show_typed_cells(sheet: Sheet, source: _Input, chosen: str,
         columns.append(replace(column, values=pa.chunked_array([pa.array(values, pa.string())]),
                                problems=(*column.problems, *problems)))
     return replace(sheet, columns=tuple(columns))
+
+
+# ----------------------------------------------------------------------------- tables
+
+def load_table(data: Any, name: str = "<table>") -> Sheet:
+    """A pandas DataFrame or a pyarrow Table read as the same data saved to XLSX would be
+    (`df.to_excel(index=False)`): the column names on row 1, numbers, booleans and dates as
+    typed cells, missing values blank. Text is text, as in a CSV."""
+    headers, columns = _table_columns(data)
+    if not headers:
+        raise LoadError(name, "the table has no columns", "Give it a video_id column and "
+                                                          "one column per field")
+    count = len(columns[0]) + 1  # the header row, then the data
+    texts: list[list[str]] = [[header] for header in headers]
+    typed: list[tuple[int, int, object]] = []
+    for col, values in enumerate(columns):
+        out = texts[col]
+        for row, value in enumerate(values, start=1):
+            if _missing(value):
+                out.append("")
+            elif isinstance(value, str):
+                out.append(value)
+            else:
+                value = float(value) if isinstance(value, int) and not isinstance(
+                    value, bool) else value  # Excel keeps every number as a float
+                out.append(_cell_text(value))
+                typed.append((row, col, value))
+    grid = [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
+    numbers = list(range(1, count + 1))
+    built = _build_sheet(name, "table", grid, numbers)
+    return _show_typed_cells(built, None, "", typed, numbers) if typed else built
+
+
+def _table_columns(data: Any) -> tuple[list[str], list[list[Any]]]:
+    if isinstance(data, pa.Table):
+        return ([str(n) for n in data.column_names],
+                [data.column(i).to_pylist() for i in range(data.num_columns)])
+    if hasattr(data, "columns") and hasattr(data, "iloc"):  # pandas, never imported here
+        return ([str(c) for c in data.columns],
+                [data.iloc[:, i].tolist() for i in range(len(data.columns))])
+    raise UsageError(f"cannot read a {type(data).__name__} as a sheet; give a path, a file, "
+                     "a pandas DataFrame or a pyarrow Table")
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, and pandas' NA and NaT: a blank cell."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value  # NaN
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 # ----------------------------------------------------------------------------- both

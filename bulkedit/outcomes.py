@@ -14,8 +14,8 @@ from typing import Any
 
 from bulkedit.errors import ErrorClass, ExitCode
 from bulkedit.load import Sheet
-from bulkedit.plan import RowPlan, RowStatus
-from bulkedit.validate import ValidationResult
+from bulkedit.planning import RowPlan, RowStatus
+from bulkedit.validation import ValidationResult
 
 
 class Status(StrEnum):
@@ -95,7 +95,8 @@ class RunResult:
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for outcome in self.outcomes:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            status = str(outcome.status)  # a plain word, for JSON and for people
+            counts[status] = counts.get(status, 0) + 1
         return counts
 
     @property

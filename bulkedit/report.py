@@ -150,7 +150,7 @@ def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
     lists, dates in ISO 8601 (UTC). Changes the API gives no way to undo keep a
     blank cell and are returned as (video_id, field) (plan.rollback_cell).
     """
-    from bulkedit.plan import rollback_cell
+    from bulkedit.planning import rollback_cell
     from bulkedit.schema import FIELDS
 
     lost: list[tuple[str, str]] = []

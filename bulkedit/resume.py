@@ -17,7 +17,7 @@ from typing import Any
 
 from bulkedit.journal import Journal, RowRecord, RunRecord, outcome_of, record_of
 from bulkedit.outcomes import Outcome, RunResult, Status
-from bulkedit.plan import FieldDiff, RowPlan, RowStatus
+from bulkedit.planning import FieldDiff, RowPlan, RowStatus
 from bulkedit.savedplan import sheet_digest
 from bulkedit.types import CLEAR
 
@@ -108,7 +108,7 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     from bulkedit.errors import UsageError
     from bulkedit.load import load_sheet
     from bulkedit.runner import _initial_outcomes
-    from bulkedit.validate import ValidationOptions, validate
+    from bulkedit.validation import ValidationOptions, validate
 
     sheet_path = Path(run.sheet)
     if not sheet_path.exists() or sheet_digest(sheet_path) != run.sheet_sha256:

@@ -21,13 +21,20 @@ from bulkedit import protocol
 from bulkedit.client import Credentials, DailymotionClient
 from bulkedit.config import ApiLimits
 from bulkedit.dispatch import Dispatcher, Job, JobResult
-from bulkedit.errors import ApiError, BulkEditError, ErrorClass, ExitCode, RunAborted
+from bulkedit.errors import (
+    ApiError,
+    BulkEditError,
+    ErrorClass,
+    ExitCode,
+    RunAborted,
+    UsageError,
+)
 from bulkedit.fetch import Reading, read_current
 from bulkedit.journal import Journal, state_dir_for
 from bulkedit.load import Sheet, load_sheet
 from bulkedit.lock import RunLock, lock_path
 from bulkedit.outcomes import Outcome, RunResult, Status
-from bulkedit.plan import (
+from bulkedit.planning import (
     PlanRules,
     RowPlan,
     RowStatus,
@@ -42,7 +49,7 @@ from bulkedit.resume import RunJournal
 from bulkedit.savedplan import SavedPlan
 from bulkedit.schema import FIELDS
 from bulkedit.types import TypedRow
-from bulkedit.validate import ValidationOptions, ValidationResult, validate
+from bulkedit.validation import ValidationOptions, ValidationResult, validate
 
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 Confirm = Callable[[list[RowPlan]], bool]
@@ -53,7 +60,7 @@ _LIMITS = ApiLimits()  # the defaults
 
 @dataclass
 class RunOptions:
-    sheet: Path
+    sheet: Path | None = None  # None: the run is given a loaded Sheet (a DataFrame's)
     sheet_name: str | None = None
     timezone: tzinfo = UTC
     allow_irreversible: bool = False
@@ -101,11 +108,13 @@ class InvalidSheet(BulkEditError):
 
 class SheetRun:
     def __init__(self, options: RunOptions, credentials: Credentials,
-                 progress: Progress | None = None, confirm: Confirm | None = None):
+                 progress: Progress | None = None, confirm: Confirm | None = None,
+                 sheet: Sheet | None = None):
         self.options = options
         self.credentials = credentials
         self.progress = progress or (lambda *_: None)
         self.confirm = confirm
+        self._given_sheet = sheet  # read already (a table); no file, so no journal either
         self._dispatcher: Dispatcher | None = None
         self._stopped = False
         self._positions: dict[int, int] = {}  # sheet row number -> position
@@ -118,7 +127,12 @@ class SheetRun:
 
     def load(self) -> tuple[Sheet, ValidationResult]:
         options = self.options
-        sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding)
+        if self._given_sheet is not None:
+            sheet = self._given_sheet
+        elif options.sheet is not None:
+            sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding)
+        else:
+            raise UsageError("no sheet: give RunOptions.sheet a path, or the run a Sheet")
         validation = validate(sheet, validation_options(options))
         if validation.header_errors or (validation.errors and not options.skip_invalid):
             raise InvalidSheet(validation)
@@ -129,7 +143,7 @@ class SheetRun:
         before the first write, then the results sheet and the summary."""
         options = self.options
         sheet, validation = self.load()
-        if not (options.send and options.journal):
+        if not (options.send and options.journal) or options.sheet is None:
             result = await self._run(sheet, validation)
         else:
             folder = state_dir_for(options.sheet, options.state_dir)

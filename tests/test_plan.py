@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulkedit.plan import FieldDiff, RowStatus, normal, plan_row, resolve
+from bulkedit.planning import FieldDiff, RowStatus, normal, plan_row, resolve
 from bulkedit.schema import FIELDS
 from bulkedit.types import CLEAR, PatchList, SetValue, TypedRow
 

@@ -17,7 +17,7 @@ from bulkedit.load import load_sheet
 from bulkedit.report import write_table
 from bulkedit.schema import FIELDS
 from bulkedit.types import Issue
-from bulkedit.validate import validate
+from bulkedit.validation import validate
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -130,7 +130,7 @@ def test_vectorised_dates_agree_with_the_grammar(texts):
     import pyarrow as pa
 
     from bulkedit.cells import parse_date
-    from bulkedit.validate import _iso_seconds
+    from bulkedit.validation import _iso_seconds
 
     for text, quick in zip(texts, _iso_seconds(pa.array(texts)), strict=True):
         if quick is not None:

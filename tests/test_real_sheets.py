@@ -17,10 +17,10 @@ from conftest import apply, results, sheet
 from bulkedit.cells import FALSE_WORDS, TRUE_WORDS, parse_cell, parse_date
 from bulkedit.console import visible
 from bulkedit.load import load_sheet
-from bulkedit.plan import PlanRules, RowStatus, plan_row
+from bulkedit.planning import PlanRules, RowStatus, plan_row
 from bulkedit.schema import FIELDS
 from bulkedit.types import PatchList, SetValue, Severity, TypedRow
-from bulkedit.validate import ValidationOptions, validate
+from bulkedit.validation import ValidationOptions, validate
 
 REAL = Path(__file__).parent / "data" / "real"
 

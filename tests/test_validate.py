@@ -10,7 +10,7 @@ from conftest import write_xlsx
 
 from bulkedit.load import load_sheet
 from bulkedit.types import CLEAR, PatchList, SetValue, Severity, TypedRow
-from bulkedit.validate import ValidationOptions, validate
+from bulkedit.validation import ValidationOptions, validate
 
 NOW = 1748736000  # 2025-06-01T00:00:00Z: "the past" is before this in these tests
 

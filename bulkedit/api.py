@@ -1,0 +1,248 @@
+"""The front door for Python callers, a notebook first: validate, plan and apply a sheet
+given as a path, a file object, a pyarrow Table or a pandas DataFrame, and get typed
+results back, each with `.to_pandas()`.
+
+A DataFrame is read as the same data saved with `to_excel(index=False)` would be, so it
+gives the same problems, plan and writes as that workbook run through the CLI. pandas is
+an optional extra (`pip install "bulkedit[pandas]"`), imported only by `.to_pandas()`,
+never on the command line's path. The functions are synchronous and work inside a running
+event loop (Jupyter) too.
+
+    import bulkedit
+
+    with bulkedit.local_sandbox() as api:       # a local Dailymotion API emulator
+        report = bulkedit.validation(df)
+        report.to_pandas()                       # one row per problem
+        plan = bulkedit.planning(df, api=api)        # reads live values, sends nothing
+        plan.to_pandas()                         # one row per changed field
+        done = bulkedit.apply(df, api=api)
+        done.to_pandas()                         # one row per input row
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+from argparse import Namespace
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+from zoneinfo import ZoneInfo
+
+from bulkedit.client import Credentials
+from bulkedit.config import ApiLimits, Settings, resolve
+from bulkedit.errors import ExitCode, UsageError
+from bulkedit.load import Sheet, load_sheet, load_table
+from bulkedit.outcomes import Estimate, RunResult
+from bulkedit.runner import RunOptions, SheetRun
+from bulkedit.types import Issue, TypedRow
+from bulkedit.validation import ValidationOptions, ValidationResult
+from bulkedit.validation import validate as validate_sheet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Source = str | os.PathLike[str] | BinaryIO | Any  # Any: a pyarrow Table or DataFrame
+T = TypeVar("T")
+
+
+def read(source: Source, *, sheet: str | None = None, encoding: str | None = None,
+         name: str | None = None) -> Sheet:
+    """The sheet of a path, a binary file object, a pyarrow Table or a pandas DataFrame."""
+    if isinstance(source, str | os.PathLike) or hasattr(source, "read"):
+        return load_sheet(source, sheet=sheet, name=name, encoding=encoding)
+    return load_table(source, name or "<table>")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Every problem of a sheet, and its valid rows typed."""
+
+    result: ValidationResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+    @property
+    def problems(self) -> list[Issue]:
+        return self.result.issues
+
+    @property
+    def rows(self) -> list[TypedRow]:
+        return list(self.result.rows())
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per problem: row, column, value, code, severity, message."""
+        return _frame([{"row": i.row, "column": i.column, "value": i.value, "code": i.code,
+                        "severity": i.severity.value, "message": i.message}
+                       for i in self.problems],
+                      ["row", "column", "value", "code", "severity", "message"])
+
+
+def validate(source: Source, *, sheet: str | None = None, encoding: str | None = None,
+             timezone: str = "UTC", date_order: str | None = None,
+             allow_irreversible: bool = False, allow_live_fields: bool = False,
+             allow_past_expiry: bool = False) -> Validation:
+    """Check every row of the sheet against the field schema; sends nothing."""
+    options = ValidationOptions(
+        timezone=_zone(timezone), allow_irreversible=allow_irreversible,
+        allow_live_fields=allow_live_fields, allow_past_expiry=allow_past_expiry,
+        date_order=date_order)
+    return Validation(validate_sheet(read(source, sheet=sheet, encoding=encoding), options))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an apply would change, read against the live values (a dry run)."""
+
+    result: RunResult
+    estimate: Estimate
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.result.exit_code
+
+    def counts(self) -> dict[str, int]:
+        """Rows per plan status: change, noop, refused, invalid, not_found…"""
+        return self.result.planned()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per changed field (a row without a change has one line, field empty):
+        row, video_id, status, field, live, new, note."""
+        from bulkedit.diffreport import report_rows
+
+        records: list[dict[str, Any]] = []
+        for row in report_rows(self.result)[1]:
+            base = {"row": row.row, "video_id": row.video_id, "status": row.status}
+            cells = row.cells.items() or [("", ("", "", False))]
+            for field, (live, new, _) in cells:
+                records.append({**base, "field": field, "live": live, "new": new,
+                                "note": row.note})
+        return _frame(records, ["row", "video_id", "status", "field", "live", "new", "note"])
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What happened to each row of an apply."""
+
+    result: RunResult
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.result.exit_code
+
+    def counts(self) -> dict[str, int]:
+        return self.result.counts()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per input row: row, video_id, status, error_class, error, http_status,
+        changed_fields, attempts."""
+        columns = ["row", "video_id", "status", "error_class", "error", "http_status",
+                   "changed_fields", "attempts"]
+        return _frame([{"row": o.row, "video_id": o.video_id, "status": o.status.value,
+                        "error_class": o.error_class.value, "error": o.error,
+                        "http_status": o.http_status,
+                        "changed_fields": ", ".join(o.changed_fields), "attempts": o.attempts}
+                       for o in self.result.outcomes], columns)
+
+
+def plan(source: Source, *, api: Any = None, api_base: str | None = None,
+         credentials: tuple[str, str] | Credentials | None = None, skip_invalid: bool = False,
+         limits: ApiLimits | None = None, **sheet_options: Any) -> Plan:
+    """Read the videos' current values and plan the changes; sends no write. `api` is a
+    running `local_sandbox()`; else `api_base` and `credentials` (default: the environment)."""
+    options, given, keys = _run_options(source, api, api_base, credentials, limits,
+                                        skip_invalid, sheet_options, send=False)
+    result = _sync(SheetRun(options, keys, sheet=given).run())
+    return Plan(result, result.estimate(options.batch_size, options.rate))
+
+
+def apply(source: Source, *, api: Any = None, api_base: str | None = None,
+          credentials: tuple[str, str] | Credentials | None = None,
+          skip_invalid: bool = False, verify: bool = False, limits: ApiLimits | None = None,
+          results: str | os.PathLike[str] | None = None,
+          rollback: str | os.PathLike[str] | None = None,
+          summary_json: str | os.PathLike[str] | None = None,
+          state_dir: str | os.PathLike[str] | None = None, **sheet_options: Any) -> Applied:
+    """Send the sheet's real changes, rate-limited and retried. The rollback sheet, when
+    named, is written before the first write. A sheet given as a path keeps a journal and
+    resumes like the CLI; a table has no file to resume from."""
+    options, given, keys = _run_options(source, api, api_base, credentials, limits,
+                                        skip_invalid, sheet_options, send=True)
+    options.verify = verify
+    options.results = Path(results) if results is not None else None
+    options.rollback = Path(rollback) if rollback is not None else None
+    options.summary_json = Path(summary_json) if summary_json is not None else None
+    options.state_dir = Path(state_dir) if state_dir is not None else None
+    return Applied(_sync(SheetRun(options, keys, sheet=given).run()))
+
+
+@contextlib.contextmanager
+def local_sandbox(**config: Any) -> Iterator[Any]:
+    """A local Dailymotion API emulator on 127.0.0.1 for the block; pass it as `api=`. Its
+    `base_url` and `key` (key, secret) are there for other clients."""
+    from bulkedit.sandbox import SandboxConfig, running_sandbox
+
+    with running_sandbox(SandboxConfig(**config)) as running:
+        yield running
+
+
+def _run_options(source: Source, api: Any, api_base: str | None,
+                 credentials: tuple[str, str] | Credentials | None,
+                 limits: ApiLimits | None, skip_invalid: bool, sheet_options: dict[str, Any],
+                 send: bool) -> tuple[RunOptions, Sheet | None, Credentials]:
+    known = {"sheet", "encoding", "timezone", "date_order", "allow_irreversible",
+             "allow_live_fields", "allow_past_expiry"}
+    unknown = set(sheet_options) - known
+    if unknown:
+        raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    if api is not None:
+        api_base, credentials = api.base_url, api.key
+    base = resolve(Namespace(api_base=api_base), Settings()).api_base
+    keys = (credentials if isinstance(credentials, Credentials)
+            else Credentials(*credentials) if credentials else Credentials.from_env())
+    limits = limits or ApiLimits()
+    path = Path(source) if isinstance(source, str | os.PathLike) else None
+    given = None if path is not None else read(source, sheet=sheet_options.get("sheet"),
+                                               encoding=sheet_options.get("encoding"))
+    options = RunOptions(
+        sheet=path, sheet_name=sheet_options.get("sheet"),
+        encoding=sheet_options.get("encoding"),
+        timezone=_zone(sheet_options.get("timezone", "UTC")),
+        date_order=sheet_options.get("date_order"),
+        allow_irreversible=bool(sheet_options.get("allow_irreversible")),
+        allow_live_fields=bool(sheet_options.get("allow_live_fields")),
+        allow_past_expiry=bool(sheet_options.get("allow_past_expiry")),
+        skip_invalid=skip_invalid, send=send, rate=limits.rate or None,
+        concurrency=limits.concurrency, timeout=limits.timeout,
+        max_attempts=limits.max_attempts, base_delay=limits.backoff,
+        batch_size=limits.batch_size, api_base=base)
+    return options, given, keys
+
+
+def _zone(name: str) -> Any:
+    from datetime import UTC
+
+    return UTC if name.upper() == "UTC" else ZoneInfo(name)
+
+
+def _sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end, also from inside a running loop (a notebook's)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise UsageError('to_pandas() needs pandas: pip install "bulkedit[pandas]"') from None
+    return pd.DataFrame.from_records(records, columns=columns)
