@@ -159,7 +159,8 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
         help="read the changed fields back and fail rows the API silently ignored")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
     add("--state-dir", metavar="DIR",
-        help="where the run journal and locks live (default: .bulkedit beside the sheet)")
+        help="where the run journal and locks live (default: bulkedit.toml's state_dir, "
+             "else $BULKEDIT_STATE_DIR, else ~/.local/state/bulkedit)")
     add("--fresh", action="store_true",
         help="start over instead of resuming the sheet's unfinished run")
     add_api_options(apply)
@@ -313,14 +314,14 @@ def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
                                description="List the runs kept in a run journal, with their "
                                            "state (finished, interrupted, aborted, running).")
     runs.add_argument("--state-dir", metavar="DIR",
-                      help="the journal's folder (default: ./.bulkedit)")
+                      help="the journal's folder (default: as apply's)")
     runs.set_defaults(run=cmd_runs)
     report = commands.add_parser("report", help="rewrite a run's results and rollback sheets",
                                  description="Rebuild a run's results sheet, rollback sheet "
                                              "and summary from its journal, after any crash.")
     report.add_argument("run_id", metavar="RUN", help="the run id (see `bulkedit runs`)")
     report.add_argument("--state-dir", metavar="DIR",
-                        help="the journal's folder (default: ./.bulkedit)")
+                        help="the journal's folder (default: as apply's)")
     report.add_argument("--results", metavar="PATH", help="default NAME.results.EXT")
     report.add_argument("--rollback", metavar="PATH", help="default NAME.rollback.EXT")
     report.add_argument("--summary-json", metavar="FILE")

@@ -21,7 +21,7 @@ from bulkedit.client import Credentials
 from bulkedit.config import ApiLimits, Resolved, Settings, load_settings, resolve
 from bulkedit.console import ProgressReporter, ask_to_confirm, print_issues, print_table
 from bulkedit.errors import ExitCode, UsageError
-from bulkedit.journal import Journal
+from bulkedit.journal import Journal, state_dir_for
 from bulkedit.outcomes import RunResult
 from bulkedit.report import (
     default_side_path,
@@ -173,7 +173,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         options.summary_json = Path(args.summary_json) if args.summary_json else None
         options.force, options.verify = args.force, args.verify
         options.fresh = args.fresh
-        options.state_dir = Path(args.state_dir) if args.state_dir else None
+        options.state_dir = Path(args.state_dir) if args.state_dir else settings.state_dir
         if args.plan:
             from bulkedit.savedplan import load_plan
 
@@ -326,12 +326,14 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
 # ----------------------------------------------------------------------------- runs, report
 
 def _journal(args: argparse.Namespace) -> Journal:
-    from bulkedit.journal import DEFAULT_STATE_DIR, Journal
+    from bulkedit.journal import Journal
 
-    folder = Path(args.state_dir) if args.state_dir else Path.cwd() / DEFAULT_STATE_DIR
+    settings = load_settings(None)
+    folder = state_dir_for(Path.cwd(), Path(args.state_dir) if args.state_dir
+                           else settings.state_dir)
     if not (folder / "journal.sqlite").exists():
-        raise UsageError(f"no run journal in {folder}; pass --state-dir (the .bulkedit "
-                         "folder beside the sheets you applied)")
+        raise UsageError(f"no run journal in {folder}; pass --state-dir (the folder the "
+                         "apply used)")
     return Journal(folder)
 
 

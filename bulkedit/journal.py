@@ -20,7 +20,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,8 +96,25 @@ class RowRecord:
     plan: dict[str, Any] | None  # {"form": {...}, "old": {field: live value}}
 
 
+STATE_DIR_ENV = "BULKEDIT_STATE_DIR"
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where apply journals its runs and runs/report look, wherever they are started:
+    $BULKEDIT_STATE_DIR, else $XDG_STATE_HOME/bulkedit, else ~/.local/state/bulkedit."""
+    env = os.environ if environ is None else environ
+    if env.get(STATE_DIR_ENV):
+        return Path(env[STATE_DIR_ENV]).expanduser()
+    base = Path(env["XDG_STATE_HOME"]) if env.get("XDG_STATE_HOME") else (
+        Path.home() / ".local" / "state")
+    return base / "bulkedit"
+
+
 def state_dir_for(sheet: Path, state_dir: Path | None) -> Path:
-    return state_dir if state_dir is not None else sheet.resolve().parent / DEFAULT_STATE_DIR
+    """The one rule: --state-dir (or bulkedit.toml's state_dir), else the user's state
+    folder, so `bulkedit runs` lists what `apply` did from any folder, and a run resumes
+    wherever it is started again."""
+    return state_dir if state_dir is not None else default_state_dir()
 
 
 class Journal:

@@ -117,6 +117,15 @@ def write_ods(path: Path, rows: Sequence[Sequence[str]]) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own run journal folder (the user's state folder otherwise), inherited by
+    the bulkedit processes tests start."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("BULKEDIT_STATE_DIR", str(folder))
+    return folder
+
+
 # ----------------------------------------------------------------------------- the API sandbox
 SECRET = "s3cr3t-Zq81-never-print-me"
 KEY = ApiKey("test-key-4711", SECRET, can_set_thumbnail=True)

@@ -30,7 +30,7 @@ def spawn(path: Path, base: str, *extra: str) -> subprocess.Popen[str]:
 
 def done_rows(folder: Path) -> set[str]:
     """Video ids the journal has confirmed, read straight from SQLite."""
-    with sqlite3.connect(folder / ".bulkedit" / "journal.sqlite") as db:
+    with sqlite3.connect(folder / "state" / "journal.sqlite") as db:
         return {r[0] for r in db.execute("SELECT video_id FROM rows WHERE state = 'done'")}
 
 
@@ -103,7 +103,7 @@ def test_sigterm_finishes_in_flight_requests_and_resumes(api, tmp_path):
 def test_a_second_run_on_the_same_sheet_is_refused(run_cli, api, tmp_path):
     sandbox = api()
     path = sheet(tmp_path, titles(3))
-    holder = RunLock(lock_path(tmp_path / ".bulkedit", str(path.resolve())), str(path))
+    holder = RunLock(lock_path(tmp_path / "state", str(path.resolve())), str(path))
     with holder:
         result = apply(run_cli, sandbox, path)
     assert result.code == 3
@@ -146,7 +146,22 @@ def test_fresh_starts_over_and_runs_lists_the_runs(run_cli, api, tmp_path, monke
     assert "no run nope" in run_cli("report", "nope").err
 
 
+def test_runs_lists_what_apply_did_from_any_folder(run_cli, api, tmp_path, monkeypatch):
+    sandbox = api()
+    (tmp_path / "sheets").mkdir()
+    path = sheet(tmp_path / "sheets", titles(2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert apply(run_cli, sandbox, path).code == 0
+    monkeypatch.chdir(tmp_path)
+    listing = run_cli("runs")
+    assert listing.code == 0 and str(path) in listing.out and "2 updated" in listing.out
+    assert not (tmp_path / "sheets" / ".bulkedit").exists()
+
+
 def test_runs_without_a_journal(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BULKEDIT_STATE_DIR", str(tmp_path / "empty"))
     result = run_cli("runs")
     assert result.code == 2 and "no run journal in" in result.err
