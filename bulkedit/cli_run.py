@@ -416,9 +416,7 @@ def _moment(name: str, text: str | None, timezone: tzinfo) -> int | None:
 
 def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                err: TextIO | None = None) -> int:
-    from bulkedit.dispatch import Dispatcher
     from bulkedit.export import Selection, SheetWriter, export, export_fields
-    from bulkedit.policy import CircuitBreaker, RetryPolicy
 
     err = err or sys.stderr
     output = Path(args.output)
@@ -440,17 +438,9 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     progress = ProgressReporter(err)
 
     async def main(credentials: Credentials, api_base: str) -> Any:
-        import aiohttp
+        from bulkedit.connect import connect
 
-        from bulkedit.client import DailymotionClient
-
-        connector = aiohttp.TCPConnector(limit=limits.concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            client = DailymotionClient(session, credentials, api_base, limits.timeout)
-            dispatcher = Dispatcher(
-                client, rate=limits.rate or None, concurrency=limits.concurrency,
-                policy=RetryPolicy(max_attempts=limits.max_attempts, base_delay=limits.backoff),
-                breaker=CircuitBreaker())
+        async with connect(credentials, api_base, limits) as dispatcher:
             writer = SheetWriter(output, specs, timezone)
             return await export(dispatcher, selection, writer,
                                 lambda n: progress("export", n, 0, 0))

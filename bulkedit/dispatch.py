@@ -14,7 +14,7 @@ import contextlib
 import math
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,9 +83,11 @@ def bucket_limiter(rate: float) -> AsyncLimiter:
 class RateGate:
     """The limiter at the current adaptive rate, plus a pause all workers honour."""
 
-    def __init__(self, rate: AdaptiveRate | None, clock: Callable[[], float]):
+    def __init__(self, rate: AdaptiveRate | None, clock: Callable[[], float],
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self._rate = rate
         self._clock = clock
+        self._sleep = sleep
         self._limiter_rate = rate.target if rate else 0.0
         self._limiter = bucket_limiter(rate.target) if rate else None
         self._resume_at = 0.0
@@ -97,7 +99,7 @@ class RateGate:
         while True:
             wait = self._resume_at - self._clock()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
                 continue
             if self._rate is None or self._limiter is None:
                 return
@@ -114,7 +116,11 @@ class Dispatcher:
     def __init__(self, client: Sender, *, rate: float | None, concurrency: int,
                  policy: RetryPolicy | None = None, breaker: CircuitBreaker | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 draw: Callable[[], float] = random.random):
+                 draw: Callable[[], float] = random.random,
+                 sleep: Callable[[float], Awaitable[None]] | None = None):
+        """`clock`, `draw` and `sleep` are injectable so that tests drive retries, pauses
+        and the breaker on a fake clock, instantly. Without `sleep`, a retry's wait ends
+        early when the run is stopped."""
         self.client = client
         self.concurrency = max(1, concurrency)
         self.policy = policy or RetryPolicy()
@@ -123,7 +129,8 @@ class Dispatcher:
         self.clock = clock
         self.draw = draw
         self.stats = DispatchStats()
-        self._gate = RateGate(self.rate, clock)
+        self._sleep = sleep
+        self._gate = RateGate(self.rate, clock, sleep or asyncio.sleep)
         self._stop = asyncio.Event()
 
     @property
@@ -174,8 +181,11 @@ class Dispatcher:
                 if delay is None or self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 self.stats.retries += 1
-                with contextlib.suppress(TimeoutError):  # a stop cuts the wait short
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                if self._sleep is not None:
+                    await self._sleep(delay)
+                else:
+                    with contextlib.suppress(TimeoutError):  # a stop cuts the wait short
+                        await asyncio.wait_for(self._stop.wait(), delay)
                 if self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 continue

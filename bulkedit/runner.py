@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
 
-import aiohttp
-
 from bulkedit import protocol
-from bulkedit.client import Credentials, DailymotionClient
+from bulkedit.client import Credentials
 from bulkedit.config import ApiLimits
-from bulkedit.dispatch import Dispatcher, Job, JobResult
+from bulkedit.connect import BREAKER_THRESHOLD, MAX_ELAPSED, connect
+from bulkedit.dispatch import Dispatcher, Job, JobResult, Sender
 from bulkedit.errors import (
     ApiError,
     BulkEditError,
@@ -43,7 +42,6 @@ from bulkedit.planning import (
     normal,
     plan_row,
 )
-from bulkedit.policy import CircuitBreaker, RetryPolicy
 from bulkedit.report import write_results, write_rollback, write_summary
 from bulkedit.resume import RunJournal
 from bulkedit.savedplan import SavedPlan
@@ -75,8 +73,8 @@ class RunOptions:
     timeout: float = _LIMITS.timeout
     max_attempts: int = _LIMITS.max_attempts
     base_delay: float = _LIMITS.backoff
-    max_elapsed: float = 300.0
-    breaker_threshold: int = 5
+    max_elapsed: float = MAX_ELAPSED
+    breaker_threshold: int = BREAKER_THRESHOLD
     batch_size: int = _LIMITS.batch_size
     api_base: str = protocol.PARTNER_API
     reviewed: SavedPlan | None = None  # apply --plan: refuse rows that drifted since
@@ -90,10 +88,12 @@ class RunOptions:
     summary_json: Path | None = None
 
     def __post_init__(self) -> None:
-        # The same checks whoever builds the options: a flag, bulkedit.toml, the batch.
-        ApiLimits(rate=self.rate or 0, concurrency=self.concurrency, timeout=self.timeout,
-                  max_attempts=self.max_attempts, backoff=self.base_delay,
-                  batch_size=self.batch_size)
+        self.limits()  # the same checks whoever builds the options: a flag, a toml, batch
+
+    def limits(self) -> ApiLimits:
+        return ApiLimits(rate=self.rate or 0, concurrency=self.concurrency,
+                         timeout=self.timeout, max_attempts=self.max_attempts,
+                         backoff=self.base_delay, batch_size=self.batch_size)
 
 
 class InvalidSheet(BulkEditError):
@@ -109,12 +109,13 @@ class InvalidSheet(BulkEditError):
 class SheetRun:
     def __init__(self, options: RunOptions, credentials: Credentials,
                  progress: Progress | None = None, confirm: Confirm | None = None,
-                 sheet: Sheet | None = None):
+                 sheet: Sheet | None = None, sender: Sender | None = None):
         self.options = options
         self.credentials = credentials
         self.progress = progress or (lambda *_: None)
         self.confirm = confirm
         self._given_sheet = sheet  # read already (a table); no file, so no journal either
+        self.sender = sender  # instead of the HTTP client: tests, or another transport
         self._dispatcher: Dispatcher | None = None
         self._stopped = False
         self._positions: dict[int, int] = {}  # sheet row number -> position
@@ -185,16 +186,11 @@ class SheetRun:
         self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
         typed = {self._positions[row.row]: row for row in validation.rows()
                  if self._positions[row.row] not in done}
-        connector = aiohttp.TCPConnector(limit=options.concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            client = DailymotionClient(session, self.credentials, options.api_base,
-                                       options.timeout)
-            self._dispatcher = dispatcher = Dispatcher(
-                client, rate=options.rate, concurrency=options.concurrency,
-                policy=RetryPolicy(max_attempts=options.max_attempts,
-                                   base_delay=options.base_delay,
-                                   max_elapsed=options.max_elapsed),
-                breaker=CircuitBreaker(options.breaker_threshold))
+        async with connect(self.credentials, options.api_base, options.limits(),
+                           max_elapsed=options.max_elapsed,
+                           breaker_threshold=options.breaker_threshold,
+                           sender=self.sender) as dispatcher:
+            self._dispatcher = dispatcher
             if self._stopped:
                 dispatcher.stop()
             try:

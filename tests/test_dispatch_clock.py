@@ -1,0 +1,123 @@
+"""The dispatcher on a fake clock: retries, Retry-After pauses, the time bound and the
+breaker, decided exactly and at once, through the same factory every command uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bulkedit.client import Credentials
+from bulkedit.config import ApiLimits
+from bulkedit.connect import connect
+from bulkedit.dispatch import Job, JobResult
+from bulkedit.errors import (
+    CredentialsRejected,
+    PermanentError,
+    RateLimited,
+    RunAborted,
+    ServerError,
+)
+from bulkedit.policy import RetryPolicy
+from bulkedit.protocol import HttpRequest
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)  # let the other workers run, as a real wait would
+
+
+class ScriptedApi:
+    """Answers each request from its script, one item per attempt: an error to raise or a
+    value to return; notes when (on the fake clock) each attempt was made."""
+
+    def __init__(self, clock: FakeClock, scripts: dict[str, list[Any]]):
+        self.clock = clock
+        self.scripts = {key: iter(script) for key, script in scripts.items()}
+        self.sent: list[tuple[str, float]] = []
+
+    async def send(self, request: HttpRequest) -> Any:
+        self.sent.append((request.path, self.clock.now))
+        answer = next(self.scripts[request.path])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def jobs(*names: str) -> Iterator[Job]:
+    return (Job(name, HttpRequest("POST", name)) for name in names)
+
+
+def run(scripts: dict[str, list[Any]], limits: ApiLimits, **options: Any
+        ) -> tuple[list[JobResult], ScriptedApi, FakeClock]:
+    clock = FakeClock()
+    api = ScriptedApi(clock, scripts)
+    results: list[JobResult] = []
+
+    async def go() -> None:
+        async with connect(Credentials("k", "s"), "http://unused", limits, sender=api,
+                           clock=clock, draw=lambda: 0.5, sleep=clock.sleep,
+                           **options) as dispatcher:
+            await dispatcher.run(jobs(*scripts), results.append)
+
+    asyncio.run(go())
+    return results, api, clock
+
+
+def test_transient_failures_are_retried_with_the_policy_s_delays():
+    limits = ApiLimits(rate=0, concurrency=1, max_attempts=6, backoff=0.5)
+    error = ServerError("busy", status=503)
+    results, api, clock = run({"a": [error, error, "ok"]}, limits)
+    assert results[0].value == "ok" and results[0].attempts == 3
+    policy = RetryPolicy(max_attempts=6, base_delay=0.5)
+    expected = [policy.delay(error, 1, 0.0, 0.5), policy.delay(error, 2, 0.375, 0.5)]
+    assert clock.slept == expected == [0.375, 0.75]
+    assert [moment for _, moment in api.sent] == [0.0, 0.375, 1.125]
+
+
+def test_permanent_errors_are_not_retried():
+    results, _, clock = run({"a": [PermanentError("no", status=400)]},
+                              ApiLimits(rate=0, concurrency=1))
+    assert results[0].error is not None and results[0].attempts == 1 and clock.slept == []
+
+
+def test_retry_after_pauses_every_worker():
+    limited = RateLimited("slow down", retry_after=7)
+    results, api, _ = run({"a": [limited, "ok"], "b": ["ok"], "c": ["ok"]},
+                              ApiLimits(rate=0, concurrency=1))
+    assert all(r.ok for r in results)
+    assert [moment for _, moment in api.sent] == [0.0, 7.0, 7.0, 7.0]  # nobody before 7 s
+
+
+def test_retrying_stops_at_the_time_bound():
+    error = ServerError("down", status=502)
+    results, _, clock = run({"a": [error] * 10}, ApiLimits(rate=0, concurrency=1,
+                                                           max_attempts=10, backoff=4),
+                            max_elapsed=10)
+    # Equal jitter at the middle draw: 3 s, then 6 s; the next, 12 s, would pass 10 s.
+    assert results[0].error is error and results[0].attempts == 3
+    assert clock.slept == [3.0, 6.0] and clock.now == 9.0
+
+
+def test_the_breaker_stops_the_run_and_says_why():
+    rejected = CredentialsRejected("invalid_client", status=401)
+    with pytest.raises(RunAborted, match="invalid_client"):
+        run({name: [rejected] for name in "abcdefgh"}, ApiLimits(rate=0, concurrency=2))
+
+
+def test_a_run_of_same_kind_failures_trips_the_threshold():
+    error = ServerError("down", status=503)
+    scripts = {name: [error] for name in "abcdefghij"}
+    with pytest.raises(RunAborted, match="3 calls in a row failed"):
+        run(scripts, ApiLimits(rate=0, concurrency=1, max_attempts=1), breaker_threshold=3)
