@@ -248,8 +248,8 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
             return None, reason
         raw = iso
     elif (match := _YEAR_FIRST.match(raw)) is not None:
-        year, _, month, day, clock = match.groups()
-        raw = f"{year}-{int(month):02d}-{int(day):02d}{_clock_time(clock)}"
+        first_year, _, month_text, day_text, clock = match.groups()
+        raw = f"{first_year}-{int(month_text):02d}-{int(day_text):02d}{_clock_time(clock)}"
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:

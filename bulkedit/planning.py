@@ -248,7 +248,9 @@ def _expiry_after(typed: TypedRow, live: Mapping[str, Any]) -> Any:
     """The expiry_date the video will have after the row: the row's, else the live one."""
     change = typed.changes.get("expiry_date")
     value = change.value if isinstance(change, SetValue) else live.get("expiry_date")
-    return None if value is None or is_unset_date("expiry_date", value) else value
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return None if is_unset_date("expiry_date", value) else value
 
 
 def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
@@ -262,6 +264,7 @@ def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
     for name, change in typed.changes.items():
         spec = FIELDS[name]
         old = live.get(name)
+        new: Value | ClearValue
         try:
             if spec.kind is Kind.COUNTRY_LIST and isinstance(change, PatchList):
                 new, warning = _resolve_geoblocking(change, old)

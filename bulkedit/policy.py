@@ -29,10 +29,10 @@ class RetryPolicy:
         """
         if not isinstance(error, TransientError) or attempt >= self.max_attempts:
             return None
-        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        backoff = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         delay = backoff / 2 + draw * backoff / 2  # "equal jitter": never near zero
         if isinstance(error, RateLimited) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
+            delay = max(delay, float(error.retry_after))
         if elapsed + delay > self.max_elapsed:
             return None
         return delay

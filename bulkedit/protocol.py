@@ -113,7 +113,7 @@ def encode_value(spec: FieldSpec, value: Value | ClearValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if spec.kind is Kind.GEO_POINT:
-        lon, lat = value  # type: ignore[misc]
+        lon, lat = value  # type: ignore[misc, str-unpack]
         return f"{lon!r},{lat!r}"
     if isinstance(value, tuple):
         return ",".join(str(item) for item in value)  # lists: one comma-joined string

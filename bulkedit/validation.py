@@ -133,7 +133,8 @@ class ValidationResult:
         """Each row's video id (URLs reduced), None where it is missing or bad."""
         if self._ids is None:
             return [None] * self.row_count
-        return self._ids.to_pylist()
+        ids: list[str | None] = self._ids.to_pylist()
+        return ids
 
     def rows(self) -> Iterator[TypedRow]:
         """The valid rows, typed, in sheet order (duplicates and invalid rows left out);
@@ -344,6 +345,7 @@ def _plain_list(text: str) -> FieldChange:
 def _check_lazy(column: Column, spec: FieldSpec, options: ValidationOptions,
                 out: _Collector) -> _LazyColumn:
     cells = column.values
+    convert: Callable[[str], FieldChange]
     if spec.kind is Kind.TEXT:
         suspect, convert = _text_suspects(cells, spec), SetValue
     else:
@@ -426,7 +428,8 @@ def _iso_seconds(texts: pa.Array) -> list[int | None]:
     sign = pc.if_else(pc.equal(pc.utf8_slice_codeunits(offset_text, 0, 1), "-"), -1, 1)
     offset = pc.multiply(sign, pc.add(pc.multiply(hours, 3600), pc.multiply(minutes, 60)))
     seconds = pc.subtract(pc.cast(pc.cast(local, pa.timestamp("s")), pa.int64()), offset)
-    return pc.if_else(exact, seconds, pa.scalar(None, pa.int64())).to_pylist()
+    quick: list[int | None] = pc.if_else(exact, seconds, pa.scalar(None, pa.int64())).to_pylist()
+    return quick
 
 
 def _date_values(column: _LazyColumn | _CodedColumn) -> pa.Array | None:

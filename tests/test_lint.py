@@ -15,3 +15,11 @@ def test_ruff_is_clean():
     result = subprocess.run([ruff, "check", "--quiet", str(ROOT)], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_core_and_the_public_api_type_check_strictly():
+    """mypy --strict over the files [tool.mypy] names (pyproject.toml)."""
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    result = subprocess.run([mypy, "--no-incremental"], capture_output=True, text=True,
+                            check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
