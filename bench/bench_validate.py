@@ -31,7 +31,7 @@ CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from bulkedit.load import load_sheet
-from bulkedit.validate import validate
+from bulkedit.validation import validate
 t1 = time.perf_counter()
 sheet = load_sheet(sys.argv[1])
 t2 = time.perf_counter()

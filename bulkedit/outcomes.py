@@ -162,3 +162,21 @@ class RunResult:
             key = self.plan_status(position)
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+
+def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome]:
+    """Every row starts as skipped ("not sent") until something happens to it."""
+    first_error: dict[int, str] = {}
+    for issue in validation.errors:
+        first_error.setdefault(issue.row, f"{issue.column}: {issue.message}")
+    ids = validation.ids()
+    outcomes = []
+    for index, number in enumerate(sheet.row_numbers):
+        outcome = Outcome(number, ids[index], Status.SKIPPED, error="not sent")
+        if index in validation.invalid_rows:
+            outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
+            outcome.error = first_error.get(number, "invalid row")
+        elif index in validation.skipped_rows:
+            outcome.error = "the same video and values as an earlier row"
+        outcomes.append(outcome)
+    return outcomes

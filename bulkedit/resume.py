@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkedit.journal import Journal, RowRecord, RunRecord, outcome_of, record_of
-from bulkedit.outcomes import Outcome, RunResult, Status
+from bulkedit.outcomes import Outcome, RunResult, Status, initial_outcomes
 from bulkedit.planning import FieldDiff, RowPlan, RowStatus
 from bulkedit.savedplan import sheet_digest
 from bulkedit.types import CLEAR
@@ -107,7 +107,6 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     """A run's outcomes and rollback rows from the journal alone (after any crash)."""
     from bulkedit.errors import UsageError
     from bulkedit.load import load_sheet
-    from bulkedit.runner import _initial_outcomes
     from bulkedit.validation import ValidationOptions, validate
 
     sheet_path = Path(run.sheet)
@@ -124,7 +123,7 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
         allow_live_fields=bool(options.get("allow_live_fields")),
         allow_past_expiry=bool(options.get("allow_past_expiry")),
         date_order=options.get("date_order"), now=run.started))
-    outcomes = _initial_outcomes(sheet, validation)
+    outcomes = initial_outcomes(sheet, validation)
     state = RunJournal(journal, run, True, journal.rows(run.id))
     for position, record in state.prior.items():
         if position < len(outcomes):

@@ -32,7 +32,7 @@ from bulkedit.fetch import Reading, read_current
 from bulkedit.journal import Journal, state_dir_for
 from bulkedit.load import Sheet, load_sheet
 from bulkedit.lock import RunLock, lock_path
-from bulkedit.outcomes import Outcome, RunResult, Status
+from bulkedit.outcomes import Outcome, RunResult, Status, initial_outcomes
 from bulkedit.planning import (
     PlanRules,
     RowPlan,
@@ -176,7 +176,7 @@ class SheetRun:
 
     async def _run(self, sheet: Sheet, validation: ValidationResult) -> RunResult:
         options = self.options
-        result = RunResult(sheet, validation, _initial_outcomes(sheet, validation),
+        result = RunResult(sheet, validation, initial_outcomes(sheet, validation),
                            started=time.time(), sent=options.send)
         done: set[int] = set()
         if self._journal is not None:
@@ -388,24 +388,6 @@ def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:
     outcome.error = prefix + (f"{error.param}: {error}" if error.param else str(error))
     outcome.http_status = error.status
     outcome.error_type = error.type
-
-
-def _initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome]:
-    """Every row starts as skipped ("not sent") until something happens to it."""
-    first_error: dict[int, str] = {}
-    for issue in validation.errors:
-        first_error.setdefault(issue.row, f"{issue.column}: {issue.message}")
-    ids = validation.ids()
-    outcomes = []
-    for index, number in enumerate(sheet.row_numbers):
-        outcome = Outcome(number, ids[index], Status.SKIPPED, error="not sent")
-        if index in validation.invalid_rows:
-            outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
-            outcome.error = first_error.get(number, "invalid row")
-        elif index in validation.skipped_rows:
-            outcome.error = "the same video and values as an earlier row"
-        outcomes.append(outcome)
-    return outcomes
 
 
 def _mark_unsent(result: RunResult) -> None:
