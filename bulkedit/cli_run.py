@@ -347,7 +347,9 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     for record in runs:
         counts = (record.summary or {}).get("counts", {})
         rows.append([record.id, record.state, _when(record.started),
-                     ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), record.sheet])
+                     ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+                     # A long path keeps its end, where the file's name is.
+                     record.sheet if len(record.sheet) <= 80 else "…" + record.sheet[-79:]])
     print_table(out, ["run", "state", "started", "rows", "sheet"], rows,
                 widths={"sheet": 80, "rows": 60})
     return ExitCode.OK

@@ -156,7 +156,8 @@ def test_runs_lists_what_apply_did_from_any_folder(run_cli, api, tmp_path, monke
     assert apply(run_cli, sandbox, path).code == 0
     monkeypatch.chdir(tmp_path)
     listing = run_cli("runs")
-    assert listing.code == 0 and str(path) in listing.out and "2 updated" in listing.out
+    assert listing.code == 0 and "2 updated" in listing.out
+    assert f"sheets/{path.name}" in listing.out  # a long path keeps its end
     assert not (tmp_path / "sheets" / ".bulkedit").exists()
 
 
