@@ -226,8 +226,15 @@ def _run_options(source: Source, api: Any, api_base: str | None,
 
 def _zone(name: str) -> Any:
     from datetime import UTC
+    from zoneinfo import ZoneInfoNotFoundError
 
-    return UTC if name.upper() == "UTC" else ZoneInfo(name)
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"timezone {name!r}: unknown time zone; use an IANA name like "
+                         "Europe/Paris or UTC") from None
 
 
 def _sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -100,6 +100,8 @@ def test_problems_as_a_dataframe_and_clear_errors():
     assert "bad_id" in set(problems["code"])
     with pytest.raises(bulkedit.UsageError, match="pyarrow Table"):
         bulkedit.validate(42)
+    with pytest.raises(bulkedit.UsageError, match="unknown time zone"):
+        bulkedit.validate(notebook_frame(), timezone="Mars/Olympus")
     with pytest.raises(bulkedit.UsageError, match="unknown option"):
         bulkedit.plan(notebook_frame(), api_base="http://127.0.0.1:9", credentials=(
             KEY.key, KEY.secret), colour="red")
