@@ -35,9 +35,10 @@ from zoneinfo import ZoneInfo
 from bulkedit.client import Credentials
 from bulkedit.config import ApiLimits, Settings, resolve
 from bulkedit.errors import ExitCode, UsageError
-from bulkedit.load import Sheet, load_sheet, load_table
+from bulkedit.load import load_sheet, load_table
 from bulkedit.outcomes import Estimate, RunResult
 from bulkedit.runner import RunOptions, SheetRun
+from bulkedit.sheet import Sheet
 from bulkedit.types import Issue, TypedRow
 from bulkedit.validation import ValidationOptions, ValidationResult
 from bulkedit.validation import validate as validate_sheet

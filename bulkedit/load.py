@@ -17,7 +17,7 @@ import os
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,6 +36,7 @@ from bulkedit.cells import (
 from bulkedit.charclasses import INVISIBLE_CHARS
 from bulkedit.errors import LoadError, UsageError
 from bulkedit.schema import FIELDS, ID_COLUMN, Kind, header_key, is_id_alias, resolve_header
+from bulkedit.sheet import Column, Sheet, column_letter
 from bulkedit.types import Issue, Severity
 from bulkedit.workbook_scan import CellScan, scan_workbook
 
@@ -56,61 +57,6 @@ _DELIMITERS = (",", ";", "\t")
 _BLANK = rf"^(?:\s|{INVISIBLE_CHARS})*$"  # nothing a person can see
 _BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
 _SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a sheet.
-
-    `header` is as written; `field` is the field name it resolves to
-    (`video_id` for the id column), None for unknown headers, and "#" for
-    comment columns, which are carried along but never read.
-    """
-
-    header: str
-    field: str | None
-    letter: str
-    values: pa.ChunkedArray  # one string per data row, "" for a blank cell
-    # Cells the loader could not read as the user meant, each (position, what the cell
-    # shows, the problem): a spreadsheet error (#N/A, #REF!…, whose value is ""), a number
-    # whose shown text is unknown. The validator reports each one at its cell.
-    problems: tuple[tuple[int, str, CellProblem], ...] = ()
-
-    @property
-    def is_comment(self) -> bool:
-        return self.field == "#"
-
-
-@dataclass(frozen=True)
-class Sheet:
-    source: str
-    format: str  # "csv", "xlsx" or "ods"
-    columns: tuple[Column, ...]
-    row_numbers: tuple[int, ...]
-    header_row: int = 1
-    sheet_name: str | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-    issues: tuple[Issue, ...] = field(default=())
-
-    def __len__(self) -> int:
-        return len(self.row_numbers)
-
-    def column(self, field_name: str) -> Column | None:
-        return next((c for c in self.columns if c.field == field_name), None)
-
-    def row(self, index: int) -> dict[str, str]:
-        """The cells of one data row, keyed by header as written."""
-        return {c.header: c.values[index].as_py() for c in self.columns}
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 @dataclass(frozen=True)

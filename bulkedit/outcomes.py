@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bulkedit.errors import ErrorClass, ExitCode
-from bulkedit.load import Sheet
 from bulkedit.planning import RowPlan, RowStatus
+from bulkedit.sheet import Sheet
 from bulkedit.validation import ValidationResult
 
 

@@ -30,7 +30,7 @@ from bulkedit.errors import (
 )
 from bulkedit.fetch import Reading, read_current
 from bulkedit.journal import Journal, state_dir_for
-from bulkedit.load import Sheet, load_sheet
+from bulkedit.load import load_sheet
 from bulkedit.lock import RunLock, lock_path
 from bulkedit.outcomes import Outcome, RunResult, Status, initial_outcomes
 from bulkedit.planning import (
@@ -46,6 +46,7 @@ from bulkedit.report import write_results, write_rollback, write_summary
 from bulkedit.resume import RunJournal
 from bulkedit.savedplan import SavedPlan
 from bulkedit.schema import FIELDS
+from bulkedit.sheet import Sheet
 from bulkedit.types import TypedRow
 from bulkedit.validation import ValidationOptions, ValidationResult, validate
 

@@ -25,7 +25,6 @@ from bulkedit.cells import (
     split_items,
 )
 from bulkedit.charclasses import CONTROL_CHARS, INVISIBLE_CHARS
-from bulkedit.load import Column, Sheet
 from bulkedit.schema import (
     FIELDS,
     ID_ALIASES,
@@ -37,6 +36,7 @@ from bulkedit.schema import (
     is_read_only,
     suggest,
 )
+from bulkedit.sheet import Column, Sheet
 from bulkedit.types import FieldChange, Issue, SetValue, Severity, TypedRow
 
 _PLAIN_XID = r"^x[0-9a-z]{2,20}$"
