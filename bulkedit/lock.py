@@ -43,8 +43,7 @@ class RunLock:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                handle.seek(0)
-                holder = _describe(handle.read())
+                holder = _holder(handle)
                 handle.close()
                 raise RunAborted(f"{self.what} is already being processed by {holder}; "
                                  "wait for it to finish") from None
@@ -68,6 +67,21 @@ class RunLock:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.release()
+
+
+# The holder takes the lock, then writes who it is: a run refused in between reads an
+# empty file. It reads again for a moment rather than say "another process".
+_HOLDER_READ_FOR = 1.0
+
+
+def _holder(handle: IO[str]) -> str:
+    deadline = time.monotonic() + _HOLDER_READ_FOR
+    while True:
+        handle.seek(0)
+        described = _describe(handle.read())
+        if described != "another process" or time.monotonic() >= deadline:
+            return described
+        time.sleep(0.01)
 
 
 def _describe(text: str) -> str:

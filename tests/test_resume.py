@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from conftest import KEY, apply, results, sheet, titles
 
 from bulkedit.lock import RunLock, lock_path
@@ -166,3 +167,26 @@ def test_runs_without_a_journal(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("BULKEDIT_STATE_DIR", str(tmp_path / "empty"))
     result = run_cli("runs")
     assert result.code == 2 and "no run journal in" in result.err
+
+
+def test_a_refused_run_names_a_holder_that_has_not_written_itself_yet(tmp_path, monkeypatch):
+    """The holder takes the lock, then writes who it is: the refused run waits for that."""
+    import fcntl
+    import json as json_module
+
+    from bulkedit import lock as lock_module
+    from bulkedit.errors import RunAborted
+
+    path = tmp_path / "locks" / "x.lock"
+    path.parent.mkdir()
+    holder = path.open("a+", encoding="utf-8")
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # locked, nothing written
+
+    def holder_writes_meanwhile(_seconds: float) -> None:
+        holder.write(json_module.dumps({"pid": 4242, "host": "night", "started": "t0"}))
+        holder.flush()
+
+    monkeypatch.setattr(lock_module.time, "sleep", holder_writes_meanwhile)
+    with pytest.raises(RunAborted, match="by process 4242 on night"):
+        RunLock(path, "the sheet").acquire()
+    holder.close()
