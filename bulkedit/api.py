@@ -30,8 +30,8 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
-from zoneinfo import ZoneInfo
 
+from bulkedit.cells import zone_named
 from bulkedit.client import Credentials
 from bulkedit.config import ApiLimits, Settings, resolve
 from bulkedit.errors import ExitCode, UsageError
@@ -226,16 +226,7 @@ def _run_options(source: Source, api: Any, api_base: str | None,
 
 
 def _zone(name: str) -> Any:
-    from datetime import UTC
-    from zoneinfo import ZoneInfoNotFoundError
-
-    if name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"timezone {name!r}: unknown time zone; use an IANA name like "
-                         "Europe/Paris or UTC") from None
+    return zone_named(name, "timezone")
 
 
 def _sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -282,6 +282,21 @@ def date_problems(spec: FieldSpec, seconds: int, now: float) -> tuple[CellProble
     return ()
 
 
+def zone_named(name: str, option: str = "--timezone") -> tzinfo:
+    """The time zone dates without an offset are read in; UsageError for an unknown name."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from bulkedit.errors import UsageError
+
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"{option} {name}: unknown time zone; use an IANA name like "
+                         "Europe/Paris or UTC") from None
+
+
 def format_date(seconds: int, tz: tzinfo = UTC) -> str:
     """ISO 8601 text for unix seconds, as reports and exports write dates."""
     return datetime.fromtimestamp(seconds, tz).isoformat()

@@ -8,26 +8,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkedit import __version__
-from bulkedit.cells import DATE_ORDERS
+from bulkedit.cells import DATE_ORDERS, zone_named
 from bulkedit.console import TerminalSafe, print_issues, print_table
 from bulkedit.errors import BulkEditError, ExitCode, UsageError
 from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
 
 
 def _timezone(name: str) -> tzinfo:
-    if name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--timezone {name}: unknown time zone; use an IANA name like "
-                         "Europe/Paris or UTC") from None
+    return zone_named(name)
 
 
 # ----------------------------------------------------------------------------- fields
