@@ -273,6 +273,8 @@ def test_an_export_of_every_writable_field_is_a_valid_sheet_that_plans_nothing(
                "description": "#N/A", "tags": ["+plus", "-minus", "#N/A"]}
     sandbox.store.update("x800001", hostile)
     sandbox.store.update("x800002", {"expiry_date": 1622505600})  # in the past, deletes
+    sandbox.store.update("x800003", {"publish_date": 800_000_000})  # 1995: reads, but no
+    # sheet may hold it (outside 2005-2038), so it is left blank and named
     names = ",".join(s.name for s in FIELDS.values() if s.writable)
     for suffix in (".csv", ".xlsx"):
         out = tmp_path / f"export{suffix}"
@@ -280,6 +282,8 @@ def test_an_export_of_every_writable_field_is_a_valid_sheet_that_plans_nothing(
                            "--fields", names, "--api-base", sandbox.base_url, "--rate", "0")
         assert exported.code == 0, exported.out + exported.err
         assert "title: left blank (keep) for 1 videos" in exported.out  # named, not hidden
+        assert "publish_date: left blank (keep) for 1 videos" in exported.out
+        assert "exactly (x800003)" in exported.out
         assert run_cli("validate", str(out)).code == 0
         planned = run_cli("plan", str(out), "--api-base", sandbox.base_url, "--rate", "0")
         assert planned.code == 0, planned.out
