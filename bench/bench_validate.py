@@ -30,8 +30,8 @@ CASES = [  # (kind, rows, seconds target, memory target in MB or None)
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from bulkedit.load import load_sheet
-from bulkedit.validation import validate
+from bulkedit.sheets.load import load_sheet
+from bulkedit.core.validation import validate
 t1 = time.perf_counter()
 sheet = load_sheet(sys.argv[1])
 t2 = time.perf_counter()

@@ -22,11 +22,11 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name in _ERRORS:
-        from bulkedit import errors
+        from bulkedit.core import errors
 
         return getattr(errors, name)
     if name == "ApiLimits":
-        from bulkedit.config import ApiLimits
+        from bulkedit.core.policy import ApiLimits
 
         return ApiLimits
     raise AttributeError(f"module 'bulkedit' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 import sys
 
-from bulkedit.cli import main
+from bulkedit.cli.main import main
 
 sys.exit(main())

@@ -11,9 +11,9 @@ event loop (Jupyter) too.
     import bulkedit
 
     with bulkedit.local_sandbox() as api:       # a local Dailymotion API emulator
-        report = bulkedit.validation(df)
+        report = bulkedit.core.validation(df)
         report.to_pandas()                       # one row per problem
-        plan = bulkedit.planning(df, api=api)        # reads live values, sends nothing
+        plan = bulkedit.core.planning(df, api=api)        # reads live values, sends nothing
         plan.to_pandas()                         # one row per changed field
         done = bulkedit.apply(df, api=api)
         done.to_pandas()                         # one row per input row
@@ -25,23 +25,24 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
-from argparse import Namespace
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
-from bulkedit.cells import zone_named
-from bulkedit.client import Credentials
-from bulkedit.config import ApiLimits, Settings, resolve
-from bulkedit.errors import ExitCode, UsageError
-from bulkedit.load import load_sheet, load_table
-from bulkedit.outcomes import Estimate, RunResult
-from bulkedit.runner import RunOptions, SheetRun
-from bulkedit.sheet import Sheet
-from bulkedit.types import Issue, TypedRow
-from bulkedit.validation import ValidationOptions, ValidationResult
-from bulkedit.validation import validate as validate_sheet
+from bulkedit.client.transport import Credentials
+from bulkedit.core.cells import zone_named
+from bulkedit.core.errors import ExitCode, UsageError
+from bulkedit.core.outcomes import Estimate, RunResult
+from bulkedit.core.policy import ApiLimits
+from bulkedit.core.sheet import Sheet
+from bulkedit.core.types import Issue, TypedRow
+from bulkedit.core.validation import ValidationOptions, ValidationResult
+from bulkedit.core.validation import validate as validate_sheet
+from bulkedit.run.config import Settings, resolve
+from bulkedit.run.runner import RunOptions, SheetRun
+from bulkedit.sheets.load import load_sheet, load_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,7 +115,7 @@ class Plan:
     def to_pandas(self) -> pd.DataFrame:
         """One row per changed field (a row without a change has one line, field empty):
         row, video_id, status, field, live, new, note."""
-        from bulkedit.diffreport import report_rows
+        from bulkedit.sheets.diffreport import report_rows
 
         records: list[dict[str, Any]] = []
         for row in report_rows(self.result)[1]:
@@ -203,7 +204,7 @@ def _run_options(source: Source, api: Any, api_base: str | None,
         raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
     if api is not None:
         api_base, credentials = api.base_url, api.key
-    base = resolve(Namespace(api_base=api_base), Settings()).api_base
+    base = resolve(SimpleNamespace(api_base=api_base), Settings()).api_base
     keys = (credentials if isinstance(credentials, Credentials)
             else Credentials(*credentials) if credentials else Credentials.from_env())
     limits = limits or ApiLimits()

@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bulkedit.cells import csv_safe
+from bulkedit.core.cells import csv_safe
 
 HERE = Path(__file__).parent
 ROWS = 60

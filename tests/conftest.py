@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from bulkedit.cli import main
+from bulkedit.cli.main import main
 from bulkedit.sandbox import ApiKey, SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
 

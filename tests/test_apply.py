@@ -284,8 +284,8 @@ def test_plain_log_lines_when_not_a_terminal(run_cli, api, tmp_path):
 def test_confirmation_on_a_terminal(api, tmp_path, monkeypatch):
     import io
 
-    from bulkedit import cli_run as cli_apply
-    from bulkedit.cli import main
+    from bulkedit.cli import commands as cli_apply
+    from bulkedit.cli.main import main
 
     sandbox = api()
     monkeypatch.setattr(cli_apply, "_interactive", lambda: True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import KEY, sheet, titles
 
-from bulkedit.config import load_settings
-from bulkedit.errors import UsageError
+from bulkedit.core.errors import UsageError
+from bulkedit.run.config import load_settings
 from bulkedit.sandbox.store import video_id
 
 ROOT = Path(__file__).resolve().parent.parent

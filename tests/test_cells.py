@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bulkedit.cells import (
+from bulkedit.core.cells import (
     csv_safe,
     csv_unescape,
     format_date,
@@ -16,8 +16,8 @@ from bulkedit.cells import (
     parse_date,
     parse_video_id,
 )
-from bulkedit.schema import EXPIRY_DATE_RESET, FIELDS, PUBLISH_DATE_RESET
-from bulkedit.types import CLEAR, PatchList, SetValue, Severity
+from bulkedit.core.schema import EXPIRY_DATE_RESET, FIELDS, PUBLISH_DATE_RESET
+from bulkedit.core.types import CLEAR, PatchList, SetValue, Severity
 
 
 def ok(field: str, text: str, tz=UTC):
@@ -264,7 +264,7 @@ def test_invisible_classes_cover_every_format_and_space_character():
     import sys
     import unicodedata
 
-    from bulkedit.charclasses import INVISIBLE_CHARS, SPACE_CHARS
+    from bulkedit.core.charclasses import INVISIBLE_CHARS, SPACE_CHARS
 
     invisible, space = re.compile(INVISIBLE_CHARS), re.compile(SPACE_CHARS)
     for code in range(sys.maxunicode + 1):

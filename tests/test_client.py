@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bulkedit import protocol
-from bulkedit.client import Credentials, DailymotionClient, TokenProvider
-from bulkedit.errors import PermanentError, UsageError
-from bulkedit.protocol import AccessToken
+from bulkedit.client.transport import Credentials, DailymotionClient, TokenProvider
+from bulkedit.core import protocol
+from bulkedit.core.errors import PermanentError, UsageError
+from bulkedit.core.protocol import AccessToken
 
 
 def test_the_authorization_header_never_follows_a_redirect():

@@ -9,19 +9,18 @@ from typing import Any
 
 import pytest
 
-from bulkedit.client import Credentials
-from bulkedit.config import ApiLimits
-from bulkedit.connect import connect
-from bulkedit.dispatch import Job, JobResult
-from bulkedit.errors import (
+from bulkedit.client.connect import connect
+from bulkedit.client.dispatch import Job, JobResult
+from bulkedit.client.transport import Credentials
+from bulkedit.core.errors import (
     CredentialsRejected,
     PermanentError,
     RateLimited,
     RunAborted,
     ServerError,
 )
-from bulkedit.policy import RetryPolicy
-from bulkedit.protocol import HttpRequest
+from bulkedit.core.policy import ApiLimits, RetryPolicy
+from bulkedit.core.protocol import HttpRequest
 
 
 class FakeClock:

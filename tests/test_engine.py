@@ -8,10 +8,10 @@ import json
 
 from conftest import KEY, results, sheet, titles
 
-from bulkedit.client import Credentials
-from bulkedit.errors import ExitCode
-from bulkedit.outcomes import Status
-from bulkedit.runner import RunOptions, SheetRun
+from bulkedit.client.transport import Credentials
+from bulkedit.core.errors import ExitCode
+from bulkedit.core.outcomes import Status
+from bulkedit.run.runner import RunOptions, SheetRun
 
 
 def test_a_python_caller_gets_every_output_without_writing_any(api, tmp_path):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import write_csv_bytes, write_ods, write_xlsx
 
-from bulkedit.errors import LoadError
-from bulkedit.load import load_sheet
+from bulkedit.core.errors import LoadError
+from bulkedit.sheets.load import load_sheet
 
 BAD = Path(__file__).parent / "data" / "bad"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulkedit.numformat import general, render
+from bulkedit.core.numformat import general, render
 
 GENERAL = [
     (0.1 + 0.2, "0.3"),  # float noise goes at 15 significant digits
@@ -201,7 +201,7 @@ def test_render(value: float, code: str, expected: str | None) -> None:
 def test_the_fast_path_for_fixed_decimals_agrees_with_the_tokenizer(value, code):
     import re
 
-    from bulkedit import numformat
+    from bulkedit.core import numformat
 
     fast = render(value, code)
     saved, numformat._FIXED = numformat._FIXED, re.compile("(?!)")  # force the full path

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bulkedit.planning import FieldDiff, RowStatus, normal, plan_row, resolve
-from bulkedit.schema import FIELDS
-from bulkedit.types import CLEAR, PatchList, SetValue, TypedRow
+from bulkedit.core.planning import FieldDiff, RowStatus, normal, plan_row, resolve
+from bulkedit.core.schema import FIELDS
+from bulkedit.core.types import CLEAR, PatchList, SetValue, TypedRow
 
 LIVE = {"id": "x8abc12", "title": "Summer ", "description": "", "tags": ["a", "b"],
         "channel": "travel", "country": "FR", "private": False, "publish_date": None,

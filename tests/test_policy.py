@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bulkedit.dispatch import RateGate, bucket_limiter
-from bulkedit.errors import (
+from bulkedit.client.dispatch import RateGate, bucket_limiter
+from bulkedit.core.errors import (
     CredentialsRejected,
     NetworkError,
     PermanentError,
@@ -15,7 +15,7 @@ from bulkedit.errors import (
     ServerError,
     TokenRejected,
 )
-from bulkedit.policy import AdaptiveRate, CircuitBreaker, RetryPolicy
+from bulkedit.core.policy import AdaptiveRate, CircuitBreaker, RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=8.0, max_elapsed=30.0)
 

@@ -12,12 +12,12 @@ import xlsxwriter
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bulkedit.errors import LoadError
-from bulkedit.load import load_sheet
-from bulkedit.report import write_table
-from bulkedit.schema import FIELDS
-from bulkedit.types import Issue
-from bulkedit.validation import validate
+from bulkedit.core.errors import LoadError
+from bulkedit.core.schema import FIELDS
+from bulkedit.core.types import Issue
+from bulkedit.core.validation import validate
+from bulkedit.sheets.load import load_sheet
+from bulkedit.sheets.report import write_table
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -129,8 +129,8 @@ def test_no_written_cell_starts_a_formula(tmp_path, values):
 def test_vectorised_dates_agree_with_the_grammar(texts):
     import pyarrow as pa
 
-    from bulkedit.cells import parse_date
-    from bulkedit.validation import _iso_seconds
+    from bulkedit.core.cells import parse_date
+    from bulkedit.core.validation import _iso_seconds
 
     for text, quick in zip(texts, _iso_seconds(pa.array(texts)), strict=True):
         if quick is not None:

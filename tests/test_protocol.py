@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bulkedit import protocol
-from bulkedit.errors import (
+from bulkedit.core import protocol
+from bulkedit.core.errors import (
     CredentialsRejected,
     PermanentError,
     RateLimited,
@@ -17,7 +17,7 @@ from bulkedit.errors import (
     TokenRejected,
     TransientError,
 )
-from bulkedit.types import CLEAR
+from bulkedit.core.types import CLEAR
 
 NOT_FOUND = json.dumps({"error": {
     "more_info": "https://developer.dailymotion.com/api#error-codes", "code": 404,

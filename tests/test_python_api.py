@@ -123,7 +123,7 @@ def test_no_module_but_the_python_api_imports_pandas():
         names |= {node.module.split(".")[0] for node in ast.walk(tree)
                   if isinstance(node, ast.ImportFrom) and node.module}
         assert "pandas" not in names or module.name == "api.py", module
-    code = "import sys, bulkedit.cli; print('pandas' in sys.modules)"
+    code = "import sys, bulkedit.cli.main; print('pandas' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"  # importing the command line loads no pandas

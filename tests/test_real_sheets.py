@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import apply, results, sheet
 
-from bulkedit.cells import FALSE_WORDS, TRUE_WORDS, parse_cell, parse_date
-from bulkedit.console import visible
-from bulkedit.load import load_sheet
-from bulkedit.planning import PlanRules, RowStatus, plan_row
-from bulkedit.schema import FIELDS
-from bulkedit.types import PatchList, SetValue, Severity, TypedRow
-from bulkedit.validation import ValidationOptions, validate
+from bulkedit.core.cells import FALSE_WORDS, TRUE_WORDS, parse_cell, parse_date
+from bulkedit.core.charclasses import visible
+from bulkedit.core.planning import PlanRules, RowStatus, plan_row
+from bulkedit.core.schema import FIELDS
+from bulkedit.core.types import PatchList, SetValue, Severity, TypedRow
+from bulkedit.core.validation import ValidationOptions, validate
+from bulkedit.sheets.load import load_sheet
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -365,7 +365,7 @@ def test_bidi_marks_are_invisible_outside_free_text(run_cli, tmp_path):
 
 
 def test_mobile_links_and_items_without_commas():
-    from bulkedit.cells import parse_video_id
+    from bulkedit.core.cells import parse_video_id
 
     assert parse_video_id("https://m.dailymotion.com/video/x800016")[0] == "x800016"
     problem = parse_cell(FIELDS["geoblocking"], "deny +us +ca")[1][0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import KEY, apply, results, sheet, titles
 
-from bulkedit.lock import RunLock, lock_path
+from bulkedit.run.lock import RunLock, lock_path
 from bulkedit.sandbox import SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
 
@@ -174,8 +174,8 @@ def test_a_refused_run_names_a_holder_that_has_not_written_itself_yet(tmp_path, 
     import fcntl
     import json as json_module
 
-    from bulkedit import lock as lock_module
-    from bulkedit.errors import RunAborted
+    from bulkedit.core.errors import RunAborted
+    from bulkedit.run import lock as lock_module
 
     path = tmp_path / "locks" / "x.lock"
     path.parent.mkdir()

@@ -12,11 +12,11 @@ from conftest import KEY, apply, results, sheet, titles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bulkedit.cells import parse_cell, to_cell
+from bulkedit.core.cells import parse_cell, to_cell
+from bulkedit.core.schema import FIELDS
+from bulkedit.core.types import CLEAR, SetValue
 from bulkedit.sandbox import ApiKey, SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
-from bulkedit.schema import FIELDS
-from bulkedit.types import CLEAR, SetValue
 
 
 def plan(run_cli, sandbox, path: Path, *extra: str):

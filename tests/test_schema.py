@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulkedit.schema import (
+from bulkedit.core.schema import (
     FIELDS,
     Access,
     Kind,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from conftest import KEY, SECRET, sheet, titles
 
-from bulkedit.client import Credentials, DailymotionClient
-from bulkedit.errors import CredentialsRejected
-from bulkedit.protocol import parse_token_response
+from bulkedit.client.transport import Credentials, DailymotionClient
+from bulkedit.core.errors import CredentialsRejected
+from bulkedit.core.protocol import parse_token_response
 
 
 def texts_under(folder: Path) -> dict[str, str]:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import apply, sheet, titles
 
-from bulkedit.config import ApiLimits, Settings, load_settings, resolve
-from bulkedit.errors import UsageError
-from bulkedit.protocol import PARTNER_API
-from bulkedit.runner import RunOptions
+from bulkedit.core.errors import UsageError
+from bulkedit.core.policy import ApiLimits
+from bulkedit.core.protocol import PARTNER_API
+from bulkedit.run.config import Settings, load_settings, resolve
+from bulkedit.run.runner import RunOptions
 
 
 def test_flag_wins_over_environment_over_toml_over_default(tmp_path):

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bulkedit.errors import LoadError, TemplateError
-from bulkedit.load import load_sheet
-from bulkedit.schema import DEFAULT_TEMPLATE_FIELDS, FIELDS, Access
-from bulkedit.templates import write_template
+from bulkedit.core.errors import LoadError, TemplateError
+from bulkedit.core.schema import DEFAULT_TEMPLATE_FIELDS, FIELDS, Access
+from bulkedit.sheets.load import load_sheet
+from bulkedit.sheets.templates import write_template
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ALL_WRITABLE = [s.name for s in FIELDS.values() if s.access is Access.WRITABLE]

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from conftest import write_xlsx
 
-from bulkedit.load import load_sheet
-from bulkedit.types import CLEAR, PatchList, SetValue, Severity, TypedRow
-from bulkedit.validation import ValidationOptions, validate
+from bulkedit.core.types import CLEAR, PatchList, SetValue, Severity, TypedRow
+from bulkedit.core.validation import ValidationOptions, validate
+from bulkedit.sheets.load import load_sheet
 
 NOW = 1748736000  # 2025-06-01T00:00:00Z: "the past" is before this in these tests
 

@@ -11,7 +11,7 @@ import pytest
 import python_calamine
 import xlsxwriter
 
-from bulkedit.workbook_scan import CellScan, scan_workbook
+from bulkedit.sheets.workbook_scan import CellScan, scan_workbook
 
 
 def calamine_rows(path: Path, sheet: str) -> list[list[object]]:

@@ -19,11 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, is_read_only
 from bulkedit.sandbox.config import ALL_SCOPES, ApiKey, SandboxConfig
 from bulkedit.sandbox.limits import Counters, PeakPerWindow, TokenLimits
 from bulkedit.sandbox.store import Video, VideoStore
 from bulkedit.sandbox.wire import ApiError, invalid, read_edit
-from bulkedit.schema import FIELDS, READ_ONLY_FIELDS, is_read_only
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bulkedit.schema import CHANNELS
+from bulkedit.core.schema import CHANNELS
 
 Video = dict[str, Any]
 

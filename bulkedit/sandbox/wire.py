@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulkedit.sandbox.config import AccountTier, ApiKey
-from bulkedit.schema import (
+from bulkedit.core.schema import (
     FIELDS,
     FieldSpec,
     ItemKind,
@@ -26,6 +25,7 @@ from bulkedit.schema import (
     is_read_only,
     language_codes,
 )
+from bulkedit.sandbox.config import AccountTier, ApiKey
 
 _XID = re.compile(r"^x[0-9a-z]+$")
 _INTEGER = re.compile(r"^-?\d+$")

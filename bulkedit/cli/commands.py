@@ -1,0 +1,469 @@
+"""`bulkedit apply` and `bulkedit plan`: the terminal side of a run.
+
+The run itself is runner.SheetRun; this module gathers its inputs from the
+command line and the environment (credentials, signals) and renders what comes
+back (progress, summaries, result and report files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+
+from bulkedit.cli.console import ProgressReporter, ask_to_confirm, print_issues, print_table
+from bulkedit.client.transport import Credentials
+from bulkedit.core.errors import ExitCode, UsageError
+from bulkedit.core.outcomes import RunResult
+from bulkedit.core.policy import ApiLimits
+from bulkedit.run.config import Resolved, Settings, load_settings, resolve
+from bulkedit.run.journal import Journal, state_dir_for
+from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
+from bulkedit.sheets.report import (
+    default_side_path,
+    table_format,
+    write_results,
+    write_rollback,
+    write_summary,
+)
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that talks to the API shares. Their defaults are ApiLimits';
+    a flag left out is None here, so bulkedit.toml and the environment can set it."""
+    add = parser.add_argument
+    default = ApiLimits()
+    add("--rate", type=float, metavar="N",
+        help="requests per second, never exceeded in any second "
+             f"(default {default.rate:g}; 0 = no limit)")
+    add("--concurrency", type=int, metavar="N",
+        help=f"requests in flight at most (default {default.concurrency})")
+    add("--timeout", type=float, metavar="SECONDS",
+        help=f"give up on a request after this long (default {default.timeout:g})")
+    add("--max-attempts", type=int, metavar="N",
+        help=f"attempts per request for transient failures (default {default.max_attempts})")
+    add("--batch-size", type=int, metavar="N",
+        help=f"ids per read of current values (default {default.batch_size}; halved if the "
+             "API refuses it)")
+    add("--backoff", type=float, metavar="SECONDS",
+        help=f"first retry delay, doubled at each attempt (default {default.backoff:g})")
+    add("--api-base", metavar="URL",
+        help="API base URL (default $DAILYMOTION_API_BASE, then bulkedit.toml's [api] base, "
+             "then the partner API)")
+    add("--credentials", metavar="FILE",
+        help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
+             "DAILYMOTION_API_SECRET environment variables)")
+    add("--config", metavar="FILE",
+        help="settings file (default ./bulkedit.toml if it exists); flags win over it")
+    add("--sandbox", action="store_true",
+        help="talk to a local sandbox started for this run (no credentials needed)")
+
+
+def settings_of(args: argparse.Namespace) -> tuple[Settings, Resolved]:
+    """bulkedit.toml (--config, else ./bulkedit.toml) and the settings resolved from it, the
+    flags and the environment: the same for every command."""
+    settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
+    return settings, resolve(args, settings)
+
+
+@contextlib.contextmanager
+def api_access(args: argparse.Namespace, resolved: Resolved,
+               from_settings: Callable[[], Credentials] | None = None
+               ) -> Iterator[tuple[Credentials, str]]:
+    """Credentials and base URL: a throw-away sandbox (--sandbox), a credentials file
+    (--credentials), bulkedit.toml's named variables (`from_settings`), or the env."""
+    if args.sandbox:
+        from bulkedit.sandbox import SandboxConfig, running_sandbox
+
+        with running_sandbox(SandboxConfig()) as sandbox:
+            key, secret = sandbox.key
+            yield Credentials(key, secret), sandbox.base_url
+        return
+    if getattr(args, "credentials", None):
+        credentials = Credentials.from_file(Path(args.credentials))
+    else:
+        credentials = from_settings() if from_settings else Credentials.from_env()
+    yield credentials, resolved.api_base
+
+
+def _options(args: argparse.Namespace, timezone: tzinfo, resolved: Resolved, api_base: str,
+             send: bool) -> RunOptions:
+    limits = resolved.limits
+    return RunOptions(
+        sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
+        allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
+        allow_past_expiry=args.allow_past_expiry, date_order=args.date_order,
+        encoding=args.encoding,
+        skip_invalid=args.skip_invalid, send=send, rate=limits.rate or None,
+        concurrency=limits.concurrency, timeout=limits.timeout,
+        max_attempts=limits.max_attempts, base_delay=limits.backoff,
+        batch_size=limits.batch_size, api_base=api_base)
+
+
+def _when(moment: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+async def _run_with_signals(run: SheetRun, err: TextIO) -> RunResult:
+    """Ctrl-C or SIGTERM once: finish the requests in flight and stop; twice: stop now."""
+    loop = asyncio.get_running_loop()
+
+    def first_signal() -> None:
+        err.write("\nStopping: letting the requests in flight finish (Ctrl-C again to "
+                  "stop at once)…\n")
+        run.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, first_signal)
+    return await run.run()
+
+
+def _refused(invalid: InvalidSheet, out: TextIO) -> int:
+    validation = invalid.validation
+    out.write(f"{validation.sheet.source}: {validation.row_count} rows, "
+              f"{len(validation.invalid_rows)} invalid"
+              + (", and problems in the header row" if validation.header_errors else "")
+              + "\n")
+    print_issues(out, validation.errors, 20, report_hint=False)
+    out.write("Nothing was sent. Fix the sheet (bulkedit validate lists every problem), or "
+              "pass --skip-invalid to leave the invalid rows out.\n")
+    return ExitCode.BAD_INPUT
+
+
+def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
+             ) -> RunResult | int:
+    try:
+        return asyncio.run(_run_with_signals(run, err))
+    except InvalidSheet as invalid:
+        return _refused(invalid, out)
+    finally:
+        progress.close()
+
+
+# ----------------------------------------------------------------------------- apply
+
+def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
+              err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    sheet = Path(args.sheet)
+    results = Path(args.results) if args.results else default_side_path(sheet, "results")
+    rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
+    for path in (results, rollback):
+        table_format(path)  # refuse a bad extension before any work
+    settings, resolved = settings_of(args)
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
+        options = _options(args, timezone, resolved, api_base, send=True)
+        options.results, options.rollback = results, rollback
+        options.summary_json = Path(args.summary_json) if args.summary_json else None
+        options.force, options.verify = args.force, args.verify
+        options.fresh = args.fresh
+        options.state_dir = Path(args.state_dir) if args.state_dir else settings.state_dir
+        if args.plan:
+            from bulkedit.run.savedplan import load_plan
+
+            options.reviewed = load_plan(Path(args.plan), sheet)
+        progress = ProgressReporter(err)
+        confirm = None
+        if not args.yes and _interactive():
+            def confirm(plans: list) -> bool:  # type: ignore[type-arg]
+                progress.close()
+                return ask_to_confirm(plans, sys.stdin, out)
+
+        def announce(phase: str, done: int, total: int, failures: int) -> None:
+            if run.resumed is not None and not announced:
+                announced.append(True)
+                earlier = run.resumed
+                confirmed = len(earlier.done_positions())
+                err.write(f"Resuming run {earlier.run.id} (started "
+                          f"{_when(earlier.run.started)}): {confirmed} rows already done are "
+                          "not sent again; --fresh starts over\n")
+            progress(phase, done, total, failures)
+
+        announced: list[bool] = []
+        run = SheetRun(options, credentials, announce, confirm)
+        outcome = _execute(run, progress, out, err)
+    if isinstance(outcome, int):
+        return outcome
+    return _report_apply(outcome, options, out)
+
+
+def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
+    summary = result.summary()  # the run wrote the results sheet and summary file
+    counts = summary["counts"]
+    out.write(f"{result.sheet.source}: {summary['rows']} rows in "
+              f"{summary['duration_seconds']:.1f} s — "
+              + ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) + "\n")
+    out.write(f"API calls: {result.reads} reads, {result.writes} writes "
+              f"({summary['achieved_rate_per_second']}/s), {result.retries} retries, "
+              f"{result.rate_limited} rate-limited\n")
+    if options.verify:
+        out.write(f"Verified: {result.verified} rows read back as sent\n")
+    _print_row_problems(result, out, "in the results sheet")
+    if result.blocked:
+        out.write(f"Nothing was sent: {result.blocked} rows are refused against the live "
+                  "values. Fix them, or pass --skip-invalid to send the other rows.\n")
+    if result.cancelled:
+        out.write("Cancelled: nothing was sent.\n")
+    if result.aborted:
+        out.write(f"Stopped early: {result.aborted}\n")
+    if result.interrupted:
+        out.write("Interrupted: the rows not sent are marked skipped.\n")
+    out.write(f"Results: {options.results}\n")
+    if result.rollback_path is not None:
+        out.write(f"Rollback: {result.rollback_path} (apply it to undo this run)\n")
+    if result.not_rolled_back:
+        fields = sorted({name for _, name in result.not_rolled_back})
+        out.write(f"The rollback sheet cannot undo {len(result.not_rolled_back)} changes "
+                  f"({', '.join(fields)}): the API cannot clear or reveal them.\n")
+    if options.summary_json is not None:
+        out.write(f"Summary: {options.summary_json}\n")
+    return result.exit_code
+
+
+def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
+    """The rows that failed or were refused, and the warnings planning gave, first ten;
+    a dry run names rows by their plan status (refused, not_found), like its counts."""
+    shown = [(p, o) for p, o in enumerate(result.outcomes)
+             if o.status in ("failed", "invalid", "conflict") or "warning:" in o.error]
+    if not shown:
+        return
+    out.write("\n")
+    print_table(out, ["row", "video", "status", "problem"],
+                [[str(o.row), o.video_id or "", o.status if result.sent
+                  else result.plan_status(p), o.error] for p, o in shown[:10]],
+                widths={"problem": 240})
+    if len(shown) > 10:
+        out.write(f"… and {len(shown) - 10} more {where}\n")
+
+
+# ----------------------------------------------------------------------------- plan
+
+def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
+             err: TextIO | None = None) -> int:
+    """The dry run: read, compare, report. Sends no write."""
+    from bulkedit.sheets import diffreport
+
+    err = err or sys.stderr
+    sheet = Path(args.sheet)
+    report = Path(args.report) if args.report else default_side_path(sheet, "plan", ".xlsx")
+    page = Path(args.html) if args.html else default_side_path(sheet, "plan", ".html")
+    if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
+        raise UsageError("--report takes a .xlsx path and --html a .html path")
+    settings, resolved = settings_of(args)
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
+        options = _options(args, timezone, resolved, api_base, send=False)
+        progress = ProgressReporter(err)
+        outcome = _execute(SheetRun(options, credentials, progress), progress, out, err)
+    if isinstance(outcome, int):
+        return outcome
+    result = outcome
+    planned = result.planned()
+    changes = planned.get("change", 0)
+    estimate = result.estimate(options.batch_size, options.rate)
+    reads, writes, calls = estimate.reads, estimate.writes, estimate.calls
+    pace = (f"about {estimate.seconds:.0f} s at --rate {options.rate:g}"
+            if estimate.seconds is not None else "as fast as the API answers (no --rate)")
+    footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
+              f"{calls} API calls ({reads} reads, {writes} writes), {pace}.")
+    diffreport.write_xlsx(report, result)
+    diffreport.write_html(page, result, f"bulkedit plan — {sheet.name}", footer)
+    out.write(f"{result.sheet.source}: {len(result.outcomes)} rows — "
+              + ", ".join(f"{n} {s}" for s, n in sorted(planned.items())) + "\n")
+    _print_row_problems(result, out, "in the diff report")
+    out.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
+    from bulkedit.core.planning import RowStatus, not_restorable
+
+    lost = not_restorable([p for p in result.plans.values() if p.status is RowStatus.CHANGE])
+    if lost:
+        out.write(f"{len(lost)} changes could not be undone by a rollback sheet ("
+                  + ", ".join(sorted({name for _, name in lost}))
+                  + "): the API cannot clear or reveal them.\n")
+    field_counts = diffreport.field_counts(diffreport.report_rows(result)[1])
+    if field_counts:
+        out.write("Changes per field: " + ", ".join(
+            f"{name} {count}" for name, count in field_counts.most_common()) + "\n")
+    if args.save:
+        from bulkedit.run.savedplan import ReviewedRow, save_plan
+
+        typed = {row.row: row for row in result.validation.rows()}
+        reviewed = {}
+        for plan in result.plans.values():
+            live = result.live.get(plan.video_id, {})
+            touched = typed[plan.row].changes if plan.row in typed else {}
+            reviewed[plan.row] = ReviewedRow(plan.video_id, plan.status.value,
+                                             {name: live.get(name) for name in touched})
+        save_plan(Path(args.save), sheet, reviewed)
+        out.write(f"Plan saved: {args.save} (apply --plan {args.save} refuses rows that "
+                  "change on Dailymotion before then)\n")
+    out.write(f"Diff report: {report} and {page}\nNothing was sent.\n")
+    if result.aborted:
+        out.write(f"Stopped early: {result.aborted}\n")
+        return ExitCode.ABORTED
+    if result.interrupted:
+        return ExitCode.INTERRUPTED
+    bad = sum(planned.get(s, 0) for s in ("invalid", "refused", "not_found", "failed",
+                                          "conflict"))
+    return ExitCode.PROBLEMS if bad else ExitCode.OK
+
+
+# ----------------------------------------------------------------------------- runs, report
+
+def _journal(args: argparse.Namespace) -> Journal:
+    from bulkedit.run.journal import Journal
+
+    settings = load_settings(None)
+    folder = state_dir_for(Path.cwd(), Path(args.state_dir) if args.state_dir
+                           else settings.state_dir)
+    if not (folder / "journal.sqlite").exists():
+        raise UsageError(f"no run journal in {folder}; pass --state-dir (the folder the "
+                         "apply used)")
+    return Journal(folder)
+
+
+def run_runs(args: argparse.Namespace, out: TextIO) -> int:
+    journal = _journal(args)
+    try:
+        runs = journal.runs()
+    finally:
+        journal.close()
+    rows = []
+    for record in runs:
+        counts = (record.summary or {}).get("counts", {})
+        rows.append([record.id, record.state, _when(record.started),
+                     ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+                     # A long path keeps its end, where the file's name is.
+                     record.sheet if len(record.sheet) <= 80 else "…" + record.sheet[-79:]])
+    print_table(out, ["run", "state", "started", "rows", "sheet"], rows,
+                widths={"sheet": 80, "rows": 60})
+    return ExitCode.OK
+
+
+def run_report(args: argparse.Namespace, out: TextIO) -> int:
+    from bulkedit.run.resume import rebuild
+
+    journal = _journal(args)
+    try:
+        result, rollback_plans = rebuild(journal, journal.run(args.run_id))
+    finally:
+        journal.close()
+    sheet = Path(result.sheet.source)
+    results = Path(args.results) if args.results else default_side_path(sheet, "results")
+    rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
+    write_results(results, result.sheet, result.outcomes)
+    write_rollback(rollback, rollback_plans)
+    counts = result.counts()
+    out.write(f"Run {args.run_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+              + f"\nResults: {results}\nRollback: {rollback}\n")
+    if args.summary_json:
+        summary = result.summary()
+        write_summary(Path(args.summary_json), summary)
+        out.write(f"Summary: {args.summary_json}\n")
+    return ExitCode.OK
+
+
+# ----------------------------------------------------------------------------- export
+
+def _read_ids(path: Path) -> list[str]:
+    """Video ids from a text file (one a line) or from the id column of any sheet."""
+    from bulkedit.core.cells import parse_video_id
+    from bulkedit.core.schema import ID_COLUMN
+    from bulkedit.sheets.load import load_sheet
+
+    if path.suffix.lower() == ".txt":
+        try:
+            texts = path.read_text(encoding="utf-8-sig").split()
+        except OSError as exc:
+            raise UsageError(f"--ids {path}: cannot be read ({exc.strerror})") from None
+    else:
+        column = load_sheet(path).column(ID_COLUMN)
+        if column is None:
+            raise UsageError(f"--ids {path}: the sheet has no video_id column")
+        texts = [t for t in column.values.to_pylist() if t.strip()]
+    ids = []
+    for text in texts:
+        video, problem = parse_video_id(text)
+        if problem is not None:
+            raise UsageError(f"--ids {path}: '{text}': {problem.message}")
+        ids.append(video)
+    return list(dict.fromkeys(ids))
+
+
+def _moment(name: str, text: str | None, timezone: tzinfo) -> int | None:
+    from bulkedit.core.cells import parse_date
+
+    if text is None:
+        return None
+    seconds, reason = parse_date(text, timezone)
+    if seconds is None:
+        raise UsageError(f"--{name} {text}: {reason}")
+    return seconds
+
+
+def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
+               err: TextIO | None = None) -> int:
+    from bulkedit.run.export import Selection, export, export_fields
+    from bulkedit.sheets.export_sheet import SheetWriter
+
+    err = err or sys.stderr
+    output = Path(args.output)
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise UsageError(f"-o {output}: an export is .xlsx or .csv")
+    selection = Selection(owners=list(args.owner or []),
+                          ids=_read_ids(Path(args.ids)) if args.ids else [],
+                          created_after=_moment("created-after", args.created_after, timezone),
+                          created_before=_moment("created-before", args.created_before,
+                                                 timezone),
+                          private={"yes": True, "no": False}.get(args.private or ""))
+    if not selection.owners and not selection.ids:
+        raise UsageError("say which videos: --owner CHANNEL (several allowed) and/or "
+                         "--ids FILE")
+    specs = export_fields([f for f in args.fields.split(",") if f.strip()]
+                          if args.fields else None)
+    settings, resolved = settings_of(args)
+    limits = resolved.limits
+    progress = ProgressReporter(err)
+
+    async def main(credentials: Credentials, api_base: str) -> Any:
+        from bulkedit.client.connect import connect
+
+        async with connect(credentials, api_base, limits) as dispatcher:
+            writer = SheetWriter(output, specs, timezone)
+            return await export(dispatcher, selection, writer,
+                                lambda n: progress("export", n, 0, 0))
+
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
+        try:
+            result = asyncio.run(main(credentials, api_base))
+        finally:
+            progress.close()
+    out.write(f"{result.written} videos exported to {output} ({result.calls} API calls"
+              + (f", {result.windows} time windows" if result.windows > 1 else "") + ")\n")
+    for name, videos in result.left_blank.items():
+        out.write(f"{name}: left blank (keep) for {len(videos)} videos whose live value the "
+                  "sheet cannot say exactly (" + ", ".join(videos[:5])
+                  + (" …" if len(videos) > 5 else "") + ")\n")
+    if result.missing:
+        out.write(f"{len(result.missing)} ids were not found: "
+                  + ", ".join(result.missing[:10]) + (" …" if len(result.missing) > 10 else "")
+                  + "\n")
+        return ExitCode.PROBLEMS
+    return ExitCode.OK

@@ -1,0 +1,141 @@
+"""What a person sees in a terminal: tables, progress, the confirmation prompt.
+
+A progress bar (tqdm) when the output is a terminal; plain periodic log lines
+otherwise, so that a nightly job's log stays readable.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from bulkedit.core.charclasses import UNSAFE, UNSAFE_BUT_CR, escape_match, visible
+from bulkedit.core.types import Issue
+
+LOG_EVERY_SECONDS = 5.0
+
+
+class TerminalSafe:
+    """A text stream that shows unsafe characters escaped (see `visible`), whatever writes
+    to it. `progress=True` lets carriage returns through, for a progress bar."""
+
+    def __init__(self, stream: TextIO, progress: bool = False):
+        self._stream = stream
+        self._unsafe = UNSAFE_BUT_CR if progress else UNSAFE
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._unsafe.sub(escape_match, text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding…
+        return getattr(self._stream, name)
+
+
+def clip(text: str, width: int) -> str:
+    text = visible(text.replace("\n", " "))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]],
+                widths: dict[str, int] | None = None) -> None:
+    widths = widths or {}
+    limit = [widths.get(h, 40) for h in headers]
+    cells = [[clip(str(c), w) for c, w in zip(row, limit, strict=True)] for row in rows]
+    size = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(size[i]) for i, h in enumerate(headers)).rstrip()
+    out.write(line + "\n" + "  ".join("-" * s for s in size) + "\n")
+    for row in cells:
+        out.write("  ".join(c.ljust(size[i]) for i, c in enumerate(row)).rstrip() + "\n")
+
+
+def print_issues(out: TextIO, issues: Sequence[Issue], max_shown: int,
+                 report_hint: bool = True) -> None:
+    shown = issues[:max_shown]
+    if shown:
+        out.write("\n")
+        print_table(out, ["row", "column", "value", "problem"],
+                    [[str(i.row), i.column, i.value,
+                      ("warning: " if not i.is_error else "") + i.message] for i in shown],
+                    widths={"column": 24, "value": 30, "problem": 200})
+    if len(issues) > len(shown):
+        hint = " (write them all with --report problems.xlsx)" if report_hint else ""
+        out.write(f"… and {len(issues) - len(shown)} more problems{hint}\n")
+
+
+class ProgressReporter:
+    """Receives (phase, done, total, failures) from a run and shows it."""
+
+    def __init__(self, stream: TextIO | None = None, interactive: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.stream = stream or sys.stderr
+        self.interactive = (self.stream.isatty() if interactive is None else interactive)
+        self.clock = clock
+        self._bar: Any = None
+        self._phase = ""
+        self._started = 0.0
+        self._last_log = 0.0
+
+    def __call__(self, phase: str, done: int, total: int, failures: int) -> None:
+        if phase != self._phase:
+            self.close()
+            self._phase, self._started, self._last_log = phase, self.clock(), 0.0
+            if self.interactive:
+                from tqdm import tqdm
+
+                label = {"read": "reading", "write": "sending", "verify": "verifying",
+                         "export": "exporting"}.get(phase, phase)
+                self._bar = tqdm(total=total or None, desc=label, unit="video",
+                                 file=self.stream, dynamic_ncols=True, leave=True)
+        if self._bar is not None:
+            self._bar.n = done
+            self._bar.set_postfix(failed=failures, refresh=False)
+            self._bar.refresh()
+            return
+        now = self.clock()
+        if not total:  # an open-ended count (export): no percentage, no ETA
+            if now - self._last_log >= LOG_EVERY_SECONDS:
+                self._last_log = now
+                self.stream.write(f"{phase}: {done} videos\n")
+                self.stream.flush()
+            return
+        if done == total or now - self._last_log >= LOG_EVERY_SECONDS:
+            self._last_log = now
+            elapsed = now - self._started
+            speed = ""
+            if elapsed >= 1 and done:  # a rate over less than a second means nothing
+                rate = done / elapsed
+                speed = f", {rate:.1f}/s, ETA {(total - done) / rate:.0f} s"
+            self.stream.write(f"{phase}: {done}/{total} ({done * 100 // max(total, 1)}%), "
+                              f"{failures} failed{speed}\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def change_summary(plans: Sequence[Any]) -> str:
+    from bulkedit.core.planning import not_restorable
+
+    fields: Counter[str] = Counter()
+    for plan in plans:
+        fields.update(plan.changed_fields)
+    detail = ", ".join(f"{name} {count}" for name, count in fields.most_common())
+    text = f"{len(plans)} videos will change ({detail})"
+    lost = not_restorable(list(plans))
+    if lost:
+        names = ", ".join(sorted({name for _, name in lost}))
+        text += (f". {len(lost)} of these changes cannot be undone by the rollback sheet "
+                 f"({names})")
+    return text
+
+
+def ask_to_confirm(plans: Sequence[Any], stdin: TextIO, stdout: TextIO) -> bool:
+    stdout.write(change_summary(plans) + ". Send these changes? [y/N] ")
+    stdout.flush()
+    answer = stdin.readline().strip().lower()
+    return answer in ("y", "yes")

@@ -1,0 +1,497 @@
+"""The `bulkedit` command: parse, call one library function, render, map to an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+
+from bulkedit import __version__
+from bulkedit.cli.console import TerminalSafe, print_issues, print_table
+from bulkedit.core.cells import DATE_ORDERS, zone_named
+from bulkedit.core.errors import BulkEditError, ExitCode, UsageError
+from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
+
+
+def _timezone(name: str) -> tzinfo:
+    return zone_named(name)
+
+
+# ----------------------------------------------------------------------------- fields
+
+def _field_rows(specs: Sequence[FieldSpec]) -> list[dict[str, str]]:
+    return [{
+        "field": s.name,
+        "kind": s.kind.value,
+        "access": s.access.value,
+        "limits": s.limits(),
+        "clear": "[]" if s.clearable else "no",
+        "patch": "+/-" if s.patchable else "",
+        "needs": s.tier.value if s.tier.name != "ANYONE" else "",
+        "notes": s.refusal or s.notes,
+    } for s in specs]
+
+
+def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    specs = [s for s in FIELDS.values() if args.all or s.access is Access.WRITABLE]
+    rows = _field_rows(specs)
+    if args.format == "json":
+        payload = {"fields": [{**r, "summary": s.summary, "example": s.example,
+                               "allowed": list(s.allowed) if len(s.allowed) <= 50 else [],
+                               "max_length": s.max_length, "max_items": s.max_items,
+                               "irreversible_when_true": s.irreversible_true}
+                              for r, s in zip(rows, specs, strict=True)],
+                   "read_only": list(READ_ONLY_FIELDS)}
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return ExitCode.OK
+    columns = ["field", "kind", "limits", "clear", "patch", "needs", "notes"]
+    if args.all:
+        columns.insert(2, "access")
+    if args.format == "markdown":
+        out.write("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n")
+        for row in rows:
+            out.write("| " + " | ".join(row[c].replace("|", "\\|") for c in columns) + " |\n")
+    else:
+        print_table(out, columns, [[r[c] for c in columns] for r in rows],
+                     widths={"limits": 44, "notes": 60})
+    if not args.all:
+        others = [s.name for s in FIELDS.values() if s.access is not Access.WRITABLE]
+        out.write(f"\nNot edited by bulkedit: {', '.join(others)} (--all says why).\n"
+                  f"Read-only: {', '.join(READ_ONLY_FIELDS)}.\n")
+    return ExitCode.OK
+
+
+# ----------------------------------------------------------------------------- validate
+
+def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.core.validation import ValidationOptions, validate
+    from bulkedit.sheets.load import load_sheet
+    from bulkedit.sheets.report import table_format, write_issues
+
+    options = ValidationOptions(timezone=_timezone(args.timezone),
+                                allow_irreversible=args.allow_irreversible,
+                                allow_live_fields=args.allow_live_fields,
+                                allow_past_expiry=args.allow_past_expiry,
+                                date_order=args.date_order)
+    report = Path(args.report) if args.report else None
+    if report is not None:
+        table_format(report)  # refuse a bad extension before the work
+    sheet = load_sheet(args.sheet, sheet=args.sheet_name, encoding=args.encoding)
+    result = validate(sheet, options)
+    out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
+              f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
+    if result.header_errors:
+        out.write(f"{len(result.header_errors)} problems in the header row (row "
+                  f"{sheet.header_row}) block the whole sheet.\n")
+    print_issues(out, result.issues, args.max_shown, report_hint=report is None)
+    if report is not None:
+        write_issues(report, result.issues)
+        out.write(f"Every problem written to {report}\n")
+    if result.ok:
+        out.write("The sheet is valid; `bulkedit plan` checks its changes against the live "
+                  "videos.\n")
+        return ExitCode.OK
+    out.write("Fix the problems above, then validate again. Nothing was sent.\n")
+    return ExitCode.PROBLEMS
+
+
+# ----------------------------------------------------------------------------- template
+
+def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.sheets.templates import write_template
+
+    fields = [f for f in args.fields.split(",") if f.strip()] if args.fields else None
+    path = Path(args.output)
+    specs = write_template(path, fields)
+    out.write(f"Template written to {path}: video_id, {', '.join(s.name for s in specs)}\n")
+    return ExitCode.OK
+
+
+# ----------------------------------------------------------------------------- apply
+
+def cmd_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import run_apply
+
+    return run_apply(args, out, _timezone(args.timezone), err)
+
+
+def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import run_plan
+
+    return run_plan(args, out, _timezone(args.timezone), err)
+
+
+def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli.commands import add_api_options
+
+    apply = commands.add_parser(
+        "apply", help="send the sheet's edits",
+        description="Check the sheet, read the videos' current values, and send only the "
+                    "real changes, rate-limited and retried; then write a results sheet.")
+    apply.add_argument("sheet", help="the .xlsx or .csv file")
+    _add_sheet_options(apply)
+    add = apply.add_argument
+    add("--skip-invalid", action="store_true",
+        help="send the valid rows even if some rows are invalid (they are reported)")
+    add("--results", metavar="PATH",
+        help="results sheet (.xlsx or .csv; default: beside the sheet, NAME.results.EXT)")
+    add("--rollback", metavar="PATH",
+        help="rollback sheet, written before the first edit (default NAME.rollback.EXT)")
+    add("--summary-json", metavar="FILE", help="write a summary for machines")
+    add("--plan", metavar="PLAN",
+        help="a plan saved by `bulkedit plan --save`: rows whose live values changed since "
+             "are marked conflict and not sent")
+    add("--force", action="store_true", help="with --plan: send drifted rows anyway")
+    add("--verify", action="store_true",
+        help="read the changed fields back and fail rows the API silently ignored")
+    add("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    add("--state-dir", metavar="DIR",
+        help="where the run journal and locks live (default: bulkedit.toml's state_dir, "
+             "else $BULKEDIT_STATE_DIR, else ~/.local/state/bulkedit)")
+    add("--fresh", action="store_true",
+        help="start over instead of resuming the sheet's unfinished run")
+    add_api_options(apply)
+    apply.set_defaults(run=cmd_apply)
+
+    plan = commands.add_parser(
+        "plan", help="dry run: show what apply would change; send nothing",
+        description="Read the videos' current values and write a diff report (XLSX and "
+                    "HTML) of what apply would change. Sends no write.")
+    plan.add_argument("sheet", help="the .xlsx or .csv file")
+    _add_sheet_options(plan)
+    plan.add_argument("--skip-invalid", action="store_true",
+                      help="plan the valid rows even if some rows are invalid")
+    plan.add_argument("--report", metavar="FILE.xlsx",
+                      help="diff report for Excel (default NAME.plan.xlsx)")
+    plan.add_argument("--html", metavar="FILE.html",
+                      help="diff report as a web page (default NAME.plan.html)")
+    plan.add_argument("--save", metavar="PLAN",
+                      help="keep the reviewed live values, for apply --plan PLAN")
+    add_api_options(plan)
+    plan.set_defaults(run=cmd_plan)
+
+
+def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.run.batch import Batch, JsonLog
+    from bulkedit.run.config import load_settings, resolve
+    from bulkedit.run.runner import RunOptions
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    resolved = resolve(args, settings)  # checks the limits before the night starts
+    limits = resolved.limits
+    if args.state_dir:
+        settings.state_dir = Path(args.state_dir)
+    inbox = Path(args.inbox) if args.inbox else settings.inbox
+    if inbox is None:
+        raise UsageError("no inbox: give the folder, or set [batch] inbox in bulkedit.toml")
+    zone = _timezone(settings.timezone)
+    log = JsonLog(Path(args.log) if args.log else settings.log, out)
+
+    def night(credentials: Any, base: str) -> int:
+        def options(sheet: Path, settings: Any) -> RunOptions:
+            return RunOptions(
+                sheet=sheet, timezone=zone, skip_invalid=settings.skip_invalid,
+                allow_irreversible=settings.allow_irreversible,
+                allow_live_fields=settings.allow_live_fields,
+                allow_past_expiry=settings.allow_past_expiry, date_order=settings.date_order,
+                encoding=settings.encoding,
+                verify=settings.verify,
+                rate=limits.rate or None, concurrency=limits.concurrency,
+                timeout=limits.timeout, max_attempts=limits.max_attempts,
+                base_delay=limits.backoff, batch_size=limits.batch_size, api_base=base)
+
+        return Batch(settings, inbox, credentials, options, log).run()
+
+    from bulkedit.cli.commands import api_access
+
+    with api_access(args, resolved, settings.credentials) as (credentials, base):
+        return night(credentials, base)
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import run_export
+
+    return run_export(args, out, _timezone(args.timezone), err)
+
+
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli.commands import add_api_options
+
+    export = commands.add_parser(
+        "export", help="write live videos to an editable sheet",
+        description="Write chosen fields of a set of videos to a sheet that is itself a "
+                    "valid input: edit it in Excel, then plan and apply it.")
+    add = export.add_argument
+    add("-o", "--output", default="videos.xlsx", metavar="PATH",
+        help="the sheet to write: .xlsx (default videos.xlsx) or .csv")
+    add("--owner", action="append", metavar="CHANNEL",
+        help="a channel (user) id whose videos to export; repeat for several")
+    add("--ids", metavar="FILE", help="the videos to export: a .txt of ids, or any sheet's "
+                                      "video_id column")
+    add("--created-after", metavar="DATE", help="only videos created after DATE")
+    add("--created-before", metavar="DATE", help="only videos created before DATE")
+    add("--private", choices=("yes", "no"), help="only private (yes) or public (no) videos")
+    add("--fields", metavar="A,B,C",
+        help="the columns (default: the template's: title, description, tags, channel, …)")
+    add("--timezone", default="UTC", metavar="TZ",
+        help="time zone of the dates written (default UTC)")
+    add_api_options(export)
+    export.set_defaults(run=cmd_export)
+
+
+def cmd_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import run_runs
+
+    return run_runs(args, out)
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import run_report
+
+    return run_report(args, out)
+
+
+def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
+    batch = commands.add_parser(
+        "batch", help="apply every sheet in a folder (the nightly job)",
+        description="Apply every sheet in an inbox folder, oldest first, without prompts; "
+                    "move each to done/ or failed/ with its results and rollback sheets.")
+    add = batch.add_argument
+    add("inbox", nargs="?", help="the folder of sheets (default: [batch] inbox)")
+    add("--config", metavar="FILE", help="settings (default ./bulkedit.toml if present)")
+    add("--log", metavar="FILE", help="append one JSON line per event to FILE")
+    add("--state-dir", metavar="DIR", help="journal and locks (default INBOX/.bulkedit)")
+    add("--rate", type=float, metavar="N", help="requests per second (0 = no limit)")
+    add("--concurrency", type=int, metavar="N", help="requests in flight at most")
+    add("--api-base", metavar="URL", help="API base URL")
+    add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
+    batch.set_defaults(run=cmd_batch)
+
+
+def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import settings_of
+    from bulkedit.run.config import LIMITS
+
+    settings, resolved = settings_of(args)
+    out.write(f"Settings file: {settings.source or 'none (no ./bulkedit.toml)'}\n\n")
+    rows = [["api_base", resolved.api_base, resolved.sources["api_base"]]]
+    rows += [[name, str(getattr(resolved.limits, name)), resolved.sources[name]]
+             for name in LIMITS]
+    # Never a secret: only the names of the variables that hold them.
+    rows += [["api key", f"${settings.key_env}", "environment variable name"],
+             ["api secret", f"${settings.secret_env}", "environment variable name"]]
+    print_table(out, ["setting", "value", "from"], rows, widths={"value": 80, "from": 200})
+    return ExitCode.OK
+
+
+def _add_config_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli.commands import add_api_options
+
+    config = commands.add_parser(
+        "config", help="show the settings a command would use, and where each comes from",
+        description="Print the resolved settings (flag > environment > bulkedit.toml > "
+                    "default) and where each value comes from. Secrets are shown only as "
+                    "the name of the variable that holds them.")
+    add_api_options(config)
+    config.set_defaults(run=cmd_config)
+
+
+def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
+    runs = commands.add_parser("runs", help="list the runs in a journal",
+                               description="List the runs kept in a run journal, with their "
+                                           "state (finished, interrupted, aborted, running).")
+    runs.add_argument("--state-dir", metavar="DIR",
+                      help="the journal's folder (default: as apply's)")
+    runs.set_defaults(run=cmd_runs)
+    report = commands.add_parser("report", help="rewrite a run's results and rollback sheets",
+                                 description="Rebuild a run's results sheet, rollback sheet "
+                                             "and summary from its journal, after any crash.")
+    report.add_argument("run_id", metavar="RUN", help="the run id (see `bulkedit runs`)")
+    report.add_argument("--state-dir", metavar="DIR",
+                        help="the journal's folder (default: as apply's)")
+    report.add_argument("--results", metavar="PATH", help="default NAME.results.EXT")
+    report.add_argument("--rollback", metavar="PATH", help="default NAME.rollback.EXT")
+    report.add_argument("--summary-json", metavar="FILE")
+    report.set_defaults(run=cmd_report)
+
+
+# ----------------------------------------------------------------------------- sandbox
+
+def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import asyncio
+
+    from bulkedit.sandbox.config import AccountTier, ApiKey, SandboxConfig
+    from bulkedit.sandbox.server import serve_forever
+
+    for name in ("fail_rate", "throttle_rate", "timeout_rate", "drop_rate"):
+        if not 0 <= getattr(args, name) <= 1:
+            raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
+    key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
+    config = SandboxConfig(
+        videos=args.videos, seed=args.seed, owners=args.owners, keys=(key,),
+        token_lifetime=args.token_lifetime, max_ids=args.max_ids, rate=args.rate,
+        hourly_quota=args.hourly_quota, retry_after_header=not args.no_retry_after,
+        rate_limit_status=args.rate_limit_status, latency=args.latency, jitter=args.jitter,
+        fail_rate=args.fail_rate, throttle_rate=args.throttle_rate,
+        timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
+        hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state)
+    try:
+        asyncio.run(serve_forever(config, args.host, args.port, out))
+    except KeyboardInterrupt:
+        out.write("sandbox stopped\n")
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror})") from None
+    return ExitCode.OK
+
+
+def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
+    sandbox = commands.add_parser(
+        "sandbox", help="serve a local emulator of the Dailymotion partner API",
+        description="Serve a local emulator of the Dailymotion partner REST API on loopback, "
+                    "with seeded videos and knobs for limits and faults (all off by default).")
+    add = sandbox.add_argument
+    add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    add("--port", type=int, default=8642, help="port (default 8642; 0 picks a free one)")
+    add("--videos", type=int, default=1000, help="videos to seed (default 1000)")
+    add("--owners", type=int, default=5, help="channels the videos belong to (default 5)")
+    add("--seed", type=int, default=1, help="seed of the generated videos (default 1)")
+    add("--state", metavar="FILE", help="keep the videos in this SQLite file across restarts")
+    add("--tier", choices=("pro", "standard"), default="pro",
+        help="account tier of the key: standard cannot set Pro fields (default pro)")
+    add("--token-lifetime", type=float, default=36000.0, metavar="SECONDS",
+        help="access token lifetime (default 36000)")
+    add("--max-ids", type=int, default=100, help="most ids per GET /rest/videos (default 100)")
+    add("--rate", type=float, metavar="N", help="requests per second per token (sliding window)")
+    add("--hourly-quota", type=int, metavar="N", help="requests per hour per token")
+    add("--no-retry-after", action="store_true", help="send 429s without Retry-After")
+    add("--rate-limit-status", type=int, choices=(429, 403), default=429,
+        help="answer the rate limit with 429 (default) or a 403 'spam' error")
+    add("--latency", type=float, default=0.0, metavar="SECONDS", help="added to each request")
+    add("--jitter", type=float, default=0.0, metavar="SECONDS", help="up to this much more")
+    add("--fail-rate", type=float, default=0.0, metavar="SHARE", help="answer 500/502/503")
+    add("--throttle-rate", type=float, default=0.0, metavar="SHARE",
+        help="answer 429 at random, whatever the rate")
+    add("--timeout-rate", type=float, default=0.0, metavar="SHARE",
+        help="hold the request for --hold seconds")
+    add("--hold", type=float, default=30.0, metavar="SECONDS",
+        help="how long a held request waits (default 30)")
+    add("--drop-rate", type=float, default=0.0, metavar="SHARE",
+        help="close the connection without an answer")
+    add("--fault-seed", type=int, default=7, help="seed of the fault draws (default 7)")
+    sandbox.set_defaults(run=cmd_sandbox)
+
+
+# ----------------------------------------------------------------------------- main
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes become one line on stderr and exit 2, like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bulkedit",
+        description="Change the metadata of many Dailymotion videos from one spreadsheet.",
+        epilog="Exit codes: 0 done, 1 invalid or failed rows, 2 bad input or usage, "
+               "3 run aborted, 130 interrupted.")
+    parser.add_argument("--version", action="version", version=f"bulkedit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fields = commands.add_parser("fields", help="list the video fields a sheet can change",
+                                 description="List the video fields a sheet can change.")
+    fields.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    fields.add_argument("--all", action="store_true",
+                        help="also list the fields bulkedit refuses or keeps for live streams")
+    fields.set_defaults(run=cmd_fields)
+
+    check = commands.add_parser("validate", help="check a sheet; send nothing",
+                                description="Check every row of a sheet against the field "
+                                            "schema and report every problem at once.")
+    check.add_argument("sheet", help="the .xlsx or .csv file")
+    _add_sheet_options(check)
+    check.add_argument("--report", metavar="FILE",
+                       help="write every problem to FILE (.csv, .xlsx or .json)")
+    check.add_argument("--max-shown", type=int, default=20, metavar="N",
+                       help="problems shown on screen (default 20)")
+    check.set_defaults(run=cmd_validate)
+
+    template = commands.add_parser("template", help="write a sheet to fill in",
+                                   description="Write an XLSX (dropdowns, header notes, a How "
+                                               "to fill sheet) or CSV template.")
+    template.add_argument("-o", "--output", default="bulkedit-template.xlsx", metavar="PATH",
+                          help="where to write it: .xlsx or .csv "
+                               "(default bulkedit-template.xlsx)")
+    template.add_argument("--fields", metavar="A,B,C",
+                          help="the fields to include, comma-separated (default: title, "
+                               "description, tags, channel, language, private, "
+                               "is_created_for_kids, publish_date, geoblocking)")
+    template.set_defaults(run=cmd_template)
+    _add_apply_parser(commands)
+    _add_batch_parser(commands)
+    _add_export_parser(commands)
+    _add_journal_parsers(commands)
+    _add_config_parser(commands)
+    _add_sandbox_parser(commands)
+    return parser
+
+
+def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sheet", dest="sheet_name", metavar="NAME",
+                        help="the worksheet to read (default: the first visible one)")
+    parser.add_argument("--timezone", default="UTC", metavar="TZ",
+                        help="time zone of dates written without an offset (default UTC)")
+    parser.add_argument("--allow-irreversible", action="store_true",
+                        help="allow explicit=true, which Dailymotion can never undo")
+    parser.add_argument("--allow-live-fields", action="store_true",
+                        help="allow fields that only apply to live streams")
+    parser.add_argument("--allow-past-expiry", action="store_true",
+                        help="allow an expiry_date in the past on videos whose "
+                             "expiry_date_deletion is on: Dailymotion deletes them")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="the CSV's encoding, like cp1251 (default: UTF-8, or "
+                             "Windows-1252 when the file is not UTF-8 and reads as Western "
+                             "text; any other is refused rather than guessed)")
+    parser.add_argument("--date-order", choices=DATE_ORDERS, metavar="dmy|mdy",
+                        help="read dates like 01/12/2026 day first (dmy) or month first "
+                             "(mdy); without it they are refused as ambiguous")
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    # Everything printed shows control, bidi and invisible characters escaped: a cell or a
+    # file name must never drive the terminal or the log reading it.
+    out = TerminalSafe(out or sys.stdout)  # type: ignore[assignment]
+    err = TerminalSafe(err or sys.stderr, progress=True)  # type: ignore[assignment]
+    parser = build_parser()
+    try:
+        with contextlib.redirect_stdout(out):  # --help and --version print to `out`
+            args = parser.parse_args(argv)
+        return int(args.run(args, out, err))
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except BulkEditError as exc:
+        err.write(f"bulkedit: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.write("bulkedit: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # a bug of ours: one line, and the traceback on request
+        if os.environ.get("BULKEDIT_DEBUG"):
+            raise
+        err.write(f"bulkedit: internal error ({type(exc).__name__}); please report it. "
+                  "Set BULKEDIT_DEBUG=1 to see the details.\n")
+        return ExitCode.INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""One factory for what every command that talks to the API needs: the HTTP session, the
+client with its token, and the dispatcher (rate limit, concurrency, retry policy, breaker).
+
+apply, plan and export all go through it, so a limit or a policy is set in one place. The
+sender, the clock, the random draw and the sleep can be injected: tests drive the whole
+dispatcher on a fake clock, without the network and without waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from bulkedit.client.dispatch import Dispatcher, Sender
+from bulkedit.client.transport import Credentials
+from bulkedit.core.policy import ApiLimits, CircuitBreaker, RetryPolicy
+
+MAX_ELAPSED = 300.0  # seconds a request keeps being retried
+BREAKER_THRESHOLD = 5  # failures of one kind in a row that stop a run
+
+
+@contextlib.asynccontextmanager
+async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
+                  max_elapsed: float = MAX_ELAPSED,
+                  breaker_threshold: int = BREAKER_THRESHOLD,
+                  sender: Sender | None = None,
+                  clock: Callable[[], float] = time.monotonic,
+                  draw: Callable[[], float] = random.random,
+                  sleep: Callable[[float], Awaitable[None]] | None = None
+                  ) -> AsyncIterator[Dispatcher]:
+    """A dispatcher for the API at `api_base` (or for `sender`), open for the block."""
+    policy = RetryPolicy(max_attempts=limits.max_attempts, base_delay=limits.backoff,
+                         max_elapsed=max_elapsed)
+
+    def dispatcher(client: Sender) -> Dispatcher:
+        return Dispatcher(client, rate=limits.rate or None, concurrency=limits.concurrency,
+                          policy=policy, breaker=CircuitBreaker(breaker_threshold),
+                          clock=clock, draw=draw, sleep=sleep)
+
+    if sender is not None:
+        yield dispatcher(sender)
+        return
+    import aiohttp
+
+    from bulkedit.client.transport import DailymotionClient
+
+    connector = aiohttp.TCPConnector(limit=limits.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        yield dispatcher(DailymotionClient(session, credentials, api_base, limits.timeout))

@@ -1,0 +1,182 @@
+"""What happened in a run: one `Outcome` per input row, and the `RunResult` around them.
+
+Plain data: the runner fills it in, the reports and the CLI read it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bulkedit.core.errors import ErrorClass, ExitCode
+from bulkedit.core.planning import RowPlan, RowStatus
+from bulkedit.core.sheet import Sheet
+from bulkedit.core.validation import ValidationResult
+
+
+class Status(StrEnum):
+    """A row's status in the results sheet (#status)."""
+
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+    CONFLICT = "conflict"
+
+
+@dataclass
+class Outcome:
+    """What happened to one input row (DESIGN.md §3)."""
+
+    row: int
+    video_id: str | None
+    status: Status
+    error_class: ErrorClass = ErrorClass.NONE
+    error: str = ""
+    http_status: int | None = None
+    error_type: str = ""
+    changed_fields: tuple[str, ...] = ()
+    attempts: int = 0
+    started: float | None = None
+    finished: float | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What an apply of a planned sheet would cost: API calls, and time at a rate."""
+
+    reads: int
+    writes: int
+    seconds: float | None  # None: no rate limit, as fast as the API answers
+
+    @property
+    def calls(self) -> int:
+        return self.reads + self.writes
+
+
+@dataclass(repr=False)  # its repr would list every outcome
+class RunResult:
+    sheet: Sheet
+    validation: ValidationResult
+    outcomes: list[Outcome]
+    plans: dict[int, RowPlan] = field(default_factory=dict)  # by sheet position
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # read values, by id
+    started: float = 0.0
+    finished: float = 0.0
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_cuts: int = 0
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+    aborted: str | None = None
+    interrupted: bool = False
+    cancelled: bool = False
+    results_path: Path | None = None
+    summary_path: Path | None = None
+    rollback_path: Path | None = None
+    not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
+    sent: bool = True  # False for a dry run (bulkedit plan)
+    run_id: str | None = None  # the journal's name for the run
+    verified: int = 0  # rows whose changes were read back and found applied
+    # Rows refused against the live values while other rows were fine: nothing was sent
+    # (no --skip-invalid), like an invalid sheet.
+    blocked: int = 0
+
+    def __repr__(self) -> str:
+        return f"RunResult({self.sheet.source!r}, counts={self.counts()})"
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            status = str(outcome.status)  # a plain word, for JSON and for people
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.aborted:
+            return ExitCode.ABORTED
+        if self.blocked and self.sent:
+            return ExitCode.BAD_INPUT  # nothing sent: as for an invalid sheet
+        counts = self.counts()
+        bad = counts.get(Status.FAILED, 0) + counts.get(Status.INVALID, 0)
+        bad += counts.get(Status.CONFLICT, 0)
+        return ExitCode.PROBLEMS if bad else ExitCode.OK
+
+    def summary(self) -> dict[str, Any]:
+        duration = max(self.finished - self.started, 1e-9)
+        return {
+            "run": self.run_id,
+            "sheet": self.sheet.source,
+            "started": datetime.fromtimestamp(self.started, UTC).isoformat(),
+            "finished": datetime.fromtimestamp(self.finished, UTC).isoformat(),
+            "duration_seconds": round(duration, 3),
+            "rows": len(self.outcomes),
+            "counts": self.counts(),
+            "api_calls": {"reads": self.reads, "writes": self.writes},
+            "phase_seconds": {"read": round(self.read_seconds, 3),
+                              "write": round(self.write_seconds, 3)},
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "rate_cuts": self.rate_cuts,
+            "achieved_rate_per_second": round((self.reads + self.writes) / duration, 2),
+            "aborted": self.aborted,
+            "interrupted": self.interrupted,
+            "exit_code": self.exit_code,
+            "results": str(self.results_path) if self.results_path else None,
+            "rollback": str(self.rollback_path) if self.rollback_path else None,
+            "changes_the_rollback_cannot_undo": len(self.not_rolled_back),
+            "verified": self.verified,
+            "blocked_by_refused_rows": self.blocked,
+        }
+
+    def plan_status(self, position: int) -> str:
+        """A row's status in a dry run: change, noop, not_found, conflict, invalid…"""
+        outcome = self.outcomes[position]
+        plan = self.plans.get(position)
+        if outcome.status in (Status.INVALID, Status.CONFLICT) and (
+                plan is None or outcome.status == Status.CONFLICT):
+            return outcome.status
+        return plan.status.value if plan is not None else outcome.status
+
+    def estimate(self, batch_size: int, rate: float | None) -> Estimate:
+        """The calls an apply of this plan makes: the batched reads of every planned video,
+        one write per change; at `rate`, with the limiter's 5 % margin."""
+        videos = len({plan.video_id for plan in self.plans.values()})
+        reads = math.ceil(videos / batch_size)
+        writes = sum(plan.status is RowStatus.CHANGE for plan in self.plans.values())
+        return Estimate(reads, writes, (reads + writes) / (rate * 0.95) if rate else None)
+
+    def planned(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for position in range(len(self.outcomes)):
+            key = self.plan_status(position)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome]:
+    """Every row starts as skipped ("not sent") until something happens to it."""
+    first_error: dict[int, str] = {}
+    for issue in validation.errors:
+        first_error.setdefault(issue.row, f"{issue.column}: {issue.message}")
+    ids = validation.ids()
+    outcomes = []
+    for index, number in enumerate(sheet.row_numbers):
+        outcome = Outcome(number, ids[index], Status.SKIPPED, error="not sent")
+        if index in validation.invalid_rows:
+            outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
+            outcome.error = first_error.get(number, "invalid row")
+        elif index in validation.skipped_rows:
+            outcome.error = "the same video and values as an earlier row"
+        outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,140 @@
+"""How hard to push and when to stop: the user's limits (ApiLimits), retry backoff, AIMD
+rate and circuit breaker.
+
+Pure: every decision takes the time and the random draw as arguments, so it is
+tested with plain values. client/dispatch.py applies these decisions to real requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bulkedit.core.errors import (
+    ApiError,
+    AuthError,
+    CredentialsRejected,
+    RateLimited,
+    TransientError,
+    UsageError,
+)
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """How hard a command may use the API: the one home of these defaults and their checks,
+    whatever sets them (a flag, bulkedit.toml, a Python caller)."""
+
+    rate: float = 10.0  # requests per second, never exceeded in any second; 0: no limit
+    concurrency: int = 8  # requests in flight at most
+    timeout: float = 30.0  # seconds before a request is given up and retried
+    max_attempts: int = 6  # attempts per request for transient failures
+    backoff: float = 0.5  # first retry delay, doubled at each attempt
+    batch_size: int = 100  # ids per read of current values
+
+    def __post_init__(self) -> None:
+        wrong = [f"{name} {value!r}" for name, value, ok in (
+            ("rate", self.rate, self.rate >= 0), ("backoff", self.backoff, self.backoff >= 0),
+            ("concurrency", self.concurrency, self.concurrency >= 1),
+            ("max_attempts", self.max_attempts, self.max_attempts >= 1),
+            ("batch_size", self.batch_size, self.batch_size >= 1),
+            ("timeout", self.timeout, self.timeout > 0)) if not ok]
+        if wrong:
+            raise UsageError(f"{', '.join(wrong)}: rate and backoff must be 0 or more, "
+                             "concurrency, max_attempts and batch_size at least 1, timeout "
+                             "more than 0")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded in attempts and in total time."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_elapsed: float = 300.0
+
+    def delay(self, error: ApiError, attempt: int, elapsed: float, draw: float
+              ) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None to give up.
+
+        `attempt` counts the attempts made so far (1 after the first), `elapsed`
+        the seconds since the first, `draw` a random number in [0, 1).
+        """
+        if not isinstance(error, TransientError) or attempt >= self.max_attempts:
+            return None
+        backoff = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        delay = backoff / 2 + draw * backoff / 2  # "equal jitter": never near zero
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            delay = max(delay, float(error.retry_after))
+        if elapsed + delay > self.max_elapsed:
+            return None
+        return delay
+
+
+class AdaptiveRate:
+    """Additive increase, multiplicative decrease of the request rate.
+
+    A rate-limit answer halves the rate (at most once per `cooldown` seconds, so
+    a burst of 429s from requests already in flight counts once); the rate then
+    climbs back by `recovery` of the target per second.
+    """
+
+    def __init__(self, target: float, *, decrease: float = 0.5, recovery: float = 0.05,
+                 floor: float = 0.2, cooldown: float = 1.0):
+        self.target = target
+        self.decrease = decrease
+        self.recovery = recovery
+        self.floor = min(floor, target)
+        self.cooldown = cooldown
+        self._base = target
+        self._since = 0.0
+        self._last_cut: float | None = None
+        self.cuts = 0
+
+    def rate(self, now: float) -> float:
+        if self._last_cut is None:
+            return self.target
+        grown = self._base + self.recovery * self.target * (now - self._since)
+        return min(self.target, grown)
+
+    def rate_limited(self, now: float) -> float:
+        """Record a rate-limit answer; the new rate."""
+        if self._last_cut is not None and now - self._last_cut < self.cooldown:
+            return self.rate(now)
+        self._base = max(self.floor, self.rate(now) * self.decrease)
+        self._since = now
+        self._last_cut = now
+        self.cuts += 1
+        return self._base
+
+
+class CircuitBreaker:
+    """Stop the run after `threshold` calls in a row failed for the API's sake.
+
+    Rows that failed on transient errors (after their retries) or on refused
+    authentication count; a success or a row-specific refusal (400, 404) resets
+    the count. Refused credentials trip it at once: nothing else can work.
+    """
+
+    def __init__(self, threshold: int = 5):
+        self.threshold = threshold
+        self.consecutive = 0
+        self.reason: str | None = None
+
+    @property
+    def tripped(self) -> bool:
+        return self.reason is not None
+
+    def record(self, error: ApiError | None) -> bool:
+        """Count one finished row; True when the run must stop."""
+        if error is None or not isinstance(error, TransientError | AuthError):
+            self.consecutive = 0
+            return self.tripped
+        if isinstance(error, CredentialsRejected):
+            self.reason = str(error)
+            return True
+        self.consecutive += 1
+        if self.consecutive >= self.threshold and self.reason is None:
+            self.reason = (f"{self.consecutive} calls in a row failed ({error}); the API seems "
+                           "down or the credentials revoked, so the run stopped early")
+        return self.tripped

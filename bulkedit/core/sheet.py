@@ -1,0 +1,68 @@
+"""A sheet as the core sees it: Arrow columns of text and the row numbers Excel shows
+(DESIGN.md §3). The data type that flows from loading into validation, planning and the
+reports; sheets/load.py fills it, nothing here reads a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from bulkedit.core.cells import CellProblem
+from bulkedit.core.types import Issue
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet.
+
+    `header` is as written; `field` is the field name it resolves to
+    (`video_id` for the id column), None for unknown headers, and "#" for
+    comment columns, which are carried along but never read.
+    """
+
+    header: str
+    field: str | None
+    letter: str
+    values: pa.ChunkedArray  # one string per data row, "" for a blank cell
+    # Cells the loader could not read as the user meant, each (position, what the cell
+    # shows, the problem): a spreadsheet error (#N/A, #REF!…, whose value is ""), a number
+    # whose shown text is unknown. The validator reports each one at its cell.
+    problems: tuple[tuple[int, str, CellProblem], ...] = ()
+
+    @property
+    def is_comment(self) -> bool:
+        return self.field == "#"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    source: str
+    format: str  # "csv", "xlsx" or "ods"
+    columns: tuple[Column, ...]
+    row_numbers: tuple[int, ...]
+    header_row: int = 1
+    sheet_name: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    issues: tuple[Issue, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def column(self, field_name: str) -> Column | None:
+        return next((c for c in self.columns if c.field == field_name), None)
+
+    def row(self, index: int) -> dict[str, str]:
+        """The cells of one data row, keyed by header as written."""
+        return {c.header: c.values[index].as_py() for c in self.columns}
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

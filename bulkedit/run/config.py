@@ -1,0 +1,151 @@
+"""bulkedit.toml: settings for unattended runs. Credentials never live in it: it names the
+environment variables that hold them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from bulkedit.client.transport import ENV_BASE, ENV_KEY, ENV_SECRET, Credentials
+from bulkedit.core.errors import UsageError
+from bulkedit.core.policy import ApiLimits
+from bulkedit.core.protocol import PARTNER_API
+
+DEFAULT_FILE = "bulkedit.toml"
+_SECRET_KEYS = {"api_key", "api_secret", "key", "secret", "client_secret", "token"}
+
+
+LIMITS = tuple(f.name for f in fields(ApiLimits))
+
+
+@dataclass
+class Settings:
+    """What bulkedit.toml says; None where it says nothing."""
+
+    # [api]
+    base: str | None = None
+    key_env: str = ENV_KEY
+    secret_env: str = ENV_SECRET
+    rate: float | None = None
+    concurrency: int | None = None
+    timeout: float | None = None
+    max_attempts: int | None = None
+    backoff: float | None = None
+    batch_size: int | None = None
+    # [batch]
+    inbox: Path | None = None
+    done: Path | None = None
+    failed: Path | None = None
+    log: Path | None = None
+    state_dir: Path | None = None
+    summaries: Path | None = None
+    timezone: str = "UTC"
+    skip_invalid: bool = False
+    verify: bool = False
+    allow_irreversible: bool = False
+    allow_live_fields: bool = False
+    allow_past_expiry: bool = False
+    date_order: str | None = None  # "dmy" or "mdy"
+    encoding: str | None = None  # the CSVs' encoding, when it is not found
+    source: Path | None = field(default=None, repr=False)
+
+    def credentials(self, environ: dict[str, str] | None = None) -> Credentials:
+        env = os.environ if environ is None else environ
+        key, secret = env.get(self.key_env, "").strip(), env.get(self.secret_env, "").strip()
+        if not key or not secret:
+            raise UsageError(f"no API credentials: set {self.key_env} and {self.secret_env} "
+                             "in the environment of the job")
+        return Credentials(key, secret)
+
+
+_SECTIONS = {
+    "api": ("base", "key_env", "secret_env", *LIMITS),
+    "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "timezone",
+              "skip_invalid", "verify", "allow_irreversible", "allow_live_fields",
+              "allow_past_expiry", "date_order", "encoding"),
+}
+_PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Settings from `path`, or from ./bulkedit.toml if it exists, else the defaults."""
+    if path is None:
+        candidate = Path.cwd() / DEFAULT_FILE
+        if not candidate.exists():
+            return Settings()
+        path = candidate
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such configuration file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: not a valid TOML file ({exc})") from None
+    settings = Settings(source=path)
+    known = {f.name: f for f in fields(Settings)}
+    for section, values in data.items():
+        if section not in _SECTIONS or not isinstance(values, dict):
+            raise UsageError(f"{path}: unknown section [{section}]; use [api] and [batch]")
+        for name, value in values.items():
+            if name in _SECRET_KEYS:
+                raise UsageError(f"{path}: [{section}] {name}: credentials never go in the "
+                                 "configuration file; set them in the environment and name "
+                                 "the variables with key_env and secret_env")
+            if name not in _SECTIONS[section]:
+                raise UsageError(f"{path}: [{section}] has no setting '{name}'; known: "
+                                 + ", ".join(_SECTIONS[section]))
+            setattr(settings, name, _convert(path, section, name, value, known[name].type))
+    return settings
+
+
+def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
+    if name in _PATHS:
+        if not isinstance(value, str) or not value:
+            raise UsageError(f"{path}: [{section}] {name} must be a folder or file path")
+        resolved = Path(os.path.expanduser(value))
+        return resolved if resolved.is_absolute() else path.parent / resolved
+    expected = {"float": (int, float), "int": int, "bool": bool, "str": str}[
+        str(kind).split(" |")[0]]
+    kind = str(kind).split(" |")[0]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise UsageError(f"{path}: [{section}] {name} has the wrong type")
+    if name == "date_order" and value not in ("dmy", "mdy"):
+        raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")
+    return float(value) if str(kind) == "float" else value
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The settings a command runs with, and where each came from."""
+
+    limits: ApiLimits
+    api_base: str
+    sources: dict[str, str]  # setting -> "flag", "environment (NAME)", "FILE", "default"
+
+
+def resolve(args: Any, settings: Settings, environ: dict[str, str] | None = None) -> Resolved:
+    """One order for every command: flag > environment > bulkedit.toml > default."""
+    env = os.environ if environ is None else environ
+    where = str(settings.source) if settings.source else "bulkedit.toml"
+    defaults = ApiLimits()
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in LIMITS:
+        flag = getattr(args, name, None)
+        if flag is not None:
+            values[name], sources[name] = flag, "flag"
+        elif getattr(settings, name) is not None:
+            values[name], sources[name] = getattr(settings, name), where
+        else:
+            values[name], sources[name] = getattr(defaults, name), "default"
+    if getattr(args, "api_base", None):
+        base, sources["api_base"] = args.api_base, "flag"
+    elif env.get(ENV_BASE):
+        base, sources["api_base"] = env[ENV_BASE], f"environment ({ENV_BASE})"
+    elif settings.base:
+        base, sources["api_base"] = settings.base, where
+    else:
+        base, sources["api_base"] = PARTNER_API, "default"
+    return Resolved(ApiLimits(**values), base, sources)

@@ -1,0 +1,257 @@
+"""The run journal: every row's state and outcome in SQLite, so that a crash loses nothing.
+
+One database per state folder (`.bulkedit/journal.sqlite` beside the sheet by
+default), in WAL mode. A run is keyed by its sheet (path and content digest); its
+rows move pending → sent → done / failed. A row's outcome is committed before the
+row counts as done anywhere else (progress, results), so a SIGKILL can only lose
+rows that were in flight — and those are read back and, if needed, sent again:
+edits set absolute values, so sending one twice is harmless.
+
+`synchronous=NORMAL`: a commit survives the process being killed; after a power
+cut the last few commits may be lost, which costs a harmless resend, not a
+forgotten edit, because the planned edits are re-read against the live values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulkedit.core.errors import UsageError
+
+DEFAULT_STATE_DIR = ".bulkedit"
+UNFINISHED = ("running", "interrupted", "aborted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    sheet TEXT NOT NULL,
+    sheet_sha256 TEXT NOT NULL,
+    options TEXT NOT NULL,
+    state TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS rows (
+    run_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    video_id TEXT,
+    state TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error_class TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    http_status INTEGER,
+    error_type TEXT NOT NULL DEFAULT '',
+    changed_fields TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started REAL,
+    finished REAL,
+    plan TEXT,
+    PRIMARY KEY (run_id, position)
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    sheet: str
+    sheet_sha256: str
+    options: dict[str, Any]
+    state: str
+    host: str
+    pid: int
+    started: float
+    finished: float | None
+    summary: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RowRecord:
+    position: int
+    row: int
+    video_id: str | None
+    state: str  # pending, sent, done, failed, final
+    status: str
+    error_class: str
+    error: str
+    http_status: int | None
+    error_type: str
+    changed_fields: tuple[str, ...]
+    attempts: int
+    started: float | None
+    finished: float | None
+    plan: dict[str, Any] | None  # {"form": {...}, "old": {field: live value}}
+
+
+STATE_DIR_ENV = "BULKEDIT_STATE_DIR"
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where apply journals its runs and runs/report look, wherever they are started:
+    $BULKEDIT_STATE_DIR, else $XDG_STATE_HOME/bulkedit, else ~/.local/state/bulkedit."""
+    env = os.environ if environ is None else environ
+    if env.get(STATE_DIR_ENV):
+        return Path(env[STATE_DIR_ENV]).expanduser()
+    base = Path(env["XDG_STATE_HOME"]) if env.get("XDG_STATE_HOME") else (
+        Path.home() / ".local" / "state")
+    return base / "bulkedit"
+
+
+def state_dir_for(sheet: Path, state_dir: Path | None) -> Path:
+    """The one rule: --state-dir (or bulkedit.toml's state_dir), else the user's state
+    folder, so `bulkedit runs` lists what `apply` did from any folder, and a run resumes
+    wherever it is started again."""
+    return state_dir if state_dir is not None else default_state_dir()
+
+
+class Journal:
+    def __init__(self, folder: Path):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.path = folder / "journal.sqlite"
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise UsageError(f"cannot open the run journal in {folder} ({exc}); pass "
+                             "--state-dir to put it somewhere writable") from None
+        self._db.row_factory = sqlite3.Row
+        self._pending = False
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+    # ------------------------------------------------------------------ runs
+
+    def unfinished_run(self, sheet: str, digest: str) -> RunRecord | None:
+        row = self._db.execute(
+            "SELECT * FROM runs WHERE sheet = ? AND sheet_sha256 = ? AND state IN "
+            "(?, ?, ?) ORDER BY started DESC LIMIT 1", (sheet, digest, *UNFINISHED)).fetchone()
+        return _run(row) if row else None
+
+    def abandon_unfinished(self, sheet: str) -> None:
+        self._db.execute("UPDATE runs SET state = 'abandoned' WHERE sheet = ? AND state IN "
+                         "(?, ?, ?)", (sheet, *UNFINISHED))
+
+    def start_run(self, sheet: str, digest: str, options: dict[str, Any]) -> RunRecord:
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO runs (id, sheet, sheet_sha256, options, state, host, pid, started) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+            (run_id, sheet, digest, json.dumps(options), socket.gethostname(), os.getpid(),
+             now))
+        return self.run(run_id)
+
+    def resume_run(self, run_id: str) -> RunRecord:
+        self._db.execute("UPDATE runs SET state = 'running', host = ?, pid = ? WHERE id = ?",
+                         (socket.gethostname(), os.getpid(), run_id))
+        return self.run(run_id)
+
+    def finish_run(self, run_id: str, state: str, summary: dict[str, Any]) -> None:
+        self.flush()
+        self._db.execute("UPDATE runs SET state = ?, finished = ?, summary = ? WHERE id = ?",
+                         (state, time.time(), json.dumps(summary), run_id))
+
+    def run(self, run_id: str) -> RunRecord:
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no run {run_id} in {self.path}; `bulkedit runs` lists them")
+        return _run(row)
+
+    def runs(self) -> list[RunRecord]:
+        return [_run(r) for r in self._db.execute("SELECT * FROM runs ORDER BY started")]
+
+    # ------------------------------------------------------------------ rows
+
+    def rows(self, run_id: str) -> dict[int, RowRecord]:
+        cursor = self._db.execute("SELECT * FROM rows WHERE run_id = ? ORDER BY position",
+                                  (run_id,))
+        return {r["position"]: _row(r) for r in cursor}
+
+    def record_rows(self, run_id: str, records: Iterable[RowRecord]) -> None:
+        """Insert or replace rows, committed at once."""
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, r.position, r.row, r.video_id, r.state, r.status, r.error_class, r.error,
+              r.http_status, r.error_type, ",".join(r.changed_fields), r.attempts, r.started,
+              r.finished, json.dumps(r.plan) if r.plan is not None else None)
+             for r in records])
+        self._db.execute("COMMIT")
+
+    def mark_sent(self, run_id: str, position: int) -> None:
+        """The row is about to be sent. Not committed on its own: losing this mark costs
+        at most a read-back on resume."""
+        if not self._pending:
+            self._db.execute("BEGIN")
+            self._pending = True
+        self._db.execute("UPDATE rows SET state = 'sent' WHERE run_id = ? AND position = ?",
+                         (run_id, position))
+
+    def record_outcome(self, run_id: str, position: int, state: str, outcome: Any) -> None:
+        """A row's final word, committed before it counts as done."""
+        if not self._pending:
+            self._db.execute("BEGIN")
+        self._db.execute(
+            "UPDATE rows SET state = ?, status = ?, error_class = ?, error = ?, "
+            "http_status = ?, error_type = ?, changed_fields = ?, attempts = ?, started = ?, "
+            "finished = ? WHERE run_id = ? AND position = ?",
+            (state, outcome.status, outcome.error_class, outcome.error, outcome.http_status,
+             outcome.error_type, ",".join(outcome.changed_fields), outcome.attempts,
+             outcome.started, outcome.finished, run_id, position))
+        self._db.execute("COMMIT")
+        self._pending = False
+
+    def flush(self) -> None:
+        if self._pending:
+            self._db.execute("COMMIT")
+            self._pending = False
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(row["id"], row["sheet"], row["sheet_sha256"], json.loads(row["options"]),
+                     row["state"], row["host"], row["pid"], row["started"], row["finished"],
+                     json.loads(row["summary"]) if row["summary"] else None)
+
+
+def _row(row: sqlite3.Row) -> RowRecord:
+    fields = tuple(f for f in row["changed_fields"].split(",") if f)
+    return RowRecord(row["position"], row["row"], row["video_id"], row["state"], row["status"],
+                     row["error_class"], row["error"], row["http_status"], row["error_type"],
+                     fields, row["attempts"], row["started"], row["finished"],
+                     json.loads(row["plan"]) if row["plan"] else None)
+
+
+def outcome_of(record: RowRecord) -> Any:
+    from bulkedit.core.errors import ErrorClass
+    from bulkedit.core.outcomes import Outcome, Status
+
+    return Outcome(record.row, record.video_id, Status(record.status),
+                   ErrorClass(record.error_class),
+                   record.error, record.http_status, record.error_type, record.changed_fields,
+                   record.attempts, record.started, record.finished)
+
+
+def record_of(position: int, outcome: Any, state: str, plan: dict[str, Any] | None
+              ) -> RowRecord:
+    return RowRecord(position, outcome.row, outcome.video_id, state, outcome.status,
+                     outcome.error_class, outcome.error, outcome.http_status,
+                     outcome.error_type, tuple(outcome.changed_fields), outcome.attempts,
+                     outcome.started, outcome.finished, plan)

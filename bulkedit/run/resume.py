@@ -1,0 +1,135 @@
+"""A run's journal, seen from the runner: what an earlier attempt already did, and the
+records each step of this attempt adds (DESIGN.md §7).
+
+Rows confirmed `done` by an earlier attempt are final: they are neither read nor
+sent again. Every other row is planned again against the live values, so a row
+that was in flight when the process died is read back: if the video already says
+what the sheet says, the row is confirmed `updated` without a second write.
+The plan journaled first (with the values before any edit) is the one the
+rollback sheet is built from, whatever later attempts read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulkedit.core.outcomes import Outcome, RunResult, Status, initial_outcomes
+from bulkedit.core.planning import FieldDiff, RowPlan, RowStatus
+from bulkedit.core.types import CLEAR
+from bulkedit.run.journal import Journal, RowRecord, RunRecord, outcome_of, record_of
+from bulkedit.run.savedplan import sheet_digest
+
+IN_FLIGHT = ("pending", "sent")
+
+
+@dataclass
+class RunJournal:
+    journal: Journal
+    run: RunRecord
+    resumed: bool
+    prior: dict[int, RowRecord] = field(default_factory=dict)  # by position
+
+    @classmethod
+    def open(cls, journal: Journal, sheet: Path, options: dict[str, Any], fresh: bool
+             ) -> RunJournal:
+        """Continue the sheet's unfinished run, or start one (`fresh`: always start one)."""
+        name, digest = str(sheet.resolve()), sheet_digest(sheet)
+        if fresh:
+            journal.abandon_unfinished(name)
+        earlier = None if fresh else journal.unfinished_run(name, digest)
+        if earlier is not None:
+            run = journal.resume_run(earlier.id)
+            return cls(journal, run, True, journal.rows(run.id))
+        return cls(journal, journal.start_run(name, digest, options), False)
+
+    def done_positions(self) -> set[int]:
+        return {p for p, r in self.prior.items() if r.state == "done"}
+
+    def restore(self, outcomes: list[Outcome]) -> None:
+        """Put back the outcomes of rows an earlier attempt confirmed."""
+        for position in self.done_positions():
+            outcomes[position] = outcome_of(self.prior[position])
+
+    def record_plans(self, result: RunResult) -> None:
+        """Journal every row's state after planning: final rows and pending changes."""
+        records = []
+        for position, outcome in enumerate(result.outcomes):
+            earlier = self.prior.get(position)
+            if earlier is not None and earlier.state == "done":
+                continue
+            plan = result.plans.get(position)
+            journaled = earlier.plan if earlier is not None else None
+            if plan is not None and plan.status is RowStatus.NOOP and earlier is not None \
+                    and earlier.state in IN_FLIGHT and journaled is not None:
+                # Sent before the crash and already as the sheet says: confirmed by reading.
+                outcome.status, outcome.error = Status.UPDATED, ""
+                outcome.changed_fields = tuple(journaled.get("old", {}))
+                outcome.attempts = max(earlier.attempts, 1)
+                records.append(record_of(position, outcome, "done", journaled))
+                continue
+            if plan is not None and plan.status is RowStatus.CHANGE \
+                    and outcome.status == Status.SKIPPED:
+                first = journaled or {"old": {d.field: d.old for d in plan.diffs}}
+                records.append(record_of(position, outcome, "pending", first))
+                continue
+            records.append(record_of(position, outcome, "final", journaled))
+        self.journal.record_rows(self.run.id, records)
+        self.prior = self.journal.rows(self.run.id)
+
+    def sent(self, position: int) -> None:
+        self.journal.mark_sent(self.run.id, position)
+
+    def outcome(self, position: int, outcome: Outcome) -> None:
+        state = "done" if outcome.status == Status.UPDATED else "failed"
+        self.journal.record_outcome(self.run.id, position, state, outcome)
+
+    def rollback_plans(self) -> list[RowPlan]:
+        """Every row this run changed or means to change, with its values before the run."""
+        plans = []
+        for record in sorted(self.prior.values(), key=lambda r: r.position):
+            old = (record.plan or {}).get("old")
+            if not old or record.video_id is None:
+                continue
+            if record.state in IN_FLIGHT or record.status == Status.UPDATED:
+                diffs = tuple(FieldDiff(name, value, CLEAR) for name, value in old.items())
+                plans.append(RowPlan(record.row, record.video_id, RowStatus.CHANGE, diffs))
+        return plans
+
+    def finish(self, result: RunResult) -> None:
+        state = ("interrupted" if result.interrupted else "aborted" if result.aborted
+                 else "finished")
+        self.journal.finish_run(self.run.id, state, result.summary())
+
+
+def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]:
+    """A run's outcomes and rollback rows from the journal alone (after any crash)."""
+    from bulkedit.core.errors import UsageError
+    from bulkedit.core.validation import ValidationOptions, validate
+    from bulkedit.sheets.load import load_sheet
+
+    sheet_path = Path(run.sheet)
+    if not sheet_path.exists() or sheet_digest(sheet_path) != run.sheet_sha256:
+        raise UsageError(f"{sheet_path} is gone or has changed since run {run.id}; the "
+                         "results need the sheet as it was")
+    options = run.options
+    sheet = load_sheet(sheet_path, sheet=options.get("sheet_name"),
+                       encoding=options.get("encoding"))
+    # Which rows are valid does not depend on the time zone, only on these switches and
+    # on the moment the run started ("in the past" is measured from it).
+    validation = validate(sheet, ValidationOptions(
+        allow_irreversible=bool(options.get("allow_irreversible")),
+        allow_live_fields=bool(options.get("allow_live_fields")),
+        allow_past_expiry=bool(options.get("allow_past_expiry")),
+        date_order=options.get("date_order"), now=run.started))
+    outcomes = initial_outcomes(sheet, validation)
+    state = RunJournal(journal, run, True, journal.rows(run.id))
+    for position, record in state.prior.items():
+        if position < len(outcomes):
+            outcomes[position] = outcome_of(record)
+    result = RunResult(sheet, validation, outcomes, run_id=run.id, started=run.started,
+                       finished=run.finished or run.started)
+    result.interrupted = run.state == "interrupted"
+    result.aborted = (run.summary or {}).get("aborted") if run.state == "aborted" else None
+    return result, state.rollback_plans()

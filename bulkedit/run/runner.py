@@ -1,0 +1,407 @@
+"""One run of a sheet, end to end (DESIGN.md §1).
+
+load → validate → read the live values (batched) → plan → [drift check against a
+reviewed plan] → [confirm] → rollback sheet → send → [read back to verify].
+A dry run (`send=False`) stops after planning. Everything the CLI shows comes
+back as data (`RunResult`) or through the `progress` callback; `stop()` may be
+called from a signal handler and lets the requests in flight finish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from pathlib import Path
+
+from bulkedit.client.connect import BREAKER_THRESHOLD, MAX_ELAPSED, connect
+from bulkedit.client.dispatch import Dispatcher, Job, JobResult, Sender
+from bulkedit.client.fetch import Reading, read_current
+from bulkedit.client.transport import Credentials
+from bulkedit.core import protocol
+from bulkedit.core.errors import (
+    ApiError,
+    BulkEditError,
+    ErrorClass,
+    ExitCode,
+    RunAborted,
+    UsageError,
+)
+from bulkedit.core.outcomes import Outcome, RunResult, Status, initial_outcomes
+from bulkedit.core.planning import (
+    PlanRules,
+    RowPlan,
+    RowStatus,
+    drifted,
+    fields_to_read,
+    normal,
+    plan_row,
+)
+from bulkedit.core.policy import ApiLimits
+from bulkedit.core.schema import FIELDS
+from bulkedit.core.sheet import Sheet
+from bulkedit.core.types import TypedRow
+from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
+from bulkedit.run.journal import Journal, state_dir_for
+from bulkedit.run.lock import RunLock, lock_path
+from bulkedit.run.resume import RunJournal
+from bulkedit.run.savedplan import SavedPlan
+from bulkedit.sheets.load import load_sheet
+from bulkedit.sheets.report import write_results, write_rollback, write_summary
+
+Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
+Confirm = Callable[[list[RowPlan]], bool]
+
+
+_LIMITS = ApiLimits()  # the defaults
+
+
+@dataclass
+class RunOptions:
+    sheet: Path | None = None  # None: the run is given a loaded Sheet (a DataFrame's)
+    sheet_name: str | None = None
+    timezone: tzinfo = UTC
+    allow_irreversible: bool = False
+    allow_live_fields: bool = False
+    allow_past_expiry: bool = False  # an expiry_date in the past on a video it deletes
+    date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
+    encoding: str | None = None  # a CSV's encoding, when the user names it
+    skip_invalid: bool = False
+    send: bool = True  # False: a dry run, no write at all
+    rate: float | None = _LIMITS.rate  # None: no limit
+    concurrency: int = _LIMITS.concurrency
+    timeout: float = _LIMITS.timeout
+    max_attempts: int = _LIMITS.max_attempts
+    base_delay: float = _LIMITS.backoff
+    max_elapsed: float = MAX_ELAPSED
+    breaker_threshold: int = BREAKER_THRESHOLD
+    batch_size: int = _LIMITS.batch_size
+    api_base: str = protocol.PARTNER_API
+    reviewed: SavedPlan | None = None  # apply --plan: refuse rows that drifted since
+    force: bool = False  # send drifted rows anyway
+    verify: bool = False  # read the changes back after sending
+    journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
+    state_dir: Path | None = None  # where the journal and locks live (.bulkedit beside)
+    fresh: bool = False  # start over instead of resuming
+    results: Path | None = None
+    rollback: Path | None = None
+    summary_json: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.limits()  # the same checks whoever builds the options: a flag, a toml, batch
+
+    def limits(self) -> ApiLimits:
+        return ApiLimits(rate=self.rate or 0, concurrency=self.concurrency,
+                         timeout=self.timeout, max_attempts=self.max_attempts,
+                         backoff=self.base_delay, batch_size=self.batch_size)
+
+
+class InvalidSheet(BulkEditError):
+    """The sheet has problems and --skip-invalid was not given: nothing is sent."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, validation: ValidationResult):
+        self.validation = validation
+        super().__init__("the sheet has problems; nothing was sent")
+
+
+class SheetRun:
+    def __init__(self, options: RunOptions, credentials: Credentials,
+                 progress: Progress | None = None, confirm: Confirm | None = None,
+                 sheet: Sheet | None = None, sender: Sender | None = None):
+        self.options = options
+        self.credentials = credentials
+        self.progress = progress or (lambda *_: None)
+        self.confirm = confirm
+        self._given_sheet = sheet  # read already (a table); no file, so no journal either
+        self.sender = sender  # instead of the HTTP client: tests, or another transport
+        self._dispatcher: Dispatcher | None = None
+        self._stopped = False
+        self._positions: dict[int, int] = {}  # sheet row number -> position
+        self._journal: RunJournal | None = None
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+
+    def load(self) -> tuple[Sheet, ValidationResult]:
+        options = self.options
+        if self._given_sheet is not None:
+            sheet = self._given_sheet
+        elif options.sheet is not None:
+            sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding)
+        else:
+            raise UsageError("no sheet: give RunOptions.sheet a path, or the run a Sheet")
+        validation = validate(sheet, validation_options(options))
+        if validation.header_errors or (validation.errors and not options.skip_invalid):
+            raise InvalidSheet(validation)
+        return sheet, validation
+
+    async def run(self) -> RunResult:
+        """The run, end to end; it writes every output its options name: the rollback sheet
+        before the first write, then the results sheet and the summary."""
+        options = self.options
+        sheet, validation = self.load()
+        if not (options.send and options.journal) or options.sheet is None:
+            result = await self._run(sheet, validation)
+        else:
+            folder = state_dir_for(options.sheet, options.state_dir)
+            with RunLock(lock_path(folder, str(options.sheet.resolve())), str(options.sheet)):
+                journal = Journal(folder)
+                try:
+                    self._journal = RunJournal.open(journal, options.sheet, _describe(options),
+                                                    options.fresh)
+                    result = await self._run(sheet, validation)
+                    self._journal.finish(result)
+                finally:
+                    journal.close()
+        self._write_outputs(result)
+        return result
+
+    def _write_outputs(self, result: RunResult) -> None:
+        options = self.options
+        if options.results is not None:
+            write_results(options.results, result.sheet, result.outcomes)
+            result.results_path = options.results
+        if options.summary_json is not None:
+            result.summary_path = options.summary_json
+            write_summary(options.summary_json, result.summary())
+
+    @property
+    def resumed(self) -> RunJournal | None:
+        """The journal of the run, when it continues an earlier attempt."""
+        return self._journal if self._journal is not None and self._journal.resumed else None
+
+    async def _run(self, sheet: Sheet, validation: ValidationResult) -> RunResult:
+        options = self.options
+        result = RunResult(sheet, validation, initial_outcomes(sheet, validation),
+                           started=time.time(), sent=options.send)
+        done: set[int] = set()
+        if self._journal is not None:
+            self._journal.restore(result.outcomes)
+            done = self._journal.done_positions()
+            result.run_id = self._journal.run.id
+        self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
+        typed = {self._positions[row.row]: row for row in validation.rows()
+                 if self._positions[row.row] not in done}
+        async with connect(self.credentials, options.api_base, options.limits(),
+                           max_elapsed=options.max_elapsed,
+                           breaker_threshold=options.breaker_threshold,
+                           sender=self.sender) as dispatcher:
+            self._dispatcher = dispatcher
+            if self._stopped:
+                dispatcher.stop()
+            try:
+                await self._phases(typed, result)
+            except RunAborted as abort:
+                if not self._stopped or result.aborted is None:
+                    result.aborted = result.aborted or str(abort)
+            stats = dispatcher.stats
+            result.retries, result.rate_limited = stats.retries, stats.rate_limited
+            result.rate_cuts = stats.rate_cuts
+        if self._stopped and result.aborted in (None, "stopped"):
+            result.aborted, result.interrupted = None, True
+        _mark_unsent(result)
+        result.finished = time.time()
+        return result
+
+    async def _phases(self, typed: dict[int, TypedRow], result: RunResult) -> None:
+        options = self.options
+        assert self._dispatcher is not None
+        phase = time.perf_counter()
+        fields = fields_to_read(name for row in typed.values() for name in row.changes)
+        reading = await read_current(
+            self._dispatcher, (row.video_id for row in typed.values()), fields,
+            options.batch_size, lambda done, total, bad: self.progress("read", done, total, bad))
+        result.reads += reading.calls
+        result.read_seconds = time.perf_counter() - phase
+        result.aborted = reading.aborted
+        result.live = reading.live
+        self._plan(typed, reading, result)
+        if options.reviewed is not None:
+            self._check_drift(typed, reading, options.reviewed, result)
+        if self._journal is not None:
+            self._journal.record_plans(result)
+        refused = sum(plan.status is RowStatus.REFUSED for plan in result.plans.values())
+        if refused and not options.skip_invalid:
+            # Like an invalid sheet: the problems found against the live values are the
+            # user's to fix before anything is sent (or to skip, with --skip-invalid).
+            result.blocked = refused
+            return
+        if not reading.complete or not options.send:
+            return
+        changes = [plan for position, plan in result.plans.items()
+                   if plan.status is RowStatus.CHANGE
+                   and result.outcomes[position].status == Status.SKIPPED]
+        asking = bool(changes) and self.confirm is not None and not self._stopped
+        if asking and not self.confirm(changes):  # type: ignore[misc]
+            result.cancelled = True
+            return
+        if changes and options.rollback is not None:  # the undo, before any write
+            plans = self._journal.rollback_plans() if self._journal else changes
+            result.not_rolled_back = write_rollback(options.rollback, plans)
+            result.rollback_path = options.rollback
+        phase = time.perf_counter()
+        await self._write(changes, result)
+        result.write_seconds = time.perf_counter() - phase
+        if options.verify and not self._stopped:
+            await self._verify(result)
+
+    def _plan(self, typed: dict[int, TypedRow], reading: Reading, result: RunResult) -> None:
+        options = self.options
+        rules = PlanRules(allow_irreversible=options.allow_irreversible,
+                          allow_past_expiry=options.allow_past_expiry)
+        for position, row in typed.items():
+            outcome = result.outcomes[position]
+            error = reading.failed.get(row.video_id)
+            if error is not None:
+                _fail(outcome, error, "could not read the video's current values: ")
+                continue
+            if not reading.was_read(row.video_id):
+                continue  # the run stopped before its batch: the row stays unsent
+            plan = plan_row(row, reading.live.get(row.video_id), rules)
+            result.plans[position] = plan
+            outcome.error = "; ".join(("" if p.is_error else "warning: ") + f"{p.field}: "
+                                      f"{p.message}" for p in plan.problems) or outcome.error
+            if plan.status is RowStatus.REFUSED:
+                outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
+            elif plan.status is RowStatus.NOOP:
+                outcome.status = Status.UNCHANGED
+                outcome.error = outcome.error if plan.problems else ""
+            elif plan.status is RowStatus.NOT_FOUND:
+                outcome.status, outcome.error_class = Status.FAILED, ErrorClass.PERMANENT
+                outcome.http_status, outcome.error_type = 404, "not_found"
+                outcome.error = (f"video {row.video_id} not found: check the id, or whether "
+                                 "it was deleted or belongs to another account")
+
+    def _check_drift(self, typed: dict[int, TypedRow], reading: Reading, reviewed: SavedPlan,
+                     result: RunResult) -> None:
+        """Rows whose live values changed since the plan was reviewed are not sent."""
+        from bulkedit.core.cells import to_cell
+
+        for position, row in typed.items():
+            seen = reviewed.rows.get(row.row)
+            live = reading.live.get(row.video_id)
+            if seen is None or live is None or position not in result.plans:
+                continue
+            moved = drifted(list(row.changes), seen.live, live)
+            if not moved:
+                continue
+            outcome = result.outcomes[position]
+            detail = "; ".join(f"{name} was {to_cell(FIELDS[name], old)!r}, now "
+                               f"{to_cell(FIELDS[name], new)!r}" for name, old, new in moved)
+            if self.options.force:
+                outcome.error = f"drift ignored (--force): {detail}"
+                continue
+            outcome.status, outcome.error_class = Status.CONFLICT, ErrorClass.DRIFT
+            outcome.error = (f"changed on Dailymotion since the plan was reviewed: {detail}; "
+                             "plan again, or pass --force")
+            outcome.changed_fields = tuple(name for name, _, _ in moved)
+
+    async def _write(self, changes: list[RowPlan], result: RunResult) -> None:
+        assert self._dispatcher is not None
+        done = failures = 0
+
+        journal = self._journal
+
+        def on_start(job: Job) -> None:
+            if journal is not None:
+                journal.sent(self._positions[job.key.row])
+
+        def on_write(outcome: JobResult) -> None:
+            nonlocal done, failures
+            plan: RowPlan = outcome.key
+            position = self._positions[plan.row]
+            row = result.outcomes[position]
+            result.writes += outcome.attempts
+            row.attempts, row.started, row.finished = (outcome.attempts, outcome.started,
+                                                       outcome.finished)
+            if outcome.error is None:
+                row.status, row.changed_fields = Status.UPDATED, plan.changed_fields
+                if not row.error.startswith(("drift ignored", "warning:")):
+                    row.error = ""
+            else:
+                _fail(row, outcome.error)
+                failures += 1
+            if journal is not None:  # committed before the row counts as done
+                journal.outcome(position, row)
+            done += 1
+            self.progress("write", done, len(changes), failures)
+
+        jobs = (Job(plan, protocol.edit_request(plan.video_id, plan.form)) for plan in changes)
+        self.progress("write", 0, len(changes), 0)
+        await self._dispatcher.run(jobs, on_write, on_start)
+
+    async def _verify(self, result: RunResult) -> None:
+        """Read the changed fields back: a change the API accepted but ignored is a failure."""
+        assert self._dispatcher is not None
+        updated = [(position, result.plans[position]) for position, outcome
+                   in enumerate(result.outcomes) if outcome.status == Status.UPDATED]
+        fields = {d.field for _, plan in updated for d in plan.diffs}
+        reading = await read_current(
+            self._dispatcher, (plan.video_id for _, plan in updated), fields,
+            self.options.batch_size,
+            lambda done, total, bad: self.progress("verify", done, total, bad))
+        result.reads += reading.calls
+        for position, plan in updated:
+            live = reading.live.get(plan.video_id)
+            if live is None:
+                continue  # not read back (the run stopped): unverified, not failed
+            ignored = [d.field for d in plan.diffs
+                       if normal(FIELDS[d.field], d.new) != normal(FIELDS[d.field],
+                                                                   live.get(d.field))]
+            outcome = result.outcomes[position]
+            if ignored:
+                outcome.status, outcome.error_class = Status.FAILED, ErrorClass.IGNORED
+                outcome.error = ("the API accepted the change but did not apply it: "
+                                 + ", ".join(ignored) + " (a permission may be missing)")
+            else:
+                result.verified += 1
+
+
+def validation_options(options: RunOptions, now: float | None = None) -> ValidationOptions:
+    """How a run reads its sheet; `now` is when "in the past" is measured from."""
+    extra = {} if now is None else {"now": now}
+    return ValidationOptions(
+        timezone=options.timezone, allow_irreversible=options.allow_irreversible,
+        allow_live_fields=options.allow_live_fields,
+        allow_past_expiry=options.allow_past_expiry, date_order=options.date_order, **extra)
+
+
+def _describe(options: RunOptions) -> dict[str, object]:
+    """The options worth keeping with a run (never credentials)."""
+    return {"rate": options.rate, "concurrency": options.concurrency,
+            "skip_invalid": options.skip_invalid, "verify": options.verify,
+            "api_base": options.api_base, "timezone": str(options.timezone),
+            "sheet_name": options.sheet_name,
+            "allow_irreversible": options.allow_irreversible,
+            "allow_live_fields": options.allow_live_fields,
+            "allow_past_expiry": options.allow_past_expiry,
+            "date_order": options.date_order, "encoding": options.encoding}
+
+
+def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:
+    outcome.status = Status.FAILED
+    outcome.error_class = error.error_class
+    outcome.error = prefix + (f"{error.param}: {error}" if error.param else str(error))
+    outcome.http_status = error.status
+    outcome.error_type = error.type
+
+
+def _mark_unsent(result: RunResult) -> None:
+    reason = ("not sent: the run was interrupted" if result.interrupted else
+              f"not sent: {result.blocked} rows have problems against the live values (fix "
+              "them, or pass --skip-invalid to send the others)" if result.blocked else
+              f"not sent: {result.aborted}" if result.aborted else
+              "not sent: cancelled at the confirmation" if result.cancelled else
+              "not sent: dry run" if not result.sent else "not sent")
+    for position, outcome in enumerate(result.outcomes):
+        duplicate = position in result.validation.skipped_rows
+        if outcome.status == Status.SKIPPED and not duplicate:
+            # Keep what planning said of the row (a warning) after why it was not sent.
+            warning = outcome.error[outcome.error.find("warning:"):] if (
+                "warning:" in outcome.error) else ""
+            outcome.error = f"{reason}; {warning}" if warning else reason

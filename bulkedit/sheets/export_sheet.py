@@ -1,0 +1,130 @@
+"""The sheet an export writes: live videos as rows of a valid bulkedit input.
+
+Rows are written as they arrive (XLSX in openpyxl's write-only mode, or CSV), so a
+100,000-video export stays in bounded memory. Values are in the sheet grammar
+(`cells.to_cell`), each checked by reading it back; an empty value is a blank cell, which
+a later apply reads as "keep", so an untouched export plans zero changes.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from bulkedit.core.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell, to_cell
+from bulkedit.core.planning import normal, resolve
+from bulkedit.core.schema import ID_COLUMN, FieldSpec, Kind
+from bulkedit.core.types import SetValue, Severity
+from bulkedit.sheets.report import xlsx_text
+
+
+class SheetWriter:
+    """Rows to an XLSX (with the template's notes and dropdowns) or a CSV, as a stream."""
+
+    def __init__(self, path: Path, specs: list[FieldSpec], tz: tzinfo):
+        self.path = path
+        self.specs = specs
+        self.tz = tz
+        self.headers = [ID_COLUMN, *(s.name for s in specs)]
+        self.rows = 0
+        # Live values the sheet grammar cannot say, left blank ("keep"): field -> video ids.
+        self.left_blank: dict[str, list[str]] = {}
+        self._csv = path.suffix.lower() == ".csv"
+        if self._csv:
+            self._handle = path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(self.headers)
+        else:
+            self._open_xlsx()
+
+    def _open_xlsx(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Font, PatternFill
+
+        from bulkedit.sheets.templates import ID_NOTE, header_note
+
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet("Videos")
+        self._sheet.freeze_panes = "B2"
+        self._cell = WriteOnlyCell
+        font, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
+        header = []
+        notes = [ID_NOTE, *(header_note(s) for s in self.specs)]
+        for name, note in zip(self.headers, notes, strict=True):
+            cell = WriteOnlyCell(self._sheet, value=name)
+            cell.font, cell.fill = font, fill
+            cell.comment = Comment(note, "bulkedit", width=320, height=200)
+            header.append(cell)
+        from openpyxl.utils import get_column_letter
+
+        for index in range(len(self.headers)):
+            self._sheet.column_dimensions[get_column_letter(index + 1)].width = 24
+        self._sheet.append(header)
+
+    def write(self, video: dict[str, Any]) -> None:
+        values = []
+        for spec in self.specs:
+            text, reason = _cell_text(spec, video.get(spec.name), self.tz)
+            if reason is not None:
+                self.left_blank.setdefault(spec.name, []).append(str(video.get("id")))
+            values.append(text)
+        if self._csv:
+            self._writer.writerow([csv_safe(video["id"]), *(csv_safe(v) for v in values)])
+        else:
+            cells = []
+            for value in (video["id"], *values):
+                cell = self._cell(self._sheet, value=xlsx_text(value))
+                cell.data_type = "s"  # text, never a number, a date or a formula
+                if value is video["id"]:
+                    cell.number_format = "@"
+                cells.append(cell)
+            self._sheet.append(cells)
+        self.rows += 1
+
+    def close(self) -> None:
+        if self._csv:
+            self._handle.close()
+            return
+        from openpyxl.utils import get_column_letter
+
+        from bulkedit.sheets.templates import dropdowns
+
+        last = max(self.rows + 1, 2)
+        self._sheet.auto_filter.ref = f"A1:{get_column_letter(len(self.headers))}{last}"
+        rules = dropdowns(self.specs, 2, max(last, 1000))
+        for rule in rules.rules:
+            self._sheet.data_validations.append(rule)
+        if rules.lists:
+            lists = self._book.create_sheet("Lists")
+            lists.sheet_state = "hidden"
+            longest = max(len(choices) for _, choices in rules.lists)
+            lists.append([name for name, _ in rules.lists])
+            for row in range(longest):
+                lists.append([choices[row] if row < len(choices) else None
+                              for _, choices in rules.lists])
+        self._book.save(self.path)
+
+
+def _cell_text(spec: FieldSpec, value: Any, tz: tzinfo) -> tuple[str, str | None]:
+    """The cell that says `value` in the sheet grammar, checked by reading it back as an
+    apply would; blank ("keep") when it cannot say it, with the reason. So an export is a
+    valid sheet that plans zero changes, whatever the live values hold."""
+    text = to_cell(spec, value, tz)
+    if text == CLEAR_MARK:
+        # Blank means "keep" to a later apply; an empty value needs no word, but a value
+        # that is itself "[]" (a title, say) would read as "clear it".
+        return "", None if normal(spec, value) in (None, frozenset(), ("allow", frozenset())) \
+            else "[] reads as 'clear'"
+    change, problems = parse_cell(spec, text, tz)
+    if isinstance(change, SetValue) and spec.kind is Kind.DATE:
+        problems += date_problems(spec, int(change.value), 0)  # type: ignore[arg-type]
+    errors = [p.message for p in problems if p.severity is Severity.ERROR]
+    if errors or change is None:
+        return "", errors[0] if errors else "unreadable"
+    if normal(spec, resolve(spec, change, value)) != normal(spec, value):
+        return "", "it would not read back the same"
+    return text, None

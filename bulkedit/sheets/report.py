@@ -1,0 +1,173 @@
+"""Write tables to CSV, XLSX or JSON, every cell safe to open in Excel (DESIGN.md §5).
+
+Excel evaluates a cell that starts with =, +, -, @ (and, after a tab or CR,
+some of those) as a formula, in CSV and in XLSX alike. bulkedit never writes
+such a cell as a formula:
+  * XLSX: every text cell is stored as a string cell, which Excel displays and
+    never evaluates;
+  * CSV: a risky cell is prefixed with an apostrophe, the convention Excel and
+    LibreOffice show as text; the loader removes that one apostrophe again, so
+    a written sheet reads back to the same values.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bulkedit.core.cells import csv_safe
+from bulkedit.core.errors import UsageError
+from bulkedit.core.types import Issue
+
+Cell = str | int | float | bool | None
+
+
+def _text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    return str(cell)
+
+
+def table_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    formats = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
+    if suffix not in formats:
+        raise UsageError(f"{path}: cannot write a '{suffix or 'extensionless'}' file; "
+                         "use a name ending in .csv, .xlsx or .json")
+    return formats[suffix]
+
+
+def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
+                *, sheet_title: str = "Sheet1", text_columns: Sequence[str] = ()) -> None:
+    """Write rows to `path` as CSV (UTF-8 with BOM, for Excel), XLSX or JSON."""
+    fmt = table_format(path)
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([csv_safe(h) for h in headers])
+            for row in rows:
+                writer.writerow([csv_safe(_text(c)) for c in row])
+    elif fmt == "json":
+        records = [dict(zip(headers, row, strict=True)) for row in rows]
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n",
+                        encoding="utf-8")
+    else:
+        _write_xlsx(path, headers, rows, sheet_title, text_columns)
+
+
+# Characters XML 1.0 has no place for: most C0 controls, and U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xlsx_text(value: str) -> str:
+    """Text an XLSX cell can hold: XML 1.0 has no place for most control characters, so
+    they are written as visible \\xNN (such a cell never passes validation anyway)."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 256
+                            else f"\\u{ord(m.group(0)):04x}", value)
+
+
+def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
+                title: str, text_columns: Sequence[str]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def cell(value: Cell, *, header: bool = False, force_text: bool = False) -> WriteOnlyCell:
+        if isinstance(value, str) or force_text:
+            out = WriteOnlyCell(sheet, value=xlsx_text(_text(value)))
+            out.data_type = "s"  # a string cell, never a formula
+        else:
+            out = WriteOnlyCell(sheet, value=value)
+        if header:
+            out.font = bold
+        return out
+
+    sheet.append([cell(h, header=True) for h in headers])
+    text_index = {i for i, h in enumerate(headers) if h in text_columns}
+    for row in rows:
+        sheet.append([cell(v, force_text=i in text_index) for i, v in enumerate(row)])
+    book.save(path)
+
+
+ISSUE_HEADERS = ("row", "column", "value", "code", "severity", "message")
+
+
+def write_issues(path: Path, issues: Iterable[Issue]) -> None:
+    rows = ((i.row, i.column, i.value, i.code, i.severity.value, i.message) for i in issues)
+    write_table(path, ISSUE_HEADERS, rows, sheet_title="Problems", text_columns=("value",))
+
+
+RESULT_COLUMNS = ("#status", "#error_class", "#error", "#http_status", "#changed_fields",
+                  "#attempts")
+
+
+def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
+    """The input rows as they were, plus the result columns (DESIGN.md §5).
+
+    Result columns start with #, so the results sheet is itself a valid input:
+    filter it to the failed rows and run it again. Earlier result columns are
+    replaced, not repeated.
+    """
+    columns = [c for c in sheet.columns if c.header not in RESULT_COLUMNS]
+    headers = [c.header for c in columns] + list(RESULT_COLUMNS)
+    values = [c.values.to_pylist() for c in columns]
+
+    def rows() -> Iterable[list[Cell]]:
+        for index, outcome in enumerate(outcomes):
+            yield [column[index] for column in values] + [
+                outcome.status, outcome.error_class, outcome.error, outcome.http_status,
+                ", ".join(outcome.changed_fields), outcome.attempts or None]
+
+    id_headers = [c.header for c in columns if c.field == "video_id"]
+    write_table(path, headers, rows(), sheet_title="Results", text_columns=id_headers)
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def default_side_path(sheet_path: Path, kind: str, suffix: str | None = None) -> Path:
+    """Beside the input: edits.xlsx -> edits.KIND.xlsx (CSV stays CSV)."""
+    ext = suffix or (".csv" if sheet_path.suffix.lower() == ".csv" else ".xlsx")
+    return sheet_path.with_name(f"{sheet_path.stem}.{kind}{ext}")
+
+
+def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
+    """video_id plus the previous value of exactly the fields each row changes.
+
+    Applying this sheet undoes the run: `[]` where the field was empty, lists as
+    lists, dates in ISO 8601 (UTC). Changes the API gives no way to undo keep a
+    blank cell and are returned as (video_id, field) (plan.rollback_cell).
+    """
+    from bulkedit.core.planning import rollback_cell
+    from bulkedit.core.schema import FIELDS
+
+    lost: list[tuple[str, str]] = []
+    previous: list[dict[str, str]] = []
+    for plan in plans:
+        cells: dict[str, str] = {}
+        for diff in plan.diffs:
+            text = rollback_cell(diff)
+            if text is None:
+                lost.append((plan.video_id, diff.field))
+            else:
+                cells[diff.field] = text
+        previous.append(cells)
+    used = {name for cells in previous for name in cells}
+    fields = [name for name in FIELDS if name in used]
+    rows = [[plan.video_id] + [cells.get(name, "") for name in fields]
+            for plan, cells in zip(plans, previous, strict=True)]
+    write_table(path, ["video_id", *fields], rows, sheet_title="Rollback",
+                text_columns=("video_id",))
+    return lost
