@@ -19,12 +19,13 @@ from typing import Any, TextIO
 
 from bulkedit.cli.console import ProgressReporter, ask_to_confirm, print_issues, print_table
 from bulkedit.client.transport import Credentials
-from bulkedit.core.errors import ExitCode, UsageError
+from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
 from bulkedit.core.outcomes import RunResult
 from bulkedit.core.policy import ApiLimits
 from bulkedit.run.config import Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
 from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
+from bulkedit.sheets.files import preflight
 from bulkedit.sheets.report import (
     default_side_path,
     table_format,
@@ -266,6 +267,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     page = Path(args.html) if args.html else default_side_path(sheet, "plan", ".html")
     if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
         raise UsageError("--report takes a .xlsx path and --html a .html path")
+    preflight([("diff report", report), ("HTML report", page),
+               ("saved plan", Path(args.save) if args.save else None)])
     settings, resolved = settings_of(args)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
@@ -310,7 +313,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             touched = typed[plan.row].changes if plan.row in typed else {}
             reviewed[plan.row] = ReviewedRow(plan.video_id, plan.status.value,
                                              {name: live.get(name) for name in touched})
-        save_plan(Path(args.save), sheet, reviewed)
+        save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed)
         out.write(f"Plan saved: {args.save} (apply --plan {args.save} refuses rows that "
                   "change on Dailymotion before then)\n")
     out.write(f"Diff report: {report} and {page}\nNothing was sent.\n")
@@ -439,6 +442,7 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                           if args.fields else None)
     settings, resolved = settings_of(args)
     limits = resolved.limits
+    preflight([("export", output)])
     progress = ProgressReporter(err)
 
     async def main(credentials: Credentials, api_base: str) -> Any:
@@ -446,8 +450,12 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
 
         async with connect(credentials, api_base, limits) as dispatcher:
             writer = SheetWriter(output, specs, timezone)
-            return await export(dispatcher, selection, writer,
-                                lambda n: progress("export", n, 0, 0))
+            try:
+                return await export(dispatcher, selection, writer,
+                                    lambda n: progress("export", n, 0, 0))
+            except (ApiError, RunAborted) as error:
+                kept = "was left as it was" if output.exists() else "was not written"
+                raise RunAborted(f"the export stopped: {error}; {output} {kept}") from None
 
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):

@@ -71,6 +71,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.core.validation import ValidationOptions, validate
+    from bulkedit.sheets.files import preflight
     from bulkedit.sheets.load import load_sheet
     from bulkedit.sheets.report import table_format, write_issues
 
@@ -82,6 +83,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = Path(args.report) if args.report else None
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
+        preflight([("problem report", report)])
     sheet = load_sheet(args.sheet, sheet=args.sheet_name, encoding=args.encoding)
     result = validate(sheet, options)
     out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "

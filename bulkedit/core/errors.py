@@ -6,6 +6,7 @@
     ├── InvalidSheet              (run/runner.py) a sheet with problems: nothing sent (exit 2)
     ├── TemplateError             a template that cannot be written    (exit 2)
     ├── RunAborted                the run stopped early                (exit 3)
+    ├── DiskProblem               a full, read-only or failing disk    (exit 3)
     └── ApiError                  one API call failed: status, type, message, param
         ├── TransientError        worth retrying
         │   ├── RateLimited       429, or a 403 that says "rate" or "spam" (retry_after)
@@ -34,7 +35,7 @@ class ExitCode(IntEnum):
     OK = 0  # every row done
     PROBLEMS = 1  # finished, with failed, invalid or conflicting rows
     BAD_INPUT = 2  # bad sheet, options or configuration: nothing sent
-    ABORTED = 3  # the run stopped early: credentials, circuit breaker, lock held
+    ABORTED = 3  # the run stopped early: credentials, circuit breaker, lock held, disk
     INTERNAL = 70  # EX_SOFTWARE: a bug in bulkedit, not in the user's input
     INTERRUPTED = 130  # Ctrl-C or SIGTERM: resumable
 
@@ -83,6 +84,13 @@ class TemplateError(BulkEditError):
 
 class RunAborted(BulkEditError):
     """The run stopped before the end: credentials refused, circuit breaker, lock held."""
+
+    exit_code = ExitCode.ABORTED
+
+
+class DiskProblem(BulkEditError):
+    """The machine, not the input: a full disk, a quota, a read-only or failing disk. The
+    message names the path; what was done is journaled, so the same command continues."""
 
     exit_code = ExitCode.ABORTED
 

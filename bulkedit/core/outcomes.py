@@ -81,6 +81,8 @@ class RunResult:
     results_path: Path | None = None
     summary_path: Path | None = None
     rollback_path: Path | None = None
+    kept_earlier: list[Path] = field(default_factory=list)  # earlier outputs moved aside
+    sheet_sha256: str = ""  # of the exact bytes the run read
     not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
     sent: bool = True  # False for a dry run (bulkedit plan)
     run_id: str | None = None  # the journal's name for the run

@@ -21,7 +21,7 @@ from typing import Any
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.client.fetch import read_current
 from bulkedit.core import protocol
-from bulkedit.core.errors import PermanentError, RunAborted
+from bulkedit.core.errors import PermanentError, RunAborted, UsageError
 from bulkedit.core.schema import FieldSpec
 from bulkedit.sheets.export_sheet import SheetWriter
 
@@ -131,11 +131,12 @@ async def export(dispatcher: Dispatcher, selection: Selection, writer: SheetWrit
                 await exporter.channel(owner, selection)
             except PermanentError as error:
                 if error.status == 404:
-                    raise PermanentError(f"no channel {owner} (check the --owner id)",
-                                         status=404) from None
+                    raise UsageError(f"no channel {owner}: check the --owner id") from None
                 raise
-    finally:
-        writer.close()
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
     exporter.result.left_blank = writer.left_blank
     return exporter.result
 

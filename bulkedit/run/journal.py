@@ -28,6 +28,7 @@ from typing import Any
 from bulkedit.core.errors import UsageError
 
 DEFAULT_STATE_DIR = ".bulkedit"
+PINNED_SHEETS = "sheets"  # the copies of the sheets runs worked from, by SHA-256
 UNFINISHED = ("running", "interrupted", "aborted")
 
 _SCHEMA = """
@@ -60,6 +61,15 @@ CREATE TABLE IF NOT EXISTS rows (
     finished REAL,
     plan TEXT,
     PRIMARY KEY (run_id, position)
+);
+-- Values from before an earlier, unfinished attempt first wrote a video (a crash, then
+-- --fresh or a changed sheet): the new run's rollback restores these, not what it read.
+CREATE TABLE IF NOT EXISTS carried (
+    run_id TEXT NOT NULL,
+    video_id TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    old TEXT NOT NULL,
+    PRIMARY KEY (run_id, video_id)
 );
 """
 
@@ -145,9 +155,28 @@ class Journal:
             "(?, ?, ?) ORDER BY started DESC LIMIT 1", (sheet, digest, *UNFINISHED)).fetchone()
         return _run(row) if row else None
 
-    def abandon_unfinished(self, sheet: str) -> None:
-        self._db.execute("UPDATE runs SET state = 'abandoned' WHERE sheet = ? AND state IN "
-                         "(?, ?, ?)", (sheet, *UNFINISHED))
+    def unfinished_runs(self, sheet: str) -> list[RunRecord]:
+        """Every unfinished run of the sheet, whatever its content, oldest first."""
+        cursor = self._db.execute("SELECT * FROM runs WHERE sheet = ? AND state IN (?, ?, ?) "
+                                  "ORDER BY started", (sheet, *UNFINISHED))
+        return [_run(row) for row in cursor]
+
+    def abandon(self, run_ids: Iterable[str]) -> None:
+        self._db.executemany("UPDATE runs SET state = 'abandoned' WHERE id = ?",
+                             [(run_id,) for run_id in run_ids])
+
+    def carried(self, run_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
+        """video id -> (sheet row, values before the first write of an earlier attempt)."""
+        cursor = self._db.execute("SELECT video_id, row, old FROM carried WHERE run_id = ?",
+                                  (run_id,))
+        return {r["video_id"]: (r["row"], json.loads(r["old"])) for r in cursor}
+
+    def carry(self, run_id: str, originals: Mapping[str, tuple[int, dict[str, Any]]]) -> None:
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR REPLACE INTO carried VALUES (?, ?, ?, ?)",
+                             [(run_id, video, row, json.dumps(old))
+                              for video, (row, old) in originals.items()])
+        self._db.execute("COMMIT")
 
     def start_run(self, sheet: str, digest: str, options: dict[str, Any]) -> RunRecord:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]

@@ -18,7 +18,14 @@ from typing import Any
 from bulkedit.core.outcomes import Outcome, RunResult, Status, initial_outcomes
 from bulkedit.core.planning import FieldDiff, RowPlan, RowStatus
 from bulkedit.core.types import CLEAR
-from bulkedit.run.journal import Journal, RowRecord, RunRecord, outcome_of, record_of
+from bulkedit.run.journal import (
+    PINNED_SHEETS,
+    Journal,
+    RowRecord,
+    RunRecord,
+    outcome_of,
+    record_of,
+)
 from bulkedit.run.savedplan import sheet_digest
 
 IN_FLIGHT = ("pending", "sent")
@@ -32,17 +39,27 @@ class RunJournal:
     prior: dict[int, RowRecord] = field(default_factory=dict)  # by position
 
     @classmethod
-    def open(cls, journal: Journal, sheet: Path, options: dict[str, Any], fresh: bool
-             ) -> RunJournal:
-        """Continue the sheet's unfinished run, or start one (`fresh`: always start one)."""
-        name, digest = str(sheet.resolve()), sheet_digest(sheet)
-        if fresh:
-            journal.abandon_unfinished(name)
-        earlier = None if fresh else journal.unfinished_run(name, digest)
+    def open(cls, journal: Journal, key: str, digest: str, options: dict[str, Any],
+             fresh: bool) -> RunJournal:
+        """Continue the sheet's unfinished run of these exact bytes, or start one (`fresh`:
+        always start one). A new run takes over what every unfinished earlier attempt of
+        the sheet wrote (a crash, then --fresh or a changed sheet): the values from before
+        its first write, so that this run's rollback still restores the originals."""
+        earlier = None if fresh else journal.unfinished_run(key, digest)
         if earlier is not None:
             run = journal.resume_run(earlier.id)
             return cls(journal, run, True, journal.rows(run.id))
-        return cls(journal, journal.start_run(name, digest, options), False)
+        abandoned = journal.unfinished_runs(key)
+        originals: dict[str, tuple[int, dict[str, Any]]] = {}
+        for old_run in abandoned:  # oldest first: an older attempt's "before" wins
+            for video, (row, old) in written_before(journal, old_run.id).items():
+                kept = originals.get(video, (row, {}))[1]
+                originals[video] = (row, {**old, **kept})
+        run = journal.start_run(key, digest, options)
+        if originals:
+            journal.carry(run.id, originals)
+        journal.abandon(r.id for r in abandoned)
+        return cls(journal, run, False)
 
     def done_positions(self) -> set[int]:
         return {p for p, r in self.prior.items() if r.state == "done"}
@@ -86,21 +103,37 @@ class RunJournal:
         self.journal.record_outcome(self.run.id, position, state, outcome)
 
     def rollback_plans(self) -> list[RowPlan]:
-        """Every row this run changed or means to change, with its values before the run."""
+        """Every video this run, or an unfinished earlier attempt it took over, changed or
+        means to change, with its values from before the first write."""
+        carried = self.journal.carried(self.run.id)
         plans = []
-        for record in sorted(self.prior.values(), key=lambda r: r.position):
-            old = (record.plan or {}).get("old")
-            if not old or record.video_id is None:
-                continue
-            if record.state in IN_FLIGHT or record.status == Status.UPDATED:
-                diffs = tuple(FieldDiff(name, value, CLEAR) for name, value in old.items())
-                plans.append(RowPlan(record.row, record.video_id, RowStatus.CHANGE, diffs))
-        return plans
+        for video, (row, old) in written_before(self.journal, self.run.id).items():
+            first = {**old, **carried.pop(video, (row, {}))[1]}
+            diffs = tuple(FieldDiff(name, value, CLEAR) for name, value in first.items())
+            plans.append(RowPlan(row, video, RowStatus.CHANGE, diffs))
+        for video, (row, old) in carried.items():  # written before, untouched by this run
+            diffs = tuple(FieldDiff(name, value, CLEAR) for name, value in old.items())
+            plans.append(RowPlan(row, video, RowStatus.CHANGE, diffs))
+        return sorted(plans, key=lambda plan: plan.row)
 
     def finish(self, result: RunResult) -> None:
         state = ("interrupted" if result.interrupted else "aborted" if result.aborted
                  else "finished")
         self.journal.finish_run(self.run.id, state, result.summary())
+
+
+def written_before(journal: Journal, run_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    """video id -> (sheet row, values before the run) for every row the run changed or may
+    have changed (sent, or about to be: in flight when it stopped)."""
+    written: dict[str, tuple[int, dict[str, Any]]] = {}
+    for record in sorted(journal.rows(run_id).values(), key=lambda r: r.position):
+        old = (record.plan or {}).get("old")
+        if not old or record.video_id is None:
+            continue
+        if record.state in IN_FLIGHT or record.status == Status.UPDATED:
+            row, kept = written.get(record.video_id, (record.row, {}))
+            written[record.video_id] = (row, {**old, **kept})
+    return written
 
 
 def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]:
@@ -109,12 +142,15 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     from bulkedit.core.validation import ValidationOptions, validate
     from bulkedit.sheets.load import load_sheet
 
-    sheet_path = Path(run.sheet)
-    if not sheet_path.exists() or sheet_digest(sheet_path) != run.sheet_sha256:
+    # The copy of the bytes the run worked from (kept in the state folder), else the
+    # sheet itself if it has not changed since.
+    pins = sorted((journal.path.parent / PINNED_SHEETS).glob(f"{run.sheet_sha256}*"))
+    sheet_path = pins[0] if pins else Path(run.sheet)
+    if not pins and (not sheet_path.exists() or sheet_digest(sheet_path) != run.sheet_sha256):
         raise UsageError(f"{sheet_path} is gone or has changed since run {run.id}; the "
                          "results need the sheet as it was")
     options = run.options
-    sheet = load_sheet(sheet_path, sheet=options.get("sheet_name"),
+    sheet = load_sheet(sheet_path, name=run.sheet, sheet=options.get("sheet_name"),
                        encoding=options.get("encoding"))
     # Which rows are valid does not depend on the time zone, only on these switches and
     # on the moment the run started ("in the past" is measured from it).

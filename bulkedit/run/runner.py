@@ -9,6 +9,7 @@ called from a signal handler and lets the requests in flight finish.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,10 +44,11 @@ from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
-from bulkedit.run.journal import Journal, state_dir_for
+from bulkedit.run.journal import PINNED_SHEETS, Journal, state_dir_for
 from bulkedit.run.lock import RunLock, lock_path
 from bulkedit.run.resume import RunJournal
 from bulkedit.run.savedplan import SavedPlan
+from bulkedit.sheets.files import PinnedSheet, keep_earlier, pin_sheet, preflight
 from bulkedit.sheets.load import load_sheet
 from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
@@ -121,16 +123,22 @@ class SheetRun:
         self._stopped = False
         self._positions: dict[int, int] = {}  # sheet row number -> position
         self._journal: RunJournal | None = None
+        self.pinned: PinnedSheet | None = None  # the bytes the run works from
 
     def stop(self) -> None:
         self._stopped = True
         if self._dispatcher is not None:
             self._dispatcher.stop()
 
-    def load(self) -> tuple[Sheet, ValidationResult]:
+    def load(self, pinned: PinnedSheet | None = None) -> tuple[Sheet, ValidationResult]:
+        """The sheet and its validation: the given Sheet, else the pinned copy of the file
+        (the bytes the run works from), else the file itself."""
         options = self.options
         if self._given_sheet is not None:
             sheet = self._given_sheet
+        elif pinned is not None:
+            sheet = load_sheet(pinned.path, name=pinned.label, sheet=options.sheet_name,
+                               encoding=options.encoding)
         elif options.sheet is not None:
             sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding)
         else:
@@ -142,17 +150,34 @@ class SheetRun:
 
     async def run(self) -> RunResult:
         """The run, end to end; it writes every output its options name: the rollback sheet
-        before the first write, then the results sheet and the summary."""
+        before the first write, then the results sheet and the summary. Every output is
+        checked writable before anything is read or sent."""
         options = self.options
-        sheet, validation = self.load()
-        if not (options.send and options.journal) or options.sheet is None:
+        preflight([("results sheet", options.results), ("rollback sheet", options.rollback),
+                   ("summary", options.summary_json)])
+        if options.sheet is None or self._given_sheet is not None:
+            sheet, validation = self.load()
+            result = await self._run(sheet, validation)
+        elif not (options.send and options.journal):
+            with tempfile.TemporaryDirectory(prefix="bulkedit-") as scratch:
+                self.pinned = pin_sheet(options.sheet, Path(scratch))
+                sheet, validation = self.load(self.pinned)
             result = await self._run(sheet, validation)
         else:
             folder = state_dir_for(options.sheet, options.state_dir)
-            with RunLock(lock_path(folder, str(options.sheet.resolve())), str(options.sheet)):
+            key = "-" if str(options.sheet) == "-" else str(options.sheet.resolve())
+            with RunLock(lock_path(folder, key), str(options.sheet)):
                 journal = Journal(folder)
                 try:
-                    self._journal = RunJournal.open(journal, options.sheet, _describe(options),
+                    self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS)
+                    if options.reviewed is not None \
+                            and options.reviewed.sheet_sha256 != self.pinned.digest:
+                        raise UsageError(f"{options.sheet} has changed since the plan was "
+                                         "saved; run `bulkedit plan --save` again and "
+                                         "review it")
+                    sheet, validation = self.load(self.pinned)
+                    self._journal = RunJournal.open(journal, self.pinned.key,
+                                                    self.pinned.digest, _describe(options),
                                                     options.fresh)
                     result = await self._run(sheet, validation)
                     self._journal.finish(result)
@@ -163,7 +188,11 @@ class SheetRun:
 
     def _write_outputs(self, result: RunResult) -> None:
         options = self.options
+        if result.cancelled:
+            return  # nothing happened: an earlier run's results stay as they are
         if options.results is not None:
+            if self.resumed is None:  # another run's results: kept beside, never replaced
+                result.kept_earlier += [p for p in [keep_earlier(options.results)] if p]
             write_results(options.results, result.sheet, result.outcomes)
             result.results_path = options.results
         if options.summary_json is not None:
@@ -179,6 +208,7 @@ class SheetRun:
         options = self.options
         result = RunResult(sheet, validation, initial_outcomes(sheet, validation),
                            started=time.time(), sent=options.send)
+        result.sheet_sha256 = self.pinned.digest if self.pinned is not None else ""
         done: set[int] = set()
         if self._journal is not None:
             self._journal.restore(result.outcomes)
@@ -242,6 +272,8 @@ class SheetRun:
             return
         if changes and options.rollback is not None:  # the undo, before any write
             plans = self._journal.rollback_plans() if self._journal else changes
+            if self.resumed is None:  # another run's undo: kept beside, never replaced
+                result.kept_earlier += [p for p in [keep_earlier(options.rollback)] if p]
             result.not_rolled_back = write_rollback(options.rollback, plans)
             result.rollback_path = options.rollback
         phase = time.perf_counter()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkedit.core.errors import UsageError
+from bulkedit.sheets.files import write_text
 
 FORMAT = "bulkedit-plan/1"
 
@@ -42,16 +43,18 @@ def sheet_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_plan(path: Path, sheet_path: Path, rows: dict[int, ReviewedRow]) -> None:
+def save_plan(path: Path, sheet_path: Path, digest: str, rows: dict[int, ReviewedRow]) -> None:
+    """`digest`: of the bytes the plan was made from (not of the file now, which may
+    have been saved again since)."""
     payload = {
         "format": FORMAT,
         "sheet": str(sheet_path),
-        "sheet_sha256": sheet_digest(sheet_path),
+        "sheet_sha256": digest,
         "created": datetime.now(UTC).isoformat(),
         "rows": {str(number): {"video_id": r.video_id, "status": r.status, "live": r.live}
                  for number, r in rows.items()},
     }
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
 
 
 def load_plan(path: Path, sheet_path: Path) -> SavedPlan:

@@ -20,6 +20,7 @@ from typing import Any
 from bulkedit.core.cells import to_cell
 from bulkedit.core.outcomes import RunResult
 from bulkedit.core.schema import FIELDS
+from bulkedit.sheets.files import atomic_path, write_text
 from bulkedit.sheets.report import xlsx_text
 
 _TOKENS = re.compile(r"\s+|[^\s,]+|,")
@@ -112,7 +113,8 @@ def write_xlsx(path: Path, result: RunResult) -> None:
     summary.append([text("field", font=bold), text("changes", font=bold)])
     for name, count in field_counts(rows).most_common():
         summary.append([text(name), text(count)])
-    book.save(path)
+    with atomic_path(path) as temporary:
+        book.save(temporary)
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -246,4 +248,4 @@ def write_html(path: Path, result: RunResult, title: str, footer: str = "") -> N
                 out.append(f"<td>{_shown(live)}</td><td>{_shown(new)}</td>")
         out.append(f"<td>{html.escape(row.note)}</td></tr>")
     out.append(f"</tbody></table><script>{_SCRIPT}</script></body></html>\n")
-    path.write_text("".join(out), encoding="utf-8")
+    write_text(path, "".join(out))

@@ -17,6 +17,7 @@ from bulkedit.core.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell,
 from bulkedit.core.planning import normal, resolve
 from bulkedit.core.schema import ID_COLUMN, FieldSpec, Kind
 from bulkedit.core.types import SetValue, Severity
+from bulkedit.sheets.files import AtomicFile
 from bulkedit.sheets.report import xlsx_text
 
 
@@ -32,8 +33,11 @@ class SheetWriter:
         # Live values the sheet grammar cannot say, left blank ("keep"): field -> video ids.
         self.left_blank: dict[str, list[str]] = {}
         self._csv = path.suffix.lower() == ".csv"
+        # Written beside the target and renamed over it only when the export is complete:
+        # a failed or killed export leaves the earlier file, never a partial sheet.
+        self._file = AtomicFile(path)
         if self._csv:
-            self._handle = path.open("w", encoding="utf-8-sig", newline="")
+            self._handle = self._file.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(self.headers)
         else:
@@ -85,9 +89,17 @@ class SheetWriter:
             self._sheet.append(cells)
         self.rows += 1
 
-    def close(self) -> None:
+    def discard(self) -> None:
+        """The export failed: remove what was written, keep the earlier file."""
         if self._csv:
             self._handle.close()
+        self._file.discard()
+
+    def close(self) -> None:
+        """The export is complete: put it in place."""
+        if self._csv:
+            self._handle.close()
+            self._file.commit()
             return
         from openpyxl.utils import get_column_letter
 
@@ -106,7 +118,12 @@ class SheetWriter:
             for row in range(longest):
                 lists.append([choices[row] if row < len(choices) else None
                               for _, choices in rules.lists])
-        self._book.save(self.path)
+        try:
+            self._book.save(self._file.path)
+        except BaseException:
+            self._file.discard()
+            raise
+        self._file.commit()
 
 
 def _cell_text(spec: FieldSpec, value: Any, tz: tzinfo) -> tuple[str, str | None]:

@@ -15,6 +15,7 @@ import io
 import itertools
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -120,12 +121,16 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
 
 
 def _open_source(source: Source, name: str | None) -> _Input:
+    if isinstance(source, str | os.PathLike) and os.fspath(source) == "-":
+        return _Input(name or "stdin", None, sys.stdin.buffer.read())
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         label = name or str(path)
         try:
-            with path.open("rb"):
-                pass
+            with path.open("rb") as handle:
+                if not path.is_file():
+                    # A pipe (<(...), /dev/stdin, a FIFO) can be read only once: read it now.
+                    return _Input(label, None, handle.read())
         except FileNotFoundError:
             raise LoadError(label, "no such file", "Check the path and the file name") from None
         except IsADirectoryError:

@@ -22,6 +22,7 @@ from typing import Any
 from bulkedit.core.cells import csv_safe
 from bulkedit.core.errors import UsageError
 from bulkedit.core.types import Issue
+from bulkedit.sheets.files import atomic_path, atomic_text, write_text
 
 Cell = str | int | float | bool | None
 
@@ -44,21 +45,23 @@ def table_format(path: Path) -> str:
 
 
 def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
-                *, sheet_title: str = "Sheet1", text_columns: Sequence[str] = ()) -> None:
-    """Write rows to `path` as CSV (UTF-8 with BOM, for Excel), XLSX or JSON."""
+                *, sheet_title: str = "Sheet1", text_columns: Sequence[str] = (),
+                mode: int | None = None) -> None:
+    """Write rows to `path` as CSV (UTF-8 with BOM, for Excel), XLSX or JSON, atomically
+    (files.py): a failure leaves the earlier file as it was."""
     fmt = table_format(path)
     if fmt == "csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        with atomic_text(path, encoding="utf-8-sig", newline="", mode=mode) as handle:
             writer = csv.writer(handle)
             writer.writerow([csv_safe(h) for h in headers])
             for row in rows:
                 writer.writerow([csv_safe(_text(c)) for c in row])
     elif fmt == "json":
         records = [dict(zip(headers, row, strict=True)) for row in rows]
-        path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n",
-                        encoding="utf-8")
+        write_text(path, json.dumps(records, ensure_ascii=False, indent=1) + "\n", mode=mode)
     else:
-        _write_xlsx(path, headers, rows, sheet_title, text_columns)
+        with atomic_path(path, mode) as temporary:
+            _write_xlsx(temporary, headers, rows, sheet_title, text_columns)
 
 
 # Characters XML 1.0 has no place for: most C0 controls, and U+FFFE/U+FFFF.
@@ -134,12 +137,17 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
 def default_side_path(sheet_path: Path, kind: str, suffix: str | None = None) -> Path:
-    """Beside the input: edits.xlsx -> edits.KIND.xlsx (CSV stays CSV)."""
+    """Beside the input: edits.xlsx -> edits.KIND.xlsx (CSV stays CSV). A sheet read from
+    standard input ("-") or a pipe has no folder of its own: the current one."""
     ext = suffix or (".csv" if sheet_path.suffix.lower() == ".csv" else ".xlsx")
+    if str(sheet_path) == "-":
+        return Path(f"stdin.{kind}{ext}")
+    if sheet_path.exists() and not sheet_path.is_file():
+        return Path(f"{sheet_path.stem}.{kind}{ext}")
     return sheet_path.with_name(f"{sheet_path.stem}.{kind}{ext}")
 
 
@@ -168,6 +176,7 @@ def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
     fields = [name for name in FIELDS if name in used]
     rows = [[plan.video_id] + [cells.get(name, "") for name in fields]
             for plan, cells in zip(plans, previous, strict=True)]
-    write_table(path, ["video_id", *fields], rows, sheet_title="Rollback",
+    # 0600: the values before the run may have been private (DESIGN.md §9).
+    write_table(path, ["video_id", *fields], rows, sheet_title="Rollback", mode=0o600,
                 text_columns=("video_id",))
     return lost

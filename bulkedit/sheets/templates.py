@@ -20,6 +20,7 @@ from bulkedit.core.schema import (
     resolve_header,
     suggest,
 )
+from bulkedit.sheets.files import atomic_path
 
 # Enough rows for any sheet a person fills by hand; validation ranges cover them.
 _FILL_ROWS = 10_000
@@ -179,7 +180,8 @@ def _write_xlsx_template(path: Path, specs: list[FieldSpec]) -> None:
                                                               else 11)
         guide.cell(row=row, column=2, value=text).alignment = Alignment(wrap_text=True)
     try:
-        book.save(path)
+        with atomic_path(path) as temporary:
+            book.save(temporary)
     except OSError as exc:
         raise TemplateError(f"{path}: cannot write the template ({exc.strerror})") from None
 

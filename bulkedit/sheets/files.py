@@ -1,0 +1,251 @@
+"""Every file bulkedit writes, written so that nothing is ever half there.
+
+* `atomic_path` / `atomic_text`: the new content goes to a temporary file in the target's
+  folder, is flushed to disk, then renamed over the target. A kill, a full disk or an
+  exception leaves either the previous file or the complete new one, never a truncated
+  sheet that a later `validate` would take for a whole one.
+* `preflight`: every output a command will write is checked before anything is sent, so
+  a wrong folder is one line and exit 2, not an edit sent and its record lost.
+* `keep_earlier`: an output that already exists (an earlier run's undo) is moved aside,
+  named by the time it was written, instead of being overwritten.
+* `disk_problem`: a full disk or an I/O error as one line naming the path (exit 3).
+* `pin_sheet`: the sheet a run works from, read once and hashed as it is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from bulkedit.core.errors import DiskProblem, LoadError, UsageError
+
+# Errors of the machine rather than of the user's input or of bulkedit.
+_ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG}
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+class AtomicFile:
+    """A temporary file beside `target`, for the caller to write (by `path`: openpyxl
+    saves to a path); `commit` replaces `target` with it in one rename, `discard` removes
+    it and leaves `target` as it was. `mode`: the user's umask unless given (0o600 for
+    files that hold private values)."""
+
+    def __init__(self, target: Path, mode: int | None = None):
+        self.target = Path(target)
+        self.mode = mode
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part",
+                                            dir=self.target.parent)
+        except OSError as exc:
+            raise disk_problem(exc, self.target) or exc from None
+        os.close(handle)
+        self.path = Path(name)
+
+    def commit(self) -> None:
+        try:
+            os.chmod(self.path, _umask_mode() if self.mode is None else self.mode)
+            with open(self.path, "rb+") as written:
+                os.fsync(written.fileno())
+            os.replace(self.path, self.target)
+        except OSError as exc:
+            self.discard()
+            raise disk_problem(exc, self.target) or exc from None
+        _fsync_folder(self.target.parent)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, mode: int | None = None) -> Iterator[Path]:
+    """An `AtomicFile`'s path to write; committed on a clean exit, discarded otherwise."""
+    atomic = AtomicFile(target, mode)
+    try:
+        yield atomic.path
+    except OSError as exc:
+        atomic.discard()
+        raise disk_problem(exc, target) or exc from None
+    except BaseException:
+        atomic.discard()
+        raise
+    atomic.commit()
+
+
+@contextlib.contextmanager
+def atomic_text(target: Path, *, encoding: str = "utf-8", newline: str | None = None,
+                mode: int | None = None) -> Iterator[TextIO]:
+    """`atomic_path` as an open text file."""
+    with atomic_path(target, mode) as temporary, temporary.open(
+            "w", encoding=encoding, newline=newline) as handle:
+        yield handle
+
+
+def write_text(target: Path, text: str, *, mode: int | None = None) -> None:
+    with atomic_text(target, mode=mode) as handle:
+        handle.write(text)
+
+
+def disk_problem(exc: OSError, path: Path, needed: int | None = None) -> DiskProblem | None:
+    """A full disk, a quota, a read-only or failing disk: one line naming the path, the
+    free space and what to do; None for other errors (a bug, or the user's to fix)."""
+    if exc.errno not in _ENVIRONMENT:
+        return None
+    folder = next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("."))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        want = f"; it needs at least {_size(needed)} more" if needed else ""
+        have = f" ({_size(free)} free)" if free is not None else ""
+        return DiskProblem(f"cannot write {path}: the disk is full{have}{want}. Free some "
+                           "space and run the same command again: it continues where it "
+                           "stopped")
+    return DiskProblem(f"cannot write {path}: {os.strerror(exc.errno or 0).lower()}. Check "
+                       "the disk, then run the same command again: it continues where it "
+                       "stopped")
+
+
+def _size(count: int | None) -> str:
+    value = float(count or 0)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - the loop always returns
+
+
+def preflight(outputs: Iterable[tuple[str, Path | None]]) -> None:
+    """Check that every named output can be written, before anything is sent: its folder
+    exists and takes a new file, and the path is not a folder. One line per command."""
+    for what, path in outputs:
+        if path is None:
+            continue
+        path = Path(path)
+        if path.is_dir():
+            raise UsageError(f"{what} {path} is a folder; give a file name")
+        folder = path.parent
+        if not folder.is_dir():
+            hint = "is a file" if folder.exists() else "does not exist"
+            raise UsageError(f"cannot write the {what} {path}: the folder {folder} {hint}; "
+                             "create it or choose another path")
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check",
+                                            dir=folder)
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise UsageError(f"cannot write the {what} {path}: {reason} in {folder}; choose "
+                             "a folder you can write to") from None
+        os.close(handle)
+        os.unlink(name)
+
+
+def keep_earlier(target: Path) -> Path | None:
+    """Move an existing `target` aside, named by the time it was last written
+    (`undo.csv` → `undo.2026-11-29T203512Z.csv`), so that it is never overwritten.
+    Returns where it went."""
+    target = Path(target)
+    try:
+        written = target.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    stamp = datetime.fromtimestamp(written, UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    for number in range(1, 1000):
+        extra = "" if number == 1 else f"-{number}"
+        aside = target.with_name(f"{target.stem}.{stamp}{extra}{target.suffix}")
+        try:
+            os.link(target, aside)  # never replaces an existing file, unlike a rename
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EXDEV) and not aside.exists():
+                os.rename(target, aside)  # a file system without hard links
+                return aside
+            raise disk_problem(exc, aside) or UsageError(
+                f"cannot keep the earlier {target} as {aside.name} "
+                f"({(exc.strerror or str(exc)).lower()})") from None
+        target.unlink()
+        return aside
+    raise UsageError(f"too many earlier copies of {target}; move some away")
+
+
+@dataclass(frozen=True)
+class PinnedSheet:
+    """The exact bytes a run works from: read once, hashed as they were read, kept in a
+    copy that nothing else writes, so a sheet saved again mid-run cannot reach the run."""
+
+    label: str  # how messages name the sheet: the path the user gave, or "stdin"
+    key: str  # what the journal knows the sheet by: its absolute path, or "-"
+    path: Path  # the copy the run reads
+    digest: str  # SHA-256 of exactly those bytes
+
+
+def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
+    """Copy the sheet (a path, "-" for standard input, a pipe) into `folder` as
+    `<sha256><suffix>`, hashing it on the way: one read of the source, whatever it is."""
+    name = os.fspath(source)
+    label, key = ("stdin", "-") if name == "-" else (name, str(Path(name).resolve()))
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise disk_problem(exc, folder) or UsageError(
+            f"cannot keep a copy of the sheet in {folder} "
+            f"({(exc.strerror or str(exc)).lower()}); pass --state-dir") from None
+    digest = hashlib.sha256()
+    copy = AtomicFile(folder / "sheet", mode=0o600)
+    try:
+        with contextlib.ExitStack() as stack:
+            if name == "-":
+                reader: BinaryIO = sys.stdin.buffer
+            else:
+                try:
+                    reader = stack.enter_context(open(name, "rb"))
+                except FileNotFoundError:
+                    raise LoadError(label, "no such file",
+                                    "Check the path and the file name") from None
+                except IsADirectoryError:
+                    raise LoadError(label, "this is a folder, not a file",
+                                    "Give the path of a .xlsx or .csv file") from None
+                except OSError as exc:
+                    raise LoadError(label, f"cannot be read ({exc.strerror})", "Check that "
+                                    "the file exists and that you may read it") from None
+            writer = stack.enter_context(open(copy.path, "wb"))
+            for block in iter(lambda: reader.read(1 << 20), b""):
+                digest.update(block)
+                writer.write(block)
+    except OSError as exc:
+        copy.discard()
+        raise disk_problem(exc, copy.target) or LoadError(
+            label, f"cannot be read ({(exc.strerror or str(exc)).lower()})",
+            "Check that the file exists and that you may read it") from None
+    except BaseException:
+        copy.discard()
+        raise
+    suffix = Path(name).suffix.lower() if name != "-" else ""
+    copy.target = folder / f"{digest.hexdigest()}{suffix if len(suffix) <= 6 else ''}"
+    copy.commit()
+    return PinnedSheet(label, key, copy.target, digest.hexdigest())
