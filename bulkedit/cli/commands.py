@@ -25,7 +25,7 @@ from bulkedit.core.policy import ApiLimits
 from bulkedit.run.config import Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
 from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
-from bulkedit.sheets.files import preflight
+from bulkedit.sheets.files import keep_earlier, preflight
 from bulkedit.sheets.report import (
     default_side_path,
     table_format,
@@ -226,9 +226,15 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
         out.write(f"Stopped early: {result.aborted}\n")
     if result.interrupted:
         out.write("Interrupted: the rows not sent are marked skipped.\n")
-    out.write(f"Results: {options.results}\n")
+    if result.results_path is not None:
+        out.write(f"Results: {result.results_path}\n")
     if result.rollback_path is not None:
         out.write(f"Rollback: {result.rollback_path} (apply it to undo this run)\n")
+    for notice in result.notices:
+        out.write(notice + "\n")
+    for earlier in result.kept_earlier:
+        out.write(f"The earlier run's {earlier.name.split('.')[-3]} sheet is kept as "
+                  f"{earlier}\n")
     if result.not_rolled_back:
         fields = sorted({name for _, name in result.not_rolled_back})
         out.write(f"The rollback sheet cannot undo {len(result.not_rolled_back)} changes "
@@ -342,20 +348,28 @@ def _journal(args: argparse.Namespace) -> Journal:
 
 
 def run_runs(args: argparse.Namespace, out: TextIO) -> int:
+    from bulkedit.run.lock import is_held, lock_path
+
     journal = _journal(args)
     try:
         runs = journal.runs()
+        damage = journal.damage()
     finally:
         journal.close()
     rows = []
     for record in runs:
         counts = (record.summary or {}).get("counts", {})
-        rows.append([record.id, record.state, _when(record.started),
+        state = record.state
+        if state == "running" and not is_held(lock_path(journal.folder, record.sheet)):
+            state = "interrupted"  # its process is gone: `apply` again resumes it
+        rows.append([record.id, state, _when(record.started),
                      ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
                      # A long path keeps its end, where the file's name is.
                      record.sheet if len(record.sheet) <= 80 else "…" + record.sheet[-79:]])
     print_table(out, ["run", "state", "started", "rows", "sheet"], rows,
                 widths={"sheet": 80, "rows": 60})
+    for line in damage:
+        out.write(f"Damaged journal: {line}\n")
     return ExitCode.OK
 
 
@@ -365,13 +379,22 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
     journal = _journal(args)
     try:
         result, rollback_plans = rebuild(journal, journal.run(args.run_id))
+        damage = journal.damage(journal.run(args.run_id).sheet)
     finally:
         journal.close()
     sheet = Path(result.sheet.source)
     results = Path(args.results) if args.results else default_side_path(sheet, "results")
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
+    summary_path = Path(args.summary_json) if args.summary_json else None
+    preflight([("results sheet", results), ("rollback sheet", rollback),
+               ("summary", summary_path)])
+    for line in damage:
+        out.write(f"Damaged journal: {line}; these results hold what remains\n")
+    kept = [p for p in (keep_earlier(results), keep_earlier(rollback)) if p]
     write_results(results, result.sheet, result.outcomes)
     write_rollback(rollback, rollback_plans)
+    for earlier in kept:
+        out.write(f"The earlier {earlier.name.split('.')[-3]} sheet is kept as {earlier}\n")
     counts = result.counts()
     out.write(f"Run {args.run_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
               + f"\nResults: {results}\nRollback: {rollback}\n")

@@ -82,6 +82,7 @@ class RunResult:
     summary_path: Path | None = None
     rollback_path: Path | None = None
     kept_earlier: list[Path] = field(default_factory=list)  # earlier outputs moved aside
+    notices: list[str] = field(default_factory=list)  # what the user must be told
     sheet_sha256: str = ""  # of the exact bytes the run read
     not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
     sent: bool = True  # False for a dry run (bulkedit plan)

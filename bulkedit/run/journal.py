@@ -10,10 +10,18 @@ edits set absolute values, so sending one twice is harmless.
 `synchronous=NORMAL`: a commit survives the process being killed; after a power
 cut the last few commits may be lost, which costs a harmless resend, not a
 forgotten edit, because the planned edits are re-read against the live values.
+
+Damage is never a silent restart. SQLite drops what a deleted or garbled `-wal` file
+held without a word, and reads an emptied file as a new, empty journal; so each run
+also keeps a seal outside the database (`seals/RUN`: how many of its rows the journal
+has settled, rewritten in place after each commit, and the sheet). A journal that holds
+fewer settled rows than a seal says, or has lost a sealed run, or fails SQLite's own
+check, is `JournalDamaged` (exit 2) with what was lost and the safe ways on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -26,6 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from bulkedit.core.errors import UsageError
+
+SEALS = "seals"
+SETTLED = ("done", "failed", "final")  # a row's state once the journal has its last word
+
+
+class JournalDamaged(UsageError):
+    """The journal lost what it had recorded: resuming from it could resend rows or leave
+    them out of the rollback, so nothing runs until the user chooses a safe way on."""
 
 DEFAULT_STATE_DIR = ".bulkedit"
 PINNED_SHEETS = "sheets"  # the copies of the sheets runs worked from, by SHA-256
@@ -127,25 +143,135 @@ def state_dir_for(sheet: Path, state_dir: Path | None) -> Path:
     return state_dir if state_dir is not None else default_state_dir()
 
 
+def state_folder(folder: Path) -> Path:
+    """The state folder, made (0700: it holds values from before each run) and checked
+    writable, or one line saying why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        hint = "is a file" if folder.is_file() else (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot use {folder} for the run journal: {hint}; pass "
+                         "--state-dir with a folder you can write to") from None
+    return folder
+
+
+def set_aside(folder: Path) -> Path:
+    """Move a damaged journal (with its WAL and seals) aside, under a dated name, so a
+    fresh one can start and nothing of the old is deleted."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = folder / f"journal.damaged-{stamp}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        source = folder / f"journal.sqlite{suffix}"
+        if source.exists():
+            os.replace(source, folder / f"{aside.name}{suffix}")
+    if (folder / SEALS).exists():
+        os.replace(folder / SEALS, folder / f"{SEALS}.damaged-{stamp}")
+    return aside
+
+
 class Journal:
     def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / "journal.sqlite"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.path = folder / "journal.sqlite"
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise UsageError(f"cannot use {folder} for the run journal: "
+                             f"{(exc.strerror or str(exc)).lower()}; pass --state-dir "
+                             "with a folder you can write to") from None
+        try:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            checked = self._db.execute("PRAGMA quick_check").fetchone()
+            if checked is None or checked[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {checked[0] if checked else ''}")
             self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            if "locked" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc):
+                raise UsageError(f"cannot open the run journal {self.path} ({exc}); pass "
+                                 "--state-dir with a folder you can write to") from None
+            raise JournalDamaged(
+                f"the run journal {self.path} is damaged ({exc}): what its runs did can no "
+                "longer be read. The rollback sheets they wrote are kept beside their "
+                "sheets. To go on, move the journal aside (or pass --fresh, which does) "
+                "and run again: every row is planned against the live values") from None
+        except OSError as exc:
             raise UsageError(f"cannot open the run journal in {folder} ({exc}); pass "
                              "--state-dir to put it somewhere writable") from None
         self._db.row_factory = sqlite3.Row
         self._pending = False
+        self._seals: dict[str, _Seal] = {}
 
     def close(self) -> None:
         self.flush()
+        for seal in self._seals.values():
+            seal.close()
         self._db.close()
+
+    # ------------------------------------------------------------------ damage
+
+    def counts(self, run_id: str) -> tuple[int, int]:
+        """(rows recorded, rows settled) of a run."""
+        rows, settled = self._db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(state IN {SETTLED}), 0) FROM rows "
+            "WHERE run_id = ?", (run_id,)).fetchone()
+        return int(rows), int(settled)
+
+    def damage(self, sheet: str | None = None) -> list[str]:
+        """What the journal has lost, run by run (the sheet's runs only, if given)."""
+        lost = []
+        for path in sorted((self.folder / SEALS).glob("*")):
+            sealed = _Seal.read(path) if path.is_file() else None
+            if sealed is None or (sheet is not None and sealed[2] != sheet):
+                continue
+            rows, settled, key = sealed
+            if self._db.execute("SELECT 1 FROM runs WHERE id = ?", (path.name,)).fetchone() \
+                    is None:
+                lost.append(f"run {path.name} of {key} ({rows} rows) is gone from it")
+                continue
+            held_rows, held_settled = self.counts(path.name)
+            if held_rows < rows or held_settled < settled:
+                lost.append(f"run {path.name} of {key} recorded {rows} rows, {settled} of them "
+                            f"settled; it now holds {held_rows}, {held_settled} settled (its "
+                            f"write-ahead log {self.path.name}-wal was removed or damaged)")
+        return lost
+
+    def check(self, sheet: str | None = None) -> None:
+        lost = self.damage(sheet)
+        if lost:
+            raise JournalDamaged(
+                f"the run journal {self.path} has lost what it recorded: {'; '.join(lost)}. "
+                "Which of those rows were sent is no longer known, so resuming could send "
+                "them again or leave them out of the rollback. The rollback sheet that run "
+                "wrote before its first edit is kept beside its sheet. `bulkedit report RUN` "
+                "writes the results from what remains; `bulkedit apply SHEET --fresh` "
+                "starts over, keeping the values-before the journal still has")
+
+    def accept_damage(self, sheet: str) -> None:
+        """--fresh: the user has been told; the sheet's broken seals are set aside."""
+        damaged = self.folder / SEALS / "damaged"
+        for line in self.damage(sheet):
+            run_id = line.split()[1]
+            damaged.mkdir(exist_ok=True, mode=0o700)
+            os.replace(self.folder / SEALS / run_id, damaged / run_id)
+
+    def _sealed(self, run_id: str) -> None:
+        """Rewrite the run's seal after a commit."""
+        rows, settled = self.counts(run_id)
+        seal = self._seals.get(run_id)
+        if seal is None:
+            key = self._db.execute("SELECT sheet FROM runs WHERE id = ?",
+                                   (run_id,)).fetchone()[0]
+            self._seals[run_id] = _Seal(self.folder / SEALS / run_id, key, rows, settled)
+        else:
+            seal.write(rows, settled)
 
     # ------------------------------------------------------------------ runs
 
@@ -224,6 +350,7 @@ class Journal:
               r.finished, json.dumps(r.plan) if r.plan is not None else None)
              for r in records])
         self._db.execute("COMMIT")
+        self._sealed(run_id)
 
     def mark_sent(self, run_id: str, position: int) -> None:
         """The row is about to be sent. Not committed on its own: losing this mark costs
@@ -247,11 +374,44 @@ class Journal:
              outcome.started, outcome.finished, run_id, position))
         self._db.execute("COMMIT")
         self._pending = False
+        seal = self._seals.get(run_id)
+        if seal is not None:  # one more settled row: no query on the hot path
+            seal.write(seal.rows, seal.settled + 1)
+        else:
+            self._sealed(run_id)
 
     def flush(self) -> None:
         if self._pending:
             self._db.execute("COMMIT")
             self._pending = False
+
+
+class _Seal:
+    """A run's counts outside the database: rows recorded and rows settled, in one small
+    file rewritten in place (no fsync: it must survive a killed process, as the WAL does;
+    after a power cut both may lag)."""
+
+    def __init__(self, path: Path, sheet: str, rows: int, settled: int):
+        path.parent.mkdir(exist_ok=True, mode=0o700)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.rows, self.settled = rows, settled
+        os.pwrite(self._fd, f"{rows:012d} {settled:012d}\n{sheet}\n".encode(), 0)
+
+    def write(self, rows: int, settled: int) -> None:
+        self.rows, self.settled = rows, settled
+        os.pwrite(self._fd, f"{rows:012d} {settled:012d}".encode(), 0)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    @classmethod
+    def read(cls, path: Path) -> tuple[int, int, str] | None:
+        try:
+            counts, sheet = path.read_text(encoding="utf-8").split("\n")[:2]
+            rows, settled = counts.split()
+            return int(rows), int(settled), sheet
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
 
 
 def _run(row: sqlite3.Row) -> RunRecord:

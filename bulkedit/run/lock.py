@@ -30,6 +30,18 @@ def lock_path(state_dir: Path, name: str) -> Path:
     return state_dir / "locks" / f"{digest}.lock"
 
 
+def is_held(path: Path) -> bool:
+    """Whether a live process holds the lock (a run whose process died holds nothing)."""
+    if fcntl is None or not path.exists():  # pragma: no cover - Windows
+        return False
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
 class RunLock:
     def __init__(self, path: Path, what: str):
         self.path = path

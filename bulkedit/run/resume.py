@@ -45,6 +45,8 @@ class RunJournal:
         always start one). A new run takes over what every unfinished earlier attempt of
         the sheet wrote (a crash, then --fresh or a changed sheet): the values from before
         its first write, so that this run's rollback still restores the originals."""
+        if not fresh:
+            journal.check(key)  # lost records: never a silent restart, never a blind resume
         earlier = None if fresh else journal.unfinished_run(key, digest)
         if earlier is not None:
             run = journal.resume_run(earlier.id)
@@ -59,6 +61,8 @@ class RunJournal:
         if originals:
             journal.carry(run.id, originals)
         journal.abandon(r.id for r in abandoned)
+        if fresh:
+            journal.accept_damage(key)  # what remained is carried over; the rest is told
         return cls(journal, run, False)
 
     def done_positions(self) -> set[int]:

@@ -44,7 +44,14 @@ from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
-from bulkedit.run.journal import PINNED_SHEETS, Journal, state_dir_for
+from bulkedit.run.journal import (
+    PINNED_SHEETS,
+    Journal,
+    JournalDamaged,
+    set_aside,
+    state_dir_for,
+    state_folder,
+)
 from bulkedit.run.lock import RunLock, lock_path
 from bulkedit.run.resume import RunJournal
 from bulkedit.run.savedplan import SavedPlan
@@ -124,6 +131,7 @@ class SheetRun:
         self._positions: dict[int, int] = {}  # sheet row number -> position
         self._journal: RunJournal | None = None
         self.pinned: PinnedSheet | None = None  # the bytes the run works from
+        self.notices: list[str] = []  # what the user must be told, beside the result
 
     def stop(self) -> None:
         self._stopped = True
@@ -164,10 +172,17 @@ class SheetRun:
                 sheet, validation = self.load(self.pinned)
             result = await self._run(sheet, validation)
         else:
-            folder = state_dir_for(options.sheet, options.state_dir)
+            folder = state_folder(state_dir_for(options.sheet, options.state_dir))
             key = "-" if str(options.sheet) == "-" else str(options.sheet.resolve())
             with RunLock(lock_path(folder, key), str(options.sheet)):
-                journal = Journal(folder)
+                try:
+                    journal = Journal(folder)
+                except JournalDamaged:
+                    if not options.fresh:
+                        raise
+                    aside = set_aside(folder)  # --fresh: the user chose to start over
+                    self.notices.append(f"The damaged run journal was moved to {aside}")
+                    journal = Journal(folder)
                 try:
                     self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS)
                     if options.reviewed is not None \
@@ -183,6 +198,7 @@ class SheetRun:
                     self._journal.finish(result)
                 finally:
                     journal.close()
+        result.notices[:0] = self.notices
         self._write_outputs(result)
         return result
 

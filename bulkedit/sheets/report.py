@@ -12,6 +12,7 @@ such a cell as a formula:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -98,8 +99,13 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
 
     sheet.append([cell(h, header=True) for h in headers])
     text_index = {i for i, h in enumerate(headers) if h in text_columns}
-    for row in rows:
-        sheet.append([cell(v, force_text=i in text_index) for i, v in enumerate(row)])
+    try:
+        for row in rows:
+            sheet.append([cell(v, force_text=i in text_index) for i, v in enumerate(row)])
+    except BaseException:
+        with contextlib.suppress(Exception):  # end openpyxl's writer before the file goes
+            sheet.close()
+        raise
     book.save(path)
 
 

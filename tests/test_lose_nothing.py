@@ -1,0 +1,252 @@
+"""Lose nothing, part two (issue 13): a pinned sheet, atomic outputs, an undo that
+survives every later run and attempt, output paths checked before anything is sent, and
+sheets read from pipes."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import KEY, apply, results, sheet, titles
+
+from bulkedit.core.errors import DiskProblem, LoadError, UsageError
+from bulkedit.sandbox.store import video_id
+from bulkedit.sheets.files import (
+    AtomicFile,
+    disk_problem,
+    keep_earlier,
+    pin_sheet,
+    preflight,
+)
+from bulkedit.sheets.report import write_table
+
+
+def rollback_rows(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {row["video_id"]: row for row in csv.DictReader(handle)}
+
+
+def replace_atomically(path: Path, rows: list[dict[str, str]]) -> None:
+    """What Excel and most editors do on save: write a new file, rename it over the old."""
+    fresh = sheet(path.parent, rows, name=".saving.csv")
+    os.replace(fresh, path)
+
+
+# ----------------------------------------------------------------------------- files.py
+
+def test_an_atomic_file_is_all_or_nothing(tmp_path):
+    target = tmp_path / "results.csv"
+    target.write_text("earlier\n")
+    failing = AtomicFile(target)
+    failing.path.write_text("half of it")
+    failing.discard()
+    assert target.read_text() == "earlier\n"
+    done = AtomicFile(target)
+    done.path.write_text("all of it\n")
+    done.commit()
+    assert target.read_text() == "all of it\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]  # no temp left
+
+
+def test_a_table_that_fails_midway_leaves_the_earlier_file(tmp_path):
+    for name in ("out.csv", "out.xlsx", "out.json"):
+        target = tmp_path / name
+        write_table(target, ["a"], [["first"]])
+        before = target.read_bytes()
+
+        def rows():
+            yield ["one"]
+            raise RuntimeError("the run broke while writing")
+
+        with pytest.raises(RuntimeError):
+            write_table(target, ["a"], rows())
+        assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.json", "out.xlsx"]
+
+
+def test_an_existing_output_is_kept_beside_named_by_its_time(tmp_path):
+    target = tmp_path / "edits.rollback.csv"
+    target.write_text("first run\n")
+    os.utime(target, (1_764_441_312, 1_764_441_312))  # 2025-11-29T18:35:12Z
+    aside = keep_earlier(target)
+    assert aside == tmp_path / "edits.rollback.2025-11-29T183512Z.csv"
+    assert aside.read_text() == "first run\n" and not target.exists()
+    target.write_text("second run\n")
+    os.utime(target, (1_764_441_312, 1_764_441_312))  # the same second: never overwritten
+    assert keep_earlier(target) == tmp_path / "edits.rollback.2025-11-29T183512Z-2.csv"
+    assert aside.read_text() == "first run\n"
+    assert keep_earlier(tmp_path / "nothing.csv") is None
+
+
+def test_preflight_names_the_output_and_the_fix(tmp_path):
+    a_file = tmp_path / "plain"
+    a_file.write_text("x")
+    cases = [(tmp_path / "no" / "r.xlsx", "folder " + str(tmp_path / "no") + " does not exist"),
+             (a_file / "r.xlsx", "is a file"),
+             (tmp_path, "is a folder")]
+    for path, said in cases:
+        with pytest.raises(UsageError) as caught:
+            preflight([("results sheet", path)])
+        assert said in str(caught.value) and "\n" not in str(caught.value)
+    preflight([("results sheet", tmp_path / "fine.xlsx"), ("summary", None)])
+    assert list(tmp_path.iterdir()) == [a_file]  # the check leaves nothing behind
+
+
+def test_a_full_disk_is_one_line_naming_the_path(tmp_path):
+    problem = disk_problem(OSError(errno.ENOSPC, "No space left on device"),
+                           tmp_path / "r.xlsx", needed=5 << 20)
+    assert isinstance(problem, DiskProblem) and problem.exit_code == 3
+    assert str(tmp_path / "r.xlsx") in str(problem) and "5.0 MB more" in str(problem)
+    assert "free" in str(problem) and "\n" not in str(problem)
+    assert disk_problem(OSError(errno.EACCES, "Permission denied"), tmp_path) is None
+
+
+def test_a_pipe_is_pinned_in_one_read(tmp_path):
+    fifo = tmp_path / "sheet.fifo"
+    os.mkfifo(fifo)
+    content = b"video_id,title\nx1,One\nx2,Two\n"
+    writer = threading.Thread(target=lambda: fifo.write_bytes(content))
+    writer.start()
+    pinned = pin_sheet(fifo, tmp_path / "pins")
+    writer.join()
+    assert pinned.digest == hashlib.sha256(content).hexdigest()
+    assert pinned.path.read_bytes() == content
+    assert pinned.path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(LoadError, match="no such file"):
+        pin_sheet(tmp_path / "missing.csv", tmp_path / "pins")
+
+
+# ----------------------------------------------------------------------------- the pinned sheet
+
+def test_a_sheet_saved_again_mid_run_never_reaches_the_run(api, run_cli, tmp_path, state_dir):
+    sandbox = api()
+    path = sheet(tmp_path, titles(30, prefix="Meant"))
+    original = path.read_bytes()
+    saved_again = threading.Event()
+
+    def save_over(_video: str) -> None:
+        if not saved_again.is_set() and sum(sandbox.counters.writes.values()) >= 3:
+            replace_atomically(path, titles(30, prefix="Later"))
+            saved_again.set()
+
+    sandbox.app.after_edit.append(save_over)
+    result = apply(run_cli, sandbox, path, "--concurrency", "2")
+    assert result.code == 0, result.err
+    assert saved_again.is_set()
+    assert [sandbox.video(video_id(i))["title"] for i in range(30)] == [
+        f"Meant {i}" for i in range(30)]
+    assert {r["title"][:5] for r in results(tmp_path / "edits.results.csv")} == {"Meant"}
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:
+        digest, = db.execute("SELECT sheet_sha256 FROM runs").fetchone()
+    assert digest == hashlib.sha256(original).hexdigest()
+    assert (state_dir / "sheets" / f"{digest}.csv").read_bytes() == original
+    # The version saved mid-run is a new sheet: the next apply sends it, all of it.
+    again = apply(run_cli, sandbox, path)
+    assert again.code == 0, again.err
+    assert sandbox.video(video_id(29))["title"] == "Later 29"
+
+
+def test_a_plan_reviewed_then_a_sheet_changed_is_refused(api, run_cli, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    plan = run_cli("plan", str(path), "--api-base", sandbox.base_url, "--save",
+                   str(tmp_path / "reviewed.json"))
+    assert plan.code == 0, plan.err
+    saved = (tmp_path / "reviewed.json").read_text()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in saved
+    replace_atomically(path, titles(3, prefix="Other"))
+    refused = apply(run_cli, sandbox, path, "--plan", str(tmp_path / "reviewed.json"))
+    assert refused.code == 2 and "changed since the plan" in refused.err
+    assert sum(sandbox.counters.writes.values()) == 0
+
+
+# ----------------------------------------------------------------------------- the undo survives
+
+def test_a_second_run_keeps_the_first_runs_undo_and_results(api, run_cli, tmp_path):
+    sandbox = api()
+    originals = {video_id(i): sandbox.video(video_id(i))["title"] for i in range(3)}
+    path = sheet(tmp_path, titles(3, prefix="First"))
+    assert apply(run_cli, sandbox, path).code == 0
+    first_undo = (tmp_path / "edits.rollback.csv").read_bytes()
+    replace_atomically(path, titles(2, prefix="Second"))
+    second = apply(run_cli, sandbox, path)
+    assert second.code == 0, second.err
+    kept = sorted(tmp_path.glob("edits.rollback.*Z.csv"))
+    assert len(kept) == 1 and kept[0].read_bytes() == first_undo
+    assert {v: r["title"] for v, r in rollback_rows(kept[0]).items()} == originals
+    now = rollback_rows(tmp_path / "edits.rollback.csv")
+    assert {v: r["title"] for v, r in now.items()} == {
+        video_id(i): f"First {i}" for i in range(2)}
+    assert len(sorted(tmp_path.glob("edits.results.*Z.csv"))) == 1
+    assert "kept" in second.out and kept[0].name in second.out
+
+
+def test_saying_no_at_the_prompt_keeps_the_earlier_results(api, tmp_path):
+    from bulkedit.client.transport import Credentials
+    from bulkedit.run.runner import RunOptions, SheetRun
+
+    sandbox = api()
+    path = sheet(tmp_path, titles(4))
+    results_path = tmp_path / "edits.results.csv"
+    results_path.write_text("the earlier run's results\n")
+    options = RunOptions(sheet=path, api_base=sandbox.base_url, rate=None,
+                         results=results_path, rollback=tmp_path / "edits.rollback.csv")
+    import asyncio
+
+    run = SheetRun(options, Credentials(KEY.key, KEY.secret), confirm=lambda _plans: False)
+    result = asyncio.run(run.run())
+    assert result.cancelled and result.results_path is None
+    assert results_path.read_text() == "the earlier run's results\n"
+    assert sum(sandbox.counters.writes.values()) == 0
+
+
+def _spawn(path: Path, base: str, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DAILYMOTION_API_KEY": KEY.key, "DAILYMOTION_API_SECRET": KEY.secret}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bulkedit", "apply", str(path), "--api-base", base, "--yes",
+         "--rate", "0", "--concurrency", "2", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("then", ["fresh", "fixed sheet"])
+def test_after_a_crash_the_undo_holds_the_originals(api, tmp_path, then):
+    """Crash mid-run, then start over (--fresh, or a corrected sheet): the new rollback
+    restores the values from before the crashed attempt's writes, for every video it
+    touched, even those the new run leaves alone."""
+    sandbox = api(latency=0.02)
+    rows = 40
+    originals = {video_id(i): sandbox.video(video_id(i))["title"] for i in range(rows)}
+    path = sheet(tmp_path, titles(rows, prefix="Crashed"))
+    reached = threading.Event()
+    def hook(_video: str) -> None:
+        if sum(sandbox.counters.writes.values()) >= 12:
+            reached.set()
+
+    sandbox.app.after_edit.append(hook)
+    process = _spawn(path, sandbox.base_url)
+    assert reached.wait(60), process.communicate()
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    sandbox.app.after_edit.remove(hook)
+    written = {v for v, n in sandbox.counters.writes.items() if n}
+    assert 12 <= len(written) < rows
+    if then == "fresh":
+        again = _spawn(path, sandbox.base_url, "--fresh")
+    else:  # the first half of the sheet, corrected
+        replace_atomically(path, titles(rows // 2, prefix="Fixed"))
+        again = _spawn(path, sandbox.base_url)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, out + err
+    undo = rollback_rows(tmp_path / "edits.rollback.csv")
+    assert written <= set(undo)  # every video the crashed attempt wrote
+    for video, row in undo.items():
+        assert row["title"] == originals[video], video  # its value from before any write
