@@ -250,3 +250,98 @@ def test_after_a_crash_the_undo_holds_the_originals(api, tmp_path, then):
     assert written <= set(undo)  # every video the crashed attempt wrote
     for video, row in undo.items():
         assert row["title"] == originals[video], video  # its value from before any write
+
+
+# ----------------------------------------------------------------------------- a damaged journal
+
+def _crash(sandbox, path: Path, after: int = 12) -> None:
+    """Start an apply in its own process and SIGKILL it once `after` edits have landed."""
+    reached = threading.Event()
+
+    def hook(_video: str) -> None:
+        if sum(sandbox.counters.writes.values()) >= after:
+            reached.set()
+
+    sandbox.app.after_edit.append(hook)
+    process = _spawn(path, sandbox.base_url)
+    assert reached.wait(60), process.communicate()
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    sandbox.app.after_edit.remove(hook)
+
+
+def _garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    for offset in range(32, len(data), 97):  # past the header: every frame's checksum fails
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["wal deleted", "wal garbled", "journal emptied"])
+def test_a_damaged_journal_is_refused_not_restarted(api, run_cli, tmp_path, state_dir,
+                                                     damage):
+    sandbox = api(latency=0.02)
+    originals = {video_id(i): sandbox.video(video_id(i))["title"] for i in range(40)}
+    path = sheet(tmp_path, titles(40, prefix="Crashed"))
+    _crash(sandbox, path)
+    wal = state_dir / "journal.sqlite-wal"
+    assert wal.stat().st_size > 0  # a killed run leaves its last commits in the WAL
+    if damage == "wal deleted":
+        wal.unlink()
+    elif damage == "wal garbled":
+        _garble(wal)
+    else:
+        wal.unlink()
+        (state_dir / "journal.sqlite").write_bytes(b"")
+    writes = sum(sandbox.counters.writes.values())
+    refused = apply(run_cli, sandbox, path)
+    assert refused.code == 2, refused.out + refused.err
+    said = refused.err
+    assert "lost what it recorded" in said and "--fresh" in said and "bulkedit report" in said
+    assert sum(sandbox.counters.writes.values()) == writes  # nothing sent
+    listed = run_cli("runs")
+    assert "Damaged journal" in listed.out
+    # The user chooses to start over: the run goes through, and the undo the crashed
+    # attempt wrote before its first edit is kept beside, with every original value.
+    fresh = apply(run_cli, sandbox, path, "--fresh")
+    assert fresh.code == 0, fresh.out + fresh.err
+    kept = sorted(tmp_path.glob("edits.rollback.*Z.csv"))
+    assert len(kept) == 1
+    assert {v: r["title"] for v, r in rollback_rows(kept[0]).items()} == originals
+    assert run_cli("runs").out.count("Damaged journal") == 0
+
+
+def test_an_unreadable_journal_is_refused_then_set_aside_by_fresh(api, run_cli, tmp_path,
+                                                                  state_dir):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    assert apply(run_cli, sandbox, path).code == 0
+    journal = state_dir / "journal.sqlite"
+    journal.write_bytes(b"this is not a database at all" * 200)
+    refused = apply(run_cli, sandbox, path)
+    assert refused.code == 2 and "is damaged" in refused.err
+    assert "--state-dir" not in refused.err  # a new folder would silently start over
+    fresh = apply(run_cli, sandbox, path, "--fresh")
+    assert fresh.code == 0, fresh.err
+    assert "damaged run journal was moved to" in fresh.out
+    assert len(list(state_dir.glob("journal.damaged-*.sqlite"))) == 1
+
+
+def test_a_state_folder_that_is_a_file_is_one_line(api, run_cli, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(2))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = apply(run_cli, sandbox, path, "--state-dir", str(blocker))
+    assert result.code == 2 and "is a file" in result.err and "Traceback" not in result.err
+    assert sum(sandbox.counters.writes.values()) == 0
+
+
+def test_runs_shows_a_killed_run_as_interrupted(api, run_cli, tmp_path):
+    sandbox = api(latency=0.02)
+    path = sheet(tmp_path, titles(40))
+    _crash(sandbox, path)
+    listed = run_cli("runs")
+    assert listed.code == 0
+    line = next(t for t in listed.out.splitlines() if "edits.csv" in t)
+    assert "interrupted" in line and "running" not in line

@@ -246,12 +246,14 @@ class Journal:
     def check(self, sheet: str | None = None) -> None:
         lost = self.damage(sheet)
         if lost:
+            report = ("" if all("is gone" in line for line in lost) else
+                      "`bulkedit report RUN` writes the results from what remains; ")
             raise JournalDamaged(
                 f"the run journal {self.path} has lost what it recorded: {'; '.join(lost)}. "
                 "Which of those rows were sent is no longer known, so resuming could send "
                 "them again or leave them out of the rollback. The rollback sheet that run "
-                "wrote before its first edit is kept beside its sheet. `bulkedit report RUN` "
-                "writes the results from what remains; `bulkedit apply SHEET --fresh` "
+                "wrote before its first edit is kept beside its sheet, and a new run moves "
+                f"it aside rather than overwrite it. {report}`bulkedit apply SHEET --fresh` "
                 "starts over, keeping the values-before the journal still has")
 
     def accept_damage(self, sheet: str) -> None:
