@@ -57,7 +57,10 @@ def test_batch_processes_the_inbox_oldest_first(run_cli, api, tmp_path):
     assert sum(sandbox.counters.writes.values()) == 21
 
 
-def test_two_batches_at_once_never_apply_twice(api, tmp_path):
+@pytest.mark.parametrize("state", ["shared", "one each"])
+def test_two_batches_at_once_never_apply_twice(api, tmp_path, state):
+    """The lock lives in the inbox: two nights with different state folders (so different
+    journals) still never both apply a sheet."""
     sandbox = api(latency=0.2)  # the first batch holds the inbox for seconds
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -66,10 +69,11 @@ def test_two_batches_at_once_never_apply_twice(api, tmp_path):
     env = {**os.environ, "DAILYMOTION_API_KEY": KEY.key, "DAILYMOTION_API_SECRET": KEY.secret}
     command = [sys.executable, "-m", "bulkedit", "batch", str(inbox), "--api-base",
                sandbox.base_url, "--rate", "0", "--concurrency", "4"]
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env)
-    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env)
+    own = (["--state-dir", str(tmp_path / "state-a")], ["--state-dir", str(tmp_path / "state-b")])
+    first = subprocess.Popen(command + (own[0] if state == "one each" else []),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    second = subprocess.Popen(command + (own[1] if state == "one each" else []),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     codes = sorted(p.returncode for p in (first, second))
     assert codes == [0, 3], outputs  # the later one is refused

@@ -345,3 +345,116 @@ def test_runs_shows_a_killed_run_as_interrupted(api, run_cli, tmp_path):
     assert listed.code == 0
     line = next(t for t in listed.out.splitlines() if "edits.csv" in t)
     assert "interrupted" in line and "running" not in line
+
+
+# ----------------------------------------------------------------------------- the nightly batch
+
+def _batch(run_cli, sandbox, inbox: Path, *extra: str):
+    return run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
+                   "--log", str(inbox.parent / "night.jsonl"), *extra)
+
+
+def _events(log: Path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def test_batch_files_the_bytes_it_applied_and_leaves_a_newer_save(api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = sheet(inbox, titles(30, prefix="Meant"), "night.csv")
+    applied = path.read_bytes()
+    saved_again = threading.Event()
+
+    def save_over(_video: str) -> None:
+        if not saved_again.is_set() and sum(sandbox.counters.writes.values()) >= 3:
+            replace_atomically(path, titles(30, prefix="Later"))
+            saved_again.set()
+
+    sandbox.app.after_edit.append(save_over)
+    night = _batch(run_cli, sandbox, inbox, "--concurrency", "2")
+    sandbox.app.after_edit.remove(save_over)
+    assert saved_again.is_set()
+    assert night.code == 1, night.out + night.err  # told, not silent
+    assert (inbox / "done" / "night.csv").read_bytes() == applied
+    assert "Later 0" in path.read_text()  # the newer save waits in the inbox
+    assert [sandbox.video(video_id(i))["title"] for i in range(30)] == [
+        f"Meant {i}" for i in range(30)]
+    said = [e for e in _events(tmp_path / "night.jsonl") if e["event"] == "sheet_saved_again"]
+    assert len(said) == 1 and "stays in the inbox" in said[0]["error"]
+    # The next night applies the newer version, all of it, and files it.
+    second = _batch(run_cli, sandbox, inbox)
+    assert second.code == 0, second.out + second.err
+    assert sandbox.video(video_id(29))["title"] == "Later 29"
+    filed = [p for p in (inbox / "done").glob("night*.csv")
+             if ".results." not in p.name and ".rollback." not in p.name]
+    assert sorted("Later 0" in p.read_text() for p in filed) == [False, True]
+    assert (inbox / "done" / "night.csv").read_bytes() == applied  # never overwritten
+    assert not path.exists()
+
+
+def test_a_batch_folder_it_cannot_write_stops_the_night_before_any_send(api, run_cli,
+                                                                         tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, titles(3), "night.csv")
+    (inbox / "done").write_text("a file where the done folder should be")
+    night = _batch(run_cli, sandbox, inbox)
+    assert night.code == 2 and "done folder" in night.err and "Traceback" not in night.err
+    assert sum(sandbox.counters.writes.values()) == 0
+    assert (inbox / "night.csv").exists()
+
+
+def _unshare_works() -> bool:
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs unshare -rm for a small tmpfs")
+def test_a_full_disk_stops_the_night_cleanly_and_the_next_night_resumes(api, tmp_path):
+    """The state folder on a 192 KB file system (a tmpfs in a mount namespace of the
+    batch's own): the journal fills up mid-run. One line, exit 3, the event logged, the
+    night's summary written elsewhere; with room again, the next night finishes the
+    sheet without sending a confirmed row twice."""
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    wanted = {video_id(i): f"Night {i}" for i in range(150)}
+    sheet(inbox, [{"video_id": v, "title": t} for v, t in wanted.items()], "night.csv")
+    state, saved = tmp_path / "state-small", tmp_path / "state-saved"
+    state.mkdir()
+    saved.mkdir()
+    env = {**os.environ, "DAILYMOTION_API_KEY": KEY.key, "DAILYMOTION_API_SECRET": KEY.secret}
+    batch = [sys.executable, "-m", "bulkedit", "batch", str(inbox), "--api-base",
+             sandbox.base_url, "--rate", "0", "--concurrency", "2", "--state-dir", str(state),
+             "--log", str(tmp_path / "night.jsonl")]
+    script = (f"mount -t tmpfs -o size=192k none {state} && {' '.join(batch)}; code=$?; "
+              f"cp -a {state}/. {saved}/; exit $code")
+    full = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert full.returncode == 3, full.stdout + full.stderr
+    assert "disk is full" in full.stdout + full.stderr
+    assert "Traceback" not in full.stdout + full.stderr
+    events = _events(tmp_path / "night.jsonl")
+    assert [e["event"] for e in events if e["event"] == "disk_problem"] == ["disk_problem"]
+    assert events[-1]["event"] == "batch_done" and events[-1]["exit_code"] == 3
+    assert events[-1]["summary_file"] and Path(events[-1]["summary_file"]).exists()
+    sent_once = dict(sandbox.counters.writes)
+    assert 0 < len(sent_once) < len(wanted)  # the disk filled mid-run
+    subprocess.run(["cp", "-a", f"{saved}/.", f"{state}/"], check=True)  # room again
+    again = subprocess.run(batch, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {v: sandbox.video(v)["title"] for v in wanted} == wanted
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        confirmed_before = {r[0] for r in db.execute(
+            "SELECT video_id FROM rows WHERE state = 'done' AND run_id = "
+            "(SELECT id FROM runs ORDER BY started LIMIT 1)")}
+    assert confirmed_before
+    for video in confirmed_before & set(sent_once):
+        assert sandbox.counters.writes[video] == 1

@@ -149,19 +149,32 @@ class Dispatcher:
         the row as sent), `on_result` as soon as its outcome is known.
         """
         pending = iter(jobs)
+        broken: list[Exception] = []  # a callback that failed (a full disk): stop, then raise
 
         async def worker() -> None:
             for job in pending:
                 if self._stop.is_set():
                     return
-                if on_start is not None:
-                    on_start(job)
+                try:
+                    if on_start is not None:
+                        on_start(job)
+                except Exception as error:  # the job is not sent
+                    broken.append(error)
+                    self._stop.set()
+                    return
                 result = await self._run_job(job)
-                on_result(result)
+                try:
+                    on_result(result)
+                except Exception as error:  # the other workers' requests in flight finish
+                    broken.append(error)
+                    self._stop.set()
+                    return
                 if self.breaker.record(result.error):
                     self._stop.set()
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        if broken:
+            raise broken[0]
         if self.breaker.tripped:
             raise RunAborted(self.breaker.reason or "the run stopped early")
 

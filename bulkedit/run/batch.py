@@ -1,11 +1,15 @@
 """`bulkedit batch INBOX`: the nightly job. Every sheet in a folder, oldest first.
 
-No prompts. A lock on the inbox, so that two overlapping cron runs never apply a
-sheet twice (the second exits 3 naming the first). Each sheet is applied like
-`bulkedit apply`, with its own journal entry, and moved with its results and
-rollback sheets to `done/` (every row done) or `failed/` (anything else); an
-interrupted sheet stays in the inbox and resumes next time. One JSON line per
-event in the log, a summary JSON per night, and the worst sheet's exit code.
+No prompts. A lock in the inbox itself, so that two overlapping cron runs never
+apply a sheet twice, whatever state folders they use (the second exits 3 naming the
+first). Each sheet is applied like `bulkedit apply`, from a pinned copy of its bytes,
+with its own journal entry, and filed with its results and rollback sheets in `done/`
+(every row done) or `failed/` (anything else): the bytes filed are exactly the bytes
+applied. A sheet saved again during its run is not applied half: the version applied is
+filed, the new one stays in the inbox for the next run, and the night says so (exit 1).
+An interrupted sheet stays in the inbox and resumes next time. A full disk stops the
+night cleanly (exit 3): the event is logged, the night's summary written if it can be.
+One JSON line per event in the log, a summary JSON per night, the worst exit code.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,14 +30,18 @@ from typing import Any, TextIO
 
 from bulkedit.client.transport import Credentials
 from bulkedit.core.charclasses import visible
-from bulkedit.core.errors import BulkEditError, ExitCode, UsageError
+from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
 from bulkedit.run.config import Settings
-from bulkedit.run.journal import DEFAULT_STATE_DIR
-from bulkedit.run.lock import RunLock, lock_path
+from bulkedit.run.journal import DEFAULT_STATE_DIR, JournalDamaged
+from bulkedit.run.lock import RunLock
 from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
+from bulkedit.run.savedplan import sheet_digest
+from bulkedit.sheets.files import PinnedSheet, atomic_path, preflight
 from bulkedit.sheets.report import write_issues, write_summary
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
+# In the inbox itself: one night at a time on an inbox, whatever state folder each uses.
+INBOX_LOCK = Path(DEFAULT_STATE_DIR) / "batch.lock"
 # How bad an exit code is, for "the worst sheet's": interrupted > aborted > bad > failed.
 _SEVERITY = {ExitCode.OK: 0, ExitCode.PROBLEMS: 1, ExitCode.BAD_INPUT: 2,
              ExitCode.ABORTED: 3, ExitCode.INTERRUPTED: 4}
@@ -58,12 +68,16 @@ class JsonLog:
 
     def __call__(self, event: str, **facts: Any) -> None:
         record = {"time": datetime.now(UTC).isoformat(), "event": event, **facts}
+        # C1, bidi and zero-width characters as JSON's own \uNNNN escapes: the same value
+        # to a JSON reader, nothing raw for a person tailing the log.
+        line = visible(json.dumps(record, ensure_ascii=False, default=str)) + "\n"
         if self.path is not None:
-            with self.path.open("a", encoding="utf-8") as handle:
-                # C1, bidi and zero-width characters as JSON's own \uNNNN escapes: the
-                # same value to a JSON reader, nothing raw for a person tailing the log.
-                handle.write(visible(json.dumps(record, ensure_ascii=False, default=str))
-                             + "\n")
+            try:
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.write(line)
+            except OSError as exc:  # a full disk must not hide the night's events
+                sys.stderr.write(f"bulkedit: cannot write the log {self.path} "
+                                 f"({(exc.strerror or str(exc)).lower()}): {line}")
         if self.echo is not None:
             details = " ".join(f"{k}={v}" for k, v in facts.items() if k != "summary")
             self.echo.write(f"{event} {details}\n")
@@ -85,24 +99,61 @@ class BatchFolders:
         folders = cls(inbox, settings.done or inbox / "done", settings.failed or inbox / "failed",
                       settings.state_dir or inbox / DEFAULT_STATE_DIR,
                       settings.summaries or inbox / "summaries")
-        for folder in (folders.done, folders.failed, folders.state, folders.summaries):
-            folder.mkdir(parents=True, exist_ok=True)
+        named = (("done folder", folders.done), ("failed folder", folders.failed),
+                 ("state folder", folders.state), ("summaries folder", folders.summaries))
+        for what, folder in named:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot use {folder} as the {what}: "
+                                 f"{(exc.strerror or str(exc)).lower()}") from None
+        # Every folder the night writes in, checked before the first sheet is touched.
+        preflight([(what, folder / ".bulkedit-check") for what, folder in
+                   (("inbox", folders.inbox), *named)])
         return folders
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or a dated variant of it when an earlier night's file has it."""
+    target = folder / name
+    if target.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = folder / f"{Path(name).stem}.{stamp}{Path(name).suffix}"
+    return target
 
 
 def _move(files: list[Path], folder: Path) -> list[Path]:
     """Move files into `folder`, never overwriting an earlier night's file."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     moved = []
     for source in files:
         if not source.exists():
             continue
-        target = folder / source.name
-        if target.exists():
-            target = folder / f"{source.stem}.{stamp}{source.suffix}"
+        target = _free_name(folder, source.name)
         shutil.move(str(source), target)
         moved.append(target)
     return moved
+
+
+def _file_sheet(sheet: Path, pinned: PinnedSheet | None, folder: Path) -> bool:
+    """File into `folder` exactly the bytes the run applied (the pinned copy); the sheet
+    leaves the inbox only if it still holds those bytes. True when it was saved again
+    during the run: that newer version stays in the inbox for the next run."""
+    if pinned is None:  # the run never read it (a lock, the journal): it stays as it is
+        return False
+    holding = sheet.with_name(f".{sheet.name}.filing")
+    try:
+        os.replace(sheet, holding)  # from here a save makes a new file in the inbox
+    except FileNotFoundError:
+        holding = None
+    if holding is not None and sheet_digest(holding) == pinned.digest:
+        shutil.move(str(holding), _free_name(folder, sheet.name))
+        return False
+    with atomic_path(_free_name(folder, sheet.name)) as copy:
+        shutil.copyfile(pinned.path, copy)
+    if holding is not None:  # the newer version goes back, or beside a newer still
+        os.replace(holding, sheet if not sheet.exists() else _free_name(sheet.parent,
+                                                                         sheet.name))
+    return True
 
 
 class Batch:
@@ -122,8 +173,7 @@ class Batch:
             self._current.stop()
 
     def run(self) -> int:
-        name = f"batch:{self.folders.inbox.resolve()}"
-        with RunLock(lock_path(self.folders.state, name), f"the inbox {self.folders.inbox}"):
+        with RunLock(self.folders.inbox / INBOX_LOCK, f"the inbox {self.folders.inbox}"):
             return asyncio.run(self._night())
 
     async def _night(self) -> int:
@@ -138,15 +188,27 @@ class Batch:
         for sheet in sheets:
             if self._stopping:
                 break
-            report.append(await self._one(sheet))
+            try:
+                report.append(await self._one(sheet))
+            except DiskProblem as problem:  # no sheet after this one can do better
+                self.log("disk_problem", sheet=sheet.name, exit_code=problem.exit_code,
+                         error=str(problem))
+                report.append({"sheet": sheet.name, "exit_code": problem.exit_code,
+                               "error": str(problem)})
+                break
         codes = [entry["exit_code"] for entry in report]
         code = ExitCode.INTERRUPTED if self._stopping else worst(codes)
         summary = {"started": datetime.fromtimestamp(started, UTC).isoformat(),
                    "finished": datetime.now(UTC).isoformat(), "inbox": str(self.folders.inbox),
                    "sheets": report, "exit_code": code}
         path = self.folders.summaries / f"batch-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        write_summary(path, summary)
-        self.log("batch_done", sheets=len(report), exit_code=code, summary_file=str(path))
+        try:
+            write_summary(path, summary)
+        except DiskProblem as problem:
+            self.log("summary_not_written", error=str(problem))
+            path = None
+        self.log("batch_done", sheets=len(report), exit_code=code,
+                 summary_file=str(path) if path else None)
         return code
 
     async def _one(self, sheet: Path) -> dict[str, Any]:
@@ -167,18 +229,27 @@ class Batch:
         except InvalidSheet as invalid:
             problems = sheet.with_name(f"{sheet.stem}.problems.csv")
             write_issues(problems, invalid.validation.issues)
-            moved = _move([sheet, problems], folders.failed)
+            changed = _file_sheet(sheet, run.pinned, folders.failed)
+            _move([problems], folders.failed)
             self.log("sheet_invalid", sheet=sheet.name, exit_code=invalid.exit_code,
-                     problems=len(invalid.validation.errors), moved_to=str(moved[0].parent))
+                     problems=len(invalid.validation.errors), moved_to=str(folders.failed))
             return {"sheet": sheet.name, "exit_code": invalid.exit_code,
-                    "moved_to": str(folders.failed)}
+                    "moved_to": str(folders.failed), "saved_again": changed}
+        except DiskProblem:
+            raise
         except BulkEditError as error:
-            target = folders.failed if error.exit_code == 2 else None
-            moved = _move([sheet], target) if target else []
+            # A sheet that cannot be used goes to failed/; a damaged journal is not the
+            # sheet's fault: it waits in the inbox until the journal is dealt with.
+            filed = error.exit_code == ExitCode.BAD_INPUT and not isinstance(error,
+                                                                            JournalDamaged)
+            if filed and run.pinned is not None:
+                _file_sheet(sheet, run.pinned, folders.failed)
+            elif filed:
+                _move([sheet], folders.failed)
             self.log("sheet_error", sheet=sheet.name, exit_code=error.exit_code,
                      error=str(error))
             return {"sheet": sheet.name, "exit_code": error.exit_code, "error": str(error),
-                    "moved_to": str(moved[0].parent) if moved else None}
+                    "moved_to": str(folders.failed) if filed else None}
         finally:
             self._current = None
         facts = result.summary()  # the run wrote it, with the results and rollback sheets
@@ -188,11 +259,18 @@ class Batch:
                      counts=facts["counts"])
             return {"sheet": sheet.name, "exit_code": code, "summary": facts}
         target = folders.done if code == 0 else folders.failed
-        _move([sheet, results, rollback, summary_path], target)
+        changed = _file_sheet(sheet, run.pinned, target)
+        _move([results, rollback, summary_path], target)
+        if changed:
+            self.log("sheet_saved_again", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
+                     error="the sheet was saved again during its run: the version applied "
+                           f"is filed in {target}, the new one stays in the inbox for the "
+                           "next run")
+            code = worst([code, ExitCode.PROBLEMS])
         self.log("sheet_done", sheet=sheet.name, exit_code=code, counts=facts["counts"],
                  moved_to=str(target), summary=facts)
         return {"sheet": sheet.name, "exit_code": code, "moved_to": str(target),
-                "summary": facts}
+                "summary": facts, "saved_again": changed}
 
 
 def _kind(sheet: Path) -> str:

@@ -22,21 +22,47 @@ check, is `JournalDamaged` (exit 2) with what was lost and the safe ways on.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
 import os
 import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bulkedit.core.errors import UsageError
+from bulkedit.sheets.files import disk_problem
 
 SEALS = "seals"
 SETTLED = ("done", "failed", "final")  # a row's state once the journal has its last word
+
+
+def _disk_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A journal write that fails for want of disk (SQLite says "full", the seal's write
+    says ENOSPC) is a DiskProblem naming the journal: exit 3, and the same command resumes
+    once there is room. Anything else is left as it is."""
+
+    @functools.wraps(method)
+    def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            code = errno.ENOSPC if "full" in str(exc) else errno.EIO if "I/O" in str(exc) \
+                else None
+            if code is None:
+                raise
+            self._abandon_transaction()
+            raise disk_problem(OSError(code, str(exc)), self.path) or exc from None
+        except OSError as exc:
+            self._abandon_transaction()
+            raise disk_problem(exc, self.path) or exc from None
+
+    return wrapper
 
 
 class JournalDamaged(UsageError):
@@ -210,10 +236,12 @@ class Journal:
         self._seals: dict[str, _Seal] = {}
 
     def close(self) -> None:
-        self.flush()
-        for seal in self._seals.values():
-            seal.close()
-        self._db.close()
+        try:
+            self.flush()
+        finally:
+            for seal in self._seals.values():
+                seal.close()
+            self._db.close()
 
     # ------------------------------------------------------------------ damage
 
@@ -289,6 +317,7 @@ class Journal:
                                   "ORDER BY started", (sheet, *UNFINISHED))
         return [_run(row) for row in cursor]
 
+    @_disk_errors
     def abandon(self, run_ids: Iterable[str]) -> None:
         self._db.executemany("UPDATE runs SET state = 'abandoned' WHERE id = ?",
                              [(run_id,) for run_id in run_ids])
@@ -299,6 +328,7 @@ class Journal:
                                   (run_id,))
         return {r["video_id"]: (r["row"], json.loads(r["old"])) for r in cursor}
 
+    @_disk_errors
     def carry(self, run_id: str, originals: Mapping[str, tuple[int, dict[str, Any]]]) -> None:
         self._db.execute("BEGIN")
         self._db.executemany("INSERT OR REPLACE INTO carried VALUES (?, ?, ?, ?)",
@@ -306,6 +336,7 @@ class Journal:
                               for video, (row, old) in originals.items()])
         self._db.execute("COMMIT")
 
+    @_disk_errors
     def start_run(self, sheet: str, digest: str, options: dict[str, Any]) -> RunRecord:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         now = time.time()
@@ -316,11 +347,13 @@ class Journal:
              now))
         return self.run(run_id)
 
+    @_disk_errors
     def resume_run(self, run_id: str) -> RunRecord:
         self._db.execute("UPDATE runs SET state = 'running', host = ?, pid = ? WHERE id = ?",
                          (socket.gethostname(), os.getpid(), run_id))
         return self.run(run_id)
 
+    @_disk_errors
     def finish_run(self, run_id: str, state: str, summary: dict[str, Any]) -> None:
         self.flush()
         self._db.execute("UPDATE runs SET state = ?, finished = ?, summary = ? WHERE id = ?",
@@ -342,6 +375,7 @@ class Journal:
                                   (run_id,))
         return {r["position"]: _row(r) for r in cursor}
 
+    @_disk_errors
     def record_rows(self, run_id: str, records: Iterable[RowRecord]) -> None:
         """Insert or replace rows, committed at once."""
         self._db.execute("BEGIN")
@@ -354,6 +388,7 @@ class Journal:
         self._db.execute("COMMIT")
         self._sealed(run_id)
 
+    @_disk_errors
     def mark_sent(self, run_id: str, position: int) -> None:
         """The row is about to be sent. Not committed on its own: losing this mark costs
         at most a read-back on resume."""
@@ -363,6 +398,7 @@ class Journal:
         self._db.execute("UPDATE rows SET state = 'sent' WHERE run_id = ? AND position = ?",
                          (run_id, position))
 
+    @_disk_errors
     def record_outcome(self, run_id: str, position: int, state: str, outcome: Any) -> None:
         """A row's final word, committed before it counts as done."""
         if not self._pending:
@@ -381,6 +417,13 @@ class Journal:
             seal.write(seal.rows, seal.settled + 1)
         else:
             self._sealed(run_id)
+
+    @_disk_errors
+    def _abandon_transaction(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        self._pending = False
 
     def flush(self) -> None:
         if self._pending:

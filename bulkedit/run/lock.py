@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from bulkedit.core.errors import RunAborted
+from bulkedit.core.errors import RunAborted, UsageError
 
 try:
     import fcntl
@@ -50,7 +50,12 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        try:  # never through a symlink someone left in its place
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise UsageError(f"cannot take the lock {self.path}: "
+                             f"{(exc.strerror or str(exc)).lower()}") from None
+        handle = os.fdopen(descriptor, "a+", encoding="utf-8")
         if fcntl is not None:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
