@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -460,3 +461,165 @@ def test_a_full_disk_stops_the_night_cleanly_and_the_next_night_resumes(api, tmp
     assert confirmed_before
     for video in confirmed_before & set(sent_once):
         assert sandbox.counters.writes[video] == 1
+
+
+# ----------------------------------------------------------------------------- outputs first
+
+@pytest.mark.parametrize("flag", ["--results", "--rollback", "--summary-json"])
+def test_apply_checks_every_output_before_sending(api, run_cli, tmp_path, flag):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    suffix = ".json" if flag == "--summary-json" else ".csv"
+    result = apply(run_cli, sandbox, path, flag, str(tmp_path / "no" / "such" / f"out{suffix}"))
+    assert result.code == 2, result.out + result.err
+    assert str(tmp_path / "no" / "such") in result.err and result.err.count("\n") == 1
+    assert sum(sandbox.counters.writes.values()) == 0
+    assert sandbox.counters.statuses.get(200, 0) == 0 or not sandbox.counters.writes
+
+
+def test_plan_validate_and_export_check_their_outputs_first(api, run_cli, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    missing = tmp_path / "missing"
+    plan = run_cli("plan", str(path), "--api-base", sandbox.base_url,
+                   "--report", str(missing / "plan.xlsx"))
+    assert plan.code == 2 and "diff report" in plan.err and "Traceback" not in plan.err
+    saved = run_cli("plan", str(path), "--api-base", sandbox.base_url,
+                    "--save", str(missing / "plan.json"))
+    assert saved.code == 2 and "saved plan" in saved.err
+    check = run_cli("validate", str(path), "--report", str(missing / "problems.csv"))
+    assert check.code == 2 and "problem report" in check.err
+    export = run_cli("export", "--api-base", sandbox.base_url, "--ids", str(path),
+                     "-o", str(missing / "videos.csv"))
+    assert export.code == 2 and "export" in export.err
+    assert sum(sandbox.counters.writes.values()) == 0 and not missing.exists()
+
+
+def test_an_export_that_fails_keeps_the_earlier_file(api, run_cli, tmp_path):
+    sandbox = api()
+    ids = sheet(tmp_path, titles(50), "ids.csv")
+    target = tmp_path / "videos.csv"
+    first = run_cli("export", "--api-base", sandbox.base_url, "--rate", "0", "--ids", str(ids),
+                    "-o", str(target))
+    assert first.code == 0, first.err
+    good = target.read_bytes()
+    # A port nothing listens on, on loopback: every read is refused.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    failed = run_cli("export", "--api-base", closed, "--rate", "0", "--max-attempts", "1",
+                     "--ids", str(ids), "-o", str(target))
+    assert failed.code == 3, failed.out + failed.err
+    assert "was left as it was" in failed.err
+    assert target.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "state") == [
+        "edits.csv", "ids.csv", "videos.csv"] or "videos.csv" in [p.name for p in
+                                                                tmp_path.iterdir()]
+    assert not list(tmp_path.glob(".videos.csv.*"))  # no temporary left behind
+
+
+# ----------------------------------------------------------------------------- pipes
+
+def test_a_sheet_from_standard_input(run_cli, tmp_path, monkeypatch):
+    import io
+
+    content = b"video_id,private\nx7zq1a,true\nx7zq1b,maybe\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(content)))
+    result = run_cli("validate", "-")
+    assert result.code == 1, result.out + result.err  # read, with one invalid row
+    assert "stdin" in result.out and "maybe" in result.out
+
+
+def test_a_sheet_from_a_fifo_and_from_process_substitution(tmp_path):
+    """Read once: a pipe cannot be opened twice (the second open used to hang or fail)."""
+    bad = "video_id,private\nx7zq1a,true\nx7zq1b,maybe\n"
+    fifo = tmp_path / "sheet.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(bad))
+    writer.start()
+    through_fifo = subprocess.run([sys.executable, "-m", "bulkedit", "validate", str(fifo)],
+                                  capture_output=True, text=True, timeout=60)
+    writer.join()
+    assert through_fifo.returncode == 1, through_fifo.stdout + through_fifo.stderr
+    assert "maybe" in through_fifo.stdout
+    source = tmp_path / "real.csv"
+    source.write_text(bad)
+    bulkedit = f"{sys.executable} -m bulkedit validate"
+    for command in (f"{bulkedit} /dev/stdin < {source}", f"{bulkedit} <(cat {source})",
+                    f"cat {source} | {bulkedit} -"):
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 1, (command, done.stdout + done.stderr)
+        assert "Traceback" not in done.stderr and "maybe" in done.stdout
+
+
+def test_a_sheet_still_being_written_is_not_pinned(tmp_path, monkeypatch):
+    """A writer appending while the sheet is read (an upload in progress): refused, so a
+    half-copied sheet is never taken for a whole one."""
+    path = tmp_path / "uploading.csv"
+    path.write_bytes(b"video_id,title\n" + b"x7zq1a,One\n" * 300_000)  # several reads
+    real_open = open
+    appended = []
+
+    class Growing:
+        """The sheet as another program keeps writing it, between two of our reads."""
+
+        def __init__(self, handle):
+            self._handle = handle
+
+        def read(self, size=-1):
+            block = self._handle.read(size)
+            if block and not appended:
+                with real_open(path, "ab") as other:
+                    other.write(b"x7zq1b,Two\n")
+                appended.append(True)
+            return block
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._handle.close()
+
+    import builtins
+
+    def opening(name, mode="r", *args, **kwargs):
+        handle = real_open(name, mode, *args, **kwargs)
+        return Growing(handle) if str(name) == str(path) and "r" in mode else handle
+
+    monkeypatch.setattr(builtins, "open", opening)
+    with pytest.raises(LoadError, match="changed while it was being read"):
+        pin_sheet(path, tmp_path / "pins")
+    assert appended
+
+
+def test_copies_of_long_finished_runs_are_pruned_unfinished_ones_kept(api, run_cli, tmp_path,
+                                                                      state_dir):
+    from bulkedit.run.journal import KEEP_DAYS, Journal
+
+    sandbox = api(latency=0.02)
+    done = sheet(tmp_path, titles(3), "done.csv")
+    assert apply(run_cli, sandbox, done).code == 0
+    crashed = sheet(tmp_path, titles(40, start=50), "crashed.csv")
+    _crash(sandbox, crashed)
+    pins = sorted((state_dir / "sheets").iterdir())
+    seals = sorted((state_dir / "seals").iterdir())
+    assert len(pins) == 2 and len(seals) == 2
+    journal = Journal(state_dir)
+    try:
+        journal.prune(now=time.time() + 1)  # nothing is old yet
+        assert sorted((state_dir / "sheets").iterdir()) == pins
+        later = time.time() + (KEEP_DAYS + 1) * 86400
+        for pin in pins:  # the copies were made long ago, as far as prune can tell
+            os.utime(pin, (later - (KEEP_DAYS + 2) * 86400,) * 2)
+        journal.prune(now=later)
+    finally:
+        journal.close()
+    digest = hashlib.sha256(crashed.read_bytes()).hexdigest()
+    assert [p.name for p in (state_dir / "sheets").iterdir()] == [f"{digest}.csv"]
+    assert len(list((state_dir / "seals").iterdir())) == 1  # the unfinished run's

@@ -71,6 +71,7 @@ class JournalDamaged(UsageError):
 
 DEFAULT_STATE_DIR = ".bulkedit"
 PINNED_SHEETS = "sheets"  # the copies of the sheets runs worked from, by SHA-256
+KEEP_DAYS = 30  # how long a finished run's pinned copy and seal are kept
 UNFINISHED = ("running", "interrupted", "aborted")
 
 _SCHEMA = """
@@ -302,6 +303,22 @@ class Journal:
             self._seals[run_id] = _Seal(self.folder / SEALS / run_id, key, rows, settled)
         else:
             seal.write(rows, settled)
+
+    def prune(self, keep_days: float = KEEP_DAYS, now: float | None = None) -> None:
+        """Forget the copies and seals of runs that finished more than `keep_days` ago
+        (`report` needs a run's pinned copy only until then); unfinished runs keep theirs."""
+        cutoff = (time.time() if now is None else now) - keep_days * 86400
+        keep = {r["sheet_sha256"] for r in self._db.execute(
+            "SELECT sheet_sha256 FROM runs WHERE finished IS NULL OR finished >= ?", (cutoff,))}
+        for pinned in (self.folder / PINNED_SHEETS).glob("*"):
+            with contextlib.suppress(OSError):
+                if pinned.name.split(".")[0] not in keep and pinned.stat().st_mtime < cutoff:
+                    pinned.unlink()
+        old = {r["id"] for r in self._db.execute(
+            "SELECT id FROM runs WHERE finished IS NOT NULL AND finished < ?", (cutoff,))}
+        for seal in (self.folder / SEALS).glob("*"):
+            if seal.name in old:
+                seal.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ runs
 

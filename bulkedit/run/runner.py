@@ -184,6 +184,7 @@ class SheetRun:
                     self.notices.append(f"The damaged run journal was moved to {aside}")
                     journal = Journal(folder)
                 try:
+                    journal.prune()
                     self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS)
                     if options.reviewed is not None \
                             and options.reviewed.sheet_sha256 != self.pinned.digest:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -204,6 +206,16 @@ class PinnedSheet:
     digest: str  # SHA-256 of exactly those bytes
 
 
+def _identity(reader: BinaryIO) -> tuple[int, int] | None:
+    """Size and modification time of a regular file (None for a pipe): a writer still at
+    work on the file changes them while it is read."""
+    try:
+        status = os.fstat(reader.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
+
+
 def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
     """Copy the sheet (a path, "-" for standard input, a pipe) into `folder` as
     `<sha256><suffix>`, hashing it on the way: one read of the source, whatever it is."""
@@ -233,10 +245,15 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
                 except OSError as exc:
                     raise LoadError(label, f"cannot be read ({exc.strerror})", "Check that "
                                     "the file exists and that you may read it") from None
+            before = _identity(reader)
             writer = stack.enter_context(open(copy.path, "wb"))
             for block in iter(lambda: reader.read(1 << 20), b""):
                 digest.update(block)
                 writer.write(block)
+            if before is not None and _identity(reader) != before:
+                raise LoadError(label, "the file changed while it was being read (still "
+                                "being saved or copied?)", "Wait until it is complete, then "
+                                "run again")
     except OSError as exc:
         copy.discard()
         raise disk_problem(exc, copy.target) or LoadError(
