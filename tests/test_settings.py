@@ -18,22 +18,22 @@ from bulkedit.run.runner import RunOptions
 
 def test_flag_wins_over_environment_over_toml_over_default(tmp_path):
     config = tmp_path / "bulkedit.toml"
-    config.write_text('[api]\nbase = "https://toml.example"\nrate = 3\ntimeout = 12\n',
+    config.write_text('[api]\nbase = "http://127.0.0.2:8001"\nrate = 3\ntimeout = 12\n',
                       encoding="utf-8")
     settings = load_settings(config)
     args = Namespace(api_base=None, rate=None, concurrency=4, timeout=None)
-    env = {"DAILYMOTION_API_BASE": "https://env.example"}
+    env = {"DAILYMOTION_API_BASE": "http://127.0.0.3:8002"}
     resolved = resolve(args, settings, env)
-    assert resolved.api_base == "https://env.example"
+    assert resolved.api_base == "http://127.0.0.3:8002"
     assert (resolved.limits.rate, resolved.limits.concurrency, resolved.limits.timeout,
             resolved.limits.max_attempts) == (3, 4, 12, ApiLimits().max_attempts)
     assert resolved.sources == {"api_base": "environment (DAILYMOTION_API_BASE)",
                                 "rate": str(config), "concurrency": "flag",
                                 "timeout": str(config), "max_attempts": "default",
                                 "backoff": "default", "batch_size": "default"}
-    assert resolve(args, settings, {}).api_base == "https://toml.example"
-    assert resolve(Namespace(api_base="https://flag.example"), settings, env).api_base == (
-        "https://flag.example")
+    assert resolve(args, settings, {}).api_base == "http://127.0.0.2:8001"
+    assert resolve(Namespace(api_base="http://127.0.0.4:8003"), settings, env).api_base == (
+        "http://127.0.0.4:8003")
     assert resolve(Namespace(), Settings(), {}).api_base == PARTNER_API
 
 

@@ -56,7 +56,10 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         help=f"first retry delay, doubled at each attempt (default {default.backoff:g})")
     add("--api-base", metavar="URL",
         help="API base URL (default $DAILYMOTION_API_BASE, then bulkedit.toml's [api] base, "
-             "then the partner API)")
+             "then the partner API); https, or http to this machine (the sandbox)")
+    add("--allow-api-host", action="append", metavar="HOST",
+        help="send credentials to this API host too (https only); Dailymotion's own and "
+             "this machine's need no flag")
     add("--credentials", metavar="FILE",
         help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
              "DAILYMOTION_API_SECRET environment variables)")
@@ -66,11 +69,22 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         help="talk to a local sandbox started for this run (no credentials needed)")
 
 
-def settings_of(args: argparse.Namespace) -> tuple[Settings, Resolved]:
+def settings_of(args: argparse.Namespace, err: TextIO | None = None
+                ) -> tuple[Settings, Resolved]:
     """bulkedit.toml (--config, else ./bulkedit.toml) and the settings resolved from it, the
-    flags and the environment: the same for every command."""
+    flags and the environment: the same for every command. A settings file that sends the
+    credentials somewhere else than the default says so on `err`."""
     settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
-    return settings, resolve(args, settings)
+    resolved = resolve(args, settings)
+    if not getattr(args, "sandbox", False):
+        announce_api_base(settings, resolved, err)
+    return settings, resolved
+
+
+def announce_api_base(settings: Settings, resolved: Resolved, err: TextIO | None) -> None:
+    if err is not None and settings.source is not None \
+            and resolved.sources.get("api_base") == str(settings.source):
+        err.write(f"{settings.source} sends the API calls to {resolved.api_base}\n")
 
 
 @contextlib.contextmanager
@@ -167,7 +181,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
     for path in (results, rollback):
         table_format(path)  # refuse a bad extension before any work
-    settings, resolved = settings_of(args)
+    settings, resolved = settings_of(args, err)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
         options = _options(args, timezone, resolved, api_base, send=True)
@@ -275,7 +289,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         raise UsageError("--report takes a .xlsx path and --html a .html path")
     preflight([("diff report", report), ("HTML report", page),
                ("saved plan", Path(args.save) if args.save else None)])
-    settings, resolved = settings_of(args)
+    settings, resolved = settings_of(args, err)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
         options = _options(args, timezone, resolved, api_base, send=False)
@@ -463,7 +477,7 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                          "--ids FILE")
     specs = export_fields([f for f in args.fields.split(",") if f.strip()]
                           if args.fields else None)
-    settings, resolved = settings_of(args)
+    settings, resolved = settings_of(args, err)
     limits = resolved.limits
     preflight([("export", output)])
     progress = ProgressReporter(err)

@@ -180,12 +180,15 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import announce_api_base
     from bulkedit.run.batch import Batch, JsonLog
     from bulkedit.run.config import load_settings, resolve
     from bulkedit.run.runner import RunOptions
 
     settings = load_settings(Path(args.config) if args.config else None)
     resolved = resolve(args, settings)  # checks the limits before the night starts
+    if not args.sandbox:
+        announce_api_base(settings, resolved, err)
     limits = resolved.limits
     if args.state_dir:
         settings.state_dir = Path(args.state_dir)
@@ -272,6 +275,8 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("--rate", type=float, metavar="N", help="requests per second (0 = no limit)")
     add("--concurrency", type=int, metavar="N", help="requests in flight at most")
     add("--api-base", metavar="URL", help="API base URL")
+    add("--allow-api-host", action="append", metavar="HOST",
+        help="send credentials to this API host too (https only)")
     add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
     batch.set_defaults(run=cmd_batch)
 

@@ -7,6 +7,7 @@ errors of errors.py, so that retrying is an `except` clause.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from bulkedit.core.errors import (
     CredentialsRejected,
@@ -22,6 +23,7 @@ from bulkedit.core.errors import (
     RateLimited,
     ServerError,
     TokenRejected,
+    UsageError,
 )
 from bulkedit.core.schema import FIELDS, FieldSpec, Kind
 from bulkedit.core.types import ClearValue, Value
@@ -33,6 +35,57 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 SCOPES = ("manage_videos",)
 _WWW_AUTH_ERROR = re.compile(r'error="([^"]*)"')
 _RATE_WORDS = re.compile(r"rate|spam|too many|quota", re.IGNORECASE)
+
+
+# Where the key, the secret and the token may go over https without being asked.
+DAILYMOTION_API_HOSTS = frozenset({"partner.api.dailymotion.com", "api.dailymotion.com"})
+
+
+def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
+    """`base` if credentials may be sent to it, else UsageError: https to a Dailymotion API
+    host, or to a host the user allowed by name (--allow-api-host); http or https to this
+    machine's loopback (the sandbox). Never plain http elsewhere: the client secret and
+    the bearer token would cross the network in the clear."""
+    shown = re.sub(r"//[^/@]*@", "//***@", base)  # a password in it is never repeated
+    shown = shown if len(shown) <= 200 else shown[:200] + "…"
+    try:
+        parts = urlsplit(base.strip())
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        host, parts = "", None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"API base {shown!r} is not a URL like "
+                         f"{PARTNER_API}; check --api-base, {API_BASE_ENV} or bulkedit.toml")
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(f"API base {shown!r} holds a user name or password; give the bare "
+                         "URL (credentials come from the environment)")
+    if parts.query or parts.fragment:
+        raise UsageError(f"API base {shown!r} has a query or fragment; give the bare URL")
+    if _is_loopback(host):
+        return base.strip().rstrip("/")
+    if parts.scheme != "https":
+        raise UsageError(f"API base {shown!r} is plain http to another machine: the client "
+                         "secret and the token would cross the network in the clear; use "
+                         "https")
+    allowed = {h.strip().lower() for h in allowed_hosts}
+    if host not in DAILYMOTION_API_HOSTS and host not in allowed:
+        raise UsageError(f"API base {shown!r}: {host} is not a Dailymotion API host, and the "
+                         "credentials would be sent to it; if you mean it, pass "
+                         f"--allow-api-host {host} (or allow_hosts in bulkedit.toml's [api])")
+    return base.strip().rstrip("/")
+
+
+API_BASE_ENV = "DAILYMOTION_API_BASE"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from bulkedit.client.transport import ENV_BASE, ENV_KEY, ENV_SECRET, Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits
-from bulkedit.core.protocol import PARTNER_API
+from bulkedit.core.protocol import PARTNER_API, checked_api_base
 
 DEFAULT_FILE = "bulkedit.toml"
 _SECRET_KEYS = {"api_key", "api_secret", "key", "secret", "client_secret", "token"}
@@ -27,6 +27,7 @@ class Settings:
 
     # [api]
     base: str | None = None
+    allow_hosts: list[str] = field(default_factory=list)  # API hosts besides Dailymotion's
     key_env: str = ENV_KEY
     secret_env: str = ENV_SECRET
     rate: float | None = None
@@ -62,7 +63,7 @@ class Settings:
 
 
 _SECTIONS = {
-    "api": ("base", "key_env", "secret_env", *LIMITS),
+    "api": ("base", "allow_hosts", "key_env", "secret_env", *LIMITS),
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "timezone",
               "skip_invalid", "verify", "allow_irreversible", "allow_live_fields",
               "allow_past_expiry", "date_order", "encoding"),
@@ -101,6 +102,11 @@ def load_settings(path: Path | None) -> Settings:
 
 
 def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
+    if name == "allow_hosts":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise UsageError(f'{path}: [{section}] allow_hosts is a list of host names, like '
+                             '["api.example.com"]')
+        return value
     if name in _PATHS:
         if not isinstance(value, str) or not value:
             raise UsageError(f"{path}: [{section}] {name} must be a folder or file path")
@@ -148,4 +154,7 @@ def resolve(args: Any, settings: Settings, environ: dict[str, str] | None = None
         base, sources["api_base"] = settings.base, where
     else:
         base, sources["api_base"] = PARTNER_API, "default"
+    # Where the credentials may go: checked here, before any command connects anywhere.
+    allowed = [*(getattr(args, "allow_api_host", None) or []), *settings.allow_hosts]
+    base = checked_api_base(base, allowed)
     return Resolved(ApiLimits(**values), base, sources)
