@@ -1,5 +1,5 @@
 import sys
 
-from bulkedit.cli.main import main
+from bulkedit.cli.main import run
 
-sys.exit(main())
+sys.exit(run())

@@ -210,12 +210,12 @@ def test_saying_no_at_the_prompt_keeps_the_earlier_results(api, tmp_path):
     assert sum(sandbox.counters.writes.values()) == 0
 
 
-def _spawn(path: Path, base: str, *extra: str) -> subprocess.Popen[str]:
+def _spawn(path: Path | str, base: str, *extra: str, stdin=None) -> subprocess.Popen[str]:
     env = {**os.environ, "DAILYMOTION_API_KEY": KEY.key, "DAILYMOTION_API_SECRET": KEY.secret}
     return subprocess.Popen(
         [sys.executable, "-m", "bulkedit", "apply", str(path), "--api-base", base, "--yes",
          "--rate", "0", "--concurrency", "2", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, stdin=stdin)
 
 
 @pytest.mark.parametrize("then", ["fresh", "fixed sheet"])
@@ -255,7 +255,7 @@ def test_after_a_crash_the_undo_holds_the_originals(api, tmp_path, then):
 
 # ----------------------------------------------------------------------------- a damaged journal
 
-def _crash(sandbox, path: Path, after: int = 12) -> None:
+def _crash(sandbox, path: Path | str, after: int = 12, *extra: str, stdin=None) -> None:
     """Start an apply in its own process and SIGKILL it once `after` edits have landed."""
     reached = threading.Event()
 
@@ -264,7 +264,7 @@ def _crash(sandbox, path: Path, after: int = 12) -> None:
             reached.set()
 
     sandbox.app.after_edit.append(hook)
-    process = _spawn(path, sandbox.base_url)
+    process = _spawn(path, sandbox.base_url, *extra, stdin=stdin)
     assert reached.wait(60), process.communicate()
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -623,3 +623,177 @@ def test_copies_of_long_finished_runs_are_pruned_unfinished_ones_kept(api, run_c
     digest = hashlib.sha256(crashed.read_bytes()).hexdigest()
     assert [p.name for p in (state_dir / "sheets").iterdir()] == [f"{digest}.csv"]
     assert len(list((state_dir / "seals").iterdir())) == 1  # the unfinished run's
+
+
+# ----------------------------------------------------------------------------- review findings
+
+def test_a_resumed_run_still_keeps_another_runs_undo(api, tmp_path):
+    """Stopped while reading (before its own rollback), then resumed: the earlier run's
+    undo at that path is not this run's to replace."""
+    import asyncio
+
+    from bulkedit.client.transport import Credentials
+    from bulkedit.run.runner import RunOptions, SheetRun
+
+    sandbox = api()
+    path = sheet(tmp_path, titles(4, prefix="First"))
+    undo = tmp_path / "edits.rollback.csv"
+
+    def options() -> RunOptions:
+        return RunOptions(sheet=path, api_base=sandbox.base_url, rate=None,
+                          results=tmp_path / "edits.results.csv", rollback=undo)
+
+    credentials = Credentials(KEY.key, KEY.secret)
+    asyncio.run(SheetRun(options(), credentials).run())
+    first_undo = undo.read_bytes()
+    replace_atomically(path, titles(4, prefix="Second"))
+    stopping: list[SheetRun] = []
+
+    def stop_while_reading(phase: str, *_counts: int) -> None:
+        if phase == "read":
+            stopping[0].stop()
+
+    stopping.append(SheetRun(options(), credentials, stop_while_reading))
+    stopped = asyncio.run(stopping[0].run())
+    assert stopped.interrupted and sum(sandbox.counters.writes.values()) == 4
+    resumed_run = SheetRun(options(), credentials)
+    resumed = asyncio.run(resumed_run.run())
+    assert resumed_run.resumed is not None and resumed.counts() == {"updated": 4}
+    kept = sorted(tmp_path.glob("edits.rollback.*Z*.csv"))
+    assert [k.read_bytes() for k in kept] == [first_undo]
+    assert {r["title"] for r in rollback_rows(undo).values()} == {f"First {i}" for i in range(4)}
+
+
+def test_after_two_crashes_the_undo_holds_the_first_attempts_originals(api, tmp_path):
+    sandbox = api(latency=0.02)
+    rows = 60
+    originals = {video_id(i): sandbox.video(video_id(i))["title"] for i in range(rows)}
+    path = sheet(tmp_path, titles(rows, prefix="Crashed"))
+    _crash(sandbox, path, 10)
+    first = {v for v, n in sandbox.counters.writes.items() if n}
+    replace_atomically(path, titles(rows, start=0, prefix="Again"))
+    _crash(sandbox, path, len(first) + 10)
+    last = _spawn(path, sandbox.base_url, "--fresh")
+    out, err = last.communicate(timeout=120)
+    assert last.returncode == 0, out + err
+    undo = rollback_rows(tmp_path / "edits.rollback.csv")
+    assert first <= set(undo)
+    assert {v: undo[v]["title"] for v in undo} == {v: originals[v] for v in undo}
+
+
+@pytest.mark.parametrize("collision", ["summary is the sheet", "rollback is the sheet",
+                                       "results is the rollback", "results is the sheet",
+                                       "summary is not json", "name too long"])
+def test_outputs_that_collide_are_refused_before_sending(api, run_cli, tmp_path, collision):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    before = path.read_bytes()
+    extra = {"summary is the sheet": ["--summary-json", str(path)],
+             "rollback is the sheet": ["--rollback", str(path)],
+             "results is the rollback": ["--results", str(tmp_path / "same.csv"),
+                                         "--rollback", str(tmp_path / "same.csv")],
+             "results is the sheet": ["--results", str(tmp_path / "." / "edits.csv")],
+             "summary is not json": ["--summary-json", str(tmp_path / "summary.csv")],
+             "name too long": ["--results", str(tmp_path / ("r" * 234 + ".csv"))]}[collision]
+    result = apply(run_cli, sandbox, path, *extra)
+    assert result.code == 2, result.out + result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert sum(sandbox.counters.writes.values()) == 0
+    assert path.read_bytes() == before
+
+
+def test_plan_and_report_refuse_to_overwrite_the_sheet_or_each_other(api, run_cli, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    before = path.read_bytes()
+    plan = run_cli("plan", str(path), "--api-base", sandbox.base_url, "--save", str(path))
+    assert plan.code == 2 and "overwrite the sheet" in plan.err
+    assert apply(run_cli, sandbox, path).code == 0
+    run_id = next(t.split()[0] for t in run_cli("runs").out.splitlines() if "edits.csv" in t)
+    same = tmp_path / "x.csv"
+    report = run_cli("report", run_id, "--results", str(same), "--rollback", str(same))
+    assert report.code == 2 and "same file" in report.err
+    assert path.read_bytes() == before
+
+
+def test_two_different_sheets_on_standard_input_are_two_sheets(api, tmp_path):
+    """A crashed run of one piped sheet is not taken over by the next, different one."""
+    sandbox = api(latency=0.02)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    sheet(tmp_path, titles(60, prefix="A"), "a.csv")
+    sheet(tmp_path, titles(3, start=100, prefix="B"), "b.csv")
+    with first.open() as stdin:
+        _crash(sandbox, "-", 10, "--rollback", str(tmp_path / "a.rollback.csv"),
+               stdin=stdin)
+    with second.open() as stdin:
+        done = _spawn("-", sandbox.base_url, "--rollback", str(tmp_path / "b.rollback.csv"),
+                      "--results", str(tmp_path / "b.results.csv"), stdin=stdin)
+        out, err = done.communicate(timeout=60)
+    assert done.returncode == 0, out + err
+    assert set(rollback_rows(tmp_path / "b.rollback.csv")) == {video_id(i)
+                                                               for i in range(100, 103)}
+
+
+def test_batch_files_every_output_of_sheets_whose_names_collide(api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    names = ["a.csv", "a.CSV", "a.Csv", "a.cSv"]
+    for number, name in enumerate(names):
+        sheet(inbox, [{"video_id": video_id(number), "title": f"T{number}"}], name)
+    (inbox / "done").mkdir()
+    (inbox / "done" / "a.results.csv").write_text("an earlier night's\n")
+    night = _batch(run_cli, sandbox, inbox)
+    assert night.code == 0, night.out + night.err
+    done = [p.name for p in (inbox / "done").iterdir()]
+    assert sum(".results." in n for n in done) == len(names) + 1
+    assert sum(".rollback." in n for n in done) == len(names)
+    assert (inbox / "done" / "a.results.csv").read_text() == "an earlier night's\n"
+
+
+def test_batch_applies_a_rollback_sheet_a_user_drops_in(api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, [{"video_id": video_id(0), "title": "Undone"}], "jan.rollback.csv")
+    night = _batch(run_cli, sandbox, inbox)
+    assert night.code == 0, night.out + night.err
+    assert sandbox.video(video_id(0))["title"] == "Undone"
+    assert (inbox / "done" / "jan.rollback.csv").exists()
+
+
+def test_a_sheet_a_killed_night_left_half_filed_is_applied_next_night(api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, [{"video_id": video_id(0), "title": "Recovered"}], ".night.csv.filing")
+    night = _batch(run_cli, sandbox, inbox)
+    assert night.code == 0, night.out + night.err
+    assert sandbox.video(video_id(0))["title"] == "Recovered"
+    assert "sheet_recovered" in {e["event"] for e in _events(tmp_path / "night.jsonl")}
+
+
+def test_ctrl_c_at_the_prompt_sends_nothing_and_exits_130(api, tmp_path):
+    import pty
+
+    sandbox = api()
+    path = sheet(tmp_path, titles(5))
+    env = {**os.environ, "DAILYMOTION_API_KEY": KEY.key, "DAILYMOTION_API_SECRET": KEY.secret}
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: bulkedit on a terminal, so it asks
+        os.execve(sys.executable, [sys.executable, "-m", "bulkedit", "apply", str(path),
+                                   "--api-base", sandbox.base_url, "--rate", "0"], env)
+    seen = b""
+    while b"[y/N]" not in seen:
+        chunk = os.read(terminal, 1024)
+        assert chunk, seen
+        seen += chunk
+    os.kill(pid, signal.SIGINT)
+    # Should the prompt ignore the signal, the test fails instead of waiting for ever.
+    guard = threading.Timer(30, lambda: os.kill(pid, signal.SIGKILL))
+    guard.start()
+    _, status = os.waitpid(pid, 0)
+    guard.cancel()
+    os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 130
+    assert sum(sandbox.counters.writes.values()) == 0

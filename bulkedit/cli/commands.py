@@ -196,10 +196,17 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             options.reviewed = load_plan(Path(args.plan), sheet)
         progress = ProgressReporter(err)
         confirm = None
+        stopped_at_prompt: list[bool] = []
         if not args.yes and _interactive():
             def confirm(plans: list) -> bool:  # type: ignore[type-arg]
                 progress.close()
-                return ask_to_confirm(plans, sys.stdin, out)
+                try:
+                    with _signals_interrupt():
+                        return ask_to_confirm(plans, sys.stdin, out)
+                except KeyboardInterrupt:  # Ctrl-C or SIGTERM at the prompt: nothing sent
+                    out.write("\n")
+                    stopped_at_prompt.append(True)
+                    return False
 
         def announce(phase: str, done: int, total: int, failures: int) -> None:
             if run.resumed is not None and not announced:
@@ -216,7 +223,23 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         outcome = _execute(run, progress, out, err)
     if isinstance(outcome, int):
         return outcome
-    return _report_apply(outcome, options, out)
+    code = _report_apply(outcome, options, out)
+    return ExitCode.INTERRUPTED if stopped_at_prompt else code
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While the prompt blocks the event loop, SIGINT and SIGTERM interrupt the read at
+    once (the loop's own handlers would only run after the answer)."""
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
@@ -288,7 +311,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
         raise UsageError("--report takes a .xlsx path and --html a .html path")
     preflight([("diff report", report), ("HTML report", page),
-               ("saved plan", Path(args.save) if args.save else None)])
+               ("saved plan", Path(args.save) if args.save else None)], inputs=[sheet])
     settings, resolved = settings_of(args, err)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
@@ -401,7 +424,7 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
     summary_path = Path(args.summary_json) if args.summary_json else None
     preflight([("results sheet", results), ("rollback sheet", rollback),
-               ("summary", summary_path)])
+               ("summary", summary_path)], inputs=[sheet])
     for line in damage:
         out.write(f"Damaged journal: {line}; these results hold what remains\n")
     kept = [p for p in (keep_earlier(results), keep_earlier(rollback)) if p]
@@ -479,7 +502,7 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                           if args.fields else None)
     settings, resolved = settings_of(args, err)
     limits = resolved.limits
-    preflight([("export", output)])
+    preflight([("export", output)], inputs=[args.ids])
     progress = ProgressReporter(err)
 
     async def main(credentials: Credentials, api_base: str) -> Any:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import gc
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,7 +17,7 @@ from typing import Any, TextIO
 from bulkedit import __version__
 from bulkedit.cli.console import TerminalSafe, print_issues, print_table
 from bulkedit.core.cells import DATE_ORDERS, zone_named
-from bulkedit.core.errors import BulkEditError, ExitCode, UsageError
+from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
 from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
 
 
@@ -83,7 +85,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = Path(args.report) if args.report else None
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
-        preflight([("problem report", report)])
+        preflight([("problem report", report)], inputs=[args.sheet])
     sheet = load_sheet(args.sheet, sheet=args.sheet_name, encoding=args.encoding)
     result = validate(sheet, options)
     out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
@@ -478,6 +480,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     out = TerminalSafe(out or sys.stdout)  # type: ignore[assignment]
     err = TerminalSafe(err or sys.stderr, progress=True)  # type: ignore[assignment]
     parser = build_parser()
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_disk_cleanup(previous_hook)
     try:
         with contextlib.redirect_stdout(out):  # --help and --version print to `out`
             args = parser.parse_args(argv)
@@ -486,6 +490,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return int(exc.code or 0)
     except BulkEditError as exc:
         err.write(f"bulkedit: error: {exc}\n")
+        if isinstance(exc, DiskProblem):
+            gc.collect()  # a half-written file's objects go while the quiet hook is ours
         return exc.exit_code
     except KeyboardInterrupt:
         err.write("bulkedit: interrupted\n")
@@ -498,7 +504,32 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         err.write(f"bulkedit: internal error ({type(exc).__name__}); please report it. "
                   "Set BULKEDIT_DEBUG=1 to see the details.\n")
         return ExitCode.INTERNAL
+    finally:
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_disk_cleanup(previous: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A full disk is reported once, as one line; the clean-up of the file that hit it (a
+    ZipFile closing itself on the same full disk) must not add a traceback after it."""
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if isinstance(error, OSError) and error.errno in _DISK_ERRNOS \
+                and not os.environ.get("BULKEDIT_DEBUG"):
+            return
+        previous(unraisable)
+
+    return hook
+
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS}
+
+
+def run() -> int:
+    """The `bulkedit` program: `main`, with the quiet clean-up kept until the interpreter
+    exits (a file that hit a full disk may be collected only then)."""
+    sys.unraisablehook = _quiet_disk_cleanup(sys.unraisablehook)
+    return main()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -52,11 +52,30 @@ def worst(codes: list[int]) -> int:
 
 
 def inbox_sheets(inbox: Path) -> list[Path]:
-    """The sheets waiting in the inbox, oldest first (Excel's ~$ lock files left out)."""
+    """The sheets waiting in the inbox, oldest first (Excel's ~$ lock files and hidden
+    files left out). Any other sheet is applied, a rollback or results sheet a user put
+    there included: the night writes its own outputs elsewhere (WORK) and files them."""
     found = [p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in SHEET_SUFFIXES
-             and not p.name.startswith(("~$", ".")) and ".results." not in p.name
-             and ".rollback." not in p.name]
+             and not p.name.startswith(("~$", "."))]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+WORK = Path(DEFAULT_STATE_DIR) / "work"  # in the inbox: each sheet's outputs until filed
+FILING = ".filing"  # a sheet being filed: `.NAME.filing` (put back if the night died)
+
+
+def recover_filing(inbox: Path) -> list[Path]:
+    """Sheets a killed night left half-filed (renamed aside, not yet moved): back in the
+    inbox under their name, or a free one beside it."""
+    recovered = []
+    for holding in sorted(inbox.glob(f".*{FILING}")):
+        name = holding.name[1:-len(FILING)]
+        if not name or not holding.is_file():
+            continue
+        target = inbox / name if not (inbox / name).exists() else _free_name(inbox, name)
+        os.replace(holding, target)
+        recovered.append(target)
+    return recovered
 
 
 class JsonLog:
@@ -114,16 +133,20 @@ class BatchFolders:
 
 
 def _free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or a dated variant of it when an earlier night's file has it."""
+    """`folder/name`, or a dated (and if need be numbered) variant no file has yet."""
     target = folder / name
-    if target.exists():
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = folder / f"{Path(name).stem}.{stamp}{Path(name).suffix}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    number = 1
+    while target.exists() or target.is_symlink():
+        extra = "" if number == 1 else f"-{number}"
+        target = folder / f"{Path(name).stem}.{stamp}{extra}{Path(name).suffix}"
+        number += 1
     return target
 
 
 def _move(files: list[Path], folder: Path) -> list[Path]:
-    """Move files into `folder`, never overwriting an earlier night's file."""
+    """Move files into `folder`, never overwriting an earlier night's file (the night holds
+    the inbox lock, so no one else files there meanwhile)."""
     moved = []
     for source in files:
         if not source.exists():
@@ -140,7 +163,7 @@ def _file_sheet(sheet: Path, pinned: PinnedSheet | None, folder: Path) -> bool:
     during the run: that newer version stays in the inbox for the next run."""
     if pinned is None:  # the run never read it (a lock, the journal): it stays as it is
         return False
-    holding = sheet.with_name(f".{sheet.name}.filing")
+    holding = sheet.with_name(f".{sheet.name}{FILING}")
     try:
         os.replace(sheet, holding)  # from here a save makes a new file in the inbox
     except FileNotFoundError:
@@ -182,6 +205,9 @@ class Batch:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         started = time.time()
+        for recovered in recover_filing(self.folders.inbox):
+            self.log("sheet_recovered", sheet=recovered.name,
+                     note="a night stopped while filing it; it is back in the inbox")
         sheets = inbox_sheets(self.folders.inbox)
         self.log("batch_start", inbox=str(self.folders.inbox), sheets=len(sheets))
         report: list[dict[str, Any]] = []
@@ -215,9 +241,12 @@ class Batch:
         folders = self.folders
         options = self.options(sheet, self.settings)
         options.state_dir = folders.state
-        results = sheet.with_name(f"{sheet.stem}.results{_kind(sheet)}")
-        rollback = sheet.with_name(f"{sheet.stem}.rollback{_kind(sheet)}")
-        summary_path = sheet.with_name(f"{sheet.stem}.summary.json")
+        # Written in the night's work folder, never in the inbox, then filed with the sheet.
+        work = folders.inbox / WORK / sheet.name
+        work.mkdir(parents=True, exist_ok=True)
+        results = work / f"{sheet.stem}.results{_kind(sheet)}"
+        rollback = work / f"{sheet.stem}.rollback{_kind(sheet)}"
+        summary_path = work / f"{sheet.stem}.summary.json"
         self.log("sheet_start", sheet=sheet.name)
 
         options.results, options.rollback, options.summary_json = (results, rollback,
@@ -227,10 +256,12 @@ class Batch:
         try:
             result = await run.run()
         except InvalidSheet as invalid:
-            problems = sheet.with_name(f"{sheet.stem}.problems.csv")
+            problems = work / f"{sheet.stem}.problems.csv"
             write_issues(problems, invalid.validation.issues)
             changed = _file_sheet(sheet, run.pinned, folders.failed)
             _move([problems], folders.failed)
+            with contextlib.suppress(OSError):
+                work.rmdir()
             self.log("sheet_invalid", sheet=sheet.name, exit_code=invalid.exit_code,
                      problems=len(invalid.validation.errors), moved_to=str(folders.failed))
             return {"sheet": sheet.name, "exit_code": invalid.exit_code,
@@ -261,6 +292,8 @@ class Batch:
         target = folders.done if code == 0 else folders.failed
         changed = _file_sheet(sheet, run.pinned, target)
         _move([results, rollback, summary_path], target)
+        with contextlib.suppress(OSError):
+            work.rmdir()
         if changed:
             self.log("sheet_saved_again", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
                      error="the sheet was saved again during its run: the version applied "

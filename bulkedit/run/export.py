@@ -24,6 +24,7 @@ from bulkedit.core import protocol
 from bulkedit.core.errors import PermanentError, RunAborted, UsageError
 from bulkedit.core.schema import FieldSpec
 from bulkedit.sheets.export_sheet import SheetWriter
+from bulkedit.sheets.files import disk_problem
 
 RESULT_CAP = 1000  # the API returns at most 1,000 results per query
 PAGE = 100
@@ -133,10 +134,16 @@ async def export(dispatcher: Dispatcher, selection: Selection, writer: SheetWrit
                 if error.status == 404:
                     raise UsageError(f"no channel {owner}: check the --owner id") from None
                 raise
+    except OSError as exc:  # the export file's disk (full, failing): the old file stays
+        writer.discard()
+        raise disk_problem(exc, writer.path) or exc from None
     except BaseException:
         writer.discard()
         raise
-    writer.close()
+    try:
+        writer.close()
+    except OSError as exc:
+        raise disk_problem(exc, writer.path) or exc from None
     exporter.result.left_blank = writer.left_blank
     return exporter.result
 

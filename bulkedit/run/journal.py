@@ -107,6 +107,15 @@ CREATE TABLE IF NOT EXISTS rows (
 );
 -- Values from before an earlier, unfinished attempt first wrote a video (a crash, then
 -- --fresh or a changed sheet): the new run's rollback restores these, not what it read.
+-- The files a run wrote (results, rollback), as they were when written: a resumed run
+-- rewrites its own, and moves anything else at that path aside.
+CREATE TABLE IF NOT EXISTS outputs (
+    run_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind)
+);
 CREATE TABLE IF NOT EXISTS carried (
     run_id TEXT NOT NULL,
     video_id TEXT NOT NULL,
@@ -309,13 +318,15 @@ class Journal:
         (`report` needs a run's pinned copy only until then); unfinished runs keep theirs."""
         cutoff = (time.time() if now is None else now) - keep_days * 86400
         keep = {r["sheet_sha256"] for r in self._db.execute(
-            "SELECT sheet_sha256 FROM runs WHERE finished IS NULL OR finished >= ?", (cutoff,))}
+            f"SELECT sheet_sha256 FROM runs WHERE state IN {UNFINISHED} "
+            "OR COALESCE(finished, started) >= ?", (cutoff,))}
         for pinned in (self.folder / PINNED_SHEETS).glob("*"):
             with contextlib.suppress(OSError):
                 if pinned.name.split(".")[0] not in keep and pinned.stat().st_mtime < cutoff:
                     pinned.unlink()
         old = {r["id"] for r in self._db.execute(
-            "SELECT id FROM runs WHERE finished IS NOT NULL AND finished < ?", (cutoff,))}
+            f"SELECT id FROM runs WHERE state NOT IN {UNFINISHED} "
+            "AND COALESCE(finished, started) < ?", (cutoff,))}
         for seal in (self.folder / SEALS).glob("*"):
             if seal.name in old:
                 seal.unlink(missing_ok=True)
@@ -336,8 +347,20 @@ class Journal:
 
     @_disk_errors
     def abandon(self, run_ids: Iterable[str]) -> None:
-        self._db.executemany("UPDATE runs SET state = 'abandoned' WHERE id = ?",
-                             [(run_id,) for run_id in run_ids])
+        self._db.executemany("UPDATE runs SET state = 'abandoned', finished = ? WHERE id = ?",
+                             [(time.time(), run_id) for run_id in run_ids])
+
+    @_disk_errors
+    def wrote(self, run_id: str, kind: str, path: Path) -> None:
+        self._db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+                         (run_id, kind, str(Path(path).resolve()), _identity(path)))
+
+    def owns(self, run_id: str, kind: str, path: Path) -> bool:
+        """Whether the file at `path` is the one this run wrote there, unchanged since."""
+        row = self._db.execute("SELECT path, identity FROM outputs WHERE run_id = ? AND "
+                               "kind = ?", (run_id, kind)).fetchone()
+        return row is not None and row["path"] == str(Path(path).resolve()) \
+            and row["identity"] == _identity(path)
 
     def carried(self, run_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
         """video id -> (sheet row, values before the first write of an earlier attempt)."""
@@ -474,6 +497,14 @@ class _Seal:
             return int(rows), int(settled), sheet
         except (OSError, ValueError, UnicodeDecodeError):
             return None
+
+
+def _identity(path: Path) -> str:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ""
+    return f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}"
 
 
 def _run(row: sqlite3.Row) -> RunRecord:

@@ -54,7 +54,13 @@ class RunJournal:
         abandoned = journal.unfinished_runs(key)
         originals: dict[str, tuple[int, dict[str, Any]]] = {}
         for old_run in abandoned:  # oldest first: an older attempt's "before" wins
+            # What that attempt took over from earlier ones comes before what it wrote.
+            taken_over = journal.carried(old_run.id)
             for video, (row, old) in written_before(journal, old_run.id).items():
+                first = {**old, **taken_over.pop(video, (row, {}))[1]}
+                kept = originals.get(video, (row, {}))[1]
+                originals[video] = (row, {**first, **kept})
+            for video, (row, old) in taken_over.items():
                 kept = originals.get(video, (row, {}))[1]
                 originals[video] = (row, {**old, **kept})
         run = journal.start_run(key, digest, options)
@@ -98,6 +104,12 @@ class RunJournal:
             records.append(record_of(position, outcome, "final", journaled))
         self.journal.record_rows(self.run.id, records)
         self.prior = self.journal.rows(self.run.id)
+
+    def wrote(self, kind: str, path: Path) -> None:
+        self.journal.wrote(self.run.id, kind, path)
+
+    def owns(self, kind: str, path: Path) -> bool:
+        return self.journal.owns(self.run.id, kind, path)
 
     def sent(self, position: int) -> None:
         self.journal.mark_sent(self.run.id, position)

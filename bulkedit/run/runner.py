@@ -161,8 +161,10 @@ class SheetRun:
         before the first write, then the results sheet and the summary. Every output is
         checked writable before anything is read or sent."""
         options = self.options
+        if options.summary_json is not None and options.summary_json.suffix.lower() != ".json":
+            raise UsageError(f"--summary-json {options.summary_json}: a summary is a .json file")
         preflight([("results sheet", options.results), ("rollback sheet", options.rollback),
-                   ("summary", options.summary_json)])
+                   ("summary", options.summary_json)], inputs=[options.sheet])
         if options.sheet is None or self._given_sheet is not None:
             sheet, validation = self.load()
             result = await self._run(sheet, validation)
@@ -196,9 +198,14 @@ class SheetRun:
                                                     self.pinned.digest, _describe(options),
                                                     options.fresh)
                     result = await self._run(sheet, validation)
+                    # The outputs before the run counts as finished: if they cannot be
+                    # written (a full disk), the same command resumes and writes them.
+                    result.notices[:0] = self.notices
+                    self._write_outputs(result)
                     self._journal.finish(result)
                 finally:
                     journal.close()
+                return result
         result.notices[:0] = self.notices
         self._write_outputs(result)
         return result
@@ -208,13 +215,23 @@ class SheetRun:
         if result.cancelled:
             return  # nothing happened: an earlier run's results stay as they are
         if options.results is not None:
-            if self.resumed is None:  # another run's results: kept beside, never replaced
-                result.kept_earlier += [p for p in [keep_earlier(options.results)] if p]
+            self._keep_earlier("results", options.results, result)
             write_results(options.results, result.sheet, result.outcomes)
+            if self._journal is not None:
+                self._journal.wrote("results", options.results)
             result.results_path = options.results
         if options.summary_json is not None:
             result.summary_path = options.summary_json
             write_summary(options.summary_json, result.summary())
+
+    def _keep_earlier(self, kind: str, path: Path, result: RunResult) -> None:
+        """Another run's results or undo at `path` is moved aside, never replaced; only
+        the file this very run wrote there (an earlier attempt of it) is rewritten."""
+        if self._journal is not None and self._journal.owns(kind, path):
+            return
+        aside = keep_earlier(path)
+        if aside is not None:
+            result.kept_earlier.append(aside)
 
     @property
     def resumed(self) -> RunJournal | None:
@@ -289,9 +306,10 @@ class SheetRun:
             return
         if changes and options.rollback is not None:  # the undo, before any write
             plans = self._journal.rollback_plans() if self._journal else changes
-            if self.resumed is None:  # another run's undo: kept beside, never replaced
-                result.kept_earlier += [p for p in [keep_earlier(options.rollback)] if p]
+            self._keep_earlier("rollback", options.rollback, result)
             result.not_rolled_back = write_rollback(options.rollback, plans)
+            if self._journal is not None:
+                self._journal.wrote("rollback", options.rollback)
             result.rollback_path = options.rollback
         phase = time.perf_counter()
         await self._write(changes, result)

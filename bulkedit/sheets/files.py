@@ -125,11 +125,11 @@ def disk_problem(exc: OSError, path: Path, needed: int | None = None) -> DiskPro
         want = f"; it needs at least {_size(needed)} more" if needed else ""
         have = f" ({_size(free)} free)" if free is not None else ""
         return DiskProblem(f"cannot write {path}: the disk is full{have}{want}. Free some "
-                           "space and run the same command again: it continues where it "
-                           "stopped")
+                           "space and run the same command again (an apply continues where "
+                           "it stopped)")
     return DiskProblem(f"cannot write {path}: {os.strerror(exc.errno or 0).lower()}. Check "
-                       "the disk, then run the same command again: it continues where it "
-                       "stopped")
+                       "the disk, then run the same command again (an apply continues "
+                       "where it stopped)")
 
 
 def _size(count: int | None) -> str:
@@ -141,15 +141,42 @@ def _size(count: int | None) -> str:
     return f"{value:.1f} GB"  # pragma: no cover - the loop always returns
 
 
-def preflight(outputs: Iterable[tuple[str, Path | None]]) -> None:
+# What bulkedit may add to an output's name: a temporary ".NAME.XXXXXXXX.part" while it is
+# written, or ".2026-11-29T203512Z-99" when an earlier one is kept beside.
+_NAME_GROWTH = 24
+
+
+def preflight(outputs: Iterable[tuple[str, Path | None]],
+              inputs: Iterable[Path | str | None] = ()) -> None:
     """Check that every named output can be written, before anything is sent: its folder
-    exists and takes a new file, and the path is not a folder. One line per command."""
-    for what, path in outputs:
-        if path is None:
+    exists and takes a new file, the path is not a folder, its name leaves room for the
+    temporary and kept-aside names, and no two outputs, or an output and an input sheet,
+    are the same file. One line per command."""
+    named = [(what, Path(path)) for what, path in outputs if path is not None]
+    seen: dict[str, str] = {}
+    for what, path in named:
+        here = os.path.realpath(path)
+        if here in seen:
+            raise UsageError(f"the {seen[here]} and the {what} are the same file ({path}); "
+                             "give each its own name")
+        seen[here] = what
+    for source in inputs:
+        if source is None or str(source) == "-":
             continue
-        path = Path(path)
+        for what, path in named:
+            if os.path.realpath(path) == os.path.realpath(source) or _same_file(path, source):
+                raise UsageError(f"the {what} {path} would overwrite the sheet itself; give "
+                                 "it another name")
+    for what, path in named:
         if path.is_dir():
             raise UsageError(f"{what} {path} is a folder; give a file name")
+        try:
+            limit = os.pathconf(path.parent if path.parent.is_dir() else ".", "PC_NAME_MAX")
+        except (OSError, ValueError):
+            limit = 255
+        if len(path.name.encode()) + _NAME_GROWTH > limit:
+            raise UsageError(f"the {what} name {path.name[:40]}… is too long: keep it under "
+                             f"{limit - _NAME_GROWTH} bytes")
         folder = path.parent
         if not folder.is_dir():
             hint = "is a file" if folder.exists() else "does not exist"
@@ -164,6 +191,13 @@ def preflight(outputs: Iterable[tuple[str, Path | None]]) -> None:
                              "a folder you can write to") from None
         os.close(handle)
         os.unlink(name)
+
+
+def _same_file(one: Path | str, other: Path | str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def keep_earlier(target: Path) -> Path | None:
@@ -265,4 +299,6 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
     suffix = Path(name).suffix.lower() if name != "-" else ""
     copy.target = folder / f"{digest.hexdigest()}{suffix if len(suffix) <= 6 else ''}"
     copy.commit()
+    if name == "-":  # standard input has no name: each content is a sheet of its own
+        key = f"-:{digest.hexdigest()}"
     return PinnedSheet(label, key, copy.target, digest.hexdigest())
