@@ -560,7 +560,6 @@ def test_a_sheet_still_being_written_is_not_pinned(tmp_path, monkeypatch):
     half-copied sheet is never taken for a whole one."""
     path = tmp_path / "uploading.csv"
     path.write_bytes(b"video_id,title\n" + b"x7zq1a,One\n" * 300_000)  # several reads
-    real_open = open
     appended = []
 
     class Growing:
@@ -572,7 +571,7 @@ def test_a_sheet_still_being_written_is_not_pinned(tmp_path, monkeypatch):
         def read(self, size=-1):
             block = self._handle.read(size)
             if block and not appended:
-                with real_open(path, "ab") as other:
+                with path.open("ab") as other:
                     other.write(b"x7zq1b,Two\n")
                 appended.append(True)
             return block
@@ -586,13 +585,14 @@ def test_a_sheet_still_being_written_is_not_pinned(tmp_path, monkeypatch):
         def __exit__(self, *exc):
             self._handle.close()
 
-    import builtins
+    real_fdopen = os.fdopen
+    sheet_inode = path.stat().st_ino
 
-    def opening(name, mode="r", *args, **kwargs):
-        handle = real_open(name, mode, *args, **kwargs)
-        return Growing(handle) if str(name) == str(path) and "r" in mode else handle
+    def opening(descriptor, *args, **kwargs):
+        handle = real_fdopen(descriptor, *args, **kwargs)
+        return Growing(handle) if os.fstat(descriptor).st_ino == sheet_inode else handle
 
-    monkeypatch.setattr(builtins, "open", opening)
+    monkeypatch.setattr(os, "fdopen", opening)
     with pytest.raises(LoadError, match="changed while it was being read"):
         pin_sheet(path, tmp_path / "pins")
     assert appended

@@ -98,3 +98,261 @@ def test_a_settings_file_that_moves_the_api_says_so(run_cli, api, tmp_path, monk
     assert f"sends the API calls to {sandbox.base_url}" in result.err
     quiet = run_cli("plan", str(path), "--api-base", sandbox.base_url)
     assert "sends the API calls" not in quiet.err  # a flag says it already
+
+
+# ----------------------------------------------------------------------------- the inbox
+
+def _inbox(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    return inbox
+
+
+def _night(run_cli, sandbox, inbox, *extra):
+    return run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
+                   "--log", str(inbox.parent / "night.jsonl"), *extra)
+
+
+def test_the_inbox_never_follows_a_symlink(api, run_cli, tmp_path):
+    import json
+
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    secret = tmp_path / "credentials.toml"
+    secret.write_text('api_key = "k"\napi_secret = "never-echo-this"\n')
+    secret.chmod(0o600)
+    (inbox / "shadow.csv").symlink_to(secret)
+    elsewhere = sheet(tmp_path, titles(2), "elsewhere.csv")
+    (inbox / "edits.csv").symlink_to(elsewhere)
+    night = _night(run_cli, sandbox, inbox)
+    assert night.code == 2, night.out + night.err
+    assert sum(sandbox.counters.writes.values()) == 0
+    everything = night.out + night.err + (tmp_path / "night.jsonl").read_text()
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path != secret:
+            everything += path.read_bytes().decode("utf-8", "replace")
+    assert "never-echo-this" not in everything
+    events = [json.loads(line) for line in (tmp_path / "night.jsonl").read_text().splitlines()]
+    refused = {e["sheet"]: e["error"] for e in events if e["event"] == "sheet_refused"}
+    assert set(refused) == {"shadow.csv", "edits.csv"}
+    assert all("symbolic link" in why for why in refused.values())
+    assert (inbox / "shadow.csv").is_symlink() and secret.read_text().startswith("api_key")
+
+
+def test_the_inbox_refuses_files_others_may_write_unless_trusted(api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    shared = sheet(inbox, titles(2), "shared.csv")
+    shared.chmod(0o666)
+    refused = _night(run_cli, sandbox, inbox)
+    assert refused.code == 2 and sum(sandbox.counters.writes.values()) == 0
+    assert "--trust-inbox" in (tmp_path / "night.jsonl").read_text()
+    trusted = _night(run_cli, sandbox, inbox, "--trust-inbox")
+    assert trusted.code == 0, trusted.out + trusted.err
+    assert sum(sandbox.counters.writes.values()) == 2
+
+
+def test_a_special_file_in_the_inbox_is_never_opened(api, run_cli, tmp_path):
+    import os
+
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    os.mkfifo(inbox / "pipe.csv")  # opening it would hang the night
+    night = _night(run_cli, sandbox, inbox, "--trust-inbox")
+    assert night.code == 2 and "not a regular file" in (tmp_path / "night.jsonl").read_text()
+
+
+def test_a_file_name_cannot_forge_a_log_line_or_drive_the_terminal(api, run_cli, tmp_path):
+    import json
+
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    name = 'x\x1b[2J\n{"event": "forged"}\u202e\u009b.csv'
+    sheet(inbox, titles(1), name)
+    night = _night(run_cli, sandbox, inbox)
+    lines = (tmp_path / "night.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line)["event"] != "forged" for line in lines)
+    for text in (*lines, night.out, night.err):
+        assert not any(c in text for c in "\x1b\u202e\u009b"), text
+
+
+# ----------------------------------------------------------------------------- secrets at rest
+
+def test_a_password_is_masked_in_every_artifact(api, run_cli, tmp_path):
+    import zipfile
+
+    sandbox = api()
+    path = sheet(tmp_path, [{"video_id": titles(1)[0]["video_id"], "password": "Hunter2-pw"}])
+    plan = run_cli("plan", str(path), "--api-base", sandbox.base_url)
+    assert plan.code == 0, plan.err
+    applied = run_cli("apply", str(path), "--api-base", sandbox.base_url, "--yes",
+                      "--rate", "0", "--summary-json", str(tmp_path / "s.json"))
+    assert applied.code == 0, applied.err
+    seen = plan.out + plan.err + applied.out + applied.err
+    for artifact in tmp_path.rglob("*"):
+        if not artifact.is_file() or artifact == path or artifact.parent.name == "sheets":
+            continue  # the user's sheet, and the run's private copy of it (0600, in 0700)
+        data = artifact.read_bytes()
+        if zipfile.is_zipfile(artifact):
+            with zipfile.ZipFile(artifact) as book:
+                data = b"".join(book.read(n) for n in book.namelist())
+        assert b"Hunter2-pw" not in data, artifact
+    assert "Hunter2-pw" not in seen
+    results = (tmp_path / "edits.results.csv").read_text(encoding="utf-8-sig")
+    assert "***" in results
+    # The masked results sheet, applied again, is refused, never sent as the password.
+    again = run_cli("apply", str(tmp_path / "edits.results.csv"), "--api-base",
+                    sandbox.base_url, "--yes", "--rate", "0")
+    assert again.code == 2 and "masks a password" in again.out
+
+
+def test_the_journal_and_the_undo_are_private(api, run_cli, tmp_path, state_dir):
+    import stat as st
+
+    sandbox = api()
+    path = sheet(tmp_path, titles(2))
+    assert run_cli("apply", str(path), "--api-base", sandbox.base_url, "--yes",
+                   "--rate", "0").code == 0
+    assert st.S_IMODE(state_dir.stat().st_mode) == 0o700
+    for private in (state_dir / "journal.sqlite", tmp_path / "edits.rollback.csv",
+                    *(state_dir / "sheets").iterdir(), *(state_dir / "seals").iterdir(),
+                    *(state_dir / "locks").iterdir()):
+        assert st.S_IMODE(private.stat().st_mode) == 0o600, private
+    results = tmp_path / "edits.results.csv"
+    assert st.S_IMODE(results.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# ----------------------------------------------------------------------------- the network
+
+def _self_signed(folder):
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a self-signed certificate")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return key, cert
+
+
+def test_a_self_signed_certificate_is_refused_before_any_request(tmp_path):
+    """TLS verification stays on: a server with a certificate no authority signed never
+    receives the token request (and so never sees the client secret)."""
+    import ssl
+
+    from aiohttp import web
+
+    from bulkedit.client.connect import connect
+    from bulkedit.client.transport import Credentials
+    from bulkedit.core import protocol
+    from bulkedit.core.errors import NetworkError
+    from bulkedit.core.policy import ApiLimits
+
+    key, cert = _self_signed(tmp_path)
+    received: list[str] = []
+
+    async def scenario() -> BaseException | None:
+        async def anything(request: web.Request) -> web.Response:
+            received.append(request.path)
+            return web.json_response({"access_token": "t", "expires_in": 3600})
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", anything)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            async with connect(Credentials("key", "the-client-secret"),
+                               f"https://127.0.0.1:{port}",
+                               ApiLimits(rate=0, max_attempts=1)) as dispatcher:
+                try:
+                    await dispatcher.client.send(protocol.read_videos_request(["x1"], ["title"]))
+                except NetworkError as error:
+                    return error
+        finally:
+            await runner.cleanup()
+        return None
+
+    error = asyncio.run(scenario())
+    assert isinstance(error, NetworkError) and "Certificate" in str(error)
+    assert received == []
+
+
+def test_a_network_error_says_its_kind_and_nothing_of_the_request():
+    """aiohttp's exception text can carry the request (its headers: the token); the
+    message shows only the kind of failure."""
+    from bulkedit.client.connect import connect
+    from bulkedit.client.transport import Credentials
+    from bulkedit.core import protocol
+    from bulkedit.core.errors import NetworkError
+    from bulkedit.core.policy import ApiLimits
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: refused
+
+    async def scenario() -> str:
+        async with connect(Credentials("key", "the-client-secret"), f"http://127.0.0.1:{port}",
+                           ApiLimits(rate=0, max_attempts=1)) as dispatcher:
+            try:
+                await dispatcher.client.send(protocol.read_videos_request(["x1"], ["title"]))
+            except NetworkError as error:
+                return str(error)
+        return ""
+
+    assert asyncio.run(scenario()) == "connection to the API failed (ClientConnectorError)"
+
+
+def test_an_internal_error_is_one_line_without_traceback(run_cli, monkeypatch):
+    """A bug of ours (here: the table printer breaks) is one line, exit 70: no traceback,
+    and not the exception's own text, which could hold anything."""
+    from bulkedit.cli import main as cli_main
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug whose text might hold anything: s3cr3t-token")
+
+    monkeypatch.delenv("BULKEDIT_DEBUG", raising=False)
+    monkeypatch.setattr(cli_main, "print_table", broken)
+    result = run_cli("fields")
+    assert result.code == 70
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert "s3cr3t-token" not in result.err and "RuntimeError" in result.err
+
+
+# ----------------------------------------------------------------------------- the terminal
+
+UNSAFE = ["\x1b[31m", "\x9b2J", "\x85", "\u202e", "\x7f", "\u200b", "\x07"]
+
+
+def test_no_cell_reaches_the_terminal_raw(run_cli, tmp_path):
+    rows = [{"video_id": "x7zq1a", "private": f"maybe{c}"} for c in UNSAFE]
+    path = sheet(tmp_path, rows)
+    result = run_cli("validate", str(path))
+    assert result.code == 1, result.out + result.err
+    for c in UNSAFE:
+        assert c not in result.out + result.err
+        assert f"\\u{ord(c[0]):04x}" in result.out
+
+
+def test_the_html_report_escapes_every_value(api, run_cli, tmp_path):
+    sandbox = api()
+    video = titles(1)[0]["video_id"]
+    path = sheet(tmp_path, [{"video_id": video, "title": "<script>alert(1)</script>&"}])
+    result = run_cli("plan", str(path), "--api-base", sandbox.base_url)
+    assert result.code == 0, result.err
+    page = (tmp_path / "edits.plan.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page

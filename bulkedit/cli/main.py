@@ -213,7 +213,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 timeout=limits.timeout, max_attempts=limits.max_attempts,
                 base_delay=limits.backoff, batch_size=limits.batch_size, api_base=base)
 
-        return Batch(settings, inbox, credentials, options, log).run()
+        return Batch(settings, inbox, credentials, options, log, trust=args.trust_inbox).run()
 
     from bulkedit.cli.commands import api_access
 
@@ -279,6 +279,9 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("--api-base", metavar="URL", help="API base URL")
     add("--allow-api-host", action="append", metavar="HOST",
         help="send credentials to this API host too (https only)")
+    add("--trust-inbox", action="store_true",
+        help="also apply sheets of other users, or that other users may write (symbolic "
+             "links and special files are never read)")
     add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
     batch.set_defaults(run=cmd_batch)
 

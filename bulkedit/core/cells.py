@@ -18,7 +18,15 @@ from functools import cache
 from typing import Any
 
 from bulkedit.core.charclasses import CONTROL_CHARS, EXCEL_ERROR, INVISIBLE_CHARS, SPACE_CHARS
-from bulkedit.core.schema import FieldSpec, ItemKind, Kind, country_codes, language_codes, suggest
+from bulkedit.core.schema import (
+    MASK,
+    FieldSpec,
+    ItemKind,
+    Kind,
+    country_codes,
+    language_codes,
+    suggest,
+)
 from bulkedit.core.types import CLEAR, ClearValue, FieldChange, PatchList, SetValue, Severity
 
 CLEAR_MARK = "[]"
@@ -612,6 +620,10 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
         warnings = (_invisible_warning(removed),)
         if not text:  # nothing visible: blank, "keep", as the user sees it
             return None, warnings
+    if spec.sensitive and text == MASK:
+        return _fail("masked_secret", f"*** is how bulkedit masks a {spec.name} in its "
+                                      "results and reports, not a value to send; write the "
+                                      f"{spec.name} itself, or leave the cell blank to keep it")
     if text == CLEAR_MARK:
         if spec.clearable:
             return CLEAR, warnings

@@ -51,6 +51,9 @@ class ItemKind(StrEnum):
     VIDEO_ID = "video id"
 
 
+MASK = "***"  # what every artifact shows instead of a secret value (a video password)
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
@@ -85,6 +88,11 @@ class FieldSpec:
     @property
     def clearable(self) -> bool:
         return self.clear_wire is not None
+
+    def shown(self, text: str) -> str:
+        """`text` as any file or screen may show it: a secret is masked, an empty cell
+        stays empty (so "no password" and "a password" still read differently)."""
+        return MASK if self.sensitive and text else text
 
     @property
     def writable(self) -> bool:

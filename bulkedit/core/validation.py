@@ -29,6 +29,7 @@ from bulkedit.core.schema import (
     FIELDS,
     ID_ALIASES,
     ID_COLUMN,
+    MASK,
     Access,
     FieldSpec,
     ItemKind,
@@ -158,7 +159,7 @@ class ValidationResult:
 
 def _shown(spec: FieldSpec | None, value: str) -> str:
     if spec is not None and spec.sensitive:
-        return "***"
+        return MASK
     return value if len(value) <= _MAX_VALUE_SHOWN else value[:_MAX_VALUE_SHOWN] + "…"
 
 
@@ -314,6 +315,8 @@ def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     if spec.min_length is not None:
         suspect = pc.or_(suspect, pc.and_(pc.greater(lengths, 0),
                                           pc.less(lengths, spec.min_length)))
+    if spec.sensitive:  # the mask of a results sheet, applied again
+        suspect = pc.or_(suspect, pc.equal(pc.utf8_trim_whitespace(cells), MASK))
     return suspect
 
 

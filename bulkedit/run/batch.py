@@ -36,7 +36,7 @@ from bulkedit.run.journal import DEFAULT_STATE_DIR, JournalDamaged
 from bulkedit.run.lock import RunLock
 from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
 from bulkedit.run.savedplan import sheet_digest
-from bulkedit.sheets.files import PinnedSheet, atomic_path, preflight
+from bulkedit.sheets.files import PinnedSheet, atomic_path, foreign_file, preflight
 from bulkedit.sheets.report import write_issues, write_summary
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
@@ -51,13 +51,25 @@ def worst(codes: list[int]) -> int:
     return max(codes, key=lambda c: _SEVERITY.get(c, 5), default=ExitCode.OK)
 
 
-def inbox_sheets(inbox: Path) -> list[Path]:
+def inbox_sheets(inbox: Path, trust: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The sheets waiting in the inbox, oldest first (Excel's ~$ lock files and hidden
-    files left out). Any other sheet is applied, a rollback or results sheet a user put
-    there included: the night writes its own outputs elsewhere (WORK) and files them."""
-    found = [p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in SHEET_SUFFIXES
-             and not p.name.startswith(("~$", "."))]
-    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+    files left out), and those refused with why. Any other sheet is applied, a rollback or
+    results sheet a user put there included: the night writes its own outputs elsewhere
+    (WORK) and files them. The inbox is shared ground: a symbolic link or a special file
+    is never read, nor (unless `trust`) another user's file or one others may write."""
+    found: list[tuple[float, str, Path]] = []
+    refused: list[tuple[Path, str]] = []
+    for entry in os.scandir(inbox):
+        path = Path(entry.path)
+        if path.suffix.lower() not in SHEET_SUFFIXES or entry.name.startswith(("~$", ".")):
+            continue
+        status = entry.stat(follow_symlinks=False)
+        why = foreign_file(status)
+        if why is not None and (not trust or why.startswith(("a symbolic", "not a"))):
+            refused.append((path, why))
+            continue
+        found.append((status.st_mtime, entry.name, path))
+    return [path for _, _, path in sorted(found)], sorted(refused)
 
 
 WORK = Path(DEFAULT_STATE_DIR) / "work"  # in the inbox: each sheet's outputs until filed
@@ -181,8 +193,10 @@ def _file_sheet(sheet: Path, pinned: PinnedSheet | None, folder: Path) -> bool:
 
 class Batch:
     def __init__(self, settings: Settings, inbox: Path, credentials: Credentials,
-                 options: Callable[[Path, Settings], RunOptions], log: JsonLog):
+                 options: Callable[[Path, Settings], RunOptions], log: JsonLog,
+                 trust: bool = False):
         self.settings = settings
+        self.trust = trust  # apply other users' files and files others may write
         self.folders = BatchFolders.of(settings, inbox)
         self.credentials = credentials
         self.options = options
@@ -208,9 +222,16 @@ class Batch:
         for recovered in recover_filing(self.folders.inbox):
             self.log("sheet_recovered", sheet=recovered.name,
                      note="a night stopped while filing it; it is back in the inbox")
-        sheets = inbox_sheets(self.folders.inbox)
+        sheets, refused = inbox_sheets(self.folders.inbox, self.trust)
         self.log("batch_start", inbox=str(self.folders.inbox), sheets=len(sheets))
         report: list[dict[str, Any]] = []
+        for path, why in refused:  # left where they are, said every night until dealt with
+            self.log("sheet_refused", sheet=path.name, exit_code=ExitCode.BAD_INPUT,
+                     error=f"{why}; copy the sheet itself in, as the user bulkedit runs as"
+                           + ("" if why.startswith(("a symbolic", "not a"))
+                              else ", or pass --trust-inbox"))
+            report.append({"sheet": path.name, "exit_code": ExitCode.BAD_INPUT,
+                           "error": why})
         for sheet in sheets:
             if self._stopping:
                 break
@@ -241,6 +262,7 @@ class Batch:
         folders = self.folders
         options = self.options(sheet, self.settings)
         options.state_dir = folders.state
+        options.own_files_only = not self.trust  # checked again on the open file
         # Written in the night's work folder, never in the inbox, then filed with the sheet.
         work = folders.inbox / WORK / sheet.name
         work.mkdir(parents=True, exist_ok=True)

@@ -184,6 +184,8 @@ def state_folder(folder: Path) -> Path:
     writable, or one line saying why not."""
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if folder.stat().st_uid == os.geteuid():
+            folder.chmod(0o700)  # it keeps values from before each run, private ones too
         probe = folder / f".probe-{os.getpid()}"
         probe.touch()
         probe.unlink()
@@ -219,6 +221,10 @@ class Journal:
                              f"{(exc.strerror or str(exc)).lower()}; pass --state-dir "
                              "with a folder you can write to") from None
         try:
+            # 0600 from the start (SQLite gives the -wal and -shm files the same mode).
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+            if self.path.stat().st_uid == os.geteuid():
+                self.path.chmod(0o600)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")

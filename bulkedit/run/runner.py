@@ -93,6 +93,7 @@ class RunOptions:
     journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
     state_dir: Path | None = None  # where the journal and locks live (.bulkedit beside)
     fresh: bool = False  # start over instead of resuming
+    own_files_only: bool = False  # a shared inbox: no symlink, no file of another user's
     results: Path | None = None
     rollback: Path | None = None
     summary_json: Path | None = None
@@ -187,7 +188,8 @@ class SheetRun:
                     journal = Journal(folder)
                 try:
                     journal.prune()
-                    self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS)
+                    self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS,
+                                            own_files_only=options.own_files_only)
                     if options.reviewed is not None \
                             and options.reviewed.sheet_sha256 != self.pinned.digest:
                         raise UsageError(f"{options.sheet} has changed since the plan was "

@@ -50,7 +50,8 @@ def report_rows(result: RunResult) -> tuple[list[str], list[ReportRow]]:
         if plan is not None:
             for diff in plan.diffs:
                 spec = FIELDS[diff.field]
-                cells[diff.field] = (to_cell(spec, diff.old), to_cell(spec, diff.new), True)
+                cells[diff.field] = (spec.shown(to_cell(spec, diff.old)),
+                                     spec.shown(to_cell(spec, diff.new)), True)
         note = outcome.error
         if status in ("change", "noop"):  # only what planning warned of
             note = note[note.find("warning:"):] if "warning:" in note else ""

@@ -240,6 +240,20 @@ class PinnedSheet:
     digest: str  # SHA-256 of exactly those bytes
 
 
+def foreign_file(status: os.stat_result) -> str | None:
+    """Why a file in a shared folder must not be applied, or None: not a regular file, a
+    symbolic link, another user's, or writable by others (who could change it first)."""
+    if stat.S_ISLNK(status.st_mode):
+        return "a symbolic link, which bulkedit never follows in an inbox"
+    if not stat.S_ISREG(status.st_mode):
+        return "not a regular file (a pipe, a device or a socket)"
+    if status.st_uid != os.geteuid():
+        return f"owned by another user (uid {status.st_uid})"
+    if status.st_mode & 0o022:
+        return "writable by other users, who could change it before it is applied"
+    return None
+
+
 def _identity(reader: BinaryIO) -> tuple[int, int] | None:
     """Size and modification time of a regular file (None for a pipe): a writer still at
     work on the file changes them while it is read."""
@@ -250,9 +264,13 @@ def _identity(reader: BinaryIO) -> tuple[int, int] | None:
     return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
 
 
-def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
+def pin_sheet(source: str | os.PathLike[str], folder: Path, *, own_files_only: bool = False
+               ) -> PinnedSheet:
     """Copy the sheet (a path, "-" for standard input, a pipe) into `folder` as
-    `<sha256><suffix>`, hashing it on the way: one read of the source, whatever it is."""
+    `<sha256><suffix>`, hashing it on the way: one read of the source, whatever it is.
+    `own_files_only` (a shared inbox): never through a symlink, only a regular file of the
+    user's that no one else may write; checked on the open file, so nothing can be
+    swapped in between the check and the read."""
     name = os.fspath(source)
     label, key = ("stdin", "-") if name == "-" else (name, str(Path(name).resolve()))
     try:
@@ -269,7 +287,14 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
                 reader: BinaryIO = sys.stdin.buffer
             else:
                 try:
-                    reader = stack.enter_context(open(name, "rb"))
+                    flags = os.O_RDONLY | (os.O_NOFOLLOW if own_files_only else 0)
+                    reader = stack.enter_context(os.fdopen(os.open(name, flags), "rb"))
+                    if own_files_only:
+                        refused = foreign_file(os.fstat(reader.fileno()))
+                        if refused:
+                            raise LoadError(label, refused, "Copy the sheet itself in, as "
+                                            "the user bulkedit runs as, or pass "
+                                            "--trust-inbox")
                 except FileNotFoundError:
                     raise LoadError(label, "no such file",
                                     "Check the path and the file name") from None
@@ -277,6 +302,10 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path) -> PinnedSheet:
                     raise LoadError(label, "this is a folder, not a file",
                                     "Give the path of a .xlsx or .csv file") from None
                 except OSError as exc:
+                    if exc.errno == errno.ELOOP:
+                        raise LoadError(label, "a symbolic link, which bulkedit never "
+                                        "follows in an inbox", "Copy the sheet itself "
+                                        "in") from None
                     raise LoadError(label, f"cannot be read ({exc.strerror})", "Check that "
                                     "the file exists and that you may read it") from None
             before = _identity(reader)

@@ -128,9 +128,14 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
     filter it to the failed rows and run it again. Earlier result columns are
     replaced, not repeated.
     """
+    from bulkedit.core.schema import FIELDS
+
     columns = [c for c in sheet.columns if c.header not in RESULT_COLUMNS]
     headers = [c.header for c in columns] + list(RESULT_COLUMNS)
-    values = [c.values.to_pylist() for c in columns]
+    # A secret column (a video password) is masked: the results sheet is shared and kept.
+    values = [[FIELDS[c.field].shown(v or "") if v else v for v in c.values.to_pylist()]
+              if c.field in FIELDS and FIELDS[c.field].sensitive else c.values.to_pylist()
+              for c in columns]
 
     def rows() -> Iterable[list[Cell]]:
         for index, outcome in enumerate(outcomes):

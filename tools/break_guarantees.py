@@ -1,0 +1,144 @@
+"""Break each security guarantee on purpose and show that the test SECURITY.md cites for
+it fails. A guarantee whose test still passes with the guarantee gone is not guarded.
+
+    python tools/break_guarantees.py            # every break, a table at the end
+    python tools/break_guarantees.py tls html   # some of them
+
+Each break is applied to a fresh copy of the project (the working tree is never touched)
+and the cited tests run against that copy (PYTHONPATH puts it first). Not part of
+`python -m pytest`: about two minutes in all. Exit 1 if any break goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Break:
+    name: str
+    guarantee: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+SECURITY = "tests/test_security.py::"
+BREAKS = (
+    Break("html", "the HTML diff report escapes every value",
+          "bulkedit/sheets/diffreport.py", "import html\n",
+          "import html\nhtml.escape = lambda text, quote=True: text  # BROKEN\n",
+          (SECURITY + "test_the_html_report_escapes_every_value",)),
+    Break("tls", "TLS certificates are verified",
+          "bulkedit/client/connect.py", "aiohttp.TCPConnector(limit=limits.concurrency)",
+          "aiohttp.TCPConnector(limit=limits.concurrency, ssl=False)",
+          (SECURITY + "test_a_self_signed_certificate_is_refused_before_any_request",)),
+    Break("exception-text", "aiohttp's exception text is never shown",
+          "bulkedit/client/transport.py", "failed ({type(exc).__name__})", "failed ({exc!r})",
+          (SECURITY + "test_a_network_error_says_its_kind_and_nothing_of_the_request",)),
+    Break("traceback", "an internal error is one line, no traceback",
+          "bulkedit/cli/main.py", 'if os.environ.get("BULKEDIT_DEBUG"):', "if True:",
+          (SECURITY + "test_an_internal_error_is_one_line_without_traceback",)),
+    Break("symlinks", "the inbox never follows a symbolic link",
+          "bulkedit/sheets/files.py", "if stat.S_ISLNK(status.st_mode):", "if False:",
+          (SECURITY + "test_the_inbox_never_follows_a_symlink",)),
+    Break("http-base", "credentials never travel over plain http to another machine",
+          "bulkedit/core/protocol.py", 'if parts.scheme != "https":', "if False:",
+          (SECURITY + "test_every_command_refuses_a_plain_http_base_before_connecting",
+           SECURITY + "test_any_other_base_is_refused_with_its_fix")),
+    Break("api-host", "credentials go only to Dailymotion's API hosts unless allowed",
+          "bulkedit/core/protocol.py", "if host not in DAILYMOTION_API_HOSTS and host not "
+          "in allowed:", "if False:",
+          (SECURITY + "test_any_other_base_is_refused_with_its_fix",)),
+    Break("password", "a password is masked in every artifact",
+          "bulkedit/core/schema.py", "return MASK if self.sensitive and text else text",
+          "return text",
+          (SECURITY + "test_a_password_is_masked_in_every_artifact",)),
+    Break("formulas", "no cell bulkedit writes is evaluated as a formula",
+          "bulkedit/core/cells.py", """return "'" + value if _CSV_RISKY.match(value) else value""",
+          "return value",
+          ("tests/test_cli.py::test_reports_never_hold_a_formula",
+           "tests/test_bad_inputs.py::test_formula_cells_stay_text_in_every_output")),
+    Break("terminal", "no control, C1 or bidi character reaches the terminal or a log",
+          "bulkedit/core/charclasses.py", 'return f"\\\\u{ord(match.group(0)):04x}"',
+          "return match.group(0)",
+          (SECURITY + "test_no_cell_reaches_the_terminal_raw",
+           SECURITY + "test_a_file_name_cannot_forge_a_log_line_or_drive_the_terminal")),
+    Break("private-undo", "the rollback sheet and the journal are 0600",
+          "bulkedit/sheets/report.py", 'sheet_title="Rollback", mode=0o600,',
+          'sheet_title="Rollback",',
+          (SECURITY + "test_the_journal_and_the_undo_are_private",)),
+    Break("redirects", "no redirect is followed (the token never reaches another host)",
+          "bulkedit/client/transport.py", "allow_redirects=False", "allow_redirects=True",
+          ("tests/test_client.py::test_the_authorization_header_never_follows_a_redirect",)),
+    Break("secret-repr", "the secret is hidden from repr and logs",
+          "bulkedit/client/transport.py", "api_secret='***')", "api_secret={self.api_secret!r})",
+          ("tests/test_client.py::test_credentials_never_show_the_secret",)),
+    Break("private-journal", "the journal is 0600 (it keeps values from before each run)",
+          "bulkedit/run/journal.py",
+          "os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))\n"
+          "            if self.path.stat().st_uid == os.geteuid():\n"
+          "                self.path.chmod(0o600)",
+          "pass",
+          (SECURITY + "test_the_journal_and_the_undo_are_private",)),
+)
+
+
+def copy_project(into: Path) -> None:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+
+
+def run(chosen: Break) -> tuple[bool, str, float]:
+    """(caught, what pytest said last, seconds)."""
+    with tempfile.TemporaryDirectory(prefix="bulkedit-break-") as scratch:
+        copy = Path(scratch)
+        copy_project(copy)
+        target = copy / chosen.file
+        text = target.read_text(encoding="utf-8")
+        if chosen.old not in text:
+            return False, f"the code to break is gone from {chosen.file}: update the break", 0.0
+        target.write_text(text.replace(chosen.old, chosen.new, 1), encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(copy)}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               *chosen.tests], cwd=copy, env=env, capture_output=True,
+                              text=True)
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        return done.returncode != 0, lines[-1] if lines else done.stderr[-200:], \
+            time.perf_counter() - started
+
+
+def main(names: list[str]) -> int:
+    chosen = [b for b in BREAKS if not names or b.name in names]
+    rows = []
+    for item in chosen:
+        caught, said, seconds = run(item)
+        rows.append((item, caught, said, seconds))
+        print(f"{'caught' if caught else 'NOT CAUGHT':>10}  {item.name}: {said} "
+              f"({seconds:.1f} s)", flush=True)
+    print("\n| break | guarantee | cited tests | result |\n|---|---|---|---|")
+    for item, caught, _said, _ in rows:
+        tests = ", ".join(f"`{t.split('/')[-1]}`" for t in item.tests)
+        print(f"| {item.name} | {item.guarantee} | {tests} | "
+              f"{'fails: caught' if caught else 'PASSES: not caught'} |")
+    return 0 if all(caught for _, caught, _, _ in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
