@@ -347,6 +347,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         out.write("Changes per field: " + ", ".join(
             f"{name} {count}" for name, count in field_counts.most_common()) + "\n")
     if args.save:
+        from bulkedit.core.types import UnknownValue
         from bulkedit.run.savedplan import ReviewedRow, save_plan
 
         typed = {row.row: row for row in result.validation.rows()}
@@ -355,7 +356,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
             live = result.live.get(plan.video_id, {})
             touched = typed[plan.row].changes if plan.row in typed else {}
             reviewed[plan.row] = ReviewedRow(plan.video_id, plan.status.value,
-                                             {name: live.get(name) for name in touched})
+                                             {name: live.get(name) for name in touched
+                                              if not isinstance(live.get(name), UnknownValue)})
         save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed)
         out.write(f"Plan saved: {args.save} (apply --plan {args.save} refuses rows that "
                   "change on Dailymotion before then)\n")

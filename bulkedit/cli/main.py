@@ -338,13 +338,14 @@ def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
 def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
 
-    from bulkedit.sandbox.config import AccountTier, ApiKey, SandboxConfig
+    from bulkedit.sandbox.config import PROFILE_KNOBS, AccountTier, ApiKey, SandboxConfig
     from bulkedit.sandbox.server import serve_forever
 
     for name in ("fail_rate", "throttle_rate", "timeout_rate", "drop_rate"):
         if not 0 <= getattr(args, name) <= 1:
             raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
     key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
+    knobs = SandboxConfig.strict() if args.profile == "strict" else SandboxConfig()
     config = SandboxConfig(
         videos=args.videos, seed=args.seed, owners=args.owners, keys=(key,),
         token_lifetime=args.token_lifetime, max_ids=args.max_ids, rate=args.rate,
@@ -352,7 +353,10 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         rate_limit_status=args.rate_limit_status, latency=args.latency, jitter=args.jitter,
         fail_rate=args.fail_rate, throttle_rate=args.throttle_rate,
         timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
-        hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state)
+        hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state,
+        **{name: getattr(knobs, name) for name in PROFILE_KNOBS})
+    if args.profile == "strict":
+        config.retry_after_header = False
     try:
         asyncio.run(serve_forever(config, args.host, args.port, out))
     except KeyboardInterrupt:
@@ -396,6 +400,10 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
     add("--drop-rate", type=float, default=0.0, metavar="SHARE",
         help="close the connection without an answer")
     add("--fault-seed", type=int, default=7, help="seed of the fault draws (default 7)")
+    add("--profile", choices=("kind", "strict"), default="kind",
+        help="strict: every behaviour the docs leave open at its harshest plausible value "
+             "(unreadable fields, private videos hidden from listings, ids= truncated, "
+             "throttling as a plain 403, allow_embedded only, empty clears refused)")
     sandbox.set_defaults(run=cmd_sandbox)
 
 

@@ -27,6 +27,7 @@ from bulkedit.core.types import (
     SetValue,
     Severity,
     TypedRow,
+    UnknownValue,
     Value,
 )
 
@@ -265,6 +266,22 @@ def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
         spec = FIELDS[name]
         old = live.get(name)
         new: Value | ClearValue
+        if isinstance(old, UnknownValue):  # the API would not read it: send as asked
+            if isinstance(change, PatchList):
+                problems.append(PlanProblem(
+                    name, "live_unknown", f"the API would not read {name}, so a +/- patch "
+                    "has no list to work on; write the whole list"))
+                continue
+            new = CLEAR if isinstance(change, ClearValue) else change.value
+            problems.append(PlanProblem(
+                name, "live_unknown", f"{name}: live value unknown (the API would not read "
+                "it); sent as asked, and no rollback sheet can restore it", Severity.WARNING))
+            problem = _check_change(name, new, live, typed, rules)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            diffs.append(FieldDiff(name, old, new))
+            continue
         try:
             if spec.kind is Kind.COUNTRY_LIST and isinstance(change, PatchList):
                 new, warning = _resolve_geoblocking(change, old)
@@ -298,7 +315,9 @@ def drifted(fields: tuple[str, ...] | list[str], reviewed: Mapping[str, Any],
             now: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
     """(field, reviewed value, live value) for each field that changed since the review."""
     return [(name, reviewed.get(name), now.get(name)) for name in fields
-            if normal(FIELDS[name], reviewed.get(name)) != normal(FIELDS[name], now.get(name))]
+            if not isinstance(now.get(name), UnknownValue)
+            and not isinstance(reviewed.get(name), UnknownValue)
+            and normal(FIELDS[name], reviewed.get(name)) != normal(FIELDS[name], now.get(name))]
 
 
 # Changes the API gives no way to undo: it never returns a password, explicit=true is
@@ -309,6 +328,8 @@ _NOT_RESTORABLE = ("password", "explicit")
 def rollback_cell(diff: FieldDiff) -> str | None:
     """The rollback sheet's cell that undoes `diff`, or None when nothing can."""
     spec = FIELDS[diff.field]
+    if isinstance(diff.old, UnknownValue):
+        return None  # never read: nothing to restore
     text = to_cell(spec, diff.old)
     if diff.field in _NOT_RESTORABLE or (text == CLEAR_MARK and not spec.clearable):
         return None

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from bulkedit.core.errors import (
+    ApiError,
     CredentialsRejected,
     PermanentError,
     RateLimited,
@@ -121,6 +122,27 @@ def token_request(api_key: str, api_secret: str, scopes: Iterable[str] = SCOPES
                        authenticated=False)
 
 
+_NAMED_FIELD = re.compile(r"[`'\"]([a-z_]+(?:\.[a-z_]+)?)['`\"]")
+
+
+def refused_read_field(error: ApiError, asked: Iterable[str]) -> str | None:
+    """The field a 400 to a read names as unknown or unreadable, if it names one of those
+    asked: the read drops it rather than halve the batch."""
+    if error.status != 400:
+        return None
+    wanted = set(asked)
+    for name in _NAMED_FIELD.findall(error.message):
+        if name in wanted:
+            return str(name)
+    return None
+
+
+def read_video_request(video_id: str, fields: Iterable[str]) -> HttpRequest:
+    """GET /rest/video/{id}: one video, which a listing may have left out."""
+    return HttpRequest("GET", f"{REST}/video/{quote(video_id, safe='')}",
+                       query=(("fields", ",".join(("id", *fields))),))
+
+
 def read_videos_request(ids: Iterable[str], fields: Iterable[str]) -> HttpRequest:
     """GET /rest/videos?ids=…: up to 100 videos in one call; missing ids are absent."""
     id_list = list(ids)
@@ -142,11 +164,6 @@ def owner_videos_request(owner: str, fields: Iterable[str], *, page: int = 1, li
     if private is not None:
         query.append(("private", "true" if private else "false"))
     return HttpRequest("GET", f"{REST}/user/{owner}/videos", query=tuple(query))
-
-
-def read_video_request(video_id: str, fields: Iterable[str]) -> HttpRequest:
-    return HttpRequest("GET", f"{REST}/video/{video_id}",
-                       query=(("fields", ",".join(("id", *fields))),))
 
 
 def edit_request(video_id: str, form: Mapping[str, str], fields: Iterable[str] = ()

@@ -31,6 +31,17 @@ class ClearValue:
 CLEAR = ClearValue()
 
 
+class UnknownValue:
+    """A live value the API would not read (a 400 naming the field in `fields=`): the
+    plan sends what the sheet asks, warns, and no rollback can restore it."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = UnknownValue()
+
+
 @dataclass(frozen=True, slots=True)
 class PatchList:
     """Add and remove items against the live list (the cell said `+a, -b`).

@@ -17,7 +17,7 @@ from typing import Any
 
 from bulkedit.core.outcomes import Outcome, RunResult, Status, initial_outcomes
 from bulkedit.core.planning import FieldDiff, RowPlan, RowStatus
-from bulkedit.core.types import CLEAR
+from bulkedit.core.types import CLEAR, UNKNOWN, UnknownValue
 from bulkedit.run.journal import (
     PINNED_SHEETS,
     Journal,
@@ -29,6 +29,21 @@ from bulkedit.run.journal import (
 from bulkedit.run.savedplan import sheet_digest
 
 IN_FLIGHT = ("pending", "sent")
+# A live value the API would not read, as the journal keeps it (no field value is a dict).
+_UNKNOWN_STORED = {"bulkedit": "unknown"}
+
+
+def _stored(value: Any) -> Any:
+    return dict(_UNKNOWN_STORED) if isinstance(value, UnknownValue) else value
+
+
+def _loaded(value: Any) -> Any:
+    return UNKNOWN if value == _UNKNOWN_STORED else value
+
+
+def _carried(journal: Journal, run_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    return {video: (row, {k: _loaded(v) for k, v in old.items()})
+            for video, (row, old) in journal.carried(run_id).items()}
 
 
 @dataclass
@@ -55,7 +70,7 @@ class RunJournal:
         originals: dict[str, tuple[int, dict[str, Any]]] = {}
         for old_run in abandoned:  # oldest first: an older attempt's "before" wins
             # What that attempt took over from earlier ones comes before what it wrote.
-            taken_over = journal.carried(old_run.id)
+            taken_over = _carried(journal, old_run.id)
             for video, (row, old) in written_before(journal, old_run.id).items():
                 first = {**old, **taken_over.pop(video, (row, {}))[1]}
                 kept = originals.get(video, (row, {}))[1]
@@ -65,7 +80,8 @@ class RunJournal:
                 originals[video] = (row, {**old, **kept})
         run = journal.start_run(key, digest, options)
         if originals:
-            journal.carry(run.id, originals)
+            journal.carry(run.id, {video: (row, {k: _stored(v) for k, v in old.items()})
+                                   for video, (row, old) in originals.items()})
         journal.abandon(r.id for r in abandoned)
         if fresh:
             journal.accept_damage(key)  # what remained is carried over; the rest is told
@@ -98,7 +114,7 @@ class RunJournal:
                 continue
             if plan is not None and plan.status is RowStatus.CHANGE \
                     and outcome.status == Status.SKIPPED:
-                first = journaled or {"old": {d.field: d.old for d in plan.diffs}}
+                first = journaled or {"old": {d.field: _stored(d.old) for d in plan.diffs}}
                 records.append(record_of(position, outcome, "pending", first))
                 continue
             records.append(record_of(position, outcome, "final", journaled))
@@ -121,7 +137,7 @@ class RunJournal:
     def rollback_plans(self) -> list[RowPlan]:
         """Every video this run, or an unfinished earlier attempt it took over, changed or
         means to change, with its values from before the first write."""
-        carried = self.journal.carried(self.run.id)
+        carried = _carried(self.journal, self.run.id)
         plans = []
         for video, (row, old) in written_before(self.journal, self.run.id).items():
             first = {**old, **carried.pop(video, (row, {}))[1]}
@@ -148,7 +164,8 @@ def written_before(journal: Journal, run_id: str) -> dict[str, tuple[int, dict[s
             continue
         if record.state in IN_FLIGHT or record.status == Status.UPDATED:
             row, kept = written.get(record.video_id, (record.row, {}))
-            written[record.video_id] = (row, {**old, **kept})
+            written[record.video_id] = (row, {**{k: _loaded(v) for k, v in old.items()},
+                                              **kept})
     return written
 
 

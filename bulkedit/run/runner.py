@@ -42,7 +42,7 @@ from bulkedit.core.planning import (
 from bulkedit.core.policy import ApiLimits
 from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
-from bulkedit.core.types import TypedRow
+from bulkedit.core.types import TypedRow, UnknownValue
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
 from bulkedit.run.journal import (
     PINNED_SHEETS,
@@ -420,8 +420,9 @@ class SheetRun:
             if live is None:
                 continue  # not read back (the run stopped): unverified, not failed
             ignored = [d.field for d in plan.diffs
-                       if normal(FIELDS[d.field], d.new) != normal(FIELDS[d.field],
-                                                                   live.get(d.field))]
+                       if not isinstance(live.get(d.field), UnknownValue)  # unreadable
+                       and normal(FIELDS[d.field], d.new) != normal(FIELDS[d.field],
+                                                                    live.get(d.field))]
             outcome = result.outcomes[position]
             if ignored:
                 outcome.status, outcome.error_class = Status.FAILED, ErrorClass.IGNORED

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, is_read_only
+from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Kind, is_read_only
 from bulkedit.sandbox.config import ALL_SCOPES, ApiKey, SandboxConfig
 from bulkedit.sandbox.limits import Counters, PeakPerWindow, TokenLimits
 from bulkedit.sandbox.store import Video, VideoStore
@@ -101,6 +101,12 @@ class SandboxApp:
             response = await handler(request)
         except ApiError as error:
             response = _error_response(error)
+        except web.HTTPException as error:  # unknown route or method: the JSON envelope too
+            if error.status < 400:
+                raise
+            kind = {404: "not_found", 405: "method_not_allowed"}.get(error.status,
+                                                                      "invalid_request")
+            response = _error_response(ApiError(error.status, kind, error.reason or kind))
         except ConnectionResetError:  # the client went away mid-request: nothing to answer
             response = web.Response(status=499)
         finally:
@@ -157,7 +163,9 @@ class SandboxApp:
         if not request.path.startswith("/rest/"):
             return await handler(request)
         header = request.headers.get("Authorization", "")
-        value = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if header and not header.lower().startswith("bearer "):
+            raise invalid("Authorization", "Invalid `Authorization' header: expected Bearer")
+        value = header[7:].strip() if header else ""
         value = value or request.query.get("access_token", "")
         if not value:
             raise ApiError(401, "invalid_request", "An access token is required",
@@ -169,10 +177,11 @@ class SandboxApp:
                                     'error="invalid_token", '
                                     'error_description="Invalid access token"'})
         if token.expires_at <= self.clock():
-            raise ApiError(401, "expired_token", "The access token expired",
+            # The real signal (the official SDKs since 2020): invalid_token, "has expired".
+            raise ApiError(401, "invalid_token", "The access token has expired.",
                            headers={"WWW-Authenticate": 'Bearer realm="api", '
-                                    'error="expired_token", '
-                                    'error_description="The access token expired"'})
+                                    'error="invalid_token", '
+                                    'error_description="The access token has expired."'})
         self.counters.peak_per_token.setdefault(value, PeakPerWindow()).add(self.clock())
         limits = self._limits.get(value)
         if limits is None:
@@ -183,6 +192,8 @@ class SandboxApp:
             self.counters.rate_limited += 1
             headers = ({"Retry-After": str(max(1, math.ceil(wait)))}
                        if self.config.retry_after_header else {})
+            if self.config.throttle_as_plain_403:  # nothing says "rate" in it
+                raise ApiError(403, "access_forbidden", "Access denied", {}, {})
             if self.config.rate_limit_status == 403:
                 raise ApiError(403, "access_forbidden", "Request denied due to spam activity",
                                {"reason": "rate_limit_exceeded"}, headers)
@@ -218,14 +229,20 @@ class SandboxApp:
     # ------------------------------------------------------------------ videos
 
     def _fields(self, request: web.Request) -> tuple[str, ...]:
-        raw = request.query.get("fields")
-        if raw is None:
+        given = request.query.getall("fields", [])
+        if not given:
             return DEFAULT_FIELDS
-        names = tuple(f.strip() for f in raw.split(",") if f.strip())
+        # `fields` given twice: every name counts (not just the first list).
+        names = tuple(dict.fromkeys(f.strip() for raw in given for f in raw.split(",")
+                                    if f.strip()))
         for name in names:
             base = name.split(".", 1)[0]
             if base not in _READABLE and not is_read_only(base):
                 raise invalid("fields", f"Unknown field `{name}'")
+            if base in self.config.unreadable_fields:
+                raise ApiError(400, "invalid_parameter", f"Field `{name}' is not readable",
+                               {"reason": "invalid_parameter", "param": "fields",
+                                "field": name})
         return names
 
     @staticmethod
@@ -263,7 +280,10 @@ class SandboxApp:
             raise ApiError(403, "access_forbidden", "You are not allowed to edit this video",
                            {"reason": "not_owner", "object_id": video["id"]})
         form = await request.post()
-        edit = {k: str(v) for k, v in form.items()}
+        # A key given several times (tags=a&tags=b, as the official Python SDK sends a
+        # list) means all of its values, comma-joined as the PHP SDK sends them.
+        edit = {k: ",".join(str(v) for v in form.getall(k)) for k in dict.fromkeys(form)}
+        edit = self._wire_names(edit)
         changes = read_edit(edit, video, token.key, self.config.accept_doubtful_channels)
         if "source_url" in changes:
             self.counters.source_replacements += 1
@@ -273,6 +293,23 @@ class SandboxApp:
             for hook in self.after_edit:
                 hook(video["id"])
         return web.json_response(self._render(video, fields))
+
+    def _wire_names(self, edit: dict[str, str]) -> dict[str, str]:
+        """allow_embed / allow_embedded: the seed page names the latter; which the API
+        takes is a knob. A name it does not take is an unrecognized parameter."""
+        accepted = {"both": ("allow_embed", "allow_embedded")}.get(
+            self.config.embed_wire_name, (self.config.embed_wire_name,))
+        for name in ("allow_embed", "allow_embedded"):
+            if name in edit and name not in accepted:
+                raise invalid(name, f"Unrecognized parameter `{name}'")
+        if "allow_embedded" in edit:
+            edit["allow_embed"] = edit.pop("allow_embedded")
+        if self.config.refuse_empty_clears:
+            for name, value in edit.items():
+                spec = FIELDS.get(name)
+                if value == "" and spec is not None and spec.kind is Kind.TEXT:
+                    raise invalid(name, f"`{name}' must be at least 1 character long")
+        return edit
 
     def _paging(self, request: web.Request) -> tuple[int, int]:
         try:
@@ -308,8 +345,12 @@ class SandboxApp:
                                  "/user/{id}/videos to browse a channel")
         ids = [i.strip() for i in raw.split(",") if i.strip()]
         if len(ids) > self.config.max_ids:
-            raise invalid("ids", f"`ids' accepts at most {self.config.max_ids} values")
+            if not self.config.truncate_ids:
+                raise invalid("ids", f"`ids' accepts at most {self.config.max_ids} values")
+            ids = ids[:self.config.max_ids]  # the rest silently left out
         found = [i for i in dict.fromkeys(ids) if i in self.store]
+        if self.config.hide_private_in_listings:
+            found = [i for i in found if not (self.store.get(i) or {}).get("private")]
         return self._envelope(found, fields, limit, page)
 
     async def owner_videos(self, request: web.Request) -> web.Response:

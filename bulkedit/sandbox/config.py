@@ -62,6 +62,32 @@ class SandboxConfig:
     faults_on_token_endpoint: bool = False
     state_file: str | None = None  # SQLite file that keeps every edit across restarts
     extra_keys: list[ApiKey] = field(default_factory=list)
+    # Realism knobs: what the docs leave open, one knob each (issue 15). The defaults are
+    # the kind reading; `strict()` turns each to its harshest plausible value, and the
+    # client must survive every setting.
+    unreadable_fields: tuple[str, ...] = ()  # named in `fields=`: 400 naming the field
+    hide_private_in_listings: bool = False  # ids= leaves out private videos (GET reads them)
+    truncate_ids: bool = False  # ids= over max_ids silently cut, instead of a 400
+    throttle_as_plain_403: bool = False  # over the rate: 403, a plain message, no Retry-After
+    embed_wire_name: str = "both"  # "allow_embed", "allow_embedded" or "both" accepted
+    refuse_empty_clears: bool = False  # an empty value to clear a text field: 400
 
     def all_keys(self) -> dict[str, ApiKey]:
         return {k.key: k for k in (*self.keys, *self.extra_keys)}
+
+    @classmethod
+    def strict(cls, **overrides: object) -> SandboxConfig:
+        """Every doubtful knob at its harshest plausible value (`--profile strict`)."""
+        harsh: dict[str, object] = {
+            "unreadable_fields": STRICT_UNREADABLE, "hide_private_in_listings": True,
+            "truncate_ids": True, "throttle_as_plain_403": True,
+            "embed_wire_name": "allow_embedded", "refuse_empty_clears": True,
+            "retry_after_header": False}
+        return cls(**{**harsh, **overrides})  # type: ignore[arg-type]
+
+
+# Fields the partner API may refuse to read for a key (the docs mark some "Scope:
+# private"; nothing says which a partner key reads): the strict profile refuses these.
+STRICT_UNREADABLE = ("expiry_date_deletion", "soundtrack_isrc")
+PROFILE_KNOBS = ("unreadable_fields", "hide_private_in_listings", "truncate_ids",
+                 "throttle_as_plain_403", "embed_wire_name", "refuse_empty_clears")

@@ -20,6 +20,7 @@ from typing import Any
 from bulkedit.core.cells import to_cell
 from bulkedit.core.outcomes import RunResult
 from bulkedit.core.schema import FIELDS
+from bulkedit.core.types import UnknownValue
 from bulkedit.sheets.files import atomic_path, write_text
 from bulkedit.sheets.report import xlsx_text
 
@@ -50,8 +51,9 @@ def report_rows(result: RunResult) -> tuple[list[str], list[ReportRow]]:
         if plan is not None:
             for diff in plan.diffs:
                 spec = FIELDS[diff.field]
-                cells[diff.field] = (spec.shown(to_cell(spec, diff.old)),
-                                     spec.shown(to_cell(spec, diff.new)), True)
+                live = ("(not readable)" if isinstance(diff.old, UnknownValue)
+                        else spec.shown(to_cell(spec, diff.old)))
+                cells[diff.field] = (live, spec.shown(to_cell(spec, diff.new)), True)
         note = outcome.error
         if status in ("change", "noop"):  # only what planning warned of
             note = note[note.find("warning:"):] if "warning:" in note else ""

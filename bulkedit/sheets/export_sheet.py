@@ -16,7 +16,7 @@ from typing import Any
 from bulkedit.core.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell, to_cell
 from bulkedit.core.planning import normal, resolve
 from bulkedit.core.schema import ID_COLUMN, FieldSpec, Kind
-from bulkedit.core.types import SetValue, Severity
+from bulkedit.core.types import SetValue, Severity, UnknownValue
 from bulkedit.sheets.files import AtomicFile
 from bulkedit.sheets.report import xlsx_text
 
@@ -130,6 +130,8 @@ def _cell_text(spec: FieldSpec, value: Any, tz: tzinfo) -> tuple[str, str | None
     """The cell that says `value` in the sheet grammar, checked by reading it back as an
     apply would; blank ("keep") when it cannot say it, with the reason. So an export is a
     valid sheet that plans zero changes, whatever the live values hold."""
+    if isinstance(value, UnknownValue):
+        return "", "the API would not read it"
     text = to_cell(spec, value, tz)
     if text == CLEAR_MARK:
         # Blank means "keep" to a later apply; an empty value needs no word, but a value

@@ -1,0 +1,177 @@
+"""The sandbox's realism knobs (issue 15): each doubtful behaviour of the real API as a
+setting, `strict()` at the harshest, and the answers the official SDKs can see fixed."""
+
+from __future__ import annotations
+
+from test_sandbox import Client, error_type, run
+
+from bulkedit.sandbox import SandboxConfig
+from bulkedit.sandbox.config import PROFILE_KNOBS, STRICT_UNREADABLE
+
+
+def test_strict_sets_every_knob_and_overrides_win():
+    strict, kind = SandboxConfig.strict(), SandboxConfig()
+    assert all(getattr(strict, k) != getattr(kind, k) for k in PROFILE_KNOBS)
+    assert SandboxConfig.strict(truncate_ids=False).truncate_ids is False
+
+
+def test_an_unreadable_field_is_a_400_naming_it():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        status, body, _ = await client.call(
+            "GET", f"/videos?ids=x800000&fields=id,title,{STRICT_UNREADABLE[0]}", token)
+        assert status == 400 and body["error"]["error_data"]["field"] == STRICT_UNREADABLE[0]
+        status, _, _ = await client.call("GET", "/videos?ids=x800000&fields=id,title", token)
+        assert status == 200
+
+    run(scenario, SandboxConfig(videos=5, unreadable_fields=STRICT_UNREADABLE))
+
+
+def test_private_videos_hidden_from_listings_but_readable_one_by_one():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        await client.call("POST", "/video/x800001", token, {"private": "true"})
+        status, body, _ = await client.call("GET", "/videos?ids=x800000,x800001&fields=id",
+                                            token)
+        assert [v["id"] for v in body["list"]] == ["x800000"]
+        status, body, _ = await client.call("GET", "/video/x800001?fields=id,private", token)
+        assert status == 200 and body["private"] is True
+
+    run(scenario, SandboxConfig(videos=5, hide_private_in_listings=True))
+
+
+def test_too_many_ids_silently_truncated():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        ids = ",".join(f"x80000{i}" for i in range(6))
+        status, body, _ = await client.call("GET", f"/videos?ids={ids}&fields=id&limit=6",
+                                            token)
+        assert status == 200 and len(body["list"]) == 4
+
+    run(scenario, SandboxConfig(videos=10, max_ids=4, truncate_ids=True))
+
+
+def test_throttling_as_a_plain_403_without_retry_after():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        answers = [await client.call("GET", "/video/x800000", token) for _ in range(4)]
+        refused = [(s, b, h) for s, b, h in answers if s != 200]
+        assert refused and all(s == 403 for s, _, _ in refused)
+        assert all("rate" not in b["error"]["message"].lower() for _, b, _ in refused)
+        assert all("Retry-After" not in h for _, _, h in refused)
+
+    run(scenario, SandboxConfig(videos=5, rate=1, throttle_as_plain_403=True))
+
+
+def test_embed_wire_names_and_empty_clears():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        status, body, _ = await client.call("POST", "/video/x800000", token,
+                                            {"allow_embed": "false"})
+        assert status == 400 and body["error"]["error_data"]["param"] == "allow_embed"
+        status, _, _ = await client.call("POST", "/video/x800000", token,
+                                         {"allow_embedded": "false"})
+        assert status == 200
+        status, body, _ = await client.call("POST", "/video/x800000", token,
+                                            {"description": ""})
+        assert status == 400 and body["error"]["error_data"]["param"] == "description"
+
+    run(scenario, SandboxConfig(videos=5, embed_wire_name="allow_embedded",
+                                refuse_empty_clears=True))
+
+
+def test_what_the_official_sdks_see_repeated_keys_routes_and_headers():
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        # The Python SDK sends a list as repeated keys: every tag is kept.
+        async with client.http.post(f"{client.base}/rest/video/x800000?fields=id,tags",
+                                    data=[("tags", "one"), ("tags", "two")],
+                                    headers={"Authorization": f"Bearer {token}"}) as answer:
+            assert (await answer.json())["tags"] == ["one", "two"]
+        # `fields` given twice: both lists count.
+        status, body, _ = await client.call("GET", "/video/x800000?fields=id&fields=title",
+                                            token)
+        assert set(body) == {"id", "title"}
+        # Unknown routes and methods answer the JSON error envelope too.
+        status, body, _ = await client.call("GET", "/no/such/route", token)
+        assert status == 404 and error_type(body) == "not_found"
+        status, body, _ = await client.call("DELETE", "/videos", token)
+        assert status == 405 and error_type(body) == "method_not_allowed"
+        # A malformed Authorization header is a 400 invalid_parameter, not a 401.
+        async with client.http.get(f"{client.base}/rest/video/x800000",
+                                   headers={"Authorization": "Token abc"}) as answer:
+            body = await answer.json()
+            assert answer.status == 400 and error_type(body) == "invalid_parameter"
+
+    run(scenario, SandboxConfig(videos=5))
+
+
+# ----------------------------------------------------------------------------- the client survives
+
+def _apply(run_cli, sandbox, path, *extra):
+    from conftest import apply
+
+    return apply(run_cli, sandbox, path, "--summary-json", str(path.parent / "s.json"),
+                 *extra)
+
+
+def test_an_unreadable_field_costs_one_call_and_is_sent_with_a_warning(api, run_cli,
+                                                                       tmp_path):
+    import csv
+    import json
+
+    from conftest import sheet, titles
+
+    from bulkedit.sandbox.store import video_id
+
+    sandbox = api(unreadable_fields=("expiry_date_deletion",))
+    rows = [{**row, "expiry_date_deletion": "false"} for row in titles(150)]
+    path = sheet(tmp_path, rows)
+    result = _apply(run_cli, sandbox, path, "--concurrency", "1")
+    assert result.code == 0, result.out + result.err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"] == {"updated": 150}
+    assert sandbox.counters.statuses[400] == 1  # one refusal, then read without the field
+    assert summary["api_calls"]["reads"] == 3  # 2 batches of 100 + the one refused
+    assert all(sandbox.video(video_id(i))["expiry_date_deletion"] is False
+               for i in range(150))
+    assert "live value unknown" in result.out
+    with (tmp_path / "edits.rollback.csv").open(encoding="utf-8-sig") as handle:
+        undo = list(csv.DictReader(handle))
+    assert len(undo) == 150 and "expiry_date_deletion" not in undo[0]
+    assert "cannot undo 150 changes (expiry_date_deletion)" in result.out
+
+
+def test_private_videos_a_listing_hides_are_read_one_by_one(api, run_cli, tmp_path):
+    import json
+
+    from conftest import sheet, titles
+
+    from bulkedit.sandbox.store import video_id
+
+    sandbox = api(hide_private_in_listings=True)
+    for i in range(0, 30, 10):
+        sandbox.store.update(video_id(i), {"private": True})
+    hidden = sum(bool(sandbox.video(video_id(i))["private"]) for i in range(30))
+    path = sheet(tmp_path, titles(30))
+    result = _apply(run_cli, sandbox, path)
+    assert result.code == 0, result.out + result.err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"] == {"updated": 30}  # none "not found"
+    assert hidden >= 3 and summary["api_calls"]["reads"] == 1 + hidden  # then each alone
+    assert sandbox.video(video_id(10))["title"] == "New title 10"
+
+
+def test_a_truncated_listing_lowers_the_batch_size(api, run_cli, tmp_path):
+    import json
+
+    from conftest import sheet, titles
+
+    sandbox = api(max_ids=40, truncate_ids=True, videos=300)
+    path = sheet(tmp_path, titles(250))
+    result = _apply(run_cli, sandbox, path, "--concurrency", "1")
+    assert result.code == 0, result.out + result.err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"] == {"updated": 250}
+    # 100 asked, 40 answered: the rest in batches of 40, never one by one.
+    assert summary["api_calls"]["reads"] <= 3 + 250 // 40 + 1
