@@ -17,7 +17,7 @@ from bulkedit.core.protocol import checked_api_base
 @pytest.mark.parametrize("base", [
     "https://partner.api.dailymotion.com", "https://api.dailymotion.com/",
     "HTTPS://Partner.API.Dailymotion.com", "http://127.0.0.1:8080", "http://127.3.2.1",
-    "http://localhost:9000", "http://[::1]:8080", "https://127.0.0.1"])
+    "http://[::1]:8080", "https://127.0.0.1"])
 def test_credentials_may_go_to_dailymotion_over_https_and_to_loopback(base):
     assert checked_api_base(base) == base.strip().rstrip("/")
 
@@ -30,6 +30,8 @@ def test_credentials_may_go_to_dailymotion_over_https_and_to_loopback(base):
     ("https://evil.example/rest", "--allow-api-host evil.example"),
     ("https://127.0.0.1.nip.io", "not a Dailymotion API host"),
     ("http://[::1", "not a URL"), ("ftp://partner.api.dailymotion.com", "not a URL"),
+    ("http://[::1]evil.example", "not a URL"), ("http://127.0.0.1/\x1b[2J", "not a URL"),
+    ("http://localhost:9000", "write 127.0.0.1"),
     ("partner.api.dailymotion.com", "not a URL"), ("", "not a URL"),
     ("https://partner.api.dailymotion.com:port", "not a URL"),
     ("https://me:hunter2@partner.api.dailymotion.com", "user name or password"),
@@ -356,3 +358,62 @@ def test_the_html_report_escapes_every_value(api, run_cli, tmp_path):
     assert result.code == 0, result.err
     page = (tmp_path / "edits.plan.html").read_text(encoding="utf-8")
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+# ----------------------------------------------------------------------------- review findings
+
+def test_a_settings_file_others_may_write_is_refused(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    toml = tmp_path / "bulkedit.toml"
+    toml.write_text('[api]\nbase = "https://collector.example"\nallow_hosts = '
+                    '["collector.example"]\n')
+    toml.chmod(0o666)
+    result = run_cli("config")
+    assert result.code == 2 and "may be written by other users" in result.err
+
+
+@pytest.mark.parametrize("folder", ["done", ".bulkedit", ".bulkedit/work", "summaries"])
+def test_a_symlinked_folder_in_the_inbox_is_refused(api, run_cli, tmp_path, folder):
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    sheet(inbox, titles(2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (inbox / folder).parent.mkdir(parents=True, exist_ok=True)
+    (inbox / folder).symlink_to(elsewhere, target_is_directory=True)
+    night = _night(run_cli, sandbox, inbox)
+    assert night.code == 2, night.out + night.err
+    assert "symbolic link" in night.err
+    assert sum(sandbox.counters.writes.values()) == 0 and list(elsewhere.iterdir()) == []
+
+
+def test_a_private_folder_others_could_read_is_made_private(api, run_cli, tmp_path):
+    import stat as st
+
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    sheet(inbox, titles(2))
+    (inbox / ".bulkedit").mkdir(mode=0o777)
+    (inbox / ".bulkedit").chmod(0o777)
+    night = _night(run_cli, sandbox, inbox)
+    assert night.code == 0, night.out + night.err
+    assert st.S_IMODE((inbox / ".bulkedit").stat().st_mode) == 0o700
+
+
+def test_an_unread_formula_in_the_password_column_is_never_echoed(run_cli, tmp_path):
+    from conftest import write_xlsx
+
+    # xlsxwriter writes a text starting with = as a formula Excel has not calculated yet
+    path = write_xlsx(tmp_path / "pw.xlsx", [["video_id", "password"], ["x7zq1a", "=PWLEAK2Zx"]])
+    result = run_cli("validate", str(path), "--report", str(tmp_path / "problems.csv"))
+    assert result.code == 1, result.out + result.err
+    everything = result.out + result.err + (tmp_path / "problems.csv").read_text()
+    assert "PWLEAK2Zx" not in everything and "password" in everything
+
+
+def test_a_file_name_cannot_forge_a_line_of_the_batch_output(api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = _inbox(tmp_path)
+    sheet(inbox, titles(1), "x\nbatch_done sheets=0 exit_code=0\n.csv")
+    night = _night(run_cli, sandbox, inbox)
+    assert not any(line.startswith("batch_done sheets=0") for line in night.out.splitlines())

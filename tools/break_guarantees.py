@@ -50,7 +50,7 @@ BREAKS = (
           "bulkedit/cli/main.py", 'if os.environ.get("BULKEDIT_DEBUG"):', "if True:",
           (SECURITY + "test_an_internal_error_is_one_line_without_traceback",)),
     Break("symlinks", "the inbox never follows a symbolic link",
-          "bulkedit/sheets/files.py", "if stat.S_ISLNK(status.st_mode):", "if False:",
+          "bulkedit/run/batch.py", "entry.stat(follow_symlinks=False)", "entry.stat()",
           (SECURITY + "test_the_inbox_never_follows_a_symlink",)),
     Break("http-base", "credentials never travel over plain http to another machine",
           "bulkedit/core/protocol.py", 'if parts.scheme != "https":', "if False:",
@@ -86,11 +86,24 @@ BREAKS = (
           ("tests/test_client.py::test_credentials_never_show_the_secret",)),
     Break("private-journal", "the journal is 0600 (it keeps values from before each run)",
           "bulkedit/run/journal.py",
-          "os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))\n"
-          "            if self.path.stat().st_uid == os.geteuid():\n"
-          "                self.path.chmod(0o600)",
-          "pass",
+          "            self.path.chmod(0o600)\n", "            self.path.chmod(0o644)\n",
           (SECURITY + "test_the_journal_and_the_undo_are_private",)),
+    Break("foreign-files", "the inbox reads only the user's files no one else may write",
+          "bulkedit/sheets/files.py", "if status.st_mode & 0o022:\n        return",
+          "if False:\n        return",
+          (SECURITY + "test_the_inbox_refuses_files_others_may_write_unless_trusted",)),
+    Break("special-files", "a special file in the inbox is never opened",
+          "bulkedit/sheets/files.py", "if not stat.S_ISREG(status.st_mode):\n        return",
+          "if False:\n        return",
+          (SECURITY + "test_a_special_file_in_the_inbox_is_never_opened",)),
+    Break("inbox-folders", "no folder bulkedit writes in is a symbolic link",
+          "bulkedit/sheets/files.py", "if stat.S_ISLNK(status.st_mode):\n        raise",
+          "if False:\n        raise",
+          (SECURITY + "test_a_symlinked_folder_in_the_inbox_is_refused",)),
+    Break("settings-owner", "a bulkedit.toml others may write is refused",
+          "bulkedit/run/config.py",
+          "if status.st_uid != os.geteuid() or status.st_mode & 0o022:", "if False:",
+          (SECURITY + "test_a_settings_file_others_may_write_is_refused",)),
 )
 
 
@@ -116,9 +129,12 @@ def run(chosen: Break) -> tuple[bool, str, float]:
         target.write_text(text.replace(chosen.old, chosen.new, 1), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy)}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               *chosen.tests], cwd=copy, env=env, capture_output=True,
-                              text=True)
+        try:
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p",
+                                   "no:cacheprovider", *chosen.tests], cwd=copy, env=env,
+                                  capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            return False, "the tests hung (a hang is not a clear failure)", 300.0
         lines = [line for line in done.stdout.splitlines() if line.strip()]
         return done.returncode != 0, lines[-1] if lines else done.stderr[-200:], \
             time.perf_counter() - started

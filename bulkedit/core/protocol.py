@@ -55,6 +55,9 @@ def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
         parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError:
         host, parts = "", None
+    if parts is not None and (_BAD_URL_CHARS.search(base.strip())
+                              or not _NETLOC.fullmatch(parts.netloc.rpartition("@")[2])):
+        parts = None  # `http://[::1]evil`, a space or a control character: no URL at all
     if parts is None or parts.scheme not in ("http", "https") or not host:
         raise UsageError(f"API base {shown!r} is not a URL like "
                          f"{PARTNER_API}; check --api-base, {API_BASE_ENV} or bulkedit.toml")
@@ -66,9 +69,10 @@ def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
     if _is_loopback(host):
         return base.strip().rstrip("/")
     if parts.scheme != "https":
-        raise UsageError(f"API base {shown!r} is plain http to another machine: the client "
-                         "secret and the token would cross the network in the clear; use "
-                         "https")
+        hint = " (for this machine, write 127.0.0.1)" if host == "localhost" else ""
+        raise UsageError(f"API base {shown!r} is plain http to another machine{hint}: the "
+                         "client secret and the token would cross the network in the clear; "
+                         "use https")
     allowed = {h.strip().lower() for h in allowed_hosts}
     if host not in DAILYMOTION_API_HOSTS and host not in allowed:
         raise UsageError(f"API base {shown!r}: {host} is not a Dailymotion API host, and the "
@@ -78,11 +82,13 @@ def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
 
 
 API_BASE_ENV = "DAILYMOTION_API_BASE"
+_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+_NETLOC = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?")
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+    """A loopback address written as one: a name like `localhost` is resolved by the
+    system (hosts file, DNS) and might not stay on this machine."""
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

@@ -259,8 +259,13 @@ def _check_loaded_cells(sheet: Sheet, out: _Collector) -> None:
     for column in sheet.columns:
         if column.is_comment or column.field is None:
             continue
+        spec = FIELDS.get(column.field)
         for index, shown, problem in column.problems:
-            out.add(index, column, shown, problem)
+            if spec is not None and spec.sensitive:  # its message may quote the secret
+                problem = CellProblem(problem.code, f"this {spec.name} cell could not be "
+                                      f"read as typed ({problem.code}); write the "
+                                      f"{spec.name} itself, as text", problem.severity)
+            out.add(index, column, shown, problem, spec)
 
 
 def _check_ids(column: Column, out: _Collector) -> pa.ChunkedArray:

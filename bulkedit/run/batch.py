@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -36,7 +37,13 @@ from bulkedit.run.journal import DEFAULT_STATE_DIR, JournalDamaged
 from bulkedit.run.lock import RunLock
 from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
 from bulkedit.run.savedplan import sheet_digest
-from bulkedit.sheets.files import PinnedSheet, atomic_path, foreign_file, preflight
+from bulkedit.sheets.files import (
+    PinnedSheet,
+    atomic_path,
+    foreign_file,
+    own_folder,
+    preflight,
+)
 from bulkedit.sheets.report import write_issues, write_summary
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
@@ -110,7 +117,9 @@ class JsonLog:
                 sys.stderr.write(f"bulkedit: cannot write the log {self.path} "
                                  f"({(exc.strerror or str(exc)).lower()}): {line}")
         if self.echo is not None:
-            details = " ".join(f"{k}={v}" for k, v in facts.items() if k != "summary")
+            # One line per event, whatever a value holds (a file name with a newline).
+            details = " ".join(f"{k}={visible(str(v)).replace(chr(10), chr(92) + 'n')}"
+                               for k, v in facts.items() if k != "summary")
             self.echo.write(f"{event} {details}\n")
             self.echo.flush()
 
@@ -132,12 +141,11 @@ class BatchFolders:
                       settings.summaries or inbox / "summaries")
         named = (("done folder", folders.done), ("failed folder", folders.failed),
                  ("state folder", folders.state), ("summaries folder", folders.summaries))
+        # Never a link, never another user's: the inbox is shared ground (SECURITY.md).
+        own_folder(inbox / DEFAULT_STATE_DIR, "inbox's own folder")
+        own_folder(inbox / WORK, "work folder")
         for what, folder in named:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageError(f"cannot use {folder} as the {what}: "
-                                 f"{(exc.strerror or str(exc)).lower()}") from None
+            own_folder(folder, what, private=what == "state folder")
         # Every folder the night writes in, checked before the first sheet is touched.
         preflight([(what, folder / ".bulkedit-check") for what, folder in
                    (("inbox", folders.inbox), *named)])
@@ -180,7 +188,10 @@ def _file_sheet(sheet: Path, pinned: PinnedSheet | None, folder: Path) -> bool:
         os.replace(sheet, holding)  # from here a save makes a new file in the inbox
     except FileNotFoundError:
         holding = None
-    if holding is not None and sheet_digest(holding) == pinned.digest:
+    # Hashed only if it is still a plain file of the user's: a link to /dev/zero or a pipe
+    # swapped in meanwhile would never end.
+    plain = holding is not None and stat.S_ISREG(os.lstat(holding).st_mode)
+    if holding is not None and plain and sheet_digest(holding) == pinned.digest:
         shutil.move(str(holding), _free_name(folder, sheet.name))
         return False
     with atomic_path(_free_name(folder, sheet.name)) as copy:
@@ -262,10 +273,9 @@ class Batch:
         folders = self.folders
         options = self.options(sheet, self.settings)
         options.state_dir = folders.state
-        options.own_files_only = not self.trust  # checked again on the open file
+        options.from_inbox, options.trust_inbox = True, self.trust  # checked on the open file
         # Written in the night's work folder, never in the inbox, then filed with the sheet.
-        work = folders.inbox / WORK / sheet.name
-        work.mkdir(parents=True, exist_ok=True)
+        work = own_folder(folders.inbox / WORK / sheet.name, "work folder")
         results = work / f"{sheet.stem}.results{_kind(sheet)}"
         rollback = work / f"{sheet.stem}.rollback{_kind(sheet)}"
         summary_path = work / f"{sheet.stem}.summary.json"

@@ -79,6 +79,14 @@ def load_settings(path: Path | None) -> Settings:
             return Settings()
         path = candidate
     try:
+        status = os.stat(path)
+        # It decides where the credentials go: only the user may have written it.
+        if status.st_uid != os.geteuid() or status.st_mode & 0o022:
+            who = ("belongs to another user" if status.st_uid != os.geteuid()
+                   else "may be written by other users")
+            raise UsageError(f"{path} {who}, and it decides where your credentials are sent;"
+                             " use a settings file only you can write (chmod go-w), or "
+                             "pass --config with one")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{path}: no such configuration file") from None

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkedit.core.errors import UsageError
-from bulkedit.sheets.files import disk_problem
+from bulkedit.sheets.files import disk_problem, own_folder
 
 SEALS = "seals"
 SETTLED = ("done", "failed", "final")  # a row's state once the journal has its last word
@@ -182,10 +182,8 @@ def state_dir_for(sheet: Path, state_dir: Path | None) -> Path:
 def state_folder(folder: Path) -> Path:
     """The state folder, made (0700: it holds values from before each run) and checked
     writable, or one line saying why not."""
+    own_folder(folder, "state folder")  # 0700, ours, not a link
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if folder.stat().st_uid == os.geteuid():
-            folder.chmod(0o700)  # it keeps values from before each run, private ones too
         probe = folder / f".probe-{os.getpid()}"
         probe.touch()
         probe.unlink()
@@ -223,8 +221,10 @@ class Journal:
         try:
             # 0600 from the start (SQLite gives the -wal and -shm files the same mode).
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))
-            if self.path.stat().st_uid == os.geteuid():
-                self.path.chmod(0o600)
+            if self.path.stat().st_uid != os.geteuid():
+                raise UsageError(f"the run journal {self.path} belongs to another user, who "
+                                 "could read or change it; use a state folder of your own")
+            self.path.chmod(0o600)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -483,8 +483,8 @@ class _Seal:
     after a power cut both may lag)."""
 
     def __init__(self, path: Path, sheet: str, rows: int, settled: int):
-        path.parent.mkdir(exist_ok=True, mode=0o700)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        own_folder(path.parent, "folder of journal seals")
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         self.rows, self.settled = rows, settled
         os.pwrite(self._fd, f"{rows:012d} {settled:012d}\n{sheet}\n".encode(), 0)
 

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import IO
 
 from bulkedit.core.errors import RunAborted, UsageError
+from bulkedit.sheets.files import own_folder
 
 try:
     import fcntl
@@ -49,7 +50,7 @@ class RunLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        own_folder(self.path.parent, "folder of locks")
         try:  # never through a symlink someone left in its place
             descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as exc:

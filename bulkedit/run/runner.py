@@ -93,7 +93,8 @@ class RunOptions:
     journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
     state_dir: Path | None = None  # where the journal and locks live (.bulkedit beside)
     fresh: bool = False  # start over instead of resuming
-    own_files_only: bool = False  # a shared inbox: no symlink, no file of another user's
+    from_inbox: bool = False  # a shared inbox: no symlink, no pipe, no file of another user's
+    trust_inbox: bool = False  # ... unless the user trusts it: other users' files too
     results: Path | None = None
     rollback: Path | None = None
     summary_json: Path | None = None
@@ -189,7 +190,8 @@ class SheetRun:
                 try:
                     journal.prune()
                     self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS,
-                                            own_files_only=options.own_files_only)
+                                            from_inbox=options.from_inbox,
+                                            trust=options.trust_inbox)
                     if options.reviewed is not None \
                             and options.reviewed.sheet_sha256 != self.pinned.digest:
                         raise UsageError(f"{options.sheet} has changed since the plan was "

@@ -229,6 +229,36 @@ def keep_earlier(target: Path) -> Path | None:
     raise UsageError(f"too many earlier copies of {target}; move some away")
 
 
+def own_folder(folder: Path, what: str, *, private: bool = True) -> Path:
+    """A folder bulkedit writes in, made if need be and checked: never a symbolic link or
+    another user's (a shared inbox could hold either, to read or swap what is written
+    there). A `private` one (state, work, pinned sheets) is set to 0700; any other must at
+    least not be writable by every user."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        status = os.lstat(folder)
+    except OSError as exc:
+        hint = "is a file" if folder.is_file() else (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot use {folder} as the {what}: {hint}; give a folder you "
+                         "can write to") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise UsageError(f"the {what} {folder} is a symbolic link; bulkedit writes only in "
+                         "folders of its own: remove the link, or give the real folder")
+    if not stat.S_ISDIR(status.st_mode):
+        raise UsageError(f"cannot use {folder} as the {what}: it is a file")
+    if status.st_uid != os.geteuid():
+        raise UsageError(f"the {what} {folder} belongs to another user (uid {status.st_uid}),"
+                         " who could read or replace what bulkedit writes there; use a "
+                         "folder of your own")
+    if private and stat.S_IMODE(status.st_mode) & 0o077:
+        folder.chmod(0o700)  # it keeps values from before each run, private ones too
+    elif not private and status.st_mode & 0o002 and not status.st_mode & stat.S_ISVTX:
+        raise UsageError(f"the {what} {folder} may be written by every user, who could "
+                         "replace what bulkedit files there; chmod o-w it")
+    return folder
+
+
 @dataclass(frozen=True)
 class PinnedSheet:
     """The exact bytes a run works from: read once, hashed as they were read, kept in a
@@ -264,21 +294,16 @@ def _identity(reader: BinaryIO) -> tuple[int, int] | None:
     return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
 
 
-def pin_sheet(source: str | os.PathLike[str], folder: Path, *, own_files_only: bool = False
-               ) -> PinnedSheet:
+def pin_sheet(source: str | os.PathLike[str], folder: Path, *, from_inbox: bool = False,
+               trust: bool = False) -> PinnedSheet:
     """Copy the sheet (a path, "-" for standard input, a pipe) into `folder` as
     `<sha256><suffix>`, hashing it on the way: one read of the source, whatever it is.
-    `own_files_only` (a shared inbox): never through a symlink, only a regular file of the
-    user's that no one else may write; checked on the open file, so nothing can be
-    swapped in between the check and the read."""
+    `from_inbox` (shared ground): never through a symlink, never a pipe or a device, and
+    (unless `trust`) only a file of the user's that no one else may write; checked on the
+    open file, so nothing can be swapped in between the check and the read."""
     name = os.fspath(source)
     label, key = ("stdin", "-") if name == "-" else (name, str(Path(name).resolve()))
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise disk_problem(exc, folder) or UsageError(
-            f"cannot keep a copy of the sheet in {folder} "
-            f"({(exc.strerror or str(exc)).lower()}); pass --state-dir") from None
+    own_folder(folder, "folder of pinned sheets")
     digest = hashlib.sha256()
     copy = AtomicFile(folder / "sheet", mode=0o600)
     try:
@@ -287,11 +312,12 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path, *, own_files_only: b
                 reader: BinaryIO = sys.stdin.buffer
             else:
                 try:
-                    flags = os.O_RDONLY | (os.O_NOFOLLOW if own_files_only else 0)
+                    flags = os.O_RDONLY | (os.O_NOFOLLOW | os.O_NONBLOCK if from_inbox else 0)
                     reader = stack.enter_context(os.fdopen(os.open(name, flags), "rb"))
-                    if own_files_only:
+                    if from_inbox:
                         refused = foreign_file(os.fstat(reader.fileno()))
-                        if refused:
+                        if refused and (not trust or not refused.startswith(("owned",
+                                                                            "writable"))):
                             raise LoadError(label, refused, "Copy the sheet itself in, as "
                                             "the user bulkedit runs as, or pass "
                                             "--trust-inbox")
