@@ -120,3 +120,42 @@ def test_a_run_of_same_kind_failures_trips_the_threshold():
     scripts = {name: [error] for name in "abcdefghij"}
     with pytest.raises(RunAborted, match="3 calls in a row failed"):
         run(scripts, ApiLimits(rate=0, concurrency=1, max_attempts=1), breaker_threshold=3)
+
+
+# ----------------------------------------------------------------------------- disguised throttling
+
+def test_a_plain_403_that_goes_away_is_throttling_and_becomes_known():
+    """Dailymotion's limits are undocumented: a 403 with no word of rate is tried once
+    more; when the retry goes through it was throttling (the rate is cut), and the same
+    403 is then retried as a rate limit."""
+    denied = PermanentError("Access denied", status=403, type="access_forbidden")
+    scripts = {"a": [denied, "ok"], "b": [denied, denied, denied, "ok"]}
+    limits = ApiLimits(rate=10, concurrency=1, max_attempts=6, backoff=0.5)
+    results, _, _ = run(scripts, limits)
+    assert [r.ok for r in results] == [True, True]  # no row failed
+    assert [r.attempts for r in results] == [2, 4]  # b: known by then, retried on
+
+
+def test_a_403_that_answers_the_same_twice_is_the_rows_own_refusal():
+    denied = PermanentError("You are not allowed to edit this video", status=403,
+                            type="access_forbidden")
+    results, _, clock = run({"a": [denied, denied]}, ApiLimits(rate=0, concurrency=1))
+    assert results[0].error is denied and results[0].attempts == 2 and len(clock.slept) == 1
+
+
+def test_the_disguised_throttle_decisions():
+    from bulkedit.core.policy import DisguisedThrottle
+
+    detector = DisguisedThrottle(confirm_after=2, pattern=3, patience=4)
+    denied = PermanentError("Access denied", status=403, type="access_forbidden")
+    assert detector.worth_a_retry(denied, 1) and not detector.worth_a_retry(denied, 2)
+    assert not detector.worth_a_retry(PermanentError("bad", status=400), 1)
+    assert not detector.worth_a_retry(RateLimited("slow", retry_after=None, status=403), 1)
+    for row in ("r1", "r2", "r3"):  # the same 403 on three rows: the throttling pattern
+        detector.observe(denied, row)
+    assert detector.worth_a_retry(denied, 3) and not detector.worth_a_retry(denied, 4)
+    signature = detector.signature(denied)
+    assert signature is not None and not detector.recovered(signature)
+    assert detector.recovered(signature) and detector.is_throttle(denied)
+    other = PermanentError("Something else", status=403)
+    assert not detector.is_throttle(other)

@@ -175,3 +175,37 @@ def test_a_truncated_listing_lowers_the_batch_size(api, run_cli, tmp_path):
     assert summary["counts"] == {"updated": 250}
     # 100 asked, 40 answered: the rest in batches of 40, never one by one.
     assert summary["api_calls"]["reads"] <= 3 + 250 // 40 + 1
+
+
+def test_a_field_the_api_does_not_know_by_name_stops_after_the_first_row(api, run_cli,
+                                                                         tmp_path):
+    import json
+
+    from conftest import sheet
+
+    from bulkedit.sandbox.store import video_id
+
+    sandbox = api(embed_wire_name="allow_embedded")  # bulkedit sends allow_embed
+    path = sheet(tmp_path, [{"video_id": video_id(i), "allow_embed": "false"}
+                            for i in range(40)])
+    result = _apply(run_cli, sandbox, path, "--concurrency", "1")
+    assert result.code == 3, result.out + result.err
+    assert "does not know the field 'allow_embed'" in result.out
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"] == {"failed": 1, "skipped": 39}  # not 40 failed rows
+    assert sandbox.counters.statuses[400] == 1
+
+
+def test_throttling_as_a_plain_403_slows_the_run_instead_of_failing_rows(api, run_cli,
+                                                                         tmp_path):
+    import json
+
+    from conftest import sheet, titles
+
+    sandbox = api(rate=8, throttle_as_plain_403=True, retry_after_header=False)
+    path = sheet(tmp_path, titles(40))
+    result = _apply(run_cli, sandbox, path, "--rate", "30", "--concurrency", "4")
+    assert result.code == 0, result.out + result.err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"] == {"updated": 40}
+    assert sandbox.counters.statuses[403] > 0 and summary["rate_cuts"] >= 1

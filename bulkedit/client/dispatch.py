@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from aiolimiter import AsyncLimiter
 
 from bulkedit.core.errors import ApiError, RateLimited, RunAborted
-from bulkedit.core.policy import AdaptiveRate, CircuitBreaker, RetryPolicy
+from bulkedit.core.policy import AdaptiveRate, CircuitBreaker, DisguisedThrottle, RetryPolicy
 from bulkedit.core.protocol import HttpRequest
 
 
@@ -132,6 +132,7 @@ class Dispatcher:
         self._sleep = sleep
         self._gate = RateGate(self.rate, clock, sleep or asyncio.sleep)
         self._stop = asyncio.Event()
+        self.disguised = DisguisedThrottle()
 
     @property
     def stopping(self) -> bool:
@@ -182,6 +183,7 @@ class Dispatcher:
         first = self.clock()
         started = time.time()
         attempts = 0
+        suspect = None  # the signature of a 403 this job is retrying once
         while True:
             await self._gate.acquire()
             attempts += 1
@@ -189,8 +191,17 @@ class Dispatcher:
             try:
                 value = await self.client.send(job.request)
             except ApiError as error:
+                self.disguised.observe(error, id(job))  # keys need not be hashable
+                if self.disguised.is_throttle(error):  # known throttling in disguise
+                    error = RateLimited(error.message, retry_after=None, status=403,
+                                        type=error.type)
                 self._count(error)
-                delay = self.policy.delay(error, attempts, self.clock() - first, self.draw())
+                retried = error
+                if self.disguised.worth_a_retry(error, attempts):
+                    suspect = self.disguised.signature(error)
+                    retried = RateLimited(error.message, retry_after=None, status=403)
+                delay = self.policy.delay(retried, attempts, self.clock() - first,
+                                          self.draw())
                 if delay is None or self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 self.stats.retries += 1
@@ -202,17 +213,23 @@ class Dispatcher:
                 if self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 continue
+            if suspect is not None:  # the 403 went away on its own: it was throttling
+                self.disguised.recovered(suspect)
+                self._throttled()
             return JobResult(job.key, value, None, attempts, started, time.time())
 
     def _count(self, error: ApiError) -> None:
         if error.status is not None:
             self.stats.by_status[error.status] = self.stats.by_status.get(error.status, 0) + 1
         if isinstance(error, RateLimited):
-            self.stats.rate_limited += 1
-            now = self.clock()
-            if self.rate is not None:
-                before = self.rate.cuts
-                self.rate.rate_limited(now)
-                self.stats.rate_cuts += self.rate.cuts - before
+            self._throttled()
             if error.retry_after is not None:
-                self._gate.pause_until(now + error.retry_after)
+                self._gate.pause_until(self.clock() + error.retry_after)
+
+    def _throttled(self) -> None:
+        """A rate-limit answer, or a 403 that turned out to be one: slow down."""
+        self.stats.rate_limited += 1
+        if self.rate is not None:
+            before = self.rate.cuts
+            self.rate.rate_limited(self.clock())
+            self.stats.rate_cuts += self.rate.cuts - before

@@ -108,6 +108,60 @@ class AdaptiveRate:
         return self._base
 
 
+Signature = tuple[int, str, str]  # (status, type, message) of a refusal
+
+
+class DisguisedThrottle:
+    """Throttling that does not say so. Dailymotion's real limits are undocumented: a 403
+    whose message has no word of rate may be a refusal of the row, or the API slowing
+    the run down. So a 403 is tried once more after a backoff, and while the same 403
+    reaches `pattern` different rows (the pattern of throttling) up to `patience`
+    attempts. When a retry goes through, the 403 was throttling (the rate is cut), and
+    after `confirm_after` such recoveries its signature is known: later ones are retried
+    as rate limits. A 403 that never goes away is the row's own refusal. Pure: errors
+    and row keys in, decisions out."""
+
+    def __init__(self, confirm_after: int = 1, pattern: int = 3, patience: int = 4):
+        self.confirm_after = confirm_after
+        self.pattern = pattern
+        self.patience = patience
+        self.known: set[Signature] = set()
+        self._recovered: dict[Signature, int] = {}
+        self._rows: dict[Signature, set[object]] = {}
+
+    @staticmethod
+    def signature(error: ApiError) -> Signature | None:
+        if isinstance(error, RateLimited) or error.status != 403:
+            return None
+        return (403, error.type, error.message)
+
+    def is_throttle(self, error: ApiError) -> bool:
+        return self.signature(error) in self.known
+
+    def observe(self, error: ApiError, row: object) -> None:
+        signature = self.signature(error)
+        if signature is not None:
+            self._rows.setdefault(signature, set()).add(row)
+
+    def worth_a_retry(self, error: ApiError, attempt: int) -> bool:
+        """A 403 of unknown kind: once more, or while it looks like throttling, until
+        `patience`, before calling it the row's."""
+        signature = self.signature(error)
+        if signature is None:
+            return False
+        widespread = len(self._rows.get(signature, ())) >= self.pattern
+        return attempt == 1 or (widespread and attempt < self.patience)
+
+    def recovered(self, signature: Signature) -> bool:
+        """The retry after `signature` went through; True when that makes it known."""
+        count = self._recovered.get(signature, 0) + 1
+        self._recovered[signature] = count
+        if count >= self.confirm_after and signature not in self.known:
+            self.known.add(signature)
+            return True
+        return False
+
+
 class CircuitBreaker:
     """Stop the run after `threshold` calls in a row failed for the API's sake.
 

@@ -143,6 +143,21 @@ def refused_read_field(error: ApiError, asked: Iterable[str]) -> str | None:
     return None
 
 
+_UNKNOWN_NAME = re.compile(r"unrecogni[sz]ed|unknown|not (?:a )?(?:valid|known) (?:param|field)",
+                           re.IGNORECASE)
+
+
+def refused_write_field(error: ApiError, sent: Iterable[str]) -> str | None:
+    """The field an edit's 400 says the API does not know by the name bulkedit sent: a
+    question of wire names, which every other row would hit too."""
+    if error.status != 400 or not _UNKNOWN_NAME.search(error.message):
+        return None
+    names = set(sent)
+    if error.param in names:
+        return error.param
+    return next((str(n) for n in _NAMED_FIELD.findall(error.message) if n in names), None)
+
+
 def read_video_request(video_id: str, fields: Iterable[str]) -> HttpRequest:
     """GET /rest/video/{id}: one video, which a listing may have left out."""
     return HttpRequest("GET", f"{REST}/video/{quote(video_id, safe='')}",

@@ -397,6 +397,15 @@ class SheetRun:
             else:
                 _fail(row, outcome.error)
                 failures += 1
+                unknown = protocol.refused_write_field(outcome.error, plan.form)
+                if unknown is not None and result.aborted is None:
+                    # Every row would hit it: stop after the first, say which field.
+                    result.aborted = (
+                        f"the API does not know the field {unknown!r} by that name (row "
+                        f"{plan.row}: {outcome.error}); nothing more was sent. Remove the "
+                        f"{unknown} column (or ask Dailymotion for its name), then run again")
+                    assert self._dispatcher is not None
+                    self._dispatcher.stop()
             if journal is not None:  # committed before the row counts as done
                 journal.outcome(position, row)
             done += 1
