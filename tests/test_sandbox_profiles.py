@@ -209,3 +209,70 @@ def test_throttling_as_a_plain_403_slows_the_run_instead_of_failing_rows(api, ru
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["counts"] == {"updated": 40}
     assert sandbox.counters.statuses[403] > 0 and summary["rate_cuts"] >= 1
+
+
+# ----------------------------------------------------------------------------- the canary
+
+def test_canary_rows_cover_each_set_of_fields_first():
+    from bulkedit.core.planning import FieldDiff, RowPlan, RowStatus
+    from bulkedit.run.runner import canary_rows
+
+    def plan(row: int, *fields: str) -> RowPlan:
+        return RowPlan(row, f"x{row}", RowStatus.CHANGE,
+                       tuple(FieldDiff(f, None, "v") for f in fields))
+
+    changes = [plan(1, "title"), plan(2, "title"), plan(3, "title", "tags"), plan(4, "tags"),
+               plan(5, "title")]
+    assert [p.row for p in canary_rows(changes, 3)] == [1, 3, 4]
+    assert [p.row for p in canary_rows(changes[:2], 3)] == [1, 2]
+    assert canary_rows(changes, 0) == []
+
+
+def test_a_canary_that_finds_a_field_ignored_stops_the_run(api, run_cli, tmp_path):
+    """thumbnail_url without the permission is silently ignored by Dailymotion: the
+    canary reads it back, and nothing more is sent."""
+    import json
+
+    from conftest import KEY, sheet
+
+    from bulkedit.sandbox.config import ApiKey
+    from bulkedit.sandbox.store import video_id
+
+    sandbox = api(keys=(ApiKey(KEY.key, KEY.secret, can_set_thumbnail=False),))
+    path = sheet(tmp_path, [{"video_id": video_id(i), "title": f"T{i}",
+                             "thumbnail_url": "https://example.com/t.jpg"} for i in range(30)])
+    result = _apply(run_cli, sandbox, path, "--canary", "3", "--concurrency", "1")
+    assert result.code == 3, result.out + result.err
+    assert "canary rows" in result.out and "thumbnail_url" in result.out
+    assert sum(sandbox.counters.writes.values()) == 3
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"].get("skipped") == 27
+    results = (tmp_path / "edits.results.csv").read_text(encoding="utf-8-sig")
+    assert results.count("canary row: ") == 3  # the skipped rows say why they were not sent
+
+
+def test_a_good_canary_lets_the_rest_through(api, run_cli, tmp_path):
+    import json
+
+    from conftest import sheet, titles
+
+    sandbox = api()
+    path = sheet(tmp_path, titles(20))
+    result = _apply(run_cli, sandbox, path, "--canary", "3")
+    assert result.code == 0, result.out + result.err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["counts"] == {"updated": 20}
+    results = (tmp_path / "edits.results.csv").read_text(encoding="utf-8-sig")
+    assert results.count("canary row: sent first and read back as sent") == 3
+
+
+def test_the_canary_is_on_by_default_only_away_from_this_machine():
+    from argparse import Namespace
+
+    from bulkedit.cli.commands import canary_size
+
+    plain = Namespace(no_canary=False, canary=None)
+    assert canary_size(plain, "https://partner.api.dailymotion.com") == 3
+    assert canary_size(plain, "http://127.0.0.1:8642") == 0
+    assert canary_size(Namespace(no_canary=True, canary=None), "https://x.example") == 0
+    assert canary_size(Namespace(no_canary=False, canary=5), "http://127.0.0.1") == 5

@@ -121,6 +121,25 @@ def _options(args: argparse.Namespace, timezone: tzinfo, resolved: Resolved, api
         batch_size=limits.batch_size, api_base=api_base)
 
 
+DEFAULT_CANARY = 3
+
+
+def canary_size(args: argparse.Namespace, api_base: str) -> int:
+    """--canary N; else 3 rows against any API but a sandbox on this machine (where a
+    first contact can go wrong in ways the sandbox does not show); --no-canary: 0."""
+    from urllib.parse import urlsplit
+
+    if args.no_canary:
+        return 0
+    if args.canary is not None:
+        if args.canary < 0:
+            raise UsageError("--canary takes a number of rows, 0 or more")
+        return int(args.canary)
+    host = (urlsplit(api_base).hostname or "").lower()
+    local = host == "::1" or host.startswith("127.")
+    return 0 if local else DEFAULT_CANARY
+
+
 def _when(moment: float) -> str:
     from datetime import datetime
 
@@ -188,6 +207,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         options.results, options.rollback = results, rollback
         options.summary_json = Path(args.summary_json) if args.summary_json else None
         options.force, options.verify = args.force, args.verify
+        options.canary = canary_size(args, api_base)
         options.fresh = args.fresh
         options.state_dir = Path(args.state_dir) if args.state_dir else settings.state_dir
         if args.plan:

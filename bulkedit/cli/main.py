@@ -154,6 +154,11 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     add("--force", action="store_true", help="with --plan: send drifted rows anyway")
     add("--verify", action="store_true",
         help="read the changed fields back and fail rows the API silently ignored")
+    add("--canary", type=int, metavar="N",
+        help="send N rows first (one per distinct set of fields), read them back, and stop "
+             "before the rest if the API refused or ignored anything (default 3 against "
+             "any API but this machine's sandbox)")
+    add("--no-canary", action="store_true", help="send every row at once")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
     add("--state-dir", metavar="DIR",
         help="where the run journal and locks live (default: bulkedit.toml's state_dir, "

@@ -90,6 +90,7 @@ class RunOptions:
     reviewed: SavedPlan | None = None  # apply --plan: refuse rows that drifted since
     force: bool = False  # send drifted rows anyway
     verify: bool = False  # read the changes back after sending
+    canary: int = 0  # send this many rows first, read them back, stop if any was refused
     journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
     state_dir: Path | None = None  # where the journal and locks live (.bulkedit beside)
     fresh: bool = False  # start over instead of resuming
@@ -316,6 +317,12 @@ class SheetRun:
                 self._journal.wrote("rollback", options.rollback)
             result.rollback_path = options.rollback
         phase = time.perf_counter()
+        canary = canary_rows(changes, options.canary)
+        if canary:
+            if not await self._canary(canary, result):
+                result.write_seconds = time.perf_counter() - phase
+                return
+            changes = [plan for plan in changes if plan not in canary]
         await self._write(changes, result)
         result.write_seconds = time.perf_counter() - phase
         if options.verify and not self._stopped:
@@ -415,11 +422,37 @@ class SheetRun:
         self.progress("write", 0, len(changes), 0)
         await self._dispatcher.run(jobs, on_write, on_start)
 
-    async def _verify(self, result: RunResult) -> None:
+    async def _canary(self, canary: list[RowPlan], result: RunResult) -> bool:
+        """Send the canary rows and read them back. False (the run stops, nothing more
+        sent) when the API refused any of them or silently ignored a field."""
+        await self._write(canary, result)
+        if self._stopped or result.aborted:
+            return False
+        await self._verify(result, canary)
+        positions = [self._positions[plan.row] for plan in canary]
+        bad = [result.outcomes[p] for p in positions
+               if result.outcomes[p].status != Status.UPDATED]
+        for position in positions:
+            outcome = result.outcomes[position]
+            outcome.error = ("canary row: " + (outcome.error or "sent first and read back "
+                                               "as sent")).rstrip()
+        if bad:
+            why = bad[0].error.removeprefix("canary row: ")
+            result.aborted = (f"the {len(canary)} canary rows, sent first and read back, "
+                              f"found a problem (row {bad[0].row}: {why}); nothing more "
+                              "was sent. Fix it and run again (the rest resumes), or pass "
+                              "--no-canary")
+            return False
+        return True
+
+    async def _verify(self, result: RunResult, only: list[RowPlan] | None = None) -> None:
         """Read the changed fields back: a change the API accepted but ignored is a failure."""
         assert self._dispatcher is not None
+        chosen = None if only is None else {plan.row for plan in only}
         updated = [(position, result.plans[position]) for position, outcome
-                   in enumerate(result.outcomes) if outcome.status == Status.UPDATED]
+                   in enumerate(result.outcomes) if outcome.status == Status.UPDATED
+                   and (chosen is None or outcome.row in chosen)
+                   and not outcome.error.startswith("canary row")]
         fields = {d.field for _, plan in updated for d in plan.diffs}
         reading = await read_current(
             self._dispatcher, (plan.video_id for _, plan in updated), fields,
@@ -441,6 +474,23 @@ class SheetRun:
                                  + ", ".join(ignored) + " (a permission may be missing)")
             else:
                 result.verified += 1
+
+
+def canary_rows(changes: list[RowPlan], count: int) -> list[RowPlan]:
+    """Up to `count` rows to send first: one for each distinct set of fields the sheet
+    changes (so each field is tried), then the next rows in order."""
+    if count <= 0 or len(changes) <= count:
+        return [] if count <= 0 else list(changes)
+    chosen: list[RowPlan] = []
+    seen: set[frozenset[str]] = set()
+    for plan in changes:
+        fields = frozenset(plan.changed_fields)
+        if fields not in seen and len(chosen) < count:
+            seen.add(fields)
+            chosen.append(plan)
+    rest = (plan for plan in changes if plan not in chosen)
+    chosen += [next(rest) for _ in range(count - len(chosen))]
+    return chosen
 
 
 def validation_options(options: RunOptions, now: float | None = None) -> ValidationOptions:
