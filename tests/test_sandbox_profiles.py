@@ -276,3 +276,23 @@ def test_the_canary_is_on_by_default_only_away_from_this_machine():
     assert canary_size(plain, "http://127.0.0.1:8642") == 0
     assert canary_size(Namespace(no_canary=True, canary=None), "https://x.example") == 0
     assert canary_size(Namespace(no_canary=False, canary=5), "http://127.0.0.1") == 5
+
+
+# ----------------------------------------------------------------------------- doctor
+
+def test_doctor_reports_what_the_key_can_do_and_never_writes(api, run_cli):
+    import json
+
+    kind = api(videos=600)  # 120 on the key's channel: enough to try 100 ids at once
+    result = run_cli("doctor", "--api-base", kind.base_url, "--json")
+    assert result.code == 0, result.out + result.err
+    found = json.loads(result.out)
+    assert found["token"] and found["scopes"] == ["manage_videos"]
+    assert found["unreadable"] == [] and found["ids_maximum"] == 100
+    assert kind.counters.requests["edit_video"] == 0
+
+    harsh = api(**{k: getattr(SandboxConfig.strict(), k) for k in PROFILE_KNOBS})
+    table = run_cli("doctor", "--api-base", harsh.base_url)
+    assert "expiry_date_deletion, soundtrack_isrc" in table.out
+    assert "nothing was written" in table.out
+    assert harsh.counters.requests["edit_video"] == 0

@@ -96,7 +96,8 @@ def api_access(args: argparse.Namespace, resolved: Resolved,
     if args.sandbox:
         from bulkedit.sandbox import SandboxConfig, running_sandbox
 
-        with running_sandbox(SandboxConfig()) as sandbox:
+        strict = getattr(args, "profile", "kind") == "strict"
+        with running_sandbox(SandboxConfig.strict() if strict else SandboxConfig()) as sandbox:
             key, secret = sandbox.key
             yield Credentials(key, secret), sandbox.base_url
         return
@@ -557,3 +558,53 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                   + "\n")
         return ExitCode.PROBLEMS
     return ExitCode.OK
+
+
+# ----------------------------------------------------------------------------- doctor
+
+def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
+    """A few read-only calls, a table (or --json) of what this key can do. Never a write."""
+    import json
+
+    import aiohttp
+
+    from bulkedit.client.transport import DailymotionClient
+    from bulkedit.run.doctor import checkup
+
+    err = err or sys.stderr
+    settings, resolved = settings_of(args, err)
+
+    async def main(credentials: Credentials, api_base: str) -> Any:
+        timeout = resolved.limits.timeout
+        async with aiohttp.ClientSession() as session:
+            client = DailymotionClient(session, credentials, api_base, timeout)
+            return await checkup(client, api_base)
+
+    with api_access(args, resolved, settings.credentials if settings.source else None
+                    ) as (credentials, api_base):
+        try:
+            found = asyncio.run(main(credentials, api_base))
+        except ApiError as error:
+            raise RunAborted(f"doctor could not go on: {error}") from None
+    if args.json:
+        out.write(json.dumps(found.as_dict(), indent=2) + "\n")
+        return ExitCode.OK if not found.problems else ExitCode.PROBLEMS
+    rows = [
+        ["API", found.api_base],
+        ["token", "granted" if found.token else "refused"],
+        ["scopes", " ".join(found.scopes) or "(none said)"]
+        + ([f"missing: {', '.join(found.missing_scopes)}"] if found.missing_scopes else []),
+        ["videos of the key's channel", str(found.videos_seen)],
+        ["fields read", f"{len(found.readable)} of {len(found.readable) + len(found.unreadable)}"],
+        ["fields not read", ", ".join(found.unreadable) or "none"],
+        ["ids per read", f"{found.ids_maximum or '?'} ({found.ids_note})"],
+        ["latency (median)", f"{found.latency_ms} ms" if found.latency_ms is not None else "?"],
+        ["Pro fields", "not checked (only a write shows it; apply's canary checks it)"],
+        ["start with", f"--rate {found.recommend_rate:g} --batch-size "
+                       f"{found.recommend_batch_size}"],
+    ]
+    print_table(out, ["check", "result"], [r[:2] for r in rows], widths={"result": 100})
+    for problem in found.problems:
+        out.write(f"Problem: {problem}\n")
+    out.write(f"{found.calls} read-only calls; nothing was written.\n")
+    return ExitCode.OK if not found.problems else ExitCode.PROBLEMS

@@ -226,6 +226,27 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return night(credentials, base)
 
 
+def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.commands import run_doctor
+
+    return run_doctor(args, out, err)
+
+
+def _add_doctor_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli.commands import add_api_options
+
+    doctor = commands.add_parser(
+        "doctor", help="check what your key can do on the API, with read-only calls",
+        description="Check the token and its scopes, which fields the API reads for your "
+                    "key, how many ids one read answers, the latency, and what --rate and "
+                    "--batch-size to start with. A few read-only calls; never a write.")
+    add_api_options(doctor)
+    doctor.add_argument("--json", action="store_true", help="the findings as JSON")
+    doctor.add_argument("--profile", choices=("kind", "strict"), default="kind",
+                        help="with --sandbox: the sandbox's realism profile")
+    doctor.set_defaults(run=cmd_doctor)
+
+
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import run_export
 
@@ -462,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apply_parser(commands)
     _add_batch_parser(commands)
     _add_export_parser(commands)
+    _add_doctor_parser(commands)
     _add_journal_parsers(commands)
     _add_config_parser(commands)
     _add_sandbox_parser(commands)

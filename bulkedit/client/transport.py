@@ -89,6 +89,12 @@ class TokenProvider:
     def _fresh(self) -> bool:
         return self._token is not None and self._clock() < self._renew_after
 
+    async def granted(self) -> AccessToken:
+        """The current token with what the API granted (its scope): for `doctor`."""
+        await self.get()
+        assert self._token is not None
+        return self._token
+
     async def get(self) -> str:
         if not self._fresh():
             async with self._lock:

@@ -184,7 +184,8 @@ def owner_videos_request(owner: str, fields: Iterable[str], *, page: int = 1, li
         query.append(("created_before", str(created_before)))
     if private is not None:
         query.append(("private", "true" if private else "false"))
-    return HttpRequest("GET", f"{REST}/user/{owner}/videos", query=tuple(query))
+    path = f"{REST}/me/videos" if owner == "me" else f"{REST}/user/{owner}/videos"
+    return HttpRequest("GET", path, query=tuple(query))
 
 
 def edit_request(video_id: str, form: Mapping[str, str], fields: Iterable[str] = ()
