@@ -566,19 +566,15 @@ def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
     """A few read-only calls, a table (or --json) of what this key can do. Never a write."""
     import json
 
-    import aiohttp
-
-    from bulkedit.client.transport import DailymotionClient
+    from bulkedit.client.connect import connect
     from bulkedit.run.doctor import checkup
 
     err = err or sys.stderr
     settings, resolved = settings_of(args, err)
 
     async def main(credentials: Credentials, api_base: str) -> Any:
-        timeout = resolved.limits.timeout
-        async with aiohttp.ClientSession() as session:
-            client = DailymotionClient(session, credentials, api_base, timeout)
-            return await checkup(client, api_base)
+        async with connect(credentials, api_base, resolved.limits) as dispatcher:
+            return await checkup(dispatcher.client, api_base)  # type: ignore[arg-type]
 
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
