@@ -347,3 +347,21 @@ def test_every_row_ends_updated_and_verified_or_with_one_clear_reason(api, run_c
     summary = json.loads((tmp_path / "s.json").read_text())
     passes = 2  # the read, and the read back of --verify
     assert summary["api_calls"]["reads"] <= passes * (math.ceil(len(rows) / 100) + hidden) + 5
+
+
+def test_a_refused_client_secret_answers_as_the_official_sdk_reads_it():
+    """The Python SDK reads a 400/401's error from WWW-Authenticate; without the header it
+    treats the OAuth body as the REST envelope and crashes with AttributeError."""
+    import re
+
+    async def scenario(client: Client) -> None:
+        form = {"grant_type": "client_credentials", "client_id": client.sandbox.key[0],
+                "client_secret": "wrong", "scope": "manage_videos"}
+        async with client.http.post(f"{client.base}/oauth/v1/token", data=form) as answer:
+            header = answer.headers.get("WWW-Authenticate", "")
+            body = await answer.json()
+        assert answer.status == 401 and body["error"] == "invalid_client"
+        found = re.match('.*error="(.*?)"(?:, error_description="(.*?)")?', header)
+        assert found and found.group(1) == "invalid_client" and found.group(2)
+
+    run(scenario, SandboxConfig(videos=5))

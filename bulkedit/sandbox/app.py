@@ -47,7 +47,12 @@ def _error_response(error: ApiError) -> web.Response:
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
-    return web.json_response({"error": error, "error_description": description}, status=status)
+    # With the WWW-Authenticate header RFC 6749 §5.2 asks for: the official Python SDK
+    # reads the error from it; without it, it takes the body's "error" for the REST
+    # envelope and crashes (AttributeError) instead of raising its auth error.
+    header = f'Basic realm="api", error="{error}", error_description="{description}"'
+    return web.json_response({"error": error, "error_description": description},
+                             status=status, headers={"WWW-Authenticate": header})
 
 
 class SandboxApp:
