@@ -290,6 +290,7 @@ def test_doctor_reports_what_the_key_can_do_and_never_writes(api, run_cli):
     found = json.loads(result.out)
     assert found["token"] and found["scopes"] == ["manage_videos"]
     assert found["unreadable"] == [] and found["ids_maximum"] == 100
+    assert found["pro"] is True  # the sandbox's keys are Pro unless told
     assert kind.counters.requests["edit_video"] == 0
 
     harsh = api(**{k: getattr(SandboxConfig.strict(), k) for k in PROFILE_KNOBS})
@@ -365,3 +366,13 @@ def test_a_refused_client_secret_answers_as_the_official_sdk_reads_it():
         assert found and found.group(1) == "invalid_client" and found.group(2)
 
     run(scenario, SandboxConfig(videos=5))
+
+
+def test_doctor_hints_that_a_standard_account_cannot_set_pro_fields(api, run_cli):
+    from conftest import KEY
+
+    from bulkedit.sandbox.config import AccountTier, ApiKey
+
+    sandbox = api(keys=(ApiKey(KEY.key, KEY.secret, tier=AccountTier.STANDARD),))
+    result = run_cli("doctor", "--api-base", sandbox.base_url)
+    assert "likely refused" in result.out and sandbox.counters.requests["edit_video"] == 0

@@ -595,11 +595,15 @@ def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
         ["fields not read", ", ".join(found.unreadable) or "none"],
         ["ids per read", f"{found.ids_maximum or '?'} ({found.ids_note})"],
         ["latency (median)", f"{found.latency_ms} ms" if found.latency_ms is not None else "?"],
-        ["Pro fields", "not checked (only a write shows it; apply's canary checks it)"],
+        ["Pro fields", {True: "likely allowed: your videos read as a verified partner's",
+                        False: "likely refused (geoblocking, publish and expiry dates): your "
+                               "videos do not read as a verified partner's",
+                        None: "unknown"}[found.pro]
+         + " (only a write proves it; apply's canary checks it)"],
         ["start with", f"--rate {found.recommend_rate:g} --batch-size "
                        f"{found.recommend_batch_size}"],
     ]
-    print_table(out, ["check", "result"], [r[:2] for r in rows], widths={"result": 100})
+    print_table(out, ["check", "result"], [r[:2] for r in rows], widths={"result": 160})
     for problem in found.problems:
         out.write(f"Problem: {problem}\n")
     out.write(f"{found.calls} read-only calls; nothing was written.\n")

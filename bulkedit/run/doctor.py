@@ -31,6 +31,7 @@ class Checkup:
     videos_seen: int = 0
     readable: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    pro: bool | None = None  # the videos' owner reads as a verified partner (Pro fields)
     ids_maximum: int | None = None  # the most ids answered in full
     ids_note: str = ""
     hidden_from_listings: int = 0  # of the key's videos, left out of an ids= read
@@ -74,6 +75,7 @@ async def checkup(client: DailymotionClient, api_base: str) -> Checkup:
                                "checks skipped")
     else:
         await _fields(call, ids[0], result)
+        await _tier(call, ids[0], result)
         await _ids_maximum(call, ids, result)
     if result.hidden_from_listings:
         result.problems.append(
@@ -101,6 +103,21 @@ async def _fields(call: Any, video_id: str, result: Checkup) -> None:
                 return
             result.unreadable.append(name)
             asked = [n for n in asked if n != name]
+
+
+async def _tier(call: Any, video_id: str, result: Checkup) -> None:
+    """Pro fields (geoblocking, publish and expiry dates) need a verified partner: the
+    read-only `partner` and `verified` fields of the key's own video say whether it is
+    one. A hint, not a proof: only a write shows it (the canary of `apply`)."""
+    try:
+        answer = await call(protocol.read_videos_request([video_id], ["partner", "verified"]))
+    except ApiError:
+        return
+    videos = answer.get("list", []) if isinstance(answer, dict) else []
+    if videos and isinstance(videos[0], dict):
+        flags = [videos[0].get("partner"), videos[0].get("verified")]
+        if any(isinstance(flag, bool) for flag in flags):
+            result.pro = any(flag is True for flag in flags)
 
 
 async def _ids_maximum(call: Any, ids: list[str], result: Checkup) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Kind, is_read_only
-from bulkedit.sandbox.config import ALL_SCOPES, ApiKey, SandboxConfig
+from bulkedit.sandbox.config import ALL_SCOPES, AccountTier, ApiKey, SandboxConfig
 from bulkedit.sandbox.limits import Counters, PeakPerWindow, TokenLimits
 from bulkedit.sandbox.store import Video, VideoStore
 from bulkedit.sandbox.wire import ApiError, invalid, read_edit
@@ -40,6 +40,12 @@ class Token:
 
 
 TOKEN = web.RequestKey("token", Token)
+
+
+def _pro(request: web.Request) -> bool:
+    """The sandbox's videos belong to the key's account: `partner`/`verified` say its tier."""
+    token = request.get(TOKEN)
+    return token is None or token.key.tier is AccountTier.PRO
 
 
 def _error_response(error: ApiError) -> web.Response:
@@ -251,11 +257,13 @@ class SandboxApp:
         return names
 
     @staticmethod
-    def _render(video: Video, fields: tuple[str, ...]) -> dict[str, Any]:
+    def _render(video: Video, fields: tuple[str, ...], pro: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in fields:
             if name in _HIDDEN:
                 out[name] = None
+            elif name in ("partner", "verified"):  # of the owner: a verified partner (Pro)?
+                out[name] = pro
             elif name.startswith("owner."):
                 out[name] = video["owner"] if name in ("owner.id", "owner.xid") else None
             else:
@@ -272,7 +280,8 @@ class SandboxApp:
 
     async def get_video(self, request: web.Request) -> web.Response:
         fields = self._fields(request)
-        return web.json_response(self._render(self._video(request.match_info["id"]), fields))
+        return web.json_response(self._render(self._video(request.match_info["id"]), fields,
+                                              _pro(request)))
 
     async def edit_video(self, request: web.Request) -> web.Response:
         fields = self._fields(request)
@@ -297,7 +306,7 @@ class SandboxApp:
             self.counters.writes[video["id"]] += 1
             for hook in self.after_edit:
                 hook(video["id"])
-        return web.json_response(self._render(video, fields))
+        return web.json_response(self._render(video, fields, _pro(request)))
 
     def _wire_names(self, edit: dict[str, str]) -> dict[str, str]:
         """allow_embed / allow_embedded: the seed page names the latter; which the API
@@ -331,11 +340,11 @@ class SandboxApp:
                                   "narrow the query with created_after/created_before")
         return limit, page
 
-    def _envelope(self, ids: list[str], fields: tuple[str, ...], limit: int, page: int
-                  ) -> web.Response:
+    def _envelope(self, ids: list[str], fields: tuple[str, ...], limit: int, page: int,
+                  pro: bool = True) -> web.Response:
         reachable = ids[: self.config.result_cap]
         chunk = reachable[(page - 1) * limit: page * limit]
-        videos = [self._render(self.store.get(i) or {}, fields) for i in chunk]
+        videos = [self._render(self.store.get(i) or {}, fields, pro) for i in chunk]
         explicit = any((self.store.get(i) or {}).get("explicit") for i in chunk)
         return web.json_response({"page": page, "limit": limit, "explicit": explicit,
                                   "total": len(ids), "has_more": page * limit < len(reachable),
@@ -356,7 +365,7 @@ class SandboxApp:
         found = [i for i in dict.fromkeys(ids) if i in self.store]
         if self.config.hide_private_in_listings:
             found = [i for i in found if not (self.store.get(i) or {}).get("private")]
-        return self._envelope(found, fields, limit, page)
+        return self._envelope(found, fields, limit, page, _pro(request))
 
     async def owner_videos(self, request: web.Request) -> web.Response:
         fields = self._fields(request)
@@ -386,4 +395,4 @@ class SandboxApp:
         if private is not None:
             wanted = private.lower() in ("1", "true", "yes")
             ids = [i for i in ids if bool((self.store.get(i) or {}).get("private")) == wanted]
-        return self._envelope(ids, fields, limit, page)
+        return self._envelope(ids, fields, limit, page, _pro(request))
