@@ -10,12 +10,14 @@
   named by the time it was written, instead of being overwritten.
 * `disk_problem`: a full disk or an I/O error as one line naming the path (exit 3).
 * `pin_sheet`: the sheet a run works from, read once and hashed as it is read.
+* `own_folder`: a folder bulkedit writes in is never a link nor another user's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import io
 import os
@@ -35,7 +37,10 @@ from bulkedit.core.errors import DiskProblem, LoadError, UsageError
 _ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG}
 
 
+@functools.cache
 def _umask_mode() -> int:
+    """The mode a new file gets under the user's umask. Reading the umask means setting
+    it for an instant (process-wide), so it is read once."""
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
