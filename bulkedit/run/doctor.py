@@ -2,9 +2,9 @@
 
 Before a first real run: is the token granted, with which scopes; which of the schema's
 fields the API reads for this key; how many ids one `GET /videos?ids=` answers in full;
-how fast it answers; and what `--rate` and `--batch-size` to start with. It never
-writes: whether the account may set Pro fields shows only on a write, which the canary
-of `apply` checks.
+how fast it answers; whether the key's videos read as a verified partner's (so Pro
+fields are likely allowed); and what `--rate` and `--batch-size` to start with. It never
+writes, so the tier is a hint: only a write proves it, which the canary of `apply` does.
 """
 
 from __future__ import annotations
