@@ -1,0 +1,61 @@
+"""Exact boundaries of the pure core that a one-line change could move unnoticed (issue 17
+lists them from its mutation run): each pins what a user would see, through validate()."""
+
+from __future__ import annotations
+
+import io
+
+from bulkedit.core.validation import validate
+from bulkedit.sheets.load import load_sheet
+
+
+def issues(text: str) -> list[tuple[int, str, str]]:
+    sheet = load_sheet(io.BytesIO(text.encode()), name="edits.csv")
+    return [(i.row, i.column, i.code) for i in validate(sheet).issues
+            if i.severity.value == "error"]
+
+
+def test_a_title_of_255_characters_passes_and_256_do_not():
+    found = issues("video_id,title\nx7zq1a," + "a" * 255 + "\nx7zq1b," + "b" * 256 + "\n")
+    assert found == [(3, "title", "too_long")]
+
+
+def test_a_day_that_does_not_exist_is_refused_not_rolled_over():
+    found = issues("video_id,publish_date\nx7zq1a,2026-02-30T10:00:00+01:00\n"
+                   "x7zq1b,2028-02-29T10:00:00+01:00\n")
+    assert found == [(2, "publish_date", "bad_date")]  # 2028 is a leap year
+
+
+def test_an_expiry_on_the_publish_moment_is_refused():
+    found = issues("video_id,publish_date,expiry_date\n"
+                   "x7zq1a,2027-03-01T10:00:00Z,2027-03-01T10:00:00Z\n"
+                   "x7zq1b,2027-03-01T10:00:00Z,2027-03-01T10:00:01Z\n")
+    assert found == [(2, "expiry_date", "date_order")]
+
+
+def test_list_items_are_checked_through_validate_not_only_parse_cell():
+    found = issues('video_id,ai_subtitle_languages,player_next_videos\n'
+                   'x7zq1a,"en, zz9","x7zq1b, NOTANID"\n'
+                   'x7zq1b,"en, fr","x7zq1c"\n')
+    assert found == [(2, "ai_subtitle_languages", "bad_item"),
+                     (2, "player_next_videos", "bad_item")]
+
+
+def test_duplicate_rows_are_not_counted_valid():
+    sheet = load_sheet(io.BytesIO(b"video_id,title\nx7zq1a,One\nx7zq1a,Two\nx7zq1b,Three\n"),
+                       name="edits.csv")
+    result = validate(sheet)
+    assert result.valid_count == 1 == len(list(result.rows()))
+
+
+def test_a_row_with_only_warnings_is_still_sent():
+    sheet = load_sheet(io.BytesIO("video_id,title\nx7zq1a,\u200bTitle\n".encode()),
+                       name="edits.csv")
+    result = validate(sheet)
+    assert [i.severity.value for i in result.issues] == ["warning"]
+    assert [row.video_id for row in result.rows()] == ["x7zq1a"]
+
+
+def test_a_control_character_in_a_text_column_is_an_error():
+    assert issues("video_id,description\nx7zq1a,Bell\x07here\n") == [
+        (2, "description", "control_char")]
