@@ -42,6 +42,21 @@ def replace_atomically(path: Path, rows: list[dict[str, str]]) -> None:
     os.replace(fresh, path)
 
 
+def save_again_after(sandbox, path: Path, edits: int, rows: list[dict[str, str]]
+                     ) -> threading.Event:
+    """Save `rows` over the sheet once the sandbox has applied `edits` edits (mid-run);
+    the event says it happened."""
+    saved_again = threading.Event()
+
+    def save_over(_video: str) -> None:
+        if not saved_again.is_set() and sum(sandbox.counters.writes.values()) >= edits:
+            replace_atomically(path, rows)
+            saved_again.set()
+
+    sandbox.app.after_edit.append(save_over)
+    return saved_again
+
+
 # ----------------------------------------------------------------------------- files.py
 
 def test_an_atomic_file_is_all_or_nothing(tmp_path):
@@ -132,14 +147,7 @@ def test_a_sheet_saved_again_mid_run_never_reaches_the_run(api, run_cli, tmp_pat
     sandbox = api()
     path = sheet(tmp_path, titles(30, prefix="Meant"))
     original = path.read_bytes()
-    saved_again = threading.Event()
-
-    def save_over(_video: str) -> None:
-        if not saved_again.is_set() and sum(sandbox.counters.writes.values()) >= 3:
-            replace_atomically(path, titles(30, prefix="Later"))
-            saved_again.set()
-
-    sandbox.app.after_edit.append(save_over)
+    saved_again = save_again_after(sandbox, path, 3, titles(30, prefix="Later"))
     result = apply(run_cli, sandbox, path, "--concurrency", "2")
     assert result.code == 0, result.err
     assert saved_again.is_set()
@@ -369,16 +377,9 @@ def test_batch_files_the_bytes_it_applied_and_leaves_a_newer_save(api, run_cli, 
     inbox.mkdir()
     path = sheet(inbox, titles(30, prefix="Meant"), "night.csv")
     applied = path.read_bytes()
-    saved_again = threading.Event()
-
-    def save_over(_video: str) -> None:
-        if not saved_again.is_set() and sum(sandbox.counters.writes.values()) >= 3:
-            replace_atomically(path, titles(30, prefix="Later"))
-            saved_again.set()
-
-    sandbox.app.after_edit.append(save_over)
+    saved_again = save_again_after(sandbox, path, 3, titles(30, prefix="Later"))
     night = _batch(run_cli, sandbox, inbox, "--concurrency", "2")
-    sandbox.app.after_edit.remove(save_over)
+    sandbox.app.after_edit.clear()
     assert saved_again.is_set()
     assert night.code == 1, night.out + night.err  # told, not silent
     assert (inbox / "done" / "night.csv").read_bytes() == applied

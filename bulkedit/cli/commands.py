@@ -601,7 +601,8 @@ def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
                         None: "unknown"}[found.pro]
          + " (only a write proves it; apply's canary checks it)"],
         ["start with", f"--rate {found.recommend_rate:g} --batch-size "
-                       f"{found.recommend_batch_size}"],
+                       f"{found.recommend_batch_size} (the rate is a cautious start, not "
+                       "a measure: read-only calls cannot find the write limit)"],
     ]
     print_table(out, ["check", "result"], [r[:2] for r in rows], widths={"result": 160})
     for problem in found.problems:
