@@ -798,3 +798,28 @@ def test_ctrl_c_at_the_prompt_sends_nothing_and_exits_130(api, tmp_path):
     os.close(terminal)
     assert os.waitstatus_to_exitcode(status) == 130
     assert sum(sandbox.counters.writes.values()) == 0
+
+
+def test_a_journal_that_lost_some_rows_of_a_run_still_there_is_refused(tmp_path):
+    """The run is still in the journal but some of its settled rows are gone (commits
+    lost with a WAL the main file had only partly taken in): the seal says so."""
+    from bulkedit.core.outcomes import Outcome, Status
+    from bulkedit.run.journal import Journal, JournalDamaged, record_of
+
+    folder = tmp_path / "state"
+    journal = Journal(folder)
+    run = journal.start_run("/sheets/edits.csv", "d1", {})
+    rows = [record_of(p, Outcome(p + 2, f"x{p}", Status.UPDATED), "final", None)
+            for p in range(5)]
+    journal.record_rows(run.id, rows)
+    journal.check("/sheets/edits.csv")  # whole: nothing to say
+    journal.close()
+    with sqlite3.connect(folder / "journal.sqlite") as db:
+        db.execute("DELETE FROM rows WHERE position >= 3")
+    reopened = Journal(folder)
+    try:
+        with pytest.raises(JournalDamaged, match="recorded 5 rows, 5 of them settled; it "
+                                                 "now holds 3, 3 settled"):
+            reopened.check("/sheets/edits.csv")
+    finally:
+        reopened.close()
