@@ -160,7 +160,7 @@ def plan(source: Source, *, api: Any = None, api_base: str | None = None,
     options, given, keys = _run_options(source, api, api_base, credentials, limits,
                                         skip_invalid, sheet_options, send=False)
     result = _sync(SheetRun(options, keys, sheet=given).run())
-    return Plan(result, result.estimate(options.batch_size, options.rate))
+    return Plan(result, result.estimate(options.batch_size, options.limits().fixed_rate))
 
 
 def apply(source: Source, *, api: Any = None, api_base: str | None = None,
@@ -220,7 +220,7 @@ def _run_options(source: Source, api: Any, api_base: str | None,
         allow_live_fields=bool(sheet_options.get("allow_live_fields")),
         allow_past_expiry=bool(sheet_options.get("allow_past_expiry")),
         skip_invalid=skip_invalid, send=send, rate=limits.rate or None,
-        concurrency=limits.concurrency, timeout=limits.timeout,
+        max_rate=limits.max_rate, concurrency=limits.concurrency, timeout=limits.timeout,
         max_attempts=limits.max_attempts, base_delay=limits.backoff,
         batch_size=limits.batch_size, api_base=base)
     return options, given, keys

@@ -302,3 +302,30 @@ def test_confirmation_on_a_terminal(api, tmp_path, monkeypatch):
     assert main(["apply", str(path), "--api-base", sandbox.base_url], out=io.StringIO(),
                 err=io.StringIO()) == 0
     assert sandbox.counters.requests["edit_video"] == 3
+
+
+# ----------------------------------------------------------------------------- --rate auto
+
+def test_rate_auto_finds_a_hidden_limit_and_the_summary_records_it(run_cli, api, tmp_path):
+    sandbox = api(rate=15)  # never told to the client
+    path = sheet(tmp_path, titles(90))
+    summary = tmp_path / "summary.json"
+    result = apply(run_cli, sandbox, path, "--rate", "auto", "--max-rate", "40",
+                   "--summary-json", str(summary))
+    assert result.code == 0, result.out + result.err
+    assert all(sandbox.video(video_id(i))["title"] == f"New title {i}" for i in range(90))
+    facts = json.loads(summary.read_text())
+    rate = facts["rate"]
+    assert rate["mode"] == "auto" and rate["max_per_second"] == 40
+    assert 8 <= rate["found_per_second"] <= 16.5
+    assert sandbox.counters.rate_limited <= 3  # the search cost a refusal or two
+    assert f"Rate found by --rate auto: {rate['found_per_second']:g}/s" in result.out
+    assert "(found by --rate auto)" in result.err  # the progress shows the rate as it goes
+
+
+def test_a_rate_that_is_not_a_number_or_auto_is_a_usage_error(run_cli, api, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    result = apply(run_cli, sandbox, path, "--rate", "fast")
+    assert result.code == 2 and "auto" in result.err and "Traceback" not in result.err
+    assert sum(sandbox.counters.requests.values()) == 0

@@ -528,3 +528,54 @@ def test_throttle_rate_answers_429_at_random():
 
     statuses = run(scenario, SandboxConfig(videos=5, throttle_rate=0.5))
     assert set(statuses) == {200, 429}
+
+
+def test_a_rate_schedule_changes_the_hidden_limit_from_the_first_request():
+    from bulkedit.sandbox.config import parse_schedule
+
+    clock = FakeClock()
+
+    async def scenario(client: Client) -> None:
+        token = await client.access_token()
+        first = [(await client.call("GET", "/video/x800000", token))[0] for _ in range(5)]
+        assert first == [200] * 4 + [429]  # 0:4 — the clock starts at this first call
+        clock.now += 10.0  # 10:2
+        second = [(await client.call("GET", "/video/x800000", token)) for _ in range(3)]
+        assert [a[0] for a in second] == [200, 200, 429]
+        assert second[-1][2]["Retry-After"] == "1"
+        clock.now += 10.0  # 20:6
+        third = [(await client.call("GET", "/video/x800000", token))[0] for _ in range(7)]
+        assert third == [200] * 6 + [429]
+        assert "X-RateLimit-Limit" not in second[-1][2]  # the limit is never told
+
+    clock.now += 500  # the sandbox has been up a while: the schedule waits for a request
+    run(scenario, SandboxConfig(videos=5, rate_schedule=parse_schedule("0:4,10:2,20:6")),
+        clock)
+
+
+@pytest.mark.parametrize("text", ["40", "0:40,x:15", "5:40", "0:0", "0:40,-1:5"])
+def test_a_bad_rate_schedule_is_refused_with_the_form_to_use(text):
+    from bulkedit.sandbox.config import parse_schedule
+
+    with pytest.raises(ValueError, match="rate schedule"):
+        parse_schedule(text)
+
+
+def test_above_its_knee_the_slow_sandbox_queues_instead_of_refusing():
+    async def scenario(client: Client) -> tuple[float, float]:
+        token = await client.access_token()
+        loop = asyncio.get_running_loop()
+
+        async def timed() -> float:
+            start = loop.time()
+            status, _, _ = await client.call("GET", "/video/x800000", token)
+            assert status == 200
+            return loop.time() - start
+
+        alone = min([await timed() for _ in range(3)])
+        crowd = await asyncio.gather(*(timed() for _ in range(20)))
+        return alone, max(crowd)
+
+    alone, slowest = run(scenario, SandboxConfig(videos=5, slow_above=20.0))
+    # 20 at once at 20/s: the last waits for the 19 before it, about 0.95 s.
+    assert alone < 0.1 and slowest >= 0.9

@@ -49,3 +49,10 @@ def test_sandbox_refuses_bad_shares(run_cli):
     result = run_cli("sandbox", "--fail-rate", "1.5")
     assert result.code == 2
     assert result.err == "bulkedit: error: --fail-rate is a share between 0 and 1\n"
+
+
+def test_sandbox_refuses_a_bad_rate_schedule_and_knee(run_cli):
+    result = run_cli("sandbox", "--rate-schedule", "40,60:15")
+    assert result.code == 2 and "--rate-schedule" in result.err and "0:40,60:15" in result.err
+    result = run_cli("sandbox", "--slow-above", "0")
+    assert result.code == 2 and "--slow-above" in result.err

@@ -29,6 +29,7 @@ def test_flag_wins_over_environment_over_toml_over_default(tmp_path):
             resolved.limits.max_attempts) == (3, 4, 12, ApiLimits().max_attempts)
     assert resolved.sources == {"api_base": "environment (DAILYMOTION_API_BASE)",
                                 "rate": str(config), "concurrency": "flag",
+                                "max_rate": "default",
                                 "timeout": str(config), "max_attempts": "default",
                                 "backoff": "default", "batch_size": "default"}
     assert resolve(args, settings, {}).api_base == "http://127.0.0.2:8001"
@@ -83,3 +84,28 @@ def test_config_shows_each_value_and_where_it_came_from(run_cli, tmp_path, monke
     assert lines["rate"] == ["3.0", str(tmp_path / "bulkedit.toml")]
     assert lines["concurrency"] == ["2", "flag"] and lines["timeout"][1] == "default"
     assert "s3cr3t" not in result.out and "$DAILYMOTION_API_SECRET" in result.out
+
+
+def test_rate_auto_from_the_toml_and_a_flag_that_overrides_it(tmp_path):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text('[api]\nrate = "auto"\nmax_rate = 25\n', encoding="utf-8")
+    settings = load_settings(config)
+    resolved = resolve(Namespace(api_base=None, rate=None), settings, {})
+    assert resolved.limits.rate == "auto" and resolved.limits.max_rate == 25.0
+    assert resolved.limits.adaptive and resolved.limits.fixed_rate is None
+    fixed = resolve(Namespace(api_base=None, rate=7.0), settings, {})
+    assert fixed.limits.rate == 7.0 and fixed.limits.fixed_rate == 7.0
+    assert fixed.sources["rate"] == "flag" and fixed.sources["max_rate"] == str(config)
+
+
+@pytest.mark.parametrize("value", ['"fast"', "true", '"-3"', "[1]"])
+def test_a_rate_that_is_neither_a_number_nor_auto_is_refused_with_the_fix(tmp_path, value):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text(f"[api]\nrate = {value}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r'rate .*"auto"'):
+        resolve(Namespace(api_base=None, rate=None), load_settings(config), {})
+
+
+def test_max_rate_must_be_more_than_zero():
+    with pytest.raises(UsageError, match="max_rate 0"):
+        ApiLimits(rate="auto", max_rate=0)

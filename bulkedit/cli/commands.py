@@ -21,7 +21,7 @@ from bulkedit.cli.console import ProgressReporter, ask_to_confirm, print_issues,
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
 from bulkedit.core.outcomes import RunResult
-from bulkedit.core.policy import ApiLimits
+from bulkedit.core.policy import ApiLimits, Rate, parse_rate
 from bulkedit.run.config import Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
 from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
@@ -35,14 +35,25 @@ from bulkedit.sheets.report import (
 )
 
 
+def rate_flag(text: str) -> Rate:
+    try:
+        return parse_rate(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_api_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that talks to the API shares. Their defaults are ApiLimits';
     a flag left out is None here, so bulkedit.toml and the environment can set it."""
     add = parser.add_argument
     default = ApiLimits()
-    add("--rate", type=float, metavar="N",
+    add("--rate", type=rate_flag, metavar="N|auto",
         help="requests per second, never exceeded in any second "
-             f"(default {default.rate:g}; 0 = no limit)")
+             f"(default {default.rate:g}; 0 = no limit), or auto: find the API's rate as "
+             "the run goes, starting at 10/s, never above --max-rate")
+    add("--max-rate", type=float, metavar="N",
+        help=f"with --rate auto, the most requests per second it may try (default "
+             f"{default.max_rate:g})")
     add("--concurrency", type=int, metavar="N",
         help=f"requests in flight at most (default {default.concurrency})")
     add("--timeout", type=float, metavar="SECONDS",
@@ -117,7 +128,7 @@ def _options(args: argparse.Namespace, timezone: tzinfo, resolved: Resolved, api
         allow_past_expiry=args.allow_past_expiry, date_order=args.date_order,
         encoding=args.encoding,
         skip_invalid=args.skip_invalid, send=send, rate=limits.rate or None,
-        concurrency=limits.concurrency, timeout=limits.timeout,
+        max_rate=limits.max_rate, concurrency=limits.concurrency, timeout=limits.timeout,
         max_attempts=limits.max_attempts, base_delay=limits.backoff,
         batch_size=limits.batch_size, api_base=api_base)
 
@@ -241,6 +252,8 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
 
         announced: list[bool] = []
         run = SheetRun(options, credentials, announce, confirm)
+        if options.rate == "auto":
+            progress.rate = run.current_rate  # the bar shows the rate as it is found
         outcome = _execute(run, progress, out, err)
     if isinstance(outcome, int):
         return outcome
@@ -272,6 +285,10 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     out.write(f"API calls: {result.reads} reads, {result.writes} writes "
               f"({summary['achieved_rate_per_second']}/s), {result.retries} retries, "
               f"{result.rate_limited} rate-limited\n")
+    if result.rate.get("mode") == "auto":
+        out.write(f"Rate found by --rate auto: {result.rate['found_per_second']:g}/s held "
+                  f"without throttling (never above --max-rate "
+                  f"{result.rate['max_per_second']:g}/s)\n")
     if options.verify:
         out.write(f"Verified: {result.verified} rows read back as sent\n")
     _print_row_problems(result, out, "in the results sheet")
@@ -344,10 +361,13 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     result = outcome
     planned = result.planned()
     changes = planned.get("change", 0)
-    estimate = result.estimate(options.batch_size, options.rate)
+    fixed = options.limits().fixed_rate
+    estimate = result.estimate(options.batch_size, fixed)
     reads, writes, calls = estimate.reads, estimate.writes, estimate.calls
-    pace = (f"about {estimate.seconds:.0f} s at --rate {options.rate:g}"
-            if estimate.seconds is not None else "as fast as the API answers (no --rate)")
+    pace = (f"about {estimate.seconds:.0f} s at --rate {fixed:g}"
+            if estimate.seconds is not None else
+            f"at the rate the API takes, found as it goes (at most {options.max_rate:g}/s)"
+            if options.rate == "auto" else "as fast as the API answers (no --rate)")
     footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
               f"{calls} API calls ({reads} reads, {writes} writes), {pace}.")
     diffreport.write_xlsx(report, result)

@@ -77,6 +77,11 @@ class ProgressReporter:
         self._phase = ""
         self._started = 0.0
         self._last_log = 0.0
+        # With --rate auto: the rate requests go out at now, shown while sending.
+        self.rate: Callable[[], float | None] | None = None
+
+    def _current_rate(self) -> float | None:
+        return self.rate() if self.rate is not None else None
 
     def __call__(self, phase: str, done: int, total: int, failures: int) -> None:
         if phase != self._phase:
@@ -89,9 +94,14 @@ class ProgressReporter:
                          "export": "exporting"}.get(phase, phase)
                 self._bar = tqdm(total=total or None, desc=label, unit="video",
                                  file=self.stream, dynamic_ncols=True, leave=True)
+        rate = self._current_rate() if phase == "write" else None
         if self._bar is not None:
             self._bar.n = done
-            self._bar.set_postfix(failed=failures, refresh=False)
+            if rate is not None:
+                self._bar.set_postfix(failed=failures, rate=f"{rate:.1f}/s auto",
+                                      refresh=False)
+            else:
+                self._bar.set_postfix(failed=failures, refresh=False)
             self._bar.refresh()
             return
         now = self.clock()
@@ -106,8 +116,9 @@ class ProgressReporter:
             elapsed = now - self._started
             speed = ""
             if elapsed >= 1 and done:  # a rate over less than a second means nothing
-                rate = done / elapsed
-                speed = f", {rate:.1f}/s, ETA {(total - done) / rate:.0f} s"
+                speed = f", {done / elapsed:.1f}/s, ETA {(total - done) * elapsed / done:.0f} s"
+            if rate is not None:
+                speed += f", sending at {rate:.1f}/s (found by --rate auto)"
             self.stream.write(f"{phase}: {done}/{total} ({done * 100 // max(total, 1)}%), "
                               f"{failures} failed{speed}\n")
             self.stream.flush()

@@ -214,7 +214,8 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 allow_past_expiry=settings.allow_past_expiry, date_order=settings.date_order,
                 encoding=settings.encoding,
                 verify=settings.verify,
-                rate=limits.rate or None, concurrency=limits.concurrency,
+                rate=limits.rate or None, max_rate=limits.max_rate,
+                concurrency=limits.concurrency,
                 timeout=limits.timeout, max_attempts=limits.max_attempts,
                 base_delay=limits.backoff, batch_size=limits.batch_size, api_base=base)
 
@@ -291,6 +292,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
+    from bulkedit.cli.commands import rate_flag
+
     batch = commands.add_parser(
         "batch", help="apply every sheet in a folder (the nightly job)",
         description="Apply every sheet in an inbox folder, oldest first, without prompts; "
@@ -300,7 +303,9 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("--config", metavar="FILE", help="settings (default ./bulkedit.toml if present)")
     add("--log", metavar="FILE", help="append one JSON line per event to FILE")
     add("--state-dir", metavar="DIR", help="journal and locks (default INBOX/.bulkedit)")
-    add("--rate", type=float, metavar="N", help="requests per second (0 = no limit)")
+    add("--rate", type=rate_flag, metavar="N|auto",
+        help="requests per second (0 = no limit), or auto: found as the run goes")
+    add("--max-rate", type=float, metavar="N", help="with --rate auto, the most it may try")
     add("--concurrency", type=int, metavar="N", help="requests in flight at most")
     add("--api-base", metavar="URL", help="API base URL")
     add("--allow-api-host", action="append", metavar="HOST",
@@ -364,12 +369,24 @@ def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
 def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
 
-    from bulkedit.sandbox.config import PROFILE_KNOBS, AccountTier, ApiKey, SandboxConfig
+    from bulkedit.sandbox.config import (
+        PROFILE_KNOBS,
+        AccountTier,
+        ApiKey,
+        SandboxConfig,
+        parse_schedule,
+    )
     from bulkedit.sandbox.server import serve_forever
 
     for name in ("fail_rate", "throttle_rate", "timeout_rate", "drop_rate"):
         if not 0 <= getattr(args, name) <= 1:
             raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
+    if args.slow_above is not None and not args.slow_above > 0:
+        raise UsageError("--slow-above is requests per second, more than 0")
+    try:
+        schedule = parse_schedule(args.rate_schedule) if args.rate_schedule else ()
+    except ValueError as exc:
+        raise UsageError(f"--rate-schedule: {exc}") from None
     key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
     knobs = SandboxConfig.strict() if args.profile == "strict" else SandboxConfig()
     config = SandboxConfig(
@@ -380,6 +397,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         fail_rate=args.fail_rate, throttle_rate=args.throttle_rate,
         timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
         hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state,
+        rate_schedule=schedule, slow_above=args.slow_above,
         **{name: getattr(knobs, name) for name in PROFILE_KNOBS})
     if args.profile == "strict":
         config.retry_after_header = False
@@ -409,7 +427,14 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
     add("--token-lifetime", type=float, default=36000.0, metavar="SECONDS",
         help="access token lifetime (default 36000)")
     add("--max-ids", type=int, default=100, help="most ids per GET /rest/videos (default 100)")
-    add("--rate", type=float, metavar="N", help="requests per second per token (sliding window)")
+    add("--rate", type=float, metavar="N",
+        help="requests per second per token (sliding window), never told to the client")
+    add("--rate-schedule", metavar="T:N,...",
+        help="a limit that changes: from T seconds after the first API request, N per "
+             "second, e.g. 0:40,60:15,120:40 (replaces --rate)")
+    add("--slow-above", type=float, metavar="N",
+        help="slow down instead of refusing: serve N requests per second and queue the "
+             "rest, so latency grows with the load above N")
     add("--hourly-quota", type=int, metavar="N", help="requests per hour per token")
     add("--no-retry-after", action="store_true", help="send 429s without Retry-After")
     add("--rate-limit-status", type=int, choices=(429, 403), default=429,

@@ -35,7 +35,8 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
                          max_elapsed=max_elapsed)
 
     def dispatcher(client: Sender) -> Dispatcher:
-        return Dispatcher(client, rate=limits.rate or None, concurrency=limits.concurrency,
+        return Dispatcher(client, rate=limits.rate or None, max_rate=limits.max_rate,
+                          concurrency=limits.concurrency,
                           policy=policy, breaker=CircuitBreaker(breaker_threshold),
                           clock=clock, draw=draw, sleep=sleep)
 

@@ -3,8 +3,10 @@
 A token bucket (aiolimiter) sized so that no one-second window ever holds more
 than the rate (perf-notes.md §5), `concurrency` workers (the cap on requests in
 flight), retries of transient failures only (core/policy.py), a shared pause when the
-API says Retry-After, AIMD on rate limits, and a circuit breaker. Each job's
-result reaches the caller through a callback as soon as it is known.
+API says Retry-After, and a circuit breaker. The rate is either fixed, with AIMD below
+it on rate limits, or found as the run goes (`rate="auto"`, core/autorate.py), which is
+told of every send and answer. Each job's result reaches the caller through a callback
+as soon as it is known.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiolimiter import AsyncLimiter
 
-from bulkedit.core.errors import ApiError, RateLimited, RunAborted
+from bulkedit.core.autorate import MAX_RATE, RateControl, RateFinder
+from bulkedit.core.errors import ApiError, PermanentError, RateLimited, RunAborted
 from bulkedit.core.policy import AdaptiveRate, CircuitBreaker, DisguisedThrottle, RetryPolicy
 from bulkedit.core.protocol import HttpRequest
 
@@ -81,15 +84,16 @@ def bucket_limiter(rate: float) -> AsyncLimiter:
 
 
 class RateGate:
-    """The limiter at the current adaptive rate, plus a pause all workers honour."""
+    """The limiter at the current rate (`rate_at(now)`, None: no limit), plus a pause all
+    workers honour."""
 
-    def __init__(self, rate: AdaptiveRate | None, clock: Callable[[], float],
+    def __init__(self, rate_at: Callable[[float], float] | None, clock: Callable[[], float],
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
-        self._rate = rate
+        self._rate_at = rate_at
         self._clock = clock
         self._sleep = sleep
-        self._limiter_rate = rate.target if rate else 0.0
-        self._limiter = bucket_limiter(rate.target) if rate else None
+        self._limiter_rate = rate_at(clock()) if rate_at else 0.0
+        self._limiter = bucket_limiter(self._limiter_rate) if rate_at else None
         self._resume_at = 0.0
 
     def pause_until(self, moment: float) -> None:
@@ -101,42 +105,77 @@ class RateGate:
             if wait > 0:
                 await self._sleep(wait)
                 continue
-            if self._rate is None or self._limiter is None:
+            if self._rate_at is None or self._limiter is None:
                 return
-            current = self._rate.rate(self._clock())
-            if abs(current - self._limiter_rate) > 0.05 * self._limiter_rate:
+            current = self._rate_at(self._clock())
+            if abs(current - self._limiter_rate) > 0.02 * self._limiter_rate:
+                # A new bucket starts full: a change of rate is not a burst on top of the
+                # requests that just left.
                 self._limiter = bucket_limiter(current)
                 self._limiter_rate = current
-            await self._limiter.acquire()
+                await self._limiter.acquire(self._limiter.max_rate)
+            limiter = self._limiter
+            await limiter.acquire()
+            if limiter is not self._limiter:
+                continue  # the rate changed while this worker waited: wait at the new one
             if self._clock() >= self._resume_at:
                 return
 
 
 class Dispatcher:
-    def __init__(self, client: Sender, *, rate: float | None, concurrency: int,
+    def __init__(self, client: Sender, *, rate: float | Literal["auto"] | None,
+                 concurrency: int, max_rate: float = MAX_RATE,
                  policy: RetryPolicy | None = None, breaker: CircuitBreaker | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  draw: Callable[[], float] = random.random,
-                 sleep: Callable[[float], Awaitable[None]] | None = None):
-        """`clock`, `draw` and `sleep` are injectable so that tests drive retries, pauses
-        and the breaker on a fake clock, instantly. Without `sleep`, a retry's wait ends
-        early when the run is stopped."""
+                 sleep: Callable[[float], Awaitable[None]] | None = None,
+                 finder: RateControl | None = None):
+        """`rate`: requests per second, "auto" to find it (up to `max_rate`), or None for
+        no limit. `clock`, `draw` and `sleep` are injectable so that tests drive retries,
+        pauses and the breaker on a fake clock, instantly. Without `sleep`, a retry's wait
+        ends early when the run is stopped. `finder` replaces the default RateFinder."""
         self.client = client
         self.concurrency = max(1, concurrency)
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
-        self.rate = AdaptiveRate(rate) if rate else None
         self.clock = clock
+        self.rate: AdaptiveRate | None = None  # a fixed rate, AIMD below it
+        self.finder: RateControl | None = None  # or a rate found as the run goes
+        rate_at: Callable[[float], float] | None = None
+        if rate == "auto" or finder is not None:
+            self.finder = finder or RateFinder(max_rate, now=clock())
+            rate_at = self.finder.rate
+        elif rate:
+            self.rate = AdaptiveRate(rate)
+            rate_at = self.rate.rate
         self.draw = draw
         self.stats = DispatchStats()
         self._sleep = sleep
-        self._gate = RateGate(self.rate, clock, sleep or asyncio.sleep)
+        self._gate = RateGate(rate_at, clock, sleep or asyncio.sleep)
         self._stop = asyncio.Event()
         self.disguised = DisguisedThrottle()
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    def current_rate(self) -> float | None:
+        """The rate requests are sent at now (None: no limit)."""
+        if self.finder is not None:
+            return self.finder.current
+        return self.rate.rate(self.clock()) if self.rate is not None else None
+
+    def rate_report(self) -> dict[str, Any]:
+        """How the rate was set, or what was found: for the summary."""
+        if self.finder is not None:
+            return {"mode": "auto", "max_per_second": getattr(self.finder, "ceiling", None),
+                    "found_per_second": round(self.finder.found, 2),
+                    "final_per_second": round(self.finder.current, 2),
+                    "cuts": self.finder.cuts}
+        if self.rate is not None:
+            return {"mode": "fixed", "per_second": self.rate.target,
+                    "cuts": self.rate.cuts}
+        return {"mode": "none"}
 
     def stop(self) -> None:
         """Take no new job and start no retry; requests in flight finish."""
@@ -184,10 +223,14 @@ class Dispatcher:
         started = time.time()
         attempts = 0
         suspect = None  # the signature of a 403 this job is retrying once
+        suspect_sent = (0.0, 0.0)  # when, and at what rate, that 403's request left
+        finder = self.finder
         while True:
             await self._gate.acquire()
             attempts += 1
             self.stats.requests += 1
+            sent_at = self.clock()
+            sent_rate = finder.sent(sent_at) if finder is not None else 0.0
             try:
                 value = await self.client.send(job.request)
             except ApiError as error:
@@ -195,10 +238,14 @@ class Dispatcher:
                 if self.disguised.is_throttle(error):  # known throttling in disguise
                     error = RateLimited(error.message, retry_after=None, status=403,
                                         type=error.type)
-                self._count(error)
+                self._count(error, sent_at, sent_rate)
+                if finder is not None and isinstance(error, PermanentError):
+                    now = self.clock()  # the API answered, and how fast tells of its load
+                    finder.answered(now, sent_at, sent_rate, now - sent_at)
                 retried = error
                 if self.disguised.worth_a_retry(error, attempts):
                     suspect = self.disguised.signature(error)
+                    suspect_sent = (sent_at, sent_rate)
                     retried = RateLimited(error.message, retry_after=None, status=403)
                 delay = self.policy.delay(retried, attempts, self.clock() - first,
                                           self.draw())
@@ -213,23 +260,35 @@ class Dispatcher:
                 if self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 continue
+            if finder is not None:
+                now = self.clock()
+                finder.answered(now, sent_at, sent_rate, now - sent_at)
             if suspect is not None:  # the 403 went away on its own: it was throttling
                 self.disguised.recovered(suspect)
-                self._throttled()
+                self._throttled(*suspect_sent)
             return JobResult(job.key, value, None, attempts, started, time.time())
 
-    def _count(self, error: ApiError) -> None:
+    def _count(self, error: ApiError, sent_at: float, sent_rate: float) -> None:
         if error.status is not None:
             self.stats.by_status[error.status] = self.stats.by_status.get(error.status, 0) + 1
         if isinstance(error, RateLimited):
-            self._throttled()
-            if error.retry_after is not None:
+            everyone_waits = self._throttled(sent_at, sent_rate)
+            if error.retry_after is not None and everyone_waits:
                 self._gate.pause_until(self.clock() + error.retry_after)
 
-    def _throttled(self) -> None:
-        """A rate-limit answer, or a 403 that turned out to be one: slow down."""
+    def _throttled(self, sent_at: float, sent_rate: float) -> bool:
+        """A rate-limit answer, or a 403 that turned out to be one: slow down. True when
+        every worker waits out its Retry-After; with a found rate, not when the throttle
+        answered a probe above the rate that held, which is stepped back from at once
+        (the refused request still waits its Retry-After)."""
         self.stats.rate_limited += 1
+        if self.finder is not None:
+            before = self.finder.cuts
+            everyone = self.finder.refused(self.clock(), sent_at, sent_rate)
+            self.stats.rate_cuts += self.finder.cuts - before
+            return everyone
         if self.rate is not None:
             before = self.rate.cuts
             self.rate.rate_limited(self.clock())
             self.stats.rate_cuts += self.rate.cuts - before
+        return True

@@ -73,6 +73,7 @@ class RunResult:
     retries: int = 0
     rate_limited: int = 0
     rate_cuts: int = 0
+    rate: dict[str, Any] = field(default_factory=dict)  # how the rate was set, or found
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     aborted: str | None = None
@@ -131,6 +132,7 @@ class RunResult:
             "retries": self.retries,
             "rate_limited": self.rate_limited,
             "rate_cuts": self.rate_cuts,
+            "rate": self.rate,
             "achieved_rate_per_second": round((self.reads + self.writes) / duration, 2),
             "aborted": self.aborted,
             "interrupted": self.interrupted,

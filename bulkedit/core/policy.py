@@ -8,7 +8,9 @@ tested with plain values. client/dispatch.py applies these decisions to real req
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+from bulkedit.core.autorate import MAX_RATE
 from bulkedit.core.errors import (
     ApiError,
     AuthError,
@@ -18,13 +20,32 @@ from bulkedit.core.errors import (
     UsageError,
 )
 
+AUTO: Literal["auto"] = "auto"
+Rate = float | Literal["auto"]
+
+
+def parse_rate(text: object) -> Rate:
+    """A rate as a user writes it: a number of requests per second, or "auto"."""
+    if isinstance(text, str) and text.strip().lower() == AUTO:
+        return AUTO
+    if isinstance(text, bool):
+        raise UsageError(f"rate {text!r}: give requests per second, or \"auto\"")
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise UsageError(f"rate {text!r}: give requests per second (like 10), or \"auto\" "
+                         "to find the API's rate as the run goes") from None
+
 
 @dataclass(frozen=True)
 class ApiLimits:
     """How hard a command may use the API: the one home of these defaults and their checks,
     whatever sets them (a flag, bulkedit.toml, a Python caller)."""
 
-    rate: float = 10.0  # requests per second, never exceeded in any second; 0: no limit
+    # Requests per second, never exceeded in any second; 0: no limit; "auto": found as the
+    # run goes (core/autorate.py), never above max_rate.
+    rate: Rate = 10.0
+    max_rate: float = MAX_RATE
     concurrency: int = 8  # requests in flight at most
     timeout: float = 30.0  # seconds before a request is given up and retried
     max_attempts: int = 6  # attempts per request for transient failures
@@ -32,16 +53,27 @@ class ApiLimits:
     batch_size: int = 100  # ids per read of current values
 
     def __post_init__(self) -> None:
+        rate_ok = self.rate == AUTO or (isinstance(self.rate, int | float) and self.rate >= 0)
         wrong = [f"{name} {value!r}" for name, value, ok in (
-            ("rate", self.rate, self.rate >= 0), ("backoff", self.backoff, self.backoff >= 0),
+            ("rate", self.rate, rate_ok), ("max_rate", self.max_rate, self.max_rate > 0),
+            ("backoff", self.backoff, self.backoff >= 0),
             ("concurrency", self.concurrency, self.concurrency >= 1),
             ("max_attempts", self.max_attempts, self.max_attempts >= 1),
             ("batch_size", self.batch_size, self.batch_size >= 1),
             ("timeout", self.timeout, self.timeout > 0)) if not ok]
         if wrong:
-            raise UsageError(f"{', '.join(wrong)}: rate and backoff must be 0 or more, "
-                             "concurrency, max_attempts and batch_size at least 1, timeout "
-                             "more than 0")
+            raise UsageError(f"{', '.join(wrong)}: rate (or \"auto\") and backoff must be 0 "
+                             "or more, concurrency, max_attempts and batch_size at least 1, "
+                             "timeout and max_rate more than 0")
+
+    @property
+    def adaptive(self) -> bool:
+        return self.rate == AUTO
+
+    @property
+    def fixed_rate(self) -> float | None:
+        """The rate when it is fixed (None: auto, or no limit)."""
+        return None if self.rate == AUTO or not self.rate else float(self.rate)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bulkedit.client.transport import ENV_BASE, ENV_KEY, ENV_SECRET, Credentials
 from bulkedit.core.errors import UsageError
-from bulkedit.core.policy import ApiLimits
+from bulkedit.core.policy import ApiLimits, Rate, parse_rate
 from bulkedit.core.protocol import PARTNER_API, checked_api_base
 
 DEFAULT_FILE = "bulkedit.toml"
@@ -30,7 +30,8 @@ class Settings:
     allow_hosts: list[str] = field(default_factory=list)  # API hosts besides Dailymotion's
     key_env: str = ENV_KEY
     secret_env: str = ENV_SECRET
-    rate: float | None = None
+    rate: Rate | None = None  # a number, or "auto"
+    max_rate: float | None = None
     concurrency: int | None = None
     timeout: float | None = None
     max_attempts: int | None = None
@@ -110,6 +111,11 @@ def load_settings(path: Path | None) -> Settings:
 
 
 def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
+    if name == "rate":
+        try:
+            return parse_rate(value)
+        except UsageError as exc:
+            raise UsageError(f"{path}: [{section}] {exc}") from None
     if name == "allow_hosts":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise UsageError(f'{path}: [{section}] allow_hosts is a list of host names, like '

@@ -39,7 +39,7 @@ from bulkedit.core.planning import (
     normal,
     plan_row,
 )
-from bulkedit.core.policy import ApiLimits
+from bulkedit.core.policy import ApiLimits, Rate
 from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import TypedRow, UnknownValue
@@ -78,7 +78,8 @@ class RunOptions:
     encoding: str | None = None  # a CSV's encoding, when the user names it
     skip_invalid: bool = False
     send: bool = True  # False: a dry run, no write at all
-    rate: float | None = _LIMITS.rate  # None: no limit
+    rate: Rate | None = _LIMITS.rate  # None: no limit; "auto": found as the run goes
+    max_rate: float = _LIMITS.max_rate
     concurrency: int = _LIMITS.concurrency
     timeout: float = _LIMITS.timeout
     max_attempts: int = _LIMITS.max_attempts
@@ -104,7 +105,8 @@ class RunOptions:
         self.limits()  # the same checks whoever builds the options: a flag, a toml, batch
 
     def limits(self) -> ApiLimits:
-        return ApiLimits(rate=self.rate or 0, concurrency=self.concurrency,
+        return ApiLimits(rate=self.rate or 0, max_rate=self.max_rate,
+                         concurrency=self.concurrency,
                          timeout=self.timeout, max_attempts=self.max_attempts,
                          backoff=self.base_delay, batch_size=self.batch_size)
 
@@ -120,6 +122,10 @@ class InvalidSheet(BulkEditError):
 
 
 class SheetRun:
+    def current_rate(self) -> float | None:
+        """The rate requests go out at now, when the run is sending (None otherwise)."""
+        return self._dispatcher.current_rate() if self._dispatcher is not None else None
+
     def __init__(self, options: RunOptions, credentials: Credentials,
                  progress: Progress | None = None, confirm: Confirm | None = None,
                  sheet: Sheet | None = None, sender: Sender | None = None):
@@ -271,6 +277,7 @@ class SheetRun:
             stats = dispatcher.stats
             result.retries, result.rate_limited = stats.retries, stats.rate_limited
             result.rate_cuts = stats.rate_cuts
+            result.rate = dispatcher.rate_report()
         if self._stopped and result.aborted in (None, "stopped"):
             result.aborted, result.interrupted = None, True
         _mark_unsent(result)
@@ -504,7 +511,8 @@ def validation_options(options: RunOptions, now: float | None = None) -> Validat
 
 def _describe(options: RunOptions) -> dict[str, object]:
     """The options worth keeping with a run (never credentials)."""
-    return {"rate": options.rate, "concurrency": options.concurrency,
+    return {"rate": options.rate, "max_rate": options.max_rate,
+            "concurrency": options.concurrency,
             "skip_invalid": options.skip_invalid, "verify": options.verify,
             "api_base": options.api_base, "timezone": str(options.timezone),
             "sheet_name": options.sheet_name,

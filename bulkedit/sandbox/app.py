@@ -20,7 +20,13 @@ from typing import Any
 from aiohttp import web
 
 from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Kind, is_read_only
-from bulkedit.sandbox.config import ALL_SCOPES, AccountTier, ApiKey, SandboxConfig
+from bulkedit.sandbox.config import (
+    ALL_SCOPES,
+    AccountTier,
+    ApiKey,
+    SandboxConfig,
+    scheduled_rate,
+)
 from bulkedit.sandbox.limits import Counters, PeakPerWindow, TokenLimits
 from bulkedit.sandbox.store import Video, VideoStore
 from bulkedit.sandbox.wire import ApiError, invalid, read_edit
@@ -76,6 +82,8 @@ class SandboxApp:
         self.after_edit: list[Callable[[str], None]] = []
         self._faults = random.Random(config.fault_seed)
         self._latency = random.Random(config.fault_seed + 1)
+        self._first_rest: float | None = None  # when the rate schedule's clock started
+        self._queue_free_at = 0.0  # slow_above: when the server is next free
 
     # ------------------------------------------------------------------ app
 
@@ -93,6 +101,15 @@ class SandboxApp:
         """What happens when a key is deleted in Studio: every token stops working."""
         self.tokens.clear()
 
+    def rate_now(self) -> float | None:
+        """The per-token limit in force: the schedule's, else the fixed one."""
+        schedule = self.config.rate_schedule
+        if not schedule:
+            return self.config.rate
+        if self._first_rest is None:
+            return schedule[0][1]
+        return scheduled_rate(schedule, self.clock() - self._first_rest)
+
     def expire_all_tokens(self) -> None:
         for token in self.tokens.values():
             token.expires_at = self.clock() - 1
@@ -106,6 +123,8 @@ class SandboxApp:
         counters.requests[route] += 1
         if request.path.startswith("/rest/"):
             counters.peak.add(self.clock())
+            if self._first_rest is None:
+                self._first_rest = self.clock()
         counters.in_flight += 1
         counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
         try:
@@ -133,6 +152,14 @@ class SandboxApp:
             return await handler(request)
         if config.latency or config.jitter:
             await asyncio.sleep(config.latency + self._latency.uniform(0, config.jitter))
+        if config.slow_above:
+            # One server, `slow_above` requests a second: a request waits for those before
+            # it, so above the knee the latency grows with the load instead of a 429.
+            now = self.clock()
+            start = max(now, self._queue_free_at)
+            self._queue_free_at = start + 1.0 / config.slow_above
+            if start > now:
+                await asyncio.sleep(start - now)
         draw = self._faults.random()
         if draw < config.fail_rate:
             self.counters.faults["fail"] += 1
@@ -196,7 +223,7 @@ class SandboxApp:
         self.counters.peak_per_token.setdefault(value, PeakPerWindow()).add(self.clock())
         limits = self._limits.get(value)
         if limits is None:
-            limits = self._limits[value] = TokenLimits(self.config.rate,
+            limits = self._limits[value] = TokenLimits(self.rate_now,
                                                        self.config.hourly_quota, self.clock)
         wait = limits.admit()
         if wait > 0:

@@ -45,8 +45,15 @@ class SandboxConfig:
     max_page: int = 100
     result_cap: int = 1000  # results per list query
     accept_doubtful_channels: bool = True  # 'kids' and 'shortfilms'
-    # Rate limiting, per token.
+    # Rate limiting, per token. The client is never told the limit (no X-RateLimit-*
+    # headers, as far as the docs say): `--rate auto` must find it.
     rate: float | None = None  # requests per second, over a sliding 1 s window
+    # The limit changing as the run goes: ((seconds since the first /rest request, rate),
+    # ...), e.g. parse_schedule("0:40,60:15,120:40"). It replaces `rate`.
+    rate_schedule: tuple[tuple[float, float], ...] = ()
+    # An API that slows down instead of refusing: it serves this many requests per second
+    # and queues the rest, so latency grows with the load above it (the knee).
+    slow_above: float | None = None
     hourly_quota: int | None = None
     retry_after_header: bool = True
     rate_limit_status: int = 429  # 403 to answer like "denied due to spam activity"
@@ -84,6 +91,35 @@ class SandboxConfig:
             "embed_wire_name": "allow_embedded", "refuse_empty_clears": True,
             "retry_after_header": False}
         return cls(**{**harsh, **overrides})  # type: ignore[arg-type]
+
+
+def parse_schedule(text: str) -> tuple[tuple[float, float], ...]:
+    """"0:40,60:15,120:40" -> ((0, 40), (60, 15), (120, 40)): from each moment (seconds
+    since the first /rest request), that many requests per second."""
+    points = []
+    for part in text.split(","):
+        moment, _, rate = part.strip().partition(":")
+        try:
+            point = (float(moment), float(rate))
+        except ValueError:
+            raise ValueError(f"rate schedule {text!r}: write SECONDS:RATE pairs separated by "
+                             "commas, like 0:40,60:15,120:40") from None
+        if point[0] < 0 or point[1] <= 0:
+            raise ValueError(f"rate schedule {text!r}: moments are 0 or more, rates more "
+                             "than 0")
+        points.append(point)
+    points.sort()
+    if points[0][0] != 0:
+        raise ValueError(f"rate schedule {text!r}: the first pair starts at 0")
+    return tuple(points)
+
+
+def scheduled_rate(schedule: tuple[tuple[float, float], ...], elapsed: float) -> float:
+    current = schedule[0][1]
+    for moment, rate in schedule:
+        if elapsed >= moment:
+            current = rate
+    return current
 
 
 # Fields the partner API may refuse to read for a key (the docs mark some "Scope:

@@ -16,15 +16,18 @@ class SlidingWindow:
         self.window = window
         self._stamps: deque[float] = deque()
 
-    def admit(self, now: float) -> float:
-        """0.0 if an event at `now` is admitted (and counted), else seconds to wait."""
+    def admit(self, now: float, limit: int | None = None) -> float:
+        """0.0 if an event at `now` is admitted (and counted), else seconds to wait.
+        `limit` replaces the window's own for this call (a limit that changes)."""
+        limit = self.limit if limit is None else limit
         stamps = self._stamps
         while stamps and stamps[0] <= now - self.window:
             stamps.popleft()
-        if len(stamps) < self.limit:
+        if len(stamps) < limit:
             stamps.append(now)
             return 0.0
-        return stamps[0] + self.window - now
+        # When the window holds more than a lowered limit, more must leave than one.
+        return stamps[len(stamps) - limit] + self.window - now
 
 
 class PeakPerWindow:
@@ -72,18 +75,22 @@ class Counters:
 class TokenLimits:
     """A token's per-second window and hourly quota."""
 
-    def __init__(self, rate: float | None, hourly: int | None,
+    def __init__(self, rate: float | Callable[[], float | None] | None, hourly: int | None,
                  clock: Callable[[], float]):
+        """`rate`: requests per second, or a function of now (a schedule)."""
         self._clock = clock
-        self._second = SlidingWindow(max(1, math.floor(rate)), 1.0) if rate else None
+        self._rate_now = rate if callable(rate) else (lambda: rate)
+        self._second = SlidingWindow(1, 1.0)
         self._hour = SlidingWindow(hourly, 3600.0) if hourly else None
 
     def admit(self) -> float:
         """0.0 when the request may go on, else the seconds to wait (Retry-After)."""
         now = self._clock()
-        for window in (self._second, self._hour):
-            if window is not None:
-                wait = window.admit(now)
-                if wait > 0:
-                    return wait
+        rate = self._rate_now()
+        if rate:
+            wait = self._second.admit(now, max(1, math.floor(rate)))
+            if wait > 0:
+                return wait
+        if self._hour is not None:
+            return self._hour.admit(now)
         return 0.0

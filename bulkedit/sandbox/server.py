@@ -122,8 +122,9 @@ def banner(sandbox: Sandbox) -> str:
     base = sandbox.base_url
     config = sandbox.config
     knobs = [f"{name}={getattr(config, name)}" for name in
-             ("rate", "hourly_quota", "latency", "jitter", "fail_rate", "throttle_rate",
-              "timeout_rate", "drop_rate") if getattr(config, name)]
+             ("rate", "rate_schedule", "slow_above", "hourly_quota", "latency", "jitter",
+              "fail_rate", "throttle_rate", "timeout_rate", "drop_rate")
+             if getattr(config, name)]
     return "\n".join([
         f"bulkedit sandbox: {len(sandbox.store)} videos on {base} (REST API under {base}/rest)",
         f"  API key:    {key}",
