@@ -208,7 +208,7 @@ def test_a_hidden_limit_is_found_and_held_with_few_refusals():
 
 
 def test_a_limit_that_halves_and_recovers_is_followed_within_ten_seconds():
-    api, dispatcher, results, end = dispatch(
+    api, _dispatcher, results, end = dispatch(
         lambda loop: SimulatedApi(loop, schedule("0:40,60:15,120:40")), "auto", 5600)
     assert all(r.ok for r in results) and end > 150
     assert api.refused_share <= 0.03
@@ -219,7 +219,7 @@ def test_a_limit_that_halves_and_recovers_is_followed_within_ten_seconds():
 
 def test_an_api_that_queues_instead_of_refusing_is_held_below_its_knee():
     knee, unloaded = 30.0, 0.1
-    api, dispatcher, results, end = dispatch(
+    api, _dispatcher, _results, end = dispatch(
         lambda loop: SimulatedApi(loop, latency=unloaded, jitter=0.01, knee=knee), "auto", 2400)
     assert api.refused_share == 0
     assert api.throughput(15.0, end - 1) >= 0.8 * knee
@@ -231,7 +231,7 @@ def test_an_api_that_queues_instead_of_refusing_is_held_below_its_knee():
 
 
 def test_a_refused_probe_does_not_stop_the_other_workers_but_a_fallen_limit_does():
-    api, dispatcher, results, end = dispatch(
+    api, dispatcher, _, _ = dispatch(
         lambda loop: SimulatedApi(loop, schedule("0:37")), "auto", 1500)
     finder = dispatcher.finder
     assert finder is not None
@@ -242,7 +242,7 @@ def test_a_refused_probe_does_not_stop_the_other_workers_but_a_fallen_limit_does
         assert any(moment < s < moment + 0.5 for s in sent)
     # The limit falls to 5 at 20 s: the first refusal at a rate that held pauses everyone
     # for its Retry-After (one second, at least).
-    api, dispatcher, results, end = dispatch(
+    api, dispatcher, _results, _end = dispatch(
         lambda loop: SimulatedApi(loop, schedule("0:30,20:5")), "auto", 900)
     cut = next(c.at for c in dispatcher.finder.changes if c.why == "cut")  # type: ignore[union-attr]
     after = [s for s in sorted(a.sent for a in api.answers) if s > cut]
@@ -250,7 +250,7 @@ def test_a_refused_probe_does_not_stop_the_other_workers_but_a_fallen_limit_does
 
 
 def test_the_fixed_rate_is_untouched_by_auto():
-    api, dispatcher, results, end = dispatch(
+    api, dispatcher, _results, end = dispatch(
         lambda loop: SimulatedApi(loop, schedule("0:37")), 10.0, 300)
     assert dispatcher.finder is None and api.refused_share == 0
     assert dispatcher.rate_report() == {"mode": "fixed", "per_second": 10.0, "cuts": 0}
@@ -258,7 +258,7 @@ def test_the_fixed_rate_is_untouched_by_auto():
 
 
 def test_throttles_without_retry_after_are_survived_too():
-    api, dispatcher, results, end = dispatch(
+    api, _dispatcher, results, end = dispatch(
         lambda loop: SimulatedApi(loop, schedule("0:37"), retry_after=False), "auto", 2000)
     assert all(r.ok for r in results)
     assert api.throughput(15.0, end - 1) >= 0.90 * 37 and api.refused_share <= 0.02

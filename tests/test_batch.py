@@ -101,7 +101,8 @@ def test_settings_file(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="has no setting 'speed'"):
         load_settings(path)
     path.write_text('[api]\nrate = "fast"\n', encoding="utf-8")
-    with pytest.raises(UsageError, match="rate has the wrong type"):
+    with pytest.raises(UsageError, match=r"\[api\] rate 'fast': give requests per second .*"
+                                         r"or \"auto\""):
         load_settings(path)
 
 
