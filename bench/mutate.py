@@ -1,0 +1,278 @@
+"""Mutation testing of the pure core (issue 17): do the tests notice a wrong line?
+
+    python bench/mutate.py                   # every module (about 30 minutes on 2 cores)
+    python bench/mutate.py policy autorate   # some modules
+    python bench/mutate.py --list policy     # the mutants, without running anything
+
+Each mutant changes one thing on one line of one module, as a slip of the hand would: a
+comparison (`<` / `<=`, `==` / `!=`, `in` / `not in`), an arithmetic or boolean operator,
+a `not` dropped, a number moved by one (or a float doubled), `True` / `False` swapped, a
+`return` of a value turned into `return None`, a `continue` / `break` / call statement
+dropped. The module's own fast tests then run against it (MODULES below) in a copy of
+the project, two mutants at a time; a mutant is *killed* when they fail (or hang), and
+*survives* when they pass. Survivors known to be equivalent (no behaviour can tell them
+apart) are listed with their reason in bench/mutation_equivalents.txt, one per line:
+
+    module.py:LINE:operator  why
+
+The score per module is killed / (mutants - equivalent). Nothing here is part of
+`python -m pytest`: the result and the command go to bench/README.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "bulkedit" / "core"
+EQUIVALENTS = Path(__file__).resolve().parent / "mutation_equivalents.txt"
+
+# module -> the tests that own it (fast: no sandbox, no subprocess)
+MODULES: dict[str, list[str]] = {
+    "schema.py": ["tests/test_schema.py", "tests/test_cells.py",
+                  "tests/test_core_boundaries.py"],
+    "cells.py": ["tests/test_cells.py", "tests/test_core_boundaries.py",
+                 "tests/test_schema.py"],
+    "validation.py": ["tests/test_validate.py", "tests/test_core_boundaries.py"],
+    "planning.py": ["tests/test_plan.py"],
+    "protocol.py": ["tests/test_protocol.py"],
+    "policy.py": ["tests/test_policy.py", "tests/test_dispatch_clock.py"],
+    "autorate.py": ["tests/test_autorate.py"],
+}
+TIMEOUT = 120.0  # seconds: a mutant that hangs the tests is killed
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    line: int
+    operator: str  # e.g. "Lt->LtE", "const 3->4", "return None", "drop call"
+    source: str  # the whole mutated module
+
+    occurrence: int = 1  # the same operator twice on one line
+
+    @property
+    def key(self) -> str:
+        suffix = f"#{self.occurrence}" if self.occurrence > 1 else ""
+        return f"{self.module}:{self.line}:{self.operator}{suffix}"
+
+
+_SWAPS: dict[type, type] = {
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In,
+    ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv,
+    ast.And: ast.Or, ast.Or: ast.And,
+}
+
+
+def _docstring(node: ast.AST, parent: ast.AST | None) -> bool:
+    return (isinstance(parent, ast.Expr) and isinstance(node, ast.Constant)
+            and isinstance(node.value, str))
+
+
+def _sites(tree: ast.Module) -> Iterator[tuple[ast.AST, str, object]]:
+    """(node, operator name, how to mutate it) for every mutation site."""
+    for parent in ast.walk(tree):
+        for node in ast.iter_child_nodes(parent):
+            if isinstance(node, ast.Compare):
+                for index, op in enumerate(node.ops):
+                    if type(op) in _SWAPS:
+                        yield node, f"{type(op).__name__}->{_SWAPS[type(op)].__name__}", (
+                            "ops", index)
+            elif (isinstance(node, ast.BinOp | ast.AugAssign)
+                  and type(node.op) in _SWAPS) or isinstance(node, ast.BoolOp):
+                yield node, f"{type(node.op).__name__}->{_SWAPS[type(node.op)].__name__}", (
+                    "op", None)
+            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                yield node, "drop not", ("not", None)
+            elif isinstance(node, ast.Constant) and not _docstring(node, parent):
+                value = node.value
+                if isinstance(value, bool):
+                    yield node, f"{value}->{not value}", ("const", not value)
+                elif isinstance(value, int):
+                    yield node, f"const {value}->{value + 1}", ("const", value + 1)
+                elif isinstance(value, float):
+                    new = value * 2 if value else 1.0
+                    yield node, f"const {value}->{new}", ("const", new)
+            elif isinstance(node, ast.Return) and node.value is not None and not (
+                    isinstance(node.value, ast.Constant) and node.value.value is None):
+                yield node, "return None", ("return", None)
+            elif isinstance(node, ast.Continue | ast.Break):
+                yield node, f"drop {type(node).__name__.lower()}", ("drop", None)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                yield node, "drop call", ("drop", None)
+
+
+def _in_annotation(tree: ast.Module) -> set[int]:
+    """ids of nodes inside type annotations and type aliases: never mutated."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        annotations = []
+        if isinstance(node, ast.AnnAssign) or (
+                isinstance(node, ast.arg) and node.annotation is not None):
+            annotations.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            annotations.append(node.returns)
+        for annotation in annotations:
+            skip.update(id(inner) for inner in ast.walk(annotation))
+    return skip
+
+
+def mutants(module: str) -> list[Mutant]:
+    path = CORE / module
+    text = path.read_text(encoding="utf-8")
+    found = []
+    count = 0
+    while True:
+        tree = ast.parse(text)
+        skip = _in_annotation(tree)
+        sites = [s for s in _sites(tree) if id(s[0]) not in skip]
+        if count >= len(sites):
+            break
+        node, operator, (kind, detail) = sites[count]
+        count += 1
+        line = getattr(node, "lineno", 0)
+        if kind == "ops":
+            node.ops[detail] = _SWAPS[type(node.ops[detail])]()  # type: ignore[attr-defined, index]
+        elif kind == "op":
+            node.op = _SWAPS[type(node.op)]()  # type: ignore[attr-defined]
+        elif kind == "not":
+            replacement = node.operand  # type: ignore[attr-defined]
+            _replace(tree, node, replacement)
+        elif kind == "const":
+            node.value = detail  # type: ignore[attr-defined]
+        elif kind == "return":
+            node.value = None  # type: ignore[attr-defined]
+        elif kind == "drop":
+            _replace(tree, node, ast.Pass())
+        ast.fix_missing_locations(tree)
+        try:
+            source = ast.unparse(tree)
+            compile(source, module, "exec")
+        except (SyntaxError, ValueError):
+            continue
+        occurrence = 1 + sum(1 for m in found if (m.line, m.operator) == (line, operator))
+        found.append(Mutant(module, line, operator, source, occurrence))
+    return found
+
+
+def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for name, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, name, new)
+                return
+            if isinstance(value, list) and any(item is old for item in value):
+                value[value.index(old)] = new
+                return
+
+
+def _workspace(base: Path, index: int) -> Path:
+    work = base / f"w{index}"
+    shutil.copytree(ROOT / "bulkedit", work / "bulkedit")
+    shutil.copytree(ROOT / "tests", work / "tests")
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    return work
+
+
+def _run(work: Path, mutant: Mutant | None, tests: list[str]) -> bool:
+    """True when the tests pass (the mutant survives)."""
+    target = work / "bulkedit" / "core" / (mutant.module if mutant else "schema.py")
+    original = target.read_text(encoding="utf-8")
+    if mutant is not None:
+        target.write_text(mutant.source, encoding="utf-8")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+             "-p", "no:randomly", "--no-header", "-o", "addopts=", *tests],
+            cwd=work, capture_output=True, text=True, timeout=TIMEOUT,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        return done.returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+    finally:
+        target.write_text(original, encoding="utf-8")
+
+
+def _one(mutant: Mutant, free: list[Path], tests: list[str]) -> tuple[Mutant, bool]:
+    work = free.pop()  # each worker thread takes a copy of the project of its own
+    try:
+        return mutant, _run(work, mutant, tests)
+    finally:
+        free.append(work)
+
+
+def equivalents() -> dict[str, str]:
+    known = {}
+    if EQUIVALENTS.exists():
+        for line in EQUIVALENTS.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                key, _, why = line.partition("  ")
+                known[key.strip()] = why.strip()
+    return known
+
+
+def main(argv: list[str]) -> None:
+    listing = "--list" in argv
+    names = [a if a.endswith(".py") else f"{a}.py" for a in argv if not a.startswith("--")]
+    names = names or list(MODULES)
+    known = equivalents()
+    if listing:
+        for name in names:
+            for mutant in mutants(name):
+                print(mutant.key)
+        return
+    base = Path(tempfile.mkdtemp(prefix="bulkedit-mutate-"))
+    workers = max(1, min(2, os.cpu_count() or 1))
+    spaces = [_workspace(base, i) for i in range(workers)]
+    report: dict[str, dict[str, object]] = {}
+    started = time.monotonic()
+    try:
+        for name in names:
+            tests = MODULES[name]
+            if not _run(spaces[0], None, tests):
+                raise SystemExit(f"{name}: its tests fail without any mutant")
+            todo = mutants(name)
+            free = list(spaces)
+            survivors, equivalent = [], []
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                for mutant, survived in pool.map(
+                        lambda m, free=free, tests=tests: _one(m, free, tests), todo):
+                    if survived and mutant.key in known:
+                        equivalent.append(mutant.key)
+                    elif survived:
+                        survivors.append(mutant.key)
+            counted = len(todo) - len(equivalent)
+            killed = counted - len(survivors)
+            report[name] = {"mutants": len(todo), "killed": killed,
+                            "equivalent": len(equivalent),
+                            "score": round(killed / counted, 3) if counted else 1.0,
+                            "survivors": survivors}
+            print(f"{name}: {len(todo)} mutants, {killed} killed, {len(equivalent)} "
+                  f"equivalent, score {report[name]['score']:.1%}", flush=True)
+            for key in survivors:
+                print(f"  survived {key}", flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    out = Path(__file__).resolve().parent / "data" / "mutation.json"
+    out.parent.mkdir(exist_ok=True)
+    report["_seconds"] = {"total": round(time.monotonic() - started)}
+    out.write_text(json.dumps(report, indent=1))
+    print(f"wrote {out} in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
