@@ -9,7 +9,8 @@ comparison (`<` / `<=`, `==` / `!=`, `in` / `not in`), an arithmetic or boolean 
 a `not` dropped, a number moved by one (or a float doubled), `True` / `False` swapped, a
 `return` of a value turned into `return None`, a `continue` / `break` / call statement
 dropped. The module's own fast tests then run against it (MODULES below) in a copy of
-the project, two mutants at a time; a mutant is *killed* when they fail (or hang), and
+the project, two mutants at a time, each in a fork of a process that has imported the
+third-party libraries already. A mutant is *killed* when they fail (or hang), and
 *survives* when they pass. Survivors known to be equivalent (no behaviour can tell them
 apart) are listed with their reason in bench/mutation_equivalents.txt, one per line:
 
@@ -22,11 +23,10 @@ The score per module is killed / (mutants - equivalent). Nothing here is part of
 from __future__ import annotations
 
 import ast
-import concurrent.futures
+import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -188,31 +188,76 @@ def _workspace(base: Path, index: int) -> Path:
     return work
 
 
-def _run(work: Path, mutant: Mutant | None, tests: list[str]) -> bool:
-    """True when the tests pass (the mutant survives)."""
+_WARM = ("pytest", "aiohttp", "aiolimiter", "pyarrow", "pyarrow.csv", "pyarrow.compute",
+         "openpyxl", "xlsxwriter", "hypothesis", "python_calamine", "pycountry",
+         "zoneinfo")
+
+
+def _warm_up() -> None:
+    """Import the third-party libraries once, here: each mutant's tests run in a fork of
+    this process, so they start warm and only import bulkedit (mutated) and the tests.
+    bulkedit itself is never imported here."""
+    import importlib
+
+    for name in _WARM:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def _start(work: Path, mutant: Mutant | None, tests: list[str]) -> int:
+    """Fork a child that runs `tests` in `work` with `mutant` written in; its pid."""
     target = work / "bulkedit" / "core" / (mutant.module if mutant else "schema.py")
-    original = target.read_text(encoding="utf-8")
     if mutant is not None:
         target.write_text(mutant.source, encoding="utf-8")
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-             "-p", "no:randomly", "--no-header", "-o", "addopts=", *tests],
-            cwd=work, capture_output=True, text=True, timeout=TIMEOUT,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-        return done.returncode == 0
-    except subprocess.TimeoutExpired:
-        return False
-    finally:
-        target.write_text(original, encoding="utf-8")
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child: quiet, in the copy, with the copy first on the path
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.chdir(work)
+        sys.path.insert(0, str(work))
+        sys.dont_write_bytecode = True
+        import pytest
+
+        code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests])
+        os._exit(int(code))
+    except BaseException:
+        os._exit(99)
 
 
-def _one(mutant: Mutant, free: list[Path], tests: list[str]) -> tuple[Mutant, bool]:
-    work = free.pop()  # each worker thread takes a copy of the project of its own
-    try:
-        return mutant, _run(work, mutant, tests)
-    finally:
+def _restore(work: Path, mutant: Mutant | None) -> None:
+    if mutant is not None:
+        (work / "bulkedit" / "core" / mutant.module).write_text(
+            (CORE / mutant.module).read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _run_all(spaces: list[Path], todo: list[Mutant | None], tests: list[str]
+             ) -> list[bool]:
+    """Whether the tests pass against each mutant (True: it survives), `len(spaces)` at a
+    time; a child that runs past TIMEOUT is killed (the mutant made the tests hang)."""
+    passed: list[bool] = [False] * len(todo)
+    running: dict[int, tuple[int, Path, float]] = {}  # pid -> (index, workspace, start)
+    free = list(spaces)
+    queue = list(enumerate(todo))
+    while queue or running:
+        while queue and free:
+            index, mutant = queue.pop(0)
+            work = free.pop()
+            running[_start(work, mutant, tests)] = (index, work, time.monotonic())
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            for child, (_, _, began) in list(running.items()):
+                if time.monotonic() - began > TIMEOUT:
+                    os.kill(child, 9)
+            time.sleep(0.01)
+            continue
+        index, work, _ = running.pop(pid)
+        passed[index] = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        _restore(work, todo[index])
         free.append(work)
+    return passed
 
 
 def equivalents() -> dict[str, str]:
@@ -235,6 +280,7 @@ def main(argv: list[str]) -> None:
             for mutant in mutants(name):
                 print(mutant.key)
         return
+    _warm_up()
     base = Path(tempfile.mkdtemp(prefix="bulkedit-mutate-"))
     workers = max(1, min(2, os.cpu_count() or 1))
     spaces = [_workspace(base, i) for i in range(workers)]
@@ -243,18 +289,16 @@ def main(argv: list[str]) -> None:
     try:
         for name in names:
             tests = MODULES[name]
-            if not _run(spaces[0], None, tests):
+            if not _run_all(spaces[:1], [None], tests)[0]:
                 raise SystemExit(f"{name}: its tests fail without any mutant")
             todo = mutants(name)
-            free = list(spaces)
             survivors, equivalent = [], []
-            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-                for mutant, survived in pool.map(
-                        lambda m, free=free, tests=tests: _one(m, free, tests), todo):
-                    if survived and mutant.key in known:
-                        equivalent.append(mutant.key)
-                    elif survived:
-                        survivors.append(mutant.key)
+            for mutant, survived in zip(todo, _run_all(spaces, list(todo), tests),
+                                        strict=True):
+                if survived and mutant.key in known:
+                    equivalent.append(mutant.key)
+                elif survived:
+                    survivors.append(mutant.key)
             counted = len(todo) - len(equivalent)
             killed = counted - len(survivors)
             report[name] = {"mutants": len(todo), "killed": killed,
