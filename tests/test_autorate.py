@@ -274,3 +274,162 @@ def test_rate_limited_answers_are_what_the_simulated_api_raises():
 
     error = run_virtual(main)
     assert error.status == 429 and error.retry_after == 1
+
+
+# ----------------------------------------------------------------------------- the parts
+
+
+def test_stamps_count_half_open_intervals_in_any_order_and_forget_the_old():
+    from bulkedit.core.autorate import _Stamps
+
+    stamps = _Stamps(horizon=10.0)
+    for moment in (1.0, 2.0, 3.0, 2.5, 0.5):  # answers come back out of order
+        stamps.add(moment)
+    assert stamps.oldest() == 0.5
+    assert stamps.count(1.0, 3.0) == 3  # 1.0, 2.0, 2.5: [begin, end)
+    assert stamps.count(0.0, 10.0) == 5 and stamps.count(3.0, 3.0) == 0
+    stamps.add(11.0)  # 0.5 is now older than the horizon
+    assert stamps.oldest() == 1.0 and stamps.count(0.0, 20.0) == 5
+    stamps.add(12.0)
+    assert stamps.oldest() == 2.0  # 1.0 < 12 - 10 is forgotten, 2.0 is kept
+    many = _Stamps(horizon=1.0)
+    for step in range(5000):  # compaction keeps the counts right
+        many.add(step / 1000)
+    assert many.count(3.999, 5.0) == 1001 and many.oldest() == pytest.approx(3.999)
+    assert _Stamps(1.0).oldest() is None
+
+
+def test_sliding_minimum_keeps_the_least_of_the_window():
+    from bulkedit.core.autorate import _SlidingMinimum
+
+    least = _SlidingMinimum(window=10.0)
+    assert least.value is None
+    for moment, value in ((0.0, 5.0), (1.0, 3.0), (2.0, 3.0), (3.0, 4.0)):
+        least.add(moment, value)
+    assert least.value == 3.0
+    least.add(12.5, 6.0)  # 1.0 and 2.0 have left the window, 3.0 has not
+    assert least.value == 4.0
+    least.add(13.0, 6.5)  # 3.0 = 13 - 10 is kept
+    assert least.value == 4.0
+
+
+def test_a_finder_needs_a_ceiling_and_keeps_its_start_and_floor_inside_it():
+    with pytest.raises(ValueError, match="ceiling"):
+        RateFinder(0)
+    assert RateFinder(0.001).rate(0.0) == 0.001
+    small = RateFinder(3.0)
+    assert small.current == 3.0 and small.floor == 0.5 and small.found == 3.0
+    assert RateFinder(0.3).floor == 0.3
+
+
+def test_a_rate_used_at_three_quarters_holds_and_below_it_does_not():
+    finder = RateFinder(100.0)
+    send_for(finder, 0.0, 1.3, share=0.8)
+    assert finder.good == START_RATE
+    finder = RateFinder(100.0)
+    send_for(finder, 0.0, 5.0, share=0.7)
+    assert finder.good is None
+
+
+def test_a_rate_holds_after_exactly_the_hold_time():
+    finder = RateFinder(100.0, hold=1.0)
+    for step in range(11):  # 10/s from 0.0 to 1.0
+        finder.sent(step / 10)
+    assert finder.rate(0.999) == START_RATE
+    assert finder.rate(1.0) == 2 * START_RATE
+
+
+def test_the_estimate_is_that_seconds_sends_less_its_refusals():
+    finder = RateFinder(200.0, start=50.0)
+    for step in range(60):  # 50/s for 1.2 s, all answered
+        finder.sent(step / 50)
+    assert finder.rate(1.2) == 100.0  # held: doubled
+    for step in range(60, 160):  # 100/s for a second: the API takes 70 of them
+        finder.sent(1.2 + (step - 60) / 100)
+    for step in range(130, 160):
+        finder._refusals.add(1.2 + (step - 60) / 100)
+    finder.refused(2.25, 2.195, 100.0)
+    # The 100 sends of [1.195, 2.195) less their 30 refusals: the API took 70.
+    assert finder.current == pytest.approx(70.0)
+    assert finder.bad == pytest.approx(70 * 1.05)
+
+
+def test_no_estimate_without_a_whole_second_of_history():
+    finder = RateFinder(100.0)
+    finder.sent(0.0)
+    finder.sent(0.5)
+    assert finder.refused(0.6, 0.55, 10.0) is True  # nothing held yet: a cut
+    assert finder.current == pytest.approx(7.0)  # decrease 0.7: no estimate to go by
+    assert finder.bad == 10.0
+
+
+def test_a_cut_at_once_after_another_is_multiplicative_and_floored_at_a_third():
+    finder = RateFinder(100.0, start=40.0)
+    for step in range(200):
+        finder.sent(step / 40)
+    finder.refused(5.0, 4.99, 40.0)  # first cut: trusts the estimate, at most 5 % off
+    first = finder.current
+    assert first == pytest.approx(40 * 0.95)
+    for step in range(100):  # the API took only 5 of the last second's 100
+        finder.sent(6.0 + step / 100)
+        if step >= 10:  # [6.05, 7.05) holds 95 sends and 90 refusals
+            finder._refusals.add(6.0 + step / 100)
+    finder.refused(7.1, 7.05, first)  # a second cut in a row: 0.7, and no lower than 0.343
+    assert finder.current == pytest.approx(first * 0.7 ** 3)
+    assert finder.good is None and finder.changes[-1].why == "cut"
+
+
+def test_a_refusal_right_at_the_end_of_the_settle_second_counts():
+    finder = RateFinder(100.0)
+    end = send_for(finder, 0.0, 1.3)
+    end = send_for(finder, end, 0.5)
+    refuse(finder, end)
+    cut_at = finder.changes[-1].at
+    cuts = finder.cuts
+    assert finder.refused(cut_at + 1.5, cut_at + 1.0, finder.current) is False  # a probe
+    assert finder.cuts == cuts + 1
+
+
+def queueing_finder() -> tuple[RateFinder, float]:
+    finder = RateFinder(100.0)
+    end = answer_with(finder, 0.0, 2.6, lambda _: 0.1)
+    end = answer_with(finder, end, 1.0, lambda t, end=end: 0.1 + (t - end) * 0.5)
+    assert finder.changes[-1].why == "queueing"
+    return finder, end
+
+
+def test_after_queueing_it_waits_for_the_queue_to_drain_then_resumes():
+    finder, end = queueing_finder()
+    drained_rate = finder.current
+    assert drained_rate <= finder.good < 40.0  # not above what held before the queue grew
+    # Still queueing, but no worse: no climb, no new cut.
+    end = answer_with(finder, end + 1.0, 3.0, lambda _: 0.2)
+    assert finder.current == drained_rate and finder.changes[-1].why == "queueing"
+    # Drained: back to the rate that held, after the hold.
+    end = answer_with(finder, end, 3.0, lambda _: 0.1)
+    assert finder.changes[-1].why in ("resume", "climb", "probe")
+    assert finder.current >= finder.good
+
+
+def test_a_queue_that_still_grows_after_the_cut_is_cut_again():
+    finder, end = queueing_finder()
+    cuts = finder.cuts
+    answer_with(finder, end + 1.0, 2.0, lambda t, end=end: 0.5 + (t - end) * 0.5)
+    assert finder.cuts > cuts and finder.changes[-1].why == "queueing"
+
+
+def test_a_queueing_api_is_climbed_gently_once_a_probe_holds():
+    finder, end = queueing_finder()
+    answer_with(finder, end + 1.0, 25.0, lambda _: 0.1)
+    climbs = [(a, b) for a, b in zip(finder.changes, finder.changes[1:], strict=False)
+              if a.why == "probe" and b.why == "climb"]
+    assert climbs, finder.changes
+    before, after = climbs[0]
+    assert after.rate == pytest.approx(before.rate * 1.2)  # not doubled
+
+
+def test_a_small_rise_in_a_tiny_latency_is_not_queueing():
+    finder = RateFinder(100.0)
+    end = answer_with(finder, 0.0, 2.6, lambda _: 0.002)
+    answer_with(finder, end, 2.0, lambda _: 0.012)  # 6 x, but only 10 ms more
+    assert finder.cuts == 0

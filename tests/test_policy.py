@@ -113,3 +113,102 @@ def test_gate_pause_holds_every_worker():
         return loop.time() - start
 
     assert run_virtual(lambda _: scenario()) >= 0.2
+
+
+# ----------------------------------------------------------------------------- defaults
+# The defaults are documented (README, --help, bulkedit.toml's sample): a change to one
+# must be a decision, seen here, not a slip.
+
+
+def test_the_documented_limits_are_the_defaults():
+    from dataclasses import FrozenInstanceError
+
+    from bulkedit.core.policy import ApiLimits
+
+    limits = ApiLimits()
+    assert (limits.rate, limits.max_rate, limits.concurrency, limits.timeout,
+            limits.max_attempts, limits.backoff, limits.batch_size) == (
+        10.0, 50.0, 8, 30.0, 6, 0.5, 100)
+    with pytest.raises(FrozenInstanceError):
+        limits.rate = 99  # type: ignore[misc]
+    retry = RetryPolicy()
+    assert (retry.max_attempts, retry.base_delay, retry.max_delay, retry.max_elapsed) == (
+        6, 0.5, 30.0, 300.0)
+    with pytest.raises(FrozenInstanceError):
+        retry.max_attempts = 1  # type: ignore[misc]
+    error = ServerError("down", status=503)
+    assert retry.delay(error, 5, 0, 0.5) is not None and retry.delay(error, 6, 0, 0.5) is None
+    assert RetryPolicy(max_attempts=20).delay(error, 12, 0, 0.0) == 15.0  # 30 s cap, halved
+    assert retry.delay(error, 1, 299.7, 0.0) == 0.25  # ends at 299.95 s
+    assert retry.delay(error, 1, 299.8, 0.0) is None  # would end past the 300 s bound
+
+
+def test_limits_at_their_edges():
+    from bulkedit.core.errors import UsageError
+    from bulkedit.core.policy import ApiLimits
+
+    fine = ApiLimits(rate=0, max_rate=0.01, concurrency=1, timeout=0.01, max_attempts=1,
+                     backoff=0, batch_size=1)
+    assert fine.fixed_rate is None and not fine.adaptive  # 0: no limit
+    for wrong in ({"rate": -0.1}, {"max_rate": 0}, {"concurrency": 0}, {"timeout": 0},
+                  {"max_attempts": 0}, {"backoff": -1}, {"batch_size": 0}, {"rate": "fast"}):
+        with pytest.raises(UsageError, match=next(iter(wrong))):
+            ApiLimits(**wrong)  # type: ignore[arg-type]
+    assert ApiLimits(rate="auto").adaptive and ApiLimits(rate="auto").fixed_rate is None
+    assert ApiLimits(rate=7).fixed_rate == 7.0 and not ApiLimits(rate=7).adaptive
+
+
+@pytest.mark.parametrize(("text", "rate"), [("auto", "auto"), (" Auto ", "auto"),
+                                            ("AUTO", "auto"), ("12.5", 12.5), (3, 3.0)])
+def test_a_rate_is_a_number_or_auto(text, rate):
+    from bulkedit.core.policy import parse_rate
+
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["fast", "", True, None, "auto-ish"])
+def test_anything_else_is_not_a_rate(text):
+    from bulkedit.core.errors import UsageError
+    from bulkedit.core.policy import parse_rate
+
+    with pytest.raises(UsageError, match='"auto"'):
+        parse_rate(text)
+
+
+def test_time_bounds_are_inclusive_where_they_say_so():
+    error = ServerError("down", status=503)
+    # 29 s elapsed and a 1 s wait ends exactly at the 30 s bound: still allowed.
+    assert POLICY.delay(error, 2, 29.0, 0.0) == 1.0
+    assert POLICY.delay(error, 2, 29.01, 0.0) is None
+    rate = AdaptiveRate(100, cooldown=1.0)
+    rate.rate_limited(10.0)
+    rate.rate_limited(10.999)  # within the cooldown: the same burst
+    assert rate.cuts == 1
+    rate.rate_limited(11.0)  # a full cooldown later: a new cut
+    assert rate.cuts == 2
+    assert AdaptiveRate(100).floor == 0.2 and AdaptiveRate(0.1).floor == 0.1
+
+
+def test_the_default_disguised_throttle_and_breaker_thresholds():
+    from bulkedit.core.policy import DisguisedThrottle
+
+    denied = PermanentError("Access denied", status=403, type="access_forbidden")
+    detector = DisguisedThrottle()
+    for row in ("a", "b"):
+        detector.observe(denied, row)
+    assert not detector.worth_a_retry(denied, 2)  # two rows: not yet a pattern
+    detector.observe(denied, "c")
+    assert detector.worth_a_retry(denied, 2) and detector.worth_a_retry(denied, 3)
+    assert not detector.worth_a_retry(denied, 4)  # patience: 4 attempts
+    signature = detector.signature(denied)
+    assert signature == (403, "access_forbidden", "Access denied")
+    assert detector.recovered(signature) is True  # one recovery makes it known
+    assert detector.recovered(signature) is False  # already known
+    assert detector.is_throttle(denied)
+    not_found = PermanentError("No such video", status=404, type="not_found")
+    assert detector.signature(not_found) is None and not detector.worth_a_retry(not_found, 1)
+    breaker = CircuitBreaker()
+    server = ServerError("down", status=503)
+    assert [breaker.record(server) for _ in range(5)] == [False] * 4 + [True]
+    assert breaker.record(None) is True  # tripped stays tripped
+    assert CircuitBreaker().record(None) is False
