@@ -59,3 +59,42 @@ def test_a_row_with_only_warnings_is_still_sent():
 def test_a_control_character_in_a_text_column_is_an_error():
     assert issues("video_id,description\nx7zq1a,Bell\x07here\n") == [
         (2, "description", "control_char")]
+
+
+# ----------------------------------------------------------------------------- schema limits
+# Each documented limit of schema.py, at its edge, as the user meets it in validate().
+
+
+def test_the_list_limits_bite_at_their_edges():
+    tags_ok = ", ".join(f"#t{i}" for i in range(150))
+    tags_over = ", ".join(f"#t{i}" for i in range(151))
+    long_tag = "#" + "h" * 149
+    found = issues("video_id,hashtags,player_next_videos\n"
+                   f'x7zq1a,"{tags_ok}","{", ".join(f"x7zq{i:03d}" for i in range(150))}"\n'
+                   f'x7zq1b,"{tags_over}","{", ".join(f"x7zq{i:03d}" for i in range(151))}"\n'
+                   f'x7zq1c,"{long_tag}",\n'
+                   f'x7zq1d,"{long_tag}h",\n')
+    assert found == [(3, "hashtags", "too_many"), (3, "player_next_videos", "too_many"),
+                     (5, "hashtags", "bad_item")]
+
+
+def test_the_text_limits_bite_at_their_edges():
+    found = issues("video_id,password,content_provider,content_provider_id,soundtrack_isrc\n"
+                   f"x7zq1a,{'p' * 255},{'c' * 255},{'i' * 255},{'s' * 150}\n"
+                   f"x7zq1b,{'p' * 256},{'c' * 256},{'i' * 256},{'s' * 151}\n")
+    assert found == [(3, "password", "too_long"), (3, "content_provider", "too_long"),
+                     (3, "content_provider_id", "too_long"), (3, "soundtrack_isrc",
+                                                              "too_long")]
+
+
+def test_the_number_limits_bite_at_their_edges():
+    found = issues("video_id,soundtrack_popularity\nx7zq1a,0\nx7zq1b,-1\nx7zq1c,2.5\n")
+    assert [(row, code) for row, _, code in found] == [(3, "out_of_range"), (4, "type")]
+
+
+def test_patches_work_only_on_the_lists_that_take_them():
+    found = issues('video_id,hashtags,custom_classification,geoblocking,'
+                   'player_next_videos\n'
+                   'x7zq1a,"+#new","+kids","+fr",\n'
+                   'x7zq1b,,,,"+x7zq1c"\n')
+    assert found == [(3, "player_next_videos", "patch_not_allowed")]

@@ -72,3 +72,62 @@ def test_headers_match_loosely_and_read_only_fields_are_known():
     assert resolve_header("views_last_week") == "views_last_week"
     assert resolve_header("thumbnail_720_url") == "thumbnail_720_url"
     assert resolve_header("colour") is None
+
+
+def test_the_limits_in_words_that_templates_and_messages_show():
+    from bulkedit.core.schema import FIELDS
+
+    words = {name: FIELDS[name].limits() for name in (
+        "title", "tags", "player_next_videos", "ai_subtitle_languages", "channel",
+        "language", "soundtrack_popularity", "password", "private")}
+    assert words == {
+        "title": "1-255 characters",
+        "tags": "at most 150 items; each at most 150 characters",
+        "player_next_videos": "at most 150 items; each a video id",
+        "ai_subtitle_languages": "each a language",
+        "channel": "one of " + ", ".join(FIELDS["channel"].allowed),
+        "language": f"one of {len(FIELDS['language'].allowed)} codes",
+        "soundtrack_popularity": "at least 0; whole number",
+        "password": "at most 255 characters",
+        "private": ""}
+    assert len(FIELDS["channel"].allowed) <= 20 < len(FIELDS["language"].allowed)
+
+
+def test_a_number_between_two_bounds_says_both():
+    from bulkedit.core.schema import FieldSpec, Kind
+
+    spec = FieldSpec("ratio", Kind.NUMBER, "A share.", minimum=0, maximum=1)
+    assert spec.limits() == "0 to 1"
+    assert FieldSpec("n", Kind.NUMBER, "A count.", minimum=1, integer=True).limits() == (
+        "at least 1; whole number")
+
+
+def test_secrets_are_masked_and_an_empty_cell_stays_empty():
+    from bulkedit.core.schema import FIELDS, MASK
+
+    assert FIELDS["password"].sensitive and FIELDS["password"].shown("hunter2") == MASK
+    assert FIELDS["password"].shown("") == ""
+    assert not FIELDS["title"].sensitive and FIELDS["title"].shown("Hello") == "Hello"
+
+
+def test_only_writable_fields_are_offered_and_near_misses_get_a_hint():
+    from bulkedit.core.schema import FIELDS, suggest, writable_fields
+
+    offered = {spec.name for spec in writable_fields()}
+    assert "title" in offered and "url" not in offered  # url re-encodes: not a bulk edit
+    assert all(FIELDS[name].writable for name in offered)
+    assert not any(spec.writable for spec in FIELDS.values() if spec.name not in offered)
+    assert suggest("titel", ["title", "tags"]) == "title"
+    assert suggest("Publish-Date", ["publish_date", "title"]) == "publish_date"
+    assert suggest("zzzz", ["title", "tags"]) is None
+
+
+def test_geoblocking_is_cleared_by_allow_not_by_an_empty_value():
+    from bulkedit.core.protocol import edit_form
+    from bulkedit.core.schema import FIELDS
+    from bulkedit.core.types import CLEAR
+
+    # "allow" with no country is documented to mean everywhere (dailymotion-api.md §2)
+    assert edit_form({"geoblocking": CLEAR}) == {"geoblocking": "allow"}
+    assert FIELDS["hashtags"].patchable and FIELDS["geoblocking"].patchable
+    assert not FIELDS["player_next_videos"].patchable
