@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from bulkedit.core.types import CLEAR
 from bulkedit.core.validation import validate
 from bulkedit.sheets.load import load_sheet
 
@@ -98,3 +99,69 @@ def test_patches_work_only_on_the_lists_that_take_them():
                    'x7zq1a,"+#new","+kids","+fr",\n'
                    'x7zq1b,,,,"+x7zq1c"\n')
     assert found == [(3, "player_next_videos", "patch_not_allowed")]
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+def test_a_point_on_the_edge_of_the_map_is_a_place_and_past_it_is_not():
+    found = issues('video_id,geoloc\nx7zq1a,"180, 90"\nx7zq1b,"-180, -90"\n'
+                   'x7zq1c,"180.0001, 0"\nx7zq1d,"0, 90.0001"\nx7zq1e,"-180.5, 0"\n'
+                   'x7zq1f,"0, -90.5"\n')
+    assert [row for row, _, _ in found] == [4, 5, 6, 7]
+
+
+def test_a_thumbnail_address_of_2048_characters_passes_and_2049_do_not():
+    base = "https://example.com/"
+    found = issues("video_id,thumbnail_url\n"
+                   f"x7zq1a,{base}{'a' * (2048 - len(base))}\n"
+                   f"x7zq1b,{base}{'a' * (2049 - len(base))}\n")
+    assert [(row, column) for row, column, _ in found] == [(3, "thumbnail_url")]
+
+
+def test_upper_case_video_ids_are_refused_not_lowered():
+    found = issues("video_id,title\nX7ZQ1A,Shouting\nx7zq1a,Fine\n")
+    assert [(row, column) for row, column, _ in found] == [(2, "video_id")]
+
+
+def test_the_masked_secret_is_never_sent_back_as_a_password():
+    found = issues("video_id,password\nx7zq1a,***\nx7zq1b,s3cret!\n")
+    assert found == [(2, "password", "masked_secret")]
+
+
+def test_a_json_list_cell_takes_texts_without_commas():
+    found = issues('video_id,tags\nx7zq1a,"[""-80s"", ""rock""]"\nx7zq1b,"[1, 2]"\n'
+                   'x7zq1c,"[""a, b""]"\nx7zq1d, [ ]\n')
+    # [1, 2] was split into the tags "[1" and "2]" by the fast path, and sent (issue 17)
+    assert [(row, code) for row, _, code in found] == [(3, "type"), (4, "comma_in_item")]
+    sheet = load_sheet(io.BytesIO(b'video_id,tags\nx7zq1a,"[""-80s"", ""rock""]"\n'
+                                  b'x7zq1b,[]\n'), name="edits.csv")
+    first, second = validate(sheet).rows()
+    assert first.changes["tags"].value == ("-80s", "rock")  # type: ignore[union-attr]
+    assert second.changes["tags"] is CLEAR
+
+
+def test_the_same_item_twice_in_a_list_is_sent_once():
+    sheet = load_sheet(io.BytesIO(b'video_id,tags\nx7zq1a,"rock, pop, rock"\n'),
+                       name="edits.csv")
+    (row,) = validate(sheet).rows()
+    assert row.changes["tags"].value == ("rock", "pop")  # type: ignore[union-attr]
+
+
+def test_a_date_in_the_past_is_refused_and_now_is_not_the_past():
+    import time
+
+    def warnings(text: str) -> list[str]:
+        sheet = load_sheet(io.BytesIO(text.encode()), name="edits.csv")
+        return [i.code for i in validate(sheet).issues]
+
+    assert warnings("video_id,publish_date\nx7zq1a,2020-01-01T00:00:00Z\n") == ["past_date"]
+    future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    assert warnings(f"video_id,publish_date\nx7zq1a,{future}\n") == []
+
+
+def test_a_slashed_date_is_read_only_when_both_orders_agree():
+    found = issues("video_id,publish_date\nx7zq1a,03/04/2031 10:00\nx7zq1b,05/05/2031 10:00\n"
+                   "x7zq1c,13/04/2031 10:00\nx7zq1d,31/02/2031 10:00\n")
+    assert [(row, code) for row, _, code in found] == [(2, "bad_date"), (4, "bad_date"),
+                                                       (5, "bad_date")]

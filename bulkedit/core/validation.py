@@ -42,6 +42,7 @@ from bulkedit.core.types import FieldChange, Issue, SetValue, Severity, TypedRow
 
 _PLAIN_XID = r"^x[0-9a-z]{2,20}$"
 _CLEAR_CELL = r"^\s*\[\]\s*$"
+_JSON_LIST_CELL = r"^\s*\[[\s\S]*\]\s*$"
 _INVISIBLE_EDGE = rf"^\s*{INVISIBLE_CHARS}|{INVISIBLE_CHARS}\s*$"  # trimmed, with a warning
 _CHUNK = 8192
 _MAX_VALUE_SHOWN = 200
@@ -328,7 +329,9 @@ def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
 def _list_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     """List cells that need the full grammar: `[]`, patches, quotes, too many or too long
     items. What is left is a plain comma-separated list of acceptable items."""
-    suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
+    # A cell in brackets is a JSON list (`["-80s", "rock"]`, `[]`) for the grammar, whatever
+    # is inside: `[1, 2]` must be refused there, not split into the tags "[1" and "2]".
+    suspect = pc.or_(pc.match_substring_regex(cells, _JSON_LIST_CELL),
                      pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"|' + CONTROL_CHARS
                                               + "|" + INVISIBLE_CHARS))
     if spec.max_items is not None:
