@@ -38,16 +38,26 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "bulkedit" / "core"
 EQUIVALENTS = Path(__file__).resolve().parent / "mutation_equivalents.txt"
 
-# module -> the tests that own it (fast: no sandbox, no subprocess)
+# module -> its tests: its own first (a failure there ends the run early), then the other
+# pure-core tests that reach it through the modules above (validate() uses cells and
+# schema, planning renders cells back...). All fast: no sandbox, no subprocess.
+_CORE_TESTS = ["tests/test_core_boundaries.py", "tests/test_validate.py", "tests/test_cells.py",
+               "tests/test_schema.py", "tests/test_plan.py", "tests/test_protocol.py",
+               "tests/test_numformat.py"]
+
+
+def _first(*own: str) -> list[str]:
+    return [*own, *(t for t in _CORE_TESTS if t not in own)]
+
+
 MODULES: dict[str, list[str]] = {
-    "schema.py": ["tests/test_schema.py", "tests/test_cells.py",
-                  "tests/test_core_boundaries.py"],
-    "cells.py": ["tests/test_cells.py", "tests/test_core_boundaries.py",
-                 "tests/test_schema.py"],
-    "validation.py": ["tests/test_validate.py", "tests/test_core_boundaries.py"],
-    "planning.py": ["tests/test_plan.py"],
-    "protocol.py": ["tests/test_protocol.py"],
-    "policy.py": ["tests/test_policy.py", "tests/test_dispatch_clock.py"],
+    "schema.py": _first("tests/test_schema.py"),
+    "cells.py": _first("tests/test_cells.py", "tests/test_core_boundaries.py"),
+    "validation.py": _first("tests/test_validate.py", "tests/test_core_boundaries.py"),
+    "planning.py": _first("tests/test_plan.py"),
+    "protocol.py": ["tests/test_protocol.py", "tests/test_schema.py"],
+    "policy.py": ["tests/test_policy.py", "tests/test_dispatch_clock.py",
+                  "tests/test_settings.py"],
     "autorate.py": ["tests/test_autorate.py"],
 }
 TIMEOUT = 120.0  # seconds: a mutant that hangs the tests is killed

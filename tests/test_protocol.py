@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -16,6 +17,7 @@ from bulkedit.core.errors import (
     ServerError,
     TokenRejected,
     TransientError,
+    UsageError,
 )
 from bulkedit.core.types import CLEAR
 
@@ -138,3 +140,117 @@ def test_token_response():
         protocol.parse_token_response(503, {}, b"")
     with pytest.raises(ServerError):
         protocol.parse_token_response(200, {}, b'{"token_type": "Bearer"}')
+
+
+# ----------------------------------------------------------------------------- issue 17
+# What the protocol's one-line slips would change, each as a user would meet it.
+
+
+@pytest.mark.parametrize(("base", "allowed", "expected"), [
+    ("http://127.0.0.1:8642/", (), "http://127.0.0.1:8642"),
+    (" https://partner.api.dailymotion.com ", (), "https://partner.api.dailymotion.com"),
+    ("https://API.example.com/", ("api.example.com",), "https://API.example.com"),
+    ("http://[::1]:8000", (), "http://[::1]:8000"),
+])
+def test_api_bases_that_are_accepted(base, allowed, expected):
+    assert protocol.checked_api_base(base, allowed) == expected
+
+
+@pytest.mark.parametrize(("base", "allowed", "words"), [
+    ("ftp://127.0.0.1", (), "is not a URL like"),
+    ("http://", (), "is not a URL like"),
+    ("http://127.0.0.1 :80", (), "is not a URL like"),
+    ("http://[::1]evil", (), "is not a URL like"),
+    ("http://user@127.0.0.1", (), "user name or password"),
+    ("http://:pw@127.0.0.1", (), "user name or password"),
+    ("http://127.0.0.1/?a=1", (), "query or fragment"),
+    ("http://127.0.0.1/#x", (), "query or fragment"),
+    ("http://localhost:8642", (), "write 127.0.0.1"),
+    ("http://api.example.com", ("api.example.com",), "plain http to another machine"),
+    ("https://api.example.com", (), "--allow-api-host api.example.com"),
+    ("https://api.example.com", ("other.example.com",), "is not a Dailymotion API host"),
+])
+def test_api_bases_that_are_refused_and_why(base, allowed, words):
+    with pytest.raises(UsageError, match=re.escape(words)):
+        protocol.checked_api_base(base, allowed)
+
+
+def test_a_refused_api_base_is_shown_short_and_without_its_password():
+    with pytest.raises(UsageError) as caught:
+        protocol.checked_api_base("http://me:hunter2@" + "a" * 300 + ".example.com")
+    text = str(caught.value)
+    assert "hunter2" not in text and "***@" in text and "…" in text
+    assert len(text) < 400
+    with pytest.raises(UsageError, match=re.escape("http://plain.example.com'")) as plain:
+        protocol.checked_api_base("http://plain.example.com")
+    assert "127.0.0.1" not in str(plain.value)  # the localhost hint is for localhost only
+
+
+def test_the_owner_listing_asks_for_exactly_what_it_is_told():
+    request = protocol.owner_videos_request("me", ["title"], page=3, limit=50,
+                                            created_after=10, created_before=20, private=True)
+    assert request.path == "/rest/me/videos"
+    assert dict(request.query) == {"fields": "id,title", "limit": "50", "page": "3",
+                                   "sort": "recent", "family_filter": "false",
+                                   "created_after": "10", "created_before": "20",
+                                   "private": "true"}
+    public = protocol.owner_videos_request("x2owner", ["title"], private=False)
+    assert public.path == "/rest/user/x2owner/videos"
+    assert dict(public.query)["private"] == "false"
+    assert dict(public.query)["page"] == "1" and dict(public.query)["limit"] == "100"
+    assert "private" not in dict(protocol.owner_videos_request("me", []).query)
+    assert "created_after" not in dict(protocol.owner_videos_request("me", []).query)
+    assert public.target == ("/rest/user/x2owner/videos?fields=id%2Ctitle&limit=100&page=1"
+                             "&sort=recent&family_filter=false&private=false")
+    bare = protocol.HttpRequest("GET", "/rest/video/x1")
+    assert bare.target == "/rest/video/x1" and bare.authenticated
+
+
+def test_a_403_whose_type_says_rate_is_a_rate_limit_even_if_its_message_does_not():
+    body = json.dumps({"error": {"code": 403, "type": "rate_limit_exceeded",
+                                 "message": "Forbidden"}}).encode()
+    with pytest.raises(RateLimited) as caught:
+        protocol.parse_response(403, {"Retry-After": "4"}, body)
+    assert caught.value.status == 403 and caught.value.retry_after == 4
+    plain = json.dumps({"error": {"code": 403, "type": "access_forbidden",
+                                  "message": "Forbidden"}}).encode()
+    with pytest.raises(PermanentError):
+        protocol.parse_response(403, {}, plain)
+
+
+def test_a_4xx_that_is_not_json_is_a_server_fault_not_the_row_s():
+    with pytest.raises(ServerError, match="HTTP 404"):
+        protocol.parse_response(404, {}, b"<html>Not Found</html>")
+    with pytest.raises(PermanentError, match=r"refused the request \(HTTP 404\)"):
+        protocol.parse_response(404, {}, b'{"error": {"type": "not_found"}}')
+    with pytest.raises(ServerError):
+        protocol.parse_response(200, {}, b"<html>ok?</html>")  # 2xx but not JSON
+    assert protocol.parse_response(204, {}, b"") is None
+    with pytest.raises(ServerError):  # 3xx is no success
+        protocol.parse_response(302, {}, b"")
+
+
+def test_oauth_style_errors_and_401_reasons():
+    with pytest.raises(TokenRejected) as caught:
+        protocol.parse_response(401, {}, b'{"error": "invalid_token"}')
+    assert caught.value.type == "invalid_token" and str(caught.value) == "invalid_token"
+    with pytest.raises(TokenRejected) as bare:
+        protocol.parse_response(401, {}, b"")
+    assert bare.value.type == "invalid_token" and "invalid_token" in str(bare.value)
+    with pytest.raises(RateLimited, match=r"rate limited \(429\)"):
+        protocol.parse_response(429, {}, b"")
+
+
+def test_a_token_without_a_lifetime_lives_an_hour_not_zero_seconds():
+    for body in (b'{"access_token": "abc"}', b'{"access_token": "abc", "expires_in": null}',
+                 b'{"access_token": "abc", "expires_in": "soon"}'):
+        assert protocol.parse_token_response(200, {}, body).expires_in == 3600.0
+    assert protocol.parse_token_response(
+        200, {}, b'{"access_token": "abc", "expires_in": 0.5}').expires_in == 0.5
+
+
+def test_a_refused_key_names_the_refusal():
+    with pytest.raises(CredentialsRejected, match=r"\(invalid_client\)"):
+        protocol.parse_token_response(400, {}, b'{"error": "invalid_client"}')
+    with pytest.raises(CredentialsRejected, match=r"\(400\)"):
+        protocol.parse_token_response(400, {}, b'{}')
