@@ -53,3 +53,33 @@ def test_geoblocking_patches_and_equivalent_forms():
 
 def test_missing_video_is_not_found():
     assert plan_row(row(title=SetValue("x")), None).status is RowStatus.NOT_FOUND
+
+
+# ----------------------------------------------------------------------------- rollback
+# What the rollback sheet can and cannot undo (issue 17: `explicit` could be dropped from
+# the changes it cannot undo, unnoticed).
+
+
+def test_the_rollback_sheet_says_which_changes_it_cannot_undo():
+    from bulkedit.core.planning import PlanRules, not_restorable, rollback_cell
+    from bulkedit.core.types import UNKNOWN
+
+    live = {**LIVE, "explicit": False, "password": None}
+    changes = row(title=SetValue("Winter"), explicit=SetValue(True),
+                  password=SetValue("s3cret"), description=SetValue("New"))
+    assert plan_row(changes, live).status is RowStatus.REFUSED  # explicit: asked for first
+    plan = plan_row(changes, live, PlanRules(allow_irreversible=True))
+    assert plan.status is RowStatus.CHANGE
+    assert not_restorable([plan]) == [("x8abc12", "explicit"), ("x8abc12", "password")]
+    cells = {diff.field: rollback_cell(diff) for diff in plan.diffs}
+    assert cells["title"] == "Summer " and cells["description"] == "[]"
+    assert cells["explicit"] is None and cells["password"] is None
+    assert rollback_cell(FieldDiff("title", UNKNOWN, "Winter")) is None  # never read
+
+
+def test_a_cleared_field_that_cannot_be_cleared_cannot_be_restored_to_empty():
+    from bulkedit.core.planning import rollback_cell
+
+    assert rollback_cell(FieldDiff("channel", None, "news")) is None
+    assert rollback_cell(FieldDiff("tags", [], ["a"])) == "[]"
+    assert rollback_cell(FieldDiff("private", False, True)) == "false"
