@@ -165,3 +165,21 @@ def test_a_slashed_date_is_read_only_when_both_orders_agree():
                    "x7zq1c,13/04/2031 10:00\nx7zq1d,31/02/2031 10:00\n")
     assert [(row, code) for row, _, code in found] == [(2, "bad_date"), (4, "bad_date"),
                                                        (5, "bad_date")]
+
+
+def test_more_field_limits_at_their_edges():
+    found = issues("video_id,custom_classification,advertising_custom_target,soundtrack_isrc\n"
+                   f"x7zq1a,{'c' * 150},{'t' * 255},A\n"
+                   f"x7zq1b,{'c' * 151},{'t' * 256},\n")
+    assert [(row, column) for row, column, _ in found] == [
+        (3, "custom_classification"), (3, "advertising_custom_target")]
+
+
+def test_live_ad_breaks_are_whole_numbers_from_zero():
+    from bulkedit.core.validation import ValidationOptions
+
+    sheet = load_sheet(io.BytesIO(b"video_id,live_ad_break_launch\nx7zq1a,0\nx7zq1b,-1\n"
+                                  b"x7zq1c,1.5\n"), name="edits.csv")
+    codes = [(i.row, i.code) for i in
+             validate(sheet, ValidationOptions(allow_live_fields=True)).issues]
+    assert codes == [(3, "out_of_range"), (4, "type")]

@@ -131,3 +131,27 @@ def test_geoblocking_is_cleared_by_allow_not_by_an_empty_value():
     assert edit_form({"geoblocking": CLEAR}) == {"geoblocking": "allow"}
     assert FIELDS["hashtags"].patchable and FIELDS["geoblocking"].patchable
     assert not FIELDS["player_next_videos"].patchable
+
+
+def test_read_only_headers_are_recognised_as_such_not_as_unknown():
+    from bulkedit.core.schema import is_read_only, resolve_header
+
+    assert resolve_header("Created Time") == "created_time"  # known, so it can be refused
+    assert is_read_only(resolve_header("Created Time"))  # as read-only, not as a typo
+    assert resolve_header("Titel") is None
+
+
+def test_a_suggestion_is_found_through_the_header_spelling_too():
+    from bulkedit.core.schema import suggest
+
+    assert suggest("video id", ["VIDEO_ID", "TITLE"]) == "VIDEO_ID"  # _ and case differ
+
+
+def test_the_enum_words_list_up_to_twenty_values():
+    from bulkedit.core.schema import FieldSpec, Kind
+
+    twenty = tuple(f"v{i:02d}" for i in range(20))
+    assert FieldSpec("e", Kind.ENUM, "E.", allowed=twenty).limits() == (
+        "one of " + ", ".join(twenty))
+    assert FieldSpec("e", Kind.ENUM, "E.", allowed=(*twenty, "v20")).limits() == (
+        "one of 21 codes")
