@@ -277,3 +277,111 @@ def test_invisible_classes_cover_every_format_and_space_character():
     for char in "\u034f\u115f\u1160\u17b4\u2800\u3164\ufe0f\uffa0\U000e0100":
         assert invisible.match(char)
     assert not invisible.match(" ") and not invisible.match("é")
+
+
+# ----------------------------------------------------------------------------- issue 17
+# What rollback sheets, diff reports and exports write (to_cell), and the date reader's
+# edges: each must read back to the value the API had.
+
+
+def test_live_values_are_written_so_that_they_read_back_the_same():
+    from bulkedit.core.cells import CLEAR_MARK, to_cell
+
+    cases = [
+        ("tags", ("rock", "pop"), "rock, pop"),
+        ("tags", ["+plus", "a"], '["+plus", "a"]'),  # would read back as a patch
+        ("tags", ["-minus"], '["-minus"]'),
+        ("tags", ["[x"], '["[x"]'),
+        ("tags", [" padded"], '[" padded"]'),
+        ("tags", ['say "hi"'], '["say \\"hi\\""]'),
+        ("tags", ["été"], "été"),
+        ("tags", [], CLEAR_MARK), ("tags", None, CLEAR_MARK),
+        ("geoblocking", ["DENY", "FR"], "deny, fr"),
+        ("geoblocking", ["allow"], CLEAR_MARK), ("geoblocking", ["deny"], CLEAR_MARK),
+        ("geoblocking", None, CLEAR_MARK),
+        ("title", "", CLEAR_MARK), ("title", None, CLEAR_MARK), ("title", "Hi", "Hi"),
+        ("private", True, "true"), ("private", False, "false"),
+        ("geoloc", (-9.14, 38.71), "-9.14, 38.71"), ("geoloc", [1, 2], "1.0, 2.0"),
+        ("soundtrack_popularity", 7.0, "7"), ("soundtrack_popularity", 7.5, "7.5"),
+        ("channel", "News", "news"),
+        ("publish_date", 1796144400, "2026-12-01T17:00:00+00:00"),
+    ]
+    for name, value, cell in cases:
+        assert to_cell(FIELDS[name], value) == cell, (name, value)
+    assert to_cell(FIELDS["title"], CLEAR) == CLEAR_MARK
+    for name, value, cell in cases:  # and back
+        # (items are trimmed when read: a live tag " padded" comes back as "padded")
+        if cell != CLEAR_MARK and name not in ("geoloc", "channel", "geoblocking") and (
+                value not in ([" padded"], 7.5)):  # popularity is whole: 7.5 is never live
+            change, _ = parse_cell(FIELDS[name], cell)
+            expected = tuple(value) if isinstance(value, list | tuple) else value
+            assert change == SetValue(expected if name != "soundtrack_popularity"
+                                      else value), (name, cell, change)
+
+
+def test_the_documented_reset_dates_read_as_no_date():
+    from bulkedit.core.cells import CLEAR_MARK, is_unset_date, to_cell
+
+    assert is_unset_date("publish_date", 631151999) and not is_unset_date(
+        "publish_date", 631152000)  # before 1990: the "no publish date" value
+    assert is_unset_date("expiry_date", 2147483648) and not is_unset_date(
+        "expiry_date", 2147483647)  # after 2038-01-19: the "no expiry" value
+    assert not is_unset_date("expiry_date", 0) and not is_unset_date("publish_date",
+                                                                      2147483648)
+    assert to_cell(FIELDS["publish_date"], 0) == CLEAR_MARK
+    assert to_cell(FIELDS["expiry_date"], 4102444800) == CLEAR_MARK
+    assert to_cell(FIELDS["expiry_date"], 1796144400) == "2026-12-01T17:00:00+00:00"
+
+
+def test_digits_are_read_as_a_date_only_where_they_cannot_mean_anything_else():
+    assert parse_date("20261201", UTC)[0] == int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
+    assert "20260230 is not" in parse_date("20260230", UTC)[1]
+    assert parse_date("1000000000", UTC)[0] == 1_000_000_000  # the smallest unix seconds
+    assert "not a date" in parse_date("0999999999", UTC)[1]
+    # 2026120110 is both 2026-12-01 10:00 and unix seconds of 2034: refused as ambiguous
+    assert "YYYYMMDDHH" in parse_date("2026120110", UTC)[1]
+    assert parse_date("2026123124", UTC)[0] == 2026123124  # hour 24: only unix seconds
+    assert parse_date("1104537599", UTC)[0] == 1104537599  # before 2005: not a date-hour
+    assert "Excel serial" in parse_date("12345", UTC)[1]
+    assert "not a date" in parse_date("123456", UTC)[1]
+    assert "milliseconds" in parse_date("179614440000", UTC)[1]
+    assert "not a date" in parse_date("179614440000000", UTC)[1]
+
+
+def test_implausible_and_past_dates_are_explained():
+    from bulkedit.core.cells import date_problems
+
+    def codes(name: str, seconds: int, now: float = 0.0) -> list[str]:
+        return [p.code for p in date_problems(FIELDS[name], seconds, now)]
+
+    assert codes("publish_date", 1104537600) == [] == codes("expiry_date", 2147483647)
+    assert codes("publish_date", 1104537599) == ["implausible_date"]  # 2004-12-31
+    assert codes("expiry_date", 2147483648) == ["implausible_date"]  # past 2038-01-19
+    (far,) = date_problems(FIELDS["publish_date"], 631152000, 0.0)
+    assert "reads as 1990-01-01T00:00:00+00:00" in far.message
+    (huge,) = date_problems(FIELDS["publish_date"], 10**13, 0.0)
+    assert "reads as 10000000000000" in huge.message
+    (past,) = date_problems(FIELDS["publish_date"], 1796144400, now=1796144401)
+    assert past.code == "past_date" and past.severity is Severity.WARNING
+    assert "published at once" in past.message
+    (gone,) = date_problems(FIELDS["expiry_date"], 1796144400, now=1796144401)
+    assert "deleted" in gone.message and "--allow-past-expiry" in gone.message
+    assert codes("publish_date", 1796144400, now=1796144400) == []  # now is not the past
+
+
+def test_clock_changes_are_refused_with_the_reason():
+    paris = ZoneInfo("Europe/Paris")
+    assert "does not exist" in parse_date("2026-03-29 02:30", paris)[1]
+    assert "happens twice" in parse_date("2026-10-25 02:30", paris)[1]
+    assert parse_date("2026-10-25 02:30", UTC)[0] is not None
+
+
+def test_a_slashed_date_in_a_given_order():
+    assert parse_date("03/04/2031 10:00", UTC, "dmy")[0] == int(
+        datetime(2031, 4, 3, 10, tzinfo=UTC).timestamp())
+    assert parse_date("03/04/2031", UTC, "mdy")[0] == int(
+        datetime(2031, 3, 4, tzinfo=UTC).timestamp())
+    assert "not a date in mdy order" in parse_date("13/04/2031", UTC, "mdy")[1]
+    assert "two digits" in parse_date("03/04/31", UTC)[1]
+    assert "not a date" in parse_date("33/44/2031", UTC)[1]
+    assert parse_date("05/05/2031", UTC)[0] == int(datetime(2031, 5, 5, tzinfo=UTC).timestamp())
