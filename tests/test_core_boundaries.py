@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 
-from bulkedit.core.types import CLEAR
+import pytest
+
+from bulkedit.core.types import CLEAR, PatchList, SetValue
 from bulkedit.core.validation import validate
 from bulkedit.sheets.load import load_sheet
 
@@ -183,3 +185,53 @@ def test_live_ad_breaks_are_whole_numbers_from_zero():
     codes = [(i.row, i.code) for i in
              validate(sheet, ValidationOptions(allow_live_fields=True)).issues]
     assert codes == [(3, "out_of_range"), (4, "type")]
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def test_rows_across_the_chunk_boundary_keep_their_own_values():
+    from bulkedit.core.validation import _CHUNK
+
+    count = _CHUNK + 3
+    lines = ["video_id,title,tags"]
+    for i in range(count):
+        tags = "+new" if i in (_CHUNK - 1, _CHUNK, _CHUNK + 1) else f"t{i}"  # overrides
+        lines.append(f"x{i:06d},Title {i},{tags}")
+    sheet = load_sheet(io.BytesIO(("\n".join(lines) + "\n").encode()), name="edits.csv")
+    rows = list(validate(sheet).rows())
+    assert len(rows) == count
+    for i in (0, _CHUNK - 2, _CHUNK - 1, _CHUNK, _CHUNK + 1, _CHUNK + 2):
+        row = rows[i]
+        assert (row.row, row.video_id) == (i + 2, f"x{i:06d}")
+        assert row.changes["title"].value == f"Title {i}"  # type: ignore[union-attr]
+        tags = row.changes["tags"]
+        if i in (_CHUNK - 1, _CHUNK, _CHUNK + 1):
+            assert tags == PatchList(("new",), ())
+        else:
+            assert tags.value == (f"t{i}",)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", [
+    "2027-03-01T10:00:00+01:00", "2027-03-01T10:00:00-03:30", "2027-03-01T10:00:00+05:45",
+    "2027-03-01T10:00:00Z", "2027-03-01 10:00:00+00:00", "2027-12-31T23:59:59+14:00",
+    "2027-01-01T00:00:00-12:00", "2027-03-01T10:00:00+01:30"])
+def test_the_fast_date_path_reads_what_the_grammar_reads(text):
+    from datetime import UTC
+
+    from bulkedit.core.cells import parse_date
+
+    sheet = load_sheet(io.BytesIO(f"video_id,publish_date\nx7zq1a,{text}\n".encode()),
+                       name="edits.csv")
+    (row,) = validate(sheet).rows()
+    expected, _ = parse_date(text, UTC)
+    assert row.changes["publish_date"] == SetValue(expected)
+
+
+def test_warnings_and_ids_of_a_validation():
+    sheet = load_sheet(io.BytesIO("video_id,title\nx7zq1a,\u200bHi\n,Nobody\n"
+                                  "https://dai.ly/x7zq1b,Url\n".encode()), name="edits.csv")
+    result = validate(sheet)
+    assert [i.code for i in result.warnings] == ["invisible_char"]
+    assert [i.row for i in result.errors] == [3]
+    assert result.ids() == ["x7zq1a", None, "x7zq1b"]
