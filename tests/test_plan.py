@@ -83,3 +83,140 @@ def test_a_cleared_field_that_cannot_be_cleared_cannot_be_restored_to_empty():
     assert rollback_cell(FieldDiff("channel", None, "news")) is None
     assert rollback_cell(FieldDiff("tags", [], ["a"])) == "[]"
     assert rollback_cell(FieldDiff("private", False, True)) == "false"
+
+
+# ----------------------------------------------------------------------------- refusals
+# Each decision plan_row makes against the live values, as a user would meet it.
+
+
+def problems_of(plan) -> list[tuple[str, str]]:
+    return [(p.field, p.code) for p in plan.problems]
+
+
+def test_explicit_true_is_refused_unless_allowed_and_false_or_unchanged_is_fine():
+    from bulkedit.core.planning import PlanRules
+
+    live = {**LIVE, "explicit": False}
+    refused = plan_row(row(explicit=SetValue(True), title=SetValue("New")), live)
+    assert refused.status is RowStatus.REFUSED
+    assert problems_of(refused) == [("explicit", "irreversible")]
+    assert refused.problems[0].is_error and "--allow-irreversible" in refused.problems[0].message
+    assert plan_row(row(explicit=SetValue(True)), {**LIVE, "explicit": True}).status is (
+        RowStatus.NOOP)  # already explicit: nothing to refuse
+    allowed = plan_row(row(explicit=SetValue(True)), live, PlanRules(allow_irreversible=True))
+    assert allowed.status is RowStatus.CHANGE and allowed.form == {"explicit": "true"}
+    assert plan_row(row(explicit=SetValue(False)), {**LIVE, "explicit": True}).status is (
+        RowStatus.CHANGE)
+
+
+def test_a_past_expiry_that_deletes_the_video_is_refused():
+    from bulkedit.core.planning import PlanRules
+
+    rules = PlanRules(now=2_000_000_000)
+    past, future = 1_999_999_999, 2_000_000_001
+    deleting = {**LIVE, "expiry_date": None, "expiry_date_deletion": None}  # default: on
+    plan = plan_row(row(expiry_date=SetValue(past)), deleting, rules)
+    assert problems_of(plan) == [("expiry_date", "past_expiry_deletes")]
+    assert plan.status is RowStatus.REFUSED and "--allow-past-expiry" in plan.problems[0].message
+    assert plan_row(row(expiry_date=SetValue(future)), deleting, rules).status is (
+        RowStatus.CHANGE)
+    assert plan_row(row(expiry_date=SetValue(2_000_000_000)), deleting, rules).status is (
+        RowStatus.CHANGE)  # now is not the past
+    kept = {**deleting, "expiry_date_deletion": False}
+    assert plan_row(row(expiry_date=SetValue(past)), kept, rules).status is RowStatus.CHANGE
+    assert plan_row(row(expiry_date=SetValue(past), expiry_date_deletion=SetValue(False)),
+                    deleting, rules).status is RowStatus.CHANGE
+    assert plan_row(row(expiry_date=SetValue(past)), deleting,
+                    PlanRules(now=2_000_000_000, allow_past_expiry=True)).status is (
+        RowStatus.CHANGE)
+    # Turning deletion on for a video whose live expiry is already past deletes it too.
+    expired = {**LIVE, "expiry_date": past, "expiry_date_deletion": False}
+    turned_on = plan_row(row(expiry_date_deletion=SetValue(True)), expired, rules)
+    assert problems_of(turned_on) == [("expiry_date_deletion", "past_expiry_deletes")]
+    unset = {**LIVE, "expiry_date": 4102444800, "expiry_date_deletion": False}  # "no expiry"
+    assert plan_row(row(expiry_date_deletion=SetValue(True)), unset, rules).status is (
+        RowStatus.CHANGE)
+
+
+def test_a_field_the_api_would_not_read_is_sent_as_asked_with_a_warning():
+    from bulkedit.core.types import UNKNOWN
+
+    live = {**LIVE, "tags": UNKNOWN, "title": UNKNOWN}
+    plan = plan_row(row(title=SetValue("New")), live)
+    assert plan.status is RowStatus.CHANGE and plan.form == {"title": "New"}
+    assert problems_of(plan) == [("title", "live_unknown")]
+    assert not plan.problems[0].is_error
+    patched = plan_row(row(tags=PatchList(("a",), ())), live)
+    assert patched.status is RowStatus.REFUSED
+    assert problems_of(patched) == [("tags", "live_unknown")] and patched.problems[0].is_error
+    cleared = plan_row(row(tags=CLEAR), live)
+    assert cleared.status is RowStatus.CHANGE and cleared.form == {"tags": ""}
+    explicit = plan_row(row(explicit=SetValue(True)), {**LIVE, "explicit": UNKNOWN})
+    assert explicit.status is RowStatus.REFUSED
+
+
+def test_geoblocking_patches_that_could_mean_two_things_are_refused():
+    unrestricted = {**LIVE, "geoblocking": ["allow"]}
+    plan = plan_row(row(geoblocking=PatchList(("us",), ())), unrestricted)
+    assert problems_of(plan) == [("geoblocking", "ambiguous_patch")]
+    assert "'deny +us'" in plan.problems[0].message and "'allow +us'" in plan.problems[0].message
+    denied = {**LIVE, "geoblocking": ["deny", "fr"]}
+    minus = plan_row(row(geoblocking=PatchList((), ("fr",))), denied)
+    assert "'deny -fr'" in minus.problems[0].message
+    wrong_mode = plan_row(row(geoblocking=PatchList(("us",), (), "allow")), denied)
+    assert problems_of(wrong_mode) == [("geoblocking", "geoblocking_mode")]
+    assert "not an allow list" in wrong_mode.problems[0].message
+    allowed = {**LIVE, "geoblocking": ["allow", "fr"]}
+    assert "not a deny list" in plan_row(row(geoblocking=PatchList(("us",), (), "deny")),
+                                         allowed).problems[0].message
+    emptied = plan_row(row(geoblocking=PatchList((), ("fr",))), allowed)
+    assert problems_of(emptied) == [("geoblocking", "no_country_left")]
+    granted = plan_row(row(geoblocking=PatchList(("us",), (), "allow")), unrestricted)
+    assert granted.status is RowStatus.CHANGE and granted.form == {"geoblocking": "allow,us"}
+    assert problems_of(granted) == [("geoblocking", "who_may_watch")]
+    assert "only us may watch" in granted.problems[0].message
+    nothing = plan_row(row(geoblocking=PatchList((), ("fr",), "allow")), unrestricted)
+    assert nothing.status is RowStatus.NOOP
+    assert plan_row(row(geoblocking=PatchList((), ("fr",), "deny")), denied).form == {
+        "geoblocking": "allow"}
+
+
+def test_a_removal_that_misses_by_case_is_warned():
+    plan = plan_row(row(tags=PatchList((), ("A",))), LIVE)
+    assert plan.status is RowStatus.NOOP
+    assert problems_of(plan) == [("tags", "patch_case")]
+    assert "-A removes nothing: the live list has a" in plan.problems[0].message
+    assert plan_row(row(tags=PatchList((), ("a",))), LIVE).problems == ()
+
+
+def test_values_compare_as_the_api_means_them():
+    geo = FIELDS["geoloc"]
+    assert normal(geo, [1.0000001, 2]) == normal(geo, (1.0, 2.0000004))
+    assert normal(geo, [1.00001, 2]) != normal(geo, (1.0, 2.0))
+    assert normal(FIELDS["channel"], " News ") == "news"
+    assert normal(FIELDS["channel"], "") is None and normal(FIELDS["title"], "  ") is None
+    assert normal(FIELDS["private"], 0) is False and normal(FIELDS["private"], 1) is True
+    assert normal(FIELDS["soundtrack_popularity"], "7") == 7.0
+    assert normal(FIELDS["publish_date"], 0) is None  # the "no date" value
+    assert normal(FIELDS["tags"], "a, b,,") == frozenset({"a", "b"})
+    assert normal(FIELDS["tags"], [" a", "b "]) == frozenset({"a", "b"})
+
+
+def test_fields_read_for_a_plan_include_what_decides_an_expiry():
+    from bulkedit.core.planning import fields_to_read
+
+    assert fields_to_read(["title"]) == {"title"}
+    assert fields_to_read(["expiry_date"]) == {"expiry_date", "expiry_date_deletion"}
+    assert fields_to_read(["expiry_date_deletion", "tags"]) == {
+        "expiry_date", "expiry_date_deletion", "tags"}
+
+
+def test_drift_since_a_review_ignores_unknowns_and_equivalent_forms():
+    from bulkedit.core.planning import drifted
+    from bulkedit.core.types import UNKNOWN
+
+    reviewed = {"title": "A", "tags": ["x", "y"], "channel": "news", "private": False}
+    now = {"title": "B", "tags": ["y", "x"], "channel": UNKNOWN, "private": False}
+    assert drifted(["title", "tags", "channel", "private"], reviewed, now) == [
+        ("title", "A", "B")]
+    assert drifted(["title"], {"title": UNKNOWN}, {"title": "B"}) == []
