@@ -90,6 +90,7 @@ class SimulatedApi:
     jitter: float = 0.01
     knee: float | None = None  # requests/s served; above it, requests queue
     retry_after: bool = True
+    throttle_share: float = 0.0  # refused at random, whatever the load
     seed: int = 1
     answers: list[Answer] = field(default_factory=list)
     _window: deque[float] = field(default_factory=deque)
@@ -107,6 +108,10 @@ class SimulatedApi:
         window = self._window
         while window and window[0] <= now - 1.0:
             window.popleft()
+        if self.throttle_share and self._random.random() < self.throttle_share:
+            self.answers.append(Answer(sent, now, True))
+            raise RateLimited("Too many requests", status=429,
+                              retry_after=1 if self.retry_after else None)
         if limit is not None and len(window) >= max(1, math.floor(limit)):
             self.answers.append(Answer(sent, now, True))
             wait = window[len(window) - max(1, math.floor(limit))] + 1.0 - now

@@ -320,7 +320,7 @@ def test_rate_auto_finds_a_hidden_limit_and_the_summary_records_it(run_cli, api,
     assert 8 <= rate["found_per_second"] <= 16.5
     assert sandbox.counters.rate_limited <= 3  # the search cost a refusal or two
     assert f"Rate found by --rate auto: {rate['found_per_second']:g}/s" in result.out
-    assert "(found by --rate auto)" in result.err  # the progress shows the rate as it goes
+    assert "/s (--rate auto)" in result.err  # the progress shows the rate as it goes
 
 
 def test_a_rate_that_is_not_a_number_or_auto_is_a_usage_error(run_cli, api, tmp_path):

@@ -212,3 +212,24 @@ def test_the_default_disguised_throttle_and_breaker_thresholds():
     assert [breaker.record(server) for _ in range(5)] == [False] * 4 + [True]
     assert breaker.record(None) is True  # tripped stays tripped
     assert CircuitBreaker().record(None) is False
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", float("inf"), "1e400"])
+def test_a_rate_must_be_a_finite_number(value):
+    from bulkedit.core.errors import UsageError
+    from bulkedit.core.policy import parse_rate
+
+    with pytest.raises(UsageError, match='"auto"'):
+        parse_rate(value)
+
+
+def test_python_callers_get_the_same_limits_checks_as_the_flags():
+    from bulkedit.core.errors import UsageError
+    from bulkedit.core.policy import ApiLimits
+
+    assert ApiLimits(rate=" Auto ").rate == "auto" and ApiLimits(rate="AUTO").adaptive
+    for wrong in ({"rate": True}, {"max_rate": True}, {"max_rate": "30"},
+                  {"max_rate": float("inf")}, {"rate": float("nan")}, {"concurrency": 2.5e9j},
+                  {"timeout": float("inf")}):
+        with pytest.raises(UsageError, match=next(iter(wrong))):
+            ApiLimits(**wrong)  # type: ignore[arg-type]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,3 +58,11 @@ def test_sandbox_refuses_a_bad_rate_schedule_and_knee(run_cli):
     assert result.code == 2 and "--rate-schedule" in result.err and "0:40,60:15" in result.err
     result = run_cli("sandbox", "--slow-above", "0")
     assert result.code == 2 and "--slow-above" in result.err
+
+
+@pytest.mark.parametrize("args", [("--rate-schedule", "0:nan"), ("--rate-schedule", "0:inf"),
+                                  ("--rate-schedule", "0:40,0:20"), ("--rate-schedule", ""),
+                                  ("--rate", "-3"), ("--rate", "nan"), ("--rate", "inf")])
+def test_sandbox_refuses_rates_that_are_not_rates(run_cli, args):
+    result = run_cli("sandbox", *args)
+    assert result.code == 2 and args[0] in result.err and "Traceback" not in result.err

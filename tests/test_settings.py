@@ -109,3 +109,12 @@ def test_a_rate_that_is_neither_a_number_nor_auto_is_refused_with_the_fix(tmp_pa
 def test_max_rate_must_be_more_than_zero():
     with pytest.raises(UsageError, match="max_rate 0"):
         ApiLimits(rate="auto", max_rate=0)
+
+
+@pytest.mark.parametrize("line", ["max_rate = true", "rate = inf", "rate = nan",
+                                  "concurrency = false"])
+def test_toml_values_that_only_look_like_numbers_are_refused(tmp_path, line):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text(f"[api]\n{line}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=str(config).replace("\\", "\\\\") + "|rate"):
+        resolve(Namespace(api_base=None, rate=None), load_settings(config), {})

@@ -285,10 +285,13 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     out.write(f"API calls: {result.reads} reads, {result.writes} writes "
               f"({summary['achieved_rate_per_second']}/s), {result.retries} retries, "
               f"{result.rate_limited} rate-limited\n")
-    if result.rate.get("mode") == "auto":
-        out.write(f"Rate found by --rate auto: {result.rate['found_per_second']:g}/s held "
-                  f"without throttling (never above --max-rate "
-                  f"{result.rate['max_per_second']:g}/s)\n")
+    if result.rate.get("mode") == "auto" and result.writes:
+        found = result.rate["found_per_second"]
+        out.write(f"Rate found by --rate auto: {found:g}/s, the highest rate that held "
+                  f"(--max-rate {result.rate['max_per_second']:g}/s)\n" if found is not None
+                  else "Rate: --rate auto found no rate that held for long enough (a short "
+                  "run, or one held back by --concurrency or the API's latency); it ended "
+                  f"at {result.rate['final_per_second']:g}/s\n")
     if options.verify:
         out.write(f"Verified: {result.verified} rows read back as sent\n")
     _print_row_problems(result, out, "in the results sheet")

@@ -118,7 +118,7 @@ class ProgressReporter:
             if elapsed >= 1 and done:  # a rate over less than a second means nothing
                 speed = f", {done / elapsed:.1f}/s, ETA {(total - done) * elapsed / done:.0f} s"
             if rate is not None:
-                speed += f", sending at {rate:.1f}/s (found by --rate auto)"
+                speed += f", sending at {rate:.1f}/s (--rate auto)"
             self.stream.write(f"{phase}: {done}/{total} ({done * 100 // max(total, 1)}%), "
                               f"{failures} failed{speed}\n")
             self.stream.flush()

@@ -381,10 +381,13 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for name in ("fail_rate", "throttle_rate", "timeout_rate", "drop_rate"):
         if not 0 <= getattr(args, name) <= 1:
             raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
-    if args.slow_above is not None and not args.slow_above > 0:
-        raise UsageError("--slow-above is requests per second, more than 0")
+    import math
+
+    for flag, value in (("--slow-above", args.slow_above), ("--rate", args.rate)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{flag} is requests per second, a number more than 0")
     try:
-        schedule = parse_schedule(args.rate_schedule) if args.rate_schedule else ()
+        schedule = parse_schedule(args.rate_schedule) if args.rate_schedule is not None else ()
     except ValueError as exc:
         raise UsageError(f"--rate-schedule: {exc}") from None
     key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))

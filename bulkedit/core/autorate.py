@@ -10,8 +10,10 @@ every send and every answer.
 - **Step back.** A throttle (429, a throttling 403) for a request sent above the last
   rate that held (`good`) is a failed probe: back to `good`, and nobody else waits.
 - **Cut.** A throttle for a request sent at or below `good` means the limit fell: the rate
-  drops to between `decrease`² and `decrease` of what it was, `good` is forgotten, and the
-  caller pauses every worker for the Retry-After (the return value says so).
+  drops to the estimate below (at most 5 % off the first time, then by `decrease`, never
+  below `decrease`³ of what it was), `good` is
+  forgotten, and the caller pauses every worker for the Retry-After (the return value says
+  so).
 - **Estimate.** Whichever it was, what the API accepted in the second before the refused
   request (that second's sends minus its refusals) estimates the limit: the next rate
   tries it, and the ceiling `bad` is set just above it, so the search takes one or two
@@ -21,11 +23,13 @@ every send and every answer.
   probe costs a refusal or two, whatever the rate): the limit may have risen. A probe that
   holds lifts the ceiling and the climb resumes.
 - **Queueing.** An API may answer slowly instead of refusing. Latencies are taken in
-  groups of `latency_samples`; when a group's median is `latency_rise` times the lowest
-  group median of the last minute (and `latency_margin` seconds above it), the API is
+  groups of `latency_samples`; when a group's median is `latency_rise` times the lower
+  quartile of the group medians of the last minute (and `latency_margin` seconds above it),
+  the API is
   queueing: handled like a throttle, at the delivered rate, with a margin that lets the
-  queue drain, and no pause. Medians of groups, not single answers, so that an API whose
-  latency merely varies is not taken for one that queues.
+  queue drain, and no pause. Medians of groups, not single answers, and two slow groups in
+  a row at a rate that held, so that an API whose latency merely varies is not taken for
+  one that queues.
 
 Answers to requests sent before the last cut, or in the `settle` second after it, are stale:
 they tell of the old rate (the API's window still holds it) and are not acted on twice.
@@ -72,26 +76,6 @@ class _Stamps:
         """Moments in [begin, end)."""
         low = bisect_left(self._times, begin, self._start)
         return bisect_left(self._times, end, low) - low
-
-
-class _SlidingMinimum:
-    """The least value seen in the last `window` seconds."""
-
-    def __init__(self, window: float):
-        self.window = window
-        self._items: deque[tuple[float, float]] = deque()  # increasing values
-
-    def add(self, moment: float, value: float) -> None:
-        items = self._items
-        while items and items[-1][1] >= value:
-            items.pop()
-        items.append((moment, value))
-        while items[0][0] < moment - self.window:
-            items.popleft()
-
-    @property
-    def value(self) -> float | None:
-        return self._items[0][1] if self._items else None
 
 
 @dataclass(frozen=True)
@@ -153,11 +137,15 @@ class RateFinder:
         self._sends = _Stamps(horizon=10.0)
         self._refusals = _Stamps(horizon=10.0)
         self._delivered = _Stamps(horizon=2.0)  # when successful answers came back
-        self._baseline = _SlidingMinimum(window=60.0)  # of group medians
+        # The group medians of the last minute: their lower quartile is the latency of an
+        # unloaded API. (Their minimum is not: on an API whose latency varies widely, the
+        # luckiest group of a minute is far below the usual one.)
+        self._medians: deque[tuple[float, float]] = deque()
         self._recent: deque[float] = deque(maxlen=latency_samples)
         self._draining: float | None = None  # latency at a queueing cut, until it clears
         self._cuts_in_a_row = 0  # cuts with nothing held in between
         self._queueing_api = False  # the last limit met was latency, not a refusal
+        self._queue_strikes = 0  # queueing groups in a row at a rate that held
 
     # ------------------------------------------------------------------ what the caller asks
 
@@ -194,8 +182,12 @@ class RateFinder:
             return
         typical = statistics.median(self._recent)
         self._recent.clear()
-        self._baseline.add(now, typical)
-        base = self._baseline.value or typical
+        medians = self._medians
+        medians.append((now, typical))
+        while medians[0][0] < now - 60.0:
+            medians.popleft()
+        ordered = sorted(value for _, value in medians)
+        base = ordered[(len(ordered) - 1) // 4]
         queueing = typical > base * self.latency_rise and typical - base > self.latency_margin
         if self._draining is not None:
             if not queueing:
@@ -204,7 +196,13 @@ class RateFinder:
             elif typical > self._draining * 1.25:  # still growing: the cut was not enough
                 self._queueing(now, sent_rate, typical)
             return
-        if queueing:
+        probing = self.good is not None and sent_rate > self.good
+        self._queue_strikes = self._queue_strikes + 1 if queueing else 0
+        # Above the rate that held, one slow group is enough to step back (a probe costs
+        # little); at a rate that held, latency that merely varies must not cut the rate:
+        # two slow groups in a row.
+        if queueing and (probing or self._queue_strikes >= 2):
+            self._queue_strikes = 0
             self._queueing(now, sent_rate, typical)
 
     def refused(self, now: float, sent_at: float, sent_rate: float) -> bool:

@@ -7,6 +7,7 @@ tested with plain values. client/dispatch.py applies these decisions to real req
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,13 +29,22 @@ def parse_rate(text: object) -> Rate:
     """A rate as a user writes it: a number of requests per second, or "auto"."""
     if isinstance(text, str) and text.strip().lower() == AUTO:
         return AUTO
-    if isinstance(text, bool):
-        raise UsageError(f"rate {text!r}: give requests per second, or \"auto\"")
     try:
-        return float(text)  # type: ignore[arg-type]
+        if isinstance(text, bool):
+            raise ValueError(text)
+        rate = float(text)  # type: ignore[arg-type]
+        if not math.isfinite(rate):
+            raise ValueError(text)
+        return rate
     except (TypeError, ValueError):
         raise UsageError(f"rate {text!r}: give requests per second (like 10), or \"auto\" "
                          "to find the API's rate as the run goes") from None
+
+
+def _number(value: object) -> bool:
+    """A finite number, not a bool (True is an int to Python, not a rate to a user)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 @dataclass(frozen=True)
@@ -53,14 +63,20 @@ class ApiLimits:
     batch_size: int = 100  # ids per read of current values
 
     def __post_init__(self) -> None:
-        rate_ok = self.rate == AUTO or (isinstance(self.rate, int | float) and self.rate >= 0)
-        wrong = [f"{name} {value!r}" for name, value, ok in (
-            ("rate", self.rate, rate_ok), ("max_rate", self.max_rate, self.max_rate > 0),
-            ("backoff", self.backoff, self.backoff >= 0),
-            ("concurrency", self.concurrency, self.concurrency >= 1),
-            ("max_attempts", self.max_attempts, self.max_attempts >= 1),
-            ("batch_size", self.batch_size, self.batch_size >= 1),
-            ("timeout", self.timeout, self.timeout > 0)) if not ok]
+        if isinstance(self.rate, str) and self.rate.strip().lower() == AUTO:
+            object.__setattr__(self, "rate", AUTO)  # "Auto", " auto " as the flag takes them
+        rate_ok = self.rate == AUTO or (_number(self.rate) and self.rate >= 0)
+        checks = (("rate", self.rate, rate_ok),
+                  ("max_rate", self.max_rate, _number(self.max_rate) and self.max_rate > 0),
+                  ("backoff", self.backoff, _number(self.backoff) and self.backoff >= 0),
+                  ("concurrency", self.concurrency,
+                   _number(self.concurrency) and self.concurrency >= 1),
+                  ("max_attempts", self.max_attempts,
+                   _number(self.max_attempts) and self.max_attempts >= 1),
+                  ("batch_size", self.batch_size,
+                   _number(self.batch_size) and self.batch_size >= 1),
+                  ("timeout", self.timeout, _number(self.timeout) and self.timeout > 0))
+        wrong = [f"{name} {value!r}" for name, value, ok in checks if not ok]
         if wrong:
             raise UsageError(f"{', '.join(wrong)}: rate (or \"auto\") and backoff must be 0 "
                              "or more, concurrency, max_attempts and batch_size at least 1, "

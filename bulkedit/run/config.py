@@ -129,7 +129,7 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
     expected = {"float": (int, float), "int": int, "bool": bool, "str": str}[
         str(kind).split(" |")[0]]
     kind = str(kind).split(" |")[0]
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+    if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):
         raise UsageError(f"{path}: [{section}] {name} has the wrong type")
     if name == "date_order" and value not in ("dmy", "mdy"):
         raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")

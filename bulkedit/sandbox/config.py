@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -104,11 +105,14 @@ def parse_schedule(text: str) -> tuple[tuple[float, float], ...]:
         except ValueError:
             raise ValueError(f"rate schedule {text!r}: write SECONDS:RATE pairs separated by "
                              "commas, like 0:40,60:15,120:40") from None
-        if point[0] < 0 or point[1] <= 0:
+        if not (math.isfinite(point[0]) and math.isfinite(point[1])) or (
+                point[0] < 0 or point[1] <= 0):
             raise ValueError(f"rate schedule {text!r}: moments are 0 or more, rates more "
-                             "than 0")
+                             "than 0, both finite numbers")
         points.append(point)
     points.sort()
+    if len({moment for moment, _ in points}) < len(points):
+        raise ValueError(f"rate schedule {text!r}: a moment is given twice")
     if points[0][0] != 0:
         raise ValueError(f"rate schedule {text!r}: the first pair starts at 0")
     return tuple(points)
