@@ -159,3 +159,43 @@ def test_the_disguised_throttle_decisions():
     assert detector.recovered(signature) and detector.is_throttle(denied)
     other = PermanentError("Something else", status=403)
     assert not detector.is_throttle(other)
+
+
+def test_a_stop_during_a_long_wait_at_the_gate_ends_the_run_without_sending():
+    """A Retry-After of an hour (an hourly quota) or a rate of one an hour: a stop must not
+    wait for it. The jobs not yet started are not sent."""
+    import time as real_time
+
+    from bulkedit.client.dispatch import Dispatcher
+
+    class Api:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send(self, request: HttpRequest) -> Any:
+            self.sent.append(request.path)
+            if len(self.sent) == 1:
+                raise RateLimited("quota", retry_after=3600)
+            return "ok"
+
+    async def scenario() -> tuple[Api, list[JobResult], float]:
+        api = Api()
+        dispatcher = Dispatcher(api, rate=0.0003, concurrency=2,  # one an hour
+                                policy=RetryPolicy(max_attempts=1))
+        results: list[JobResult] = []
+        answered = asyncio.Event()
+
+        def on_result(result: JobResult) -> None:
+            results.append(result)
+            answered.set()
+
+        started = real_time.monotonic()
+        running = asyncio.ensure_future(dispatcher.run(jobs("a", "b", "c"), on_result))
+        await answered.wait()  # "a" answered 429 (Retry-After: an hour), the others wait
+        dispatcher.stop()
+        await asyncio.wait_for(running, 10)  # not an hour
+        return api, results, real_time.monotonic() - started
+
+    api, results, took = asyncio.run(scenario())
+    assert api.sent == ["a"] and [r.key for r in results] == ["a"]
+    assert took < 5

@@ -99,6 +99,10 @@ class RateGate:
     def pause_until(self, moment: float) -> None:
         self._resume_at = max(self._resume_at, moment)
 
+    def open(self) -> bool:
+        """Nothing to wait for: no limit and no pause."""
+        return self._rate_at is None and self._resume_at <= self._clock()
+
     async def acquire(self) -> None:
         while True:
             wait = self._resume_at - self._clock()
@@ -194,7 +198,7 @@ class Dispatcher:
 
         async def worker() -> None:
             for job in pending:
-                if self._stop.is_set():
+                if self._stop.is_set() or not await self._admitted():
                     return
                 try:
                     if on_start is not None:
@@ -203,7 +207,7 @@ class Dispatcher:
                     broken.append(error)
                     self._stop.set()
                     return
-                result = await self._run_job(job)
+                result = await self._run_job(job, admitted=True)
                 try:
                     on_result(result)
                 except Exception as error:  # the other workers' requests in flight finish
@@ -219,7 +223,23 @@ class Dispatcher:
         if self.breaker.tripped:
             raise RunAborted(self.breaker.reason or "the run stopped early")
 
-    async def _run_job(self, job: Job) -> JobResult:
+    async def _admitted(self) -> bool:
+        """Wait at the gate for a job's first attempt; False when the run is stopped
+        meanwhile. A long wait (a Retry-After of an hour, a rate of one an hour) must not
+        keep a stopped run from ending: the job is then not started, so not sent."""
+        if self._gate.open():
+            return True
+        gate = asyncio.ensure_future(self._gate.acquire())
+        stop = asyncio.ensure_future(self._stop.wait())
+        done, _ = await asyncio.wait({gate, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (gate, stop):
+            if waiting not in done:
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+        return gate in done and not self._stop.is_set()
+
+    async def _run_job(self, job: Job, admitted: bool = False) -> JobResult:
         first = self.clock()
         started = time.time()
         attempts = 0
@@ -227,7 +247,9 @@ class Dispatcher:
         suspect_sent = (0.0, 0.0)  # when, and at what rate, that 403's request left
         finder = self.finder
         while True:
-            await self._gate.acquire()
+            if not admitted:  # the first attempt passed the gate in _admitted
+                await self._gate.acquire()
+            admitted = False
             attempts += 1
             self.stats.requests += 1
             sent_at = self.clock()
