@@ -385,3 +385,64 @@ def test_a_slashed_date_in_a_given_order():
     assert "two digits" in parse_date("03/04/31", UTC)[1]
     assert "not a date" in parse_date("33/44/2031", UTC)[1]
     assert parse_date("05/05/2031", UTC)[0] == int(datetime(2031, 5, 5, tzinfo=UTC).timestamp())
+
+
+def test_geoblocking_cells_that_could_be_misread_are_refused_with_the_form_to_use():
+    assert ok("geoblocking", "deny, +us") == PatchList(("us",), (), "deny")  # = "deny +us"
+    code, message = problem("geoblocking", "deny +us, fr")
+    assert code == "mixed_patch" and "after 'deny', start every country with + or -" in message
+    code, message = problem("geoblocking", "+us, fr")
+    assert code == "mixed_patch" and "mixes +/- patch items with plain items" in message
+    code, message = problem("geoblocking", "+us +ca")
+    assert code == "bad_country" and "holds several items" in message
+    code, message = problem("geoblocking", "+us ca")
+    assert code == "bad_country" and "did you mean 'us'?" in message
+    code, message = problem("geoblocking", "+usa")
+    assert code == "bad_country" and "not an ISO 3166-1 alpha-2 country code" in message
+    assert ok("geoblocking", "allow, fr") == SetValue(("allow", "fr"))
+
+
+def test_json_and_id_list_cells_keep_every_item_check():
+    code, message = problem("custom_classification", '["a", "b", "c", "d"]')
+    assert code == "too_many" and "4 items" in message
+    assert ok("custom_classification", '["a", "b", "c"]') == SetValue(("a", "b", "c"))
+    assert problem("player_next_videos", '["x7zq1a", "nope"]')[0] == "bad_item"
+    assert problem("player_next_videos", "x7zq1a, nope")[0] == "bad_item"
+    long_item = "t" * 151
+    code, message = problem("tags", long_item)
+    assert code == "bad_item" and message.startswith(f"item '{'t' * 30}…' is 151 characters")
+    assert ok("tags", "t" * 150) == SetValue(("t" * 150,))
+    code, message = problem("tags", "ok, bad\x07item")
+    assert code == "bad_item" and "control character (U+0007)" in message
+
+
+def test_invisible_characters_around_list_items_are_removed_with_a_warning():
+    change, problems = parse_cell(FIELDS["tags"], "rock, \u200bpop")
+    assert change == SetValue(("rock", "pop"))
+    assert [p.severity for p in problems] == [Severity.WARNING]
+    assert "removed invisible" in problems[0].message and "around items" in problems[0].message
+    change, problems = parse_cell(FIELDS["title"], "Hello world\u200b")
+    assert change == SetValue("Hello world") and "removed invisible" in problems[0].message
+
+
+def test_zones_ids_points_and_spreadsheet_errors():
+    from bulkedit.core.cells import zone_named
+
+    assert zone_named("utc") is UTC and zone_named("UTC") is UTC
+    assert zone_named("Europe/Paris") == ZoneInfo("Europe/Paris")
+    assert parse_video_id("k2abcdefghijklmnopq")[0] is None
+    assert parse_video_id("k2abcdefghijklmnopq")[1].code == "private_id"
+    assert problem("geoloc", "nan, 1")[0] == "type" and problem("geoloc", "1, nan")[0] == "type"
+    from bulkedit.core.cells import excel_error_problem
+
+    found = excel_error_problem("#VALUE!")
+    assert found.code == "excel_error" and "'#VALUE!" in found.message
+    typed = excel_error_problem("#NAME?", formula="+rock")
+    assert "Excel read what you typed, +rock, as a formula" in typed.message
+
+
+def test_digits_that_could_be_a_date_and_hour_only_inside_2005_to_2038():
+    assert "YYYYMMDDHH" in parse_date("2005010100", UTC)[1]  # 2005-01-01 00:00, plausible
+    assert "YYYYMMDDHH" in parse_date("2038011903", UTC)[1]
+    assert parse_date("2039010100", UTC)[0] == 2039010100  # 2039: only unix seconds
+    assert parse_date("2004123123", UTC)[0] == 2004123123  # 2004: only unix seconds
