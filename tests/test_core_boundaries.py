@@ -235,3 +235,30 @@ def test_warnings_and_ids_of_a_validation():
     assert [i.code for i in result.warnings] == ["invisible_char"]
     assert [i.row for i in result.errors] == [3]
     assert result.ids() == ["x7zq1a", None, "x7zq1b"]
+
+
+def test_an_offset_of_24_hours_is_refused_by_the_fast_path_too():
+    assert issues("video_id,publish_date\nx7zq1a,2027-03-01T10:00:00+24:00\n") == [
+        (2, "publish_date", "bad_date")]
+
+
+def test_problems_never_quote_a_secret_and_long_values_are_cut_at_200():
+    sheet = load_sheet(io.BytesIO(b"video_id,password,title\nx7zq1a,#VALUE!,A\n"
+                                  + b"x7zq1b,," + b"a" * 300 + b"\n"), name="edits.csv")
+    found = {i.column: i for i in validate(sheet).issues}
+    assert found["password"].value == "***" and "#VALUE!" not in found["password"].message
+    assert found["title"].value == "a" * 200 + "…"
+    short = load_sheet(io.BytesIO(b"video_id,title\nx7zq1a," + b"b" * 256 + b"\n"),
+                       name="edits.csv")
+    (issue,) = validate(short).issues
+    assert issue.value == "b" * 200 + "…"
+
+
+def test_a_repeated_row_names_the_row_it_repeats():
+    sheet = load_sheet(io.BytesIO(b"video_id,title\nx7zq1a,A\nx7zq1b,B\nx7zq1a,A\nx7zq1a,A\n"),
+                       name="edits.csv")
+    result = validate(sheet)
+    assert [(i.row, i.code) for i in result.issues] == [(4, "duplicate_row"),
+                                                        (5, "duplicate_row")]
+    assert all("already on row 2" in i.message for i in result.issues)
+    assert not any(i.is_error for i in result.issues)
