@@ -254,3 +254,47 @@ def test_a_refused_key_names_the_refusal():
         protocol.parse_token_response(400, {}, b'{"error": "invalid_client"}')
     with pytest.raises(CredentialsRejected, match=r"\(400\)"):
         protocol.parse_token_response(400, {}, b'{}')
+
+
+def test_a_read_refused_for_one_field_names_that_field():
+    unreadable = PermanentError("Access to field `soundtrack_isrc' is not allowed",
+                                status=400)
+    assert protocol.refused_read_field(unreadable, ["title", "soundtrack_isrc"]) == (
+        "soundtrack_isrc")
+    assert protocol.refused_read_field(unreadable, ["title"]) is None  # not one we asked
+    forbidden = PermanentError("Access to field `soundtrack_isrc' is not allowed",
+                               status=403)
+    assert protocol.refused_read_field(forbidden, ["soundtrack_isrc"]) is None
+
+
+def test_an_edit_refused_for_an_unknown_name_names_the_field():
+    by_param = PermanentError("Unrecognized parameter", status=400, param="allow_embed")
+    assert protocol.refused_write_field(by_param, ["title", "allow_embed"]) == "allow_embed"
+    by_message = PermanentError("Unknown field `allow_embed'", status=400)
+    assert protocol.refused_write_field(by_message, ["allow_embed"]) == "allow_embed"
+    assert protocol.refused_write_field(by_message, ["title"]) is None
+    invalid_value = PermanentError("Invalid value for `title'", status=400, param="title")
+    assert protocol.refused_write_field(invalid_value, ["title"]) is None  # the row's value
+    not_400 = PermanentError("Unknown field `allow_embed'", status=403)
+    assert protocol.refused_write_field(not_400, ["allow_embed"]) is None
+
+
+def test_reads_of_one_video_and_of_a_batch():
+    one = protocol.read_video_request("x7zq1a", ["title"])
+    assert (one.method, one.path, one.query) == ("GET", "/rest/video/x7zq1a",
+                                                 (("fields", "id,title"),))
+    assert protocol.read_video_request("x/../y", []).path == "/rest/video/x%2F..%2Fy"
+    batch = protocol.read_videos_request(["x1", "x2", "x3"], ["title"])
+    assert dict(batch.query)["limit"] == "3" and dict(batch.query)["ids"] == "x1,x2,x3"
+    assert dict(protocol.read_videos_request([], []).query)["limit"] == "1"
+
+
+def test_retry_after_as_a_date_and_the_status_range_of_success():
+    from bulkedit.core.protocol import parse_retry_after
+
+    now = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("Sun, 29 Nov 2026 12:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Sun, 29 Nov 2026 11:59:00 GMT", now) == 0.0  # in the past
+    assert protocol.parse_response(299, {}, b'{"ok": 1}') == {"ok": 1}
+    with pytest.raises(PermanentError):  # 300 is no success
+        protocol.parse_response(300, {}, b'{"ok": 1}')
