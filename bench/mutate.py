@@ -141,8 +141,8 @@ def _in_annotation(tree: ast.Module) -> set[int]:
     return skip
 
 
-def mutants(module: str) -> list[Mutant]:
-    path = CORE / module
+def mutants(module: str, core: Path = CORE) -> list[Mutant]:
+    path = core / module
     text = path.read_text(encoding="utf-8")
     found = []
     count = 0
@@ -238,9 +238,12 @@ def _start(work: Path, mutant: Mutant | None, tests: list[str]) -> int:
 
 
 def _restore(work: Path, mutant: Mutant | None) -> None:
+    # From the run's own snapshot, never from the working tree, which may change while
+    # the run goes on (a mutant of one version against the tests of another means nothing).
     if mutant is not None:
         (work / "bulkedit" / "core" / mutant.module).write_text(
-            (CORE / mutant.module).read_text(encoding="utf-8"), encoding="utf-8")
+            (work.parent / "snapshot" / mutant.module).read_text(encoding="utf-8"),
+            encoding="utf-8")
 
 
 def _run_all(spaces: list[Path], todo: list[Mutant | None], tests: list[str]
@@ -294,6 +297,7 @@ def main(argv: list[str]) -> None:
     base = Path(tempfile.mkdtemp(prefix="bulkedit-mutate-"))
     workers = max(1, min(2, os.cpu_count() or 1))
     spaces = [_workspace(base, i) for i in range(workers)]
+    shutil.copytree(spaces[0] / "bulkedit" / "core", base / "snapshot")
     report: dict[str, dict[str, object]] = {}
     started = time.monotonic()
     try:
@@ -301,7 +305,7 @@ def main(argv: list[str]) -> None:
             tests = MODULES[name]
             if not _run_all(spaces[:1], [None], tests)[0]:
                 raise SystemExit(f"{name}: its tests fail without any mutant")
-            todo = mutants(name)
+            todo = mutants(name, base / "snapshot")
             survivors, equivalent = [], []
             for mutant, survived in zip(todo, _run_all(spaces, list(todo), tests),
                                         strict=True):
