@@ -187,6 +187,10 @@ def test_time_bounds_are_inclusive_where_they_say_so():
     rate.rate_limited(11.0)  # a full cooldown later: a new cut
     assert rate.cuts == 2
     assert AdaptiveRate(100).floor == 0.2 and AdaptiveRate(0.1).floor == 0.1
+    default = AdaptiveRate(100)  # the default cooldown is one second
+    default.rate_limited(10.0)
+    default.rate_limited(11.0)
+    assert default.cuts == 2
 
 
 def test_the_default_disguised_throttle_and_breaker_thresholds():
@@ -206,7 +210,8 @@ def test_the_default_disguised_throttle_and_breaker_thresholds():
     assert detector.recovered(signature) is False  # already known
     assert detector.is_throttle(denied)
     not_found = PermanentError("No such video", status=404, type="not_found")
-    assert detector.signature(not_found) is None and not detector.worth_a_retry(not_found, 1)
+    assert detector.signature(not_found) is None
+    assert detector.worth_a_retry(not_found, 1) is False
     breaker = CircuitBreaker()
     server = ServerError("down", status=503)
     assert [breaker.record(server) for _ in range(5)] == [False] * 4 + [True]
