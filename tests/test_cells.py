@@ -185,6 +185,23 @@ def test_iso_dates_with_and_without_offsets():
     assert parse_date("2026-12-01", UTC)[0] == int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
 
 
+@pytest.mark.parametrize("text", ["2026-12-01T10:00:00+05:60", "2026-12-01T10:00+0560",
+                                  "2026-12-01T10:00:00-01:75", "2026-12-01T10:00:00+05:30:60"])
+def test_an_offset_with_60_minutes_is_refused_not_carried_into_the_hour(text):
+    # Python reads +05:60 as +06:00: sent, the video would go out an hour off.
+    seconds, reason = parse_date(text, UTC)
+    assert seconds is None and "is not a time zone offset" in reason and "+05:30" in reason
+    assert problem("publish_date", text)[0] == "bad_date"
+
+
+def test_offsets_at_their_edges_still_read():
+    at_ten = int(datetime(2026, 12, 1, 10, tzinfo=UTC).timestamp())
+    assert parse_date("2026-12-01T10:00:00+05:59", UTC)[0] == at_ten - 5 * 3600 - 59 * 60
+    assert parse_date("2026-12-01T10:00:00-00:59", UTC)[0] == at_ten + 59 * 60
+    assert parse_date("2026-12-01T10:00:00+0530", UTC)[0] == at_ten - 5 * 3600 - 30 * 60
+    assert parse_date("2026-12-01T10:00:00+05", UTC)[0] == at_ten - 5 * 3600
+
+
 def test_unix_seconds_and_excel_integral_floats():
     assert parse_date("1796144400", UTC)[0] == 1796144400
     assert parse_date("1796144400.0", UTC)[0] == 1796144400
@@ -196,6 +213,18 @@ def test_date_mistakes_explain_the_fix():
     assert "2026-12-01 (day first) or 2026-01-12 (month first)" in parse_date("01/12/2026",
                                                                               UTC)[1]
     assert problem("publish_date", "tomorrow")[0] == "bad_date"
+
+
+def test_a_date_that_reads_one_way_only_says_so_and_still_needs_the_order():
+    # 13/04 is no month-first date, but the sheet's next row may be 12/04: refused, with
+    # the one reading named rather than "either way round".
+    for text, iso, order in (("13/04/2031", "2031-04-13", "dmy"),
+                             ("04/13/2031", "2031-04-13", "mdy")):
+        seconds, reason = parse_date(text, UTC)
+        assert seconds is None and "either way" not in reason
+        assert iso in reason and f"--date-order {order}" in reason
+        assert parse_date(text, UTC, order)[0] == int(
+            datetime(2031, 4, 13, tzinfo=UTC).timestamp())
 
 
 def test_date_cell_is_unix_seconds():

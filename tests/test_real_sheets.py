@@ -67,7 +67,7 @@ def test_day_month_order_is_refused_unless_the_user_says_which(run_cli, tmp_path
     code, found = problems(run_cli, path, tmp_path)
     assert code == 1 and [f[0] for f in found] == [2, 3]  # 05/05 reads the same either way
     message = parse_date("13.12.2037", UTC)[1]
-    assert "2037-12-13 (day first)" in message and "--date-order" in message
+    assert "only day first (2037-12-13)" in message and "--date-order dmy" in message
     dmy = validate(load_sheet(path), ValidationOptions(date_order="dmy"))
     assert dmy.ok and [r.changes["publish_date"] for r in dmy.rows()] == [
         SetValue(at(2037, 12, 1)), SetValue(at(2037, 12, 13)), SetValue(at(2037, 5, 5, 18, 30))]

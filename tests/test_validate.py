@@ -110,6 +110,16 @@ def test_timezone_applies_to_dates_without_offset():
         int(dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC).timestamp()))
 
 
+def test_an_offset_of_60_minutes_is_refused_on_the_vectorised_path_too():
+    # The fast path hands such a cell to the grammar; the grammar must not read +06:00.
+    result = check("video_id,publish_date\nx8abc12,2026-12-01T10:00:00+05:60\n"
+                   "x8abc13,2026-12-01T10:00:00+05:59\n")
+    assert where(result) == [(2, "publish_date", "bad_date")]
+    assert "+05:60 is not a time zone offset" in result.issues[0].message
+    assert [r.changes["publish_date"] for r in result.rows()] == [SetValue(
+        int(dt.datetime(2026, 12, 1, 4, 1, tzinfo=dt.UTC).timestamp()))]
+
+
 def test_password_values_are_never_echoed():
     result = check("video_id,password\nx8abc12," + "p" * 300 + "\n")
     assert [(i.code, i.value) for i in result.issues] == [("too_long", "***")]

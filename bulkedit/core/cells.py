@@ -198,6 +198,12 @@ def _day_month(match: re.Match[str], order: str | None) -> tuple[str | None, str
     if len(valid) == 2 and len(set(valid.values())) == 1:  # 05/05/2026: both orders agree
         return next(iter(valid.values())) + _clock_time(clock), None
     words = {"dmy": "day first", "mdy": "month first"}
+    if len(valid) == 1:
+        # 13/04/2031 is a date one way only, but a sheet that writes it so may hold
+        # 12/04/2031 on the next row: the order is the sheet's to say, not this cell's.
+        (name, iso), = valid.items()
+        return None, (f"reads as a date only {words[name]} ({iso}); write {iso}, or pass "
+                      f"--date-order {name} to read every such date {words[name]}")
     options = " or ".join(f"{iso} ({words[name]})" for name, iso in valid.items())
     return None, (f"day and month could be either way round; write {options}, or pass "
                   "--date-order dmy (or mdy) to read every such date one way")
@@ -217,6 +223,24 @@ def _is_date(year: int, month: int, day: int) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _bad_offset(iso: str) -> str | None:
+    """Why the offset of a date Python read is not one, or None.
+
+    `datetime.fromisoformat` carries 60 minutes over into the hour: `+05:60` becomes
+    `+06:00`, an hour the user did not write. The offset is the text after the last sign
+    past the date (a Z has no digits to check).
+    """
+    sign_at = max(iso.rfind("+"), iso.rfind("-"))
+    if sign_at <= 10:  # the signs in 2026-12-01 belong to the date
+        return None
+    offset = iso[sign_at:]
+    digits = offset[1:].split(".")[0].replace(":", "")
+    if any(int(digits[i:i + 2]) >= 60 for i in range(2, len(digits), 2)):
+        return (f"the offset {offset} is not a time zone offset (its minutes and seconds go "
+                "up to 59); write it like +05:30")
+    return None
 
 
 def parse_date(text: str, tz: tzinfo, order: str | None = None
@@ -262,6 +286,8 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
         moment = datetime.fromisoformat(raw)
     except ValueError:
         return None, f"not a date; {_ISO_HINT}, or unix seconds"
+    if moment.tzinfo is not None and (reason := _bad_offset(raw)) is not None:
+        return None, reason
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
         early, late = moment.replace(fold=0), moment.replace(fold=1)
