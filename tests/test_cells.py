@@ -475,3 +475,139 @@ def test_digits_that_could_be_a_date_and_hour_only_inside_2005_to_2038():
     assert "YYYYMMDDHH" in parse_date("2038011903", UTC)[1]
     assert parse_date("2039010100", UTC)[0] == 2039010100  # 2039: only unix seconds
     assert parse_date("2004123123", UTC)[0] == 2004123123  # 2004: only unix seconds
+
+
+# ------------------------------------------------ edges a mutation run showed unpinned (#17)
+
+def test_an_invisible_character_in_a_coded_cell_is_removed_with_a_warning():
+    # Coded values (yes/no, ids, languages) lose invisible characters anywhere, free text
+    # only at its ends (inside, an emoji's zero-width joiner is meant).
+    change, problems = parse_cell(FIELDS["private"], "ye\u200bs")
+    assert change == SetValue(True)
+    assert [p.code for p in problems] == ["invisible_char"]
+    assert "U+200B ZERO WIDTH SPACE" in problems[0].message
+    assert parse_video_id("x8abc12\u200b") == ("x8abc12", parse_video_id("x8abc12\u200b")[1])
+    assert "U+200B" in parse_video_id("x8abc12\u200b")[1].message
+    change, problems = parse_cell(FIELDS["ai_subtitle_languages"], "e\u200bn, fr")
+    assert change == SetValue(("en", "fr")) and problems[0].code == "invisible_char"
+    change, _ = parse_cell(FIELDS["language"], "f\u200br")
+    assert change == SetValue("fr")
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert ok("tags", f"{family}, home") == SetValue((family, "home"))
+
+
+def test_a_cell_of_invisible_characters_only_is_blank_with_a_warning():
+    change, problems = parse_cell(FIELDS["private"], "\u200b")
+    assert change is None and [p.code for p in problems] == ["invisible_char"]
+    change, problems = parse_cell(FIELDS["title"], "\u200b\ufeff")
+    assert change is None and [p.severity for p in problems] == [Severity.WARNING]
+
+
+def test_a_day_first_date_with_seconds_keeps_them():
+    assert parse_date("01/12/2026 18:30:15", UTC, "dmy")[0] == int(
+        datetime(2026, 12, 1, 18, 30, 15, tzinfo=UTC).timestamp())
+
+
+def test_ten_digits_that_could_be_a_date_and_hour_name_both_readings():
+    reason = parse_date("2031121518", UTC)[1]
+    assert "2031-12-15T18:00" in reason and format_date(2031121518) in reason
+
+
+@pytest.mark.parametrize("number", ["20261301", "20260231", "20260200"])
+def test_eight_digits_that_are_no_date_say_they_were_read_as_yyyymmdd(number):
+    assert parse_date(number, UTC)[1].startswith(
+        f"8 digits are read as a date YYYYMMDD, and {number} is not one")
+
+
+def test_six_and_seven_digits_are_no_excel_day_number():
+    assert "Excel serial" in parse_date("45000", UTC)[1]
+    for number in ("123456", "1234567"):
+        assert parse_date(number, UTC)[1].startswith("a number that is not a date")
+
+
+def test_dates_far_outside_are_shown_as_dates_while_a_date_can_show_them():
+    from bulkedit.core.cells import date_problems
+
+    def shown(seconds: int) -> str:
+        (found,) = date_problems(FIELDS["publish_date"], seconds, 0.0)
+        return found.message.split(",")[0]
+
+    assert shown(-62135596800) == "reads as 0001-01-01T00:00:00+00:00"  # the first one
+    assert shown(-62135596801) == "reads as -62135596801"
+    assert shown(253402300799) == "reads as 9999-12-31T23:59:59+00:00"  # the last one
+    assert shown(253402300800) == "reads as 253402300800"
+
+
+def test_a_number_at_its_maximum_is_taken_and_above_it_refused():
+    from dataclasses import replace
+
+    # No field has a documented maximum today; the rule is there for the one that will.
+    spec = replace(FIELDS["soundtrack_popularity"], maximum=100)
+    assert parse_cell(spec, "100") == (SetValue(100), ())
+    change, problems = parse_cell(spec, "101")
+    assert change is None and (problems[0].code, problems[0].message) == (
+        "out_of_range", "must be at most 100")
+
+
+def test_a_text_at_its_minimum_length_is_taken_and_below_it_refused():
+    from dataclasses import replace
+
+    assert ok("title", "A") == SetValue("A") and ok("soundtrack_isrc", "U") == SetValue("U")
+    spec = replace(FIELDS["title"], min_length=3)
+    assert parse_cell(spec, "abc") == (SetValue("abc"), ())
+    change, problems = parse_cell(spec, "ab")
+    assert change is None and (problems[0].code, problems[0].message) == (
+        "too_short", "title needs at least 3 characters")
+
+
+def test_a_list_item_with_a_control_character_is_named_by_its_first_30_characters():
+    item = "a" * 29 + "b\x07tail"
+    code, message = problem("tags", f"rock, {item}")
+    assert code == "bad_item" and message.startswith(f"item '{'a' * 29}b' contains")
+    assert "U+0007" in message
+
+
+def test_repeated_and_empty_list_items_are_dropped():
+    assert ok("tags", "rock, rock, , pop,") == SetValue(("rock", "pop"))
+
+
+def test_a_tag_that_starts_with_a_bracket_is_a_tag_not_a_json_list():
+    assert ok("tags", "[live] concert, music") == SetValue(("[live] concert", "music"))
+    assert ok("tags", "music, concert [live]") == SetValue(("music", "concert [live]"))
+
+
+def test_a_patch_item_is_checked_like_a_plain_one():
+    code, message = problem("tags", "+rock, +" + "t" * 151)
+    assert code == "bad_item" and "151 characters; the limit is 150" in message
+
+
+def test_a_date_cell_refused_says_why():
+    code, message = problem("publish_date", "45000")
+    assert code == "bad_date" and "Excel serial" in message
+
+
+def test_a_video_id_cell_takes_a_url_and_names_a_bad_one():
+    assert ok("player_next_video", "https://dai.ly/x8abc12") == SetValue("x8abc12")
+    assert problem("player_next_video", "X8ABC12") == (
+        "bad_id", "video ids are lower case; write x8abc12")
+
+
+def test_lists_written_as_json_keep_their_letters_readable():
+    from bulkedit.core.cells import to_cell
+
+    written = to_cell(FIELDS["tags"], ["café, crème", "thé"])
+    assert written == '["café, crème", "thé"]'
+    assert parse_cell(FIELDS["tags"], written)[1][0].code == "comma_in_item"
+
+
+def test_up_to_twenty_allowed_values_are_spelled_out_and_more_are_not():
+    from dataclasses import replace
+
+    def refusal(count: int) -> str:
+        spec = replace(FIELDS["channel"], allowed=tuple(f"v{i:02d}" for i in range(count)))
+        change, problems = parse_cell(spec, "nothing")
+        assert change is None
+        return problems[0].message
+
+    assert refusal(20).endswith("allowed: " + ", ".join(f"v{i:02d}" for i in range(20)))
+    assert refusal(21) == "not an allowed value"

@@ -149,7 +149,7 @@ def parse_video_id(text: str) -> tuple[str | None, CellProblem | None]:
     candidate = match.group(1) if match else raw
     if _XID.fullmatch(candidate):
         return candidate, _invisible_warning(removed) if removed else None
-    if _PRIVATE_ID.fullmatch(candidate) and candidate.startswith("k"):
+    if _PRIVATE_ID.fullmatch(candidate):
         return None, CellProblem(
             "private_id",
             "this is a private id (k…), which the API cannot edit; use the video's public "
@@ -263,7 +263,9 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
             raw = f"{number[:4]}-{number[4:6]}-{number[6:]}"
         elif len(number) == 10 and int(number) >= _SMALLEST_UNIX_SECONDS:
             hourly = _yyyymmddhh(number)
-            if hourly is not None and PLAUSIBLE_FROM <= int(number) <= PLAUSIBLE_UNTIL:
+            # A YYYYMMDDHH reading has a year of 2005-2038, and 2005000000-2038999999 as
+            # unix seconds fall in 2033-2034: both readings are dates a video can hold.
+            if hourly is not None:
                 return None, (f"could be unix seconds ({format_date(int(number))}) or the "
                               f"date and hour YYYYMMDDHH ({hourly}); {_ISO_HINT}")
             return int(number), None
@@ -663,8 +665,11 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
 
 
 def _plain_list_safe(items: list[str]) -> bool:
-    """Can these items be written comma-separated and read back the same?"""
-    return all(i and i[0] not in "+-[" and i == i.strip() and '"' not in i for i in items)
+    """Can these items be written comma-separated and read back the same? (A live item
+    with a comma in it would come back as two: JSON keeps it one, and reading it back is
+    refused, as the API would split it, rather than taken as two items.)"""
+    return all(i and i[0] not in "+-[" and i == i.strip() and '"' not in i and "," not in i
+               for i in items)
 
 
 def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
