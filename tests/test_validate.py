@@ -153,3 +153,80 @@ def test_many_rows_cross_chunk_boundaries():
     assert rows[-1] == TypedRow(20_001, "x0019999", {"title": SetValue("Title 19999"),
                                                      "private": SetValue(True)})
     assert rows[12_344].row == 12_346 and rows[12_345].row == 12_348
+
+
+# ------------------------------------------------ edges a mutation run showed unpinned (#17)
+
+def test_a_past_expiry_warns_of_the_refusal_or_of_the_deletion_it_was_allowed():
+    text = "video_id,expiry_date\nx8abc12,2020-01-01T00:00:00Z\n"
+    (refused,) = check(text).issues
+    assert refused.code == "past_date" and refused.severity is Severity.WARNING
+    assert refused.message.endswith("plan and apply refuse that without --allow-past-expiry")
+    (allowed,) = check(text, allow_past_expiry=True).issues
+    assert allowed.message.endswith("--allow-past-expiry is given, so apply will do it")
+
+
+def test_a_header_problem_leaves_no_row_to_send_however_good_its_cells():
+    result = check("video_id,title,titel\nx8abc12,Hi,x\nx8abc13,Ho,y\n")
+    assert where(result) == [(1, "titel", "unknown_column")]
+    assert result.invalid_rows == frozenset() and result.valid_count == 0
+    assert list(result.rows()) == [] and result.ids() == ["x8abc12", "x8abc13"]
+
+
+def test_without_an_id_column_every_row_has_no_id():
+    result = check("title\nHello\nWorld\nAgain\n")
+    assert result.ids() == [None, None, None] and list(result.rows()) == []
+
+
+def test_a_value_of_200_characters_is_shown_whole_and_longer_ones_cut():
+    shown = check("video_id,private\nx8abc12," + "y" * 200 + "\n").issues[0].value
+    assert shown == "y" * 200
+    shown = check("video_id,private\nx8abc12," + "y" * 201 + "\n").issues[0].value
+    assert shown == "y" * 200 + "…"
+
+
+def test_what_the_loader_noticed_is_among_the_problems():
+    sheet = load_sheet(io.BytesIO("video_id,title\nx8abc12,Café\n".encode("cp1252")),
+                       name="edits.csv")
+    result = validate(sheet, ValidationOptions(now=NOW))
+    assert [i.code for i in result.issues] == ["encoding"] == [i.code for i in sheet.issues]
+
+
+def test_the_missing_id_column_message_names_every_accepted_spelling():
+    (issue,) = check("title\nHello\n").issues
+    assert "also accepted: id, xid, video, url)" in issue.message
+
+
+def test_a_column_without_a_header_or_a_comment_column_is_not_checked():
+    result = check("video_id,title,,# note\nx8abc12,Hi,,#N/A\n")
+    assert result.issues == [] and [r.changes for r in result.rows()] == [
+        {"title": SetValue("Hi")}]
+
+
+def test_an_error_literal_in_an_unknown_column_is_only_a_header_problem():
+    result = check("video_id,titel\nx8abc12,#N/A\n")
+    assert where(result) == [(1, "titel", "unknown_column")]
+
+
+def test_an_error_literal_in_a_field_is_named_as_such():
+    (issue,) = check("video_id,title\nx8abc12,#N/A\n").issues
+    assert issue.code == "excel_error" and "'#N/A" in issue.message and issue.value == "#N/A"
+
+
+def test_an_error_literal_as_the_video_id_is_one_problem_not_two():
+    assert where(check("video_id,title\n#N/A,Hi\n")) == [(2, "video_id", "excel_error")]
+
+
+def test_min_length_is_checked_on_the_vectorised_path(monkeypatch):
+    from dataclasses import replace
+
+    from bulkedit.core.schema import FIELDS
+
+    monkeypatch.setitem(FIELDS, "title", replace(FIELDS["title"], min_length=3))
+    result = check("video_id,title\nx8abc12,a\nx8abc13,ab\nx8abc14,abc\n")
+    assert where(result) == [(2, "title", "too_short"), (3, "title", "too_short")]
+
+
+def test_rows_without_an_id_are_never_duplicates_of_each_other():
+    result = check("video_id,title\n,A\n,A\nx8abc12,B\n")
+    assert where(result) == [(2, "video_id", "required"), (3, "video_id", "required")]

@@ -302,17 +302,23 @@ def parse_date(text: str, tz: tzinfo, order: str | None = None
     return int(moment.timestamp()), None
 
 
-def date_problems(spec: FieldSpec, seconds: int, now: float) -> tuple[CellProblem, ...]:
-    """What is wrong or worth a word about a date a cell sets (cells.parse_date's result)."""
+def date_problems(spec: FieldSpec, seconds: int, now: float,
+                  allow_past_expiry: bool = False) -> tuple[CellProblem, ...]:
+    """What is wrong or worth a word about a date a cell sets (cells.parse_date's result).
+    `allow_past_expiry`: the user passed --allow-past-expiry, so the warning says what
+    will happen rather than what would be refused."""
     if not PLAUSIBLE_FROM <= seconds <= PLAUSIBLE_UNTIL:
         shown = format_date(seconds) if -62135596800 <= seconds < 253402300800 else str(seconds)
         return (CellProblem("implausible_date", f"reads as {shown}, outside the dates a video "
                             "can hold (2005-01-01 to 2038-01-19); check the year, or write [] "
                             "to remove the date"),)
     if spec.name in ("publish_date", "expiry_date") and seconds < now:
+        deleted = ("the video expires at once, and is deleted where expiry_date_deletion "
+                   "is on (the default)")
         effect = ("the video is published at once" if spec.name == "publish_date" else
-                  "the video expires at once, and is deleted where expiry_date_deletion is "
-                  "on (the default): plan and apply refuse that without --allow-past-expiry")
+                  f"{deleted}: --allow-past-expiry is given, so apply will do it"
+                  if allow_past_expiry else
+                  f"{deleted}: plan and apply refuse that without --allow-past-expiry")
         return (CellProblem("past_date", f"{format_date(seconds)} is in the past: {effect}",
                             Severity.WARNING),)
     return ()

@@ -391,7 +391,8 @@ def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
         else:
             change, problems = parse_cell(spec, text, options.timezone, options.date_order)
         if spec.kind is Kind.DATE and isinstance(change, SetValue):
-            problems += date_problems(spec, int(change.value), options.now)  # type: ignore[arg-type]
+            problems += date_problems(spec, int(change.value), options.now,  # type: ignore[arg-type]
+                                      options.allow_past_expiry)
         extra = _field_problem(spec, change, options)
         dictionary.append(change)
         problems_by_text.append((*problems, extra) if extra else problems)
@@ -443,21 +444,19 @@ def _iso_seconds(texts: pa.Array) -> list[int | None]:
     return quick
 
 
-def _date_values(column: _LazyColumn | _CodedColumn) -> pa.Array | None:
-    if not isinstance(column, _CodedColumn):
-        return None
+def _date_values(column: _CodedColumn) -> pa.Array:
     values = [c.value if isinstance(c, SetValue) else None for c in column.dictionary]
     return pc.take(pa.array(values, pa.int64()), column.indices)
 
 
 def _check_date_order(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColumn],
                       out: _Collector) -> None:
-    if "publish_date" not in columns or "expiry_date" not in columns:
+    publish_column, expiry_column = columns.get("publish_date"), columns.get("expiry_date")
+    # Both present (date columns are always coded: one parsed value per distinct text).
+    if not (isinstance(publish_column, _CodedColumn)
+            and isinstance(expiry_column, _CodedColumn)):
         return
-    publish = _date_values(columns["publish_date"])
-    expiry = _date_values(columns["expiry_date"])
-    if publish is None or expiry is None:
-        return
+    publish, expiry = _date_values(publish_column), _date_values(expiry_column)
     wrong = pc.fill_null(pc.less_equal(expiry, publish), False)
     column = sheet.column("expiry_date")
     assert column is not None
@@ -479,7 +478,8 @@ def _check_duplicates(sheet: Sheet, ids: pa.ChunkedArray, columns: list[Column],
     id_column = sheet.column(ID_COLUMN)
     assert id_column is not None
     positions: dict[str, list[int]] = {}
-    for index in pc.indices_nonzero(pc.fill_null(pc.is_in(ids, repeated), False)).to_pylist():
+    # is_in is false for a missing (null) id: rows without an id are never duplicates.
+    for index in pc.indices_nonzero(pc.is_in(ids, repeated)).to_pylist():
         positions.setdefault(ids[index].as_py(), []).append(index)
     skipped: set[int] = set()
     for video_id, indexes in positions.items():
