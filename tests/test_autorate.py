@@ -429,3 +429,322 @@ def test_an_api_whose_latency_varies_widely_is_not_taken_for_a_queue():
         lambda loop: SimulatedApi(loop, latency=0.05, jitter=0.3), "auto", 600)
     assert api.throughput(15.0, end - 1) >= START_RATE
     assert dispatcher.finder is not None and dispatcher.finder.current >= START_RATE
+
+
+# ------------------------------------------- decisions a mutation run showed unpinned (#17)
+
+
+def answer(finder: RateFinder, now: float, latency: float, sent_rate: float) -> None:
+    """One successful answer at `now` to a request sent `latency` seconds before."""
+    finder.answered(now, now - latency, sent_rate, latency)
+
+
+def held_at(rate: float, **options: float) -> tuple[RateFinder, float]:
+    """A finder whose rate held at `rate` (its ceiling, so it cannot climb), answers 0.1 s;
+    the moment the warm-up ended."""
+    finder = RateFinder(rate, start=rate, **options)  # type: ignore[arg-type]
+    end = answer_with(finder, 0.0, 3.0, lambda _: 0.1)
+    assert finder.good == rate and finder.current == rate
+    return finder, end
+
+
+def queue_at_held_rate(delivered: int) -> RateFinder:
+    """Two slow answers (groups of one) at the held 20/s, with `delivered` answers in the
+    second before the cut (the fast ones first, then the first slow one)."""
+    finder, _ = held_at(20.0, latency_samples=1)
+    for i in range(delivered - 1):
+        answer(finder, 9.0 + i * 0.01, 0.1, 20.0)
+    for moment in (9.7, 9.8):
+        answer(finder, moment, 0.3, 20.0)
+    assert finder.changes[-1].why == "queueing" and finder.changes[-1].at == 9.8
+    return finder
+
+
+@pytest.mark.parametrize(("delivered", "rate", "ceiling"), [
+    (23, 14.0, 20.0),  # the API delivered it all: down by `decrease` (0.7)
+    (15, 13.5, 15.0),  # it delivered 15: 0.9 of that, so its queue drains
+    (7, 9.8, 9.8 * 1.05),  # it delivered little: no lower than decrease² (0.49)
+])
+def test_queueing_at_a_rate_that_held_drops_below_what_the_api_delivered(delivered, rate,
+                                                                          ceiling):
+    finder = queue_at_held_rate(delivered)
+    assert finder.current == pytest.approx(rate)
+    assert finder.bad == pytest.approx(ceiling)
+    assert finder.good is None  # the limit fell: what held before is forgotten
+
+
+def test_queueing_on_a_climb_steps_back_to_what_held_with_a_ceiling_at_the_delivered_rate():
+    finder = RateFinder(100.0, start=20.0, latency_samples=2)
+    end = answer_with(finder, 0.0, 1.25, lambda _: 0.1)
+    assert finder.good == 20.0 and finder.current == 40.0  # climbing: not yet known
+    for i in range(24):
+        answer(finder, end + 5.0 + i * 0.01, 0.1, 40.0)
+    answer(finder, end + 5.5, 0.3, 40.0)
+    answer(finder, end + 5.6, 0.3, 40.0)  # one slow group is enough above what held
+    assert finder.changes[-1].why == "queueing"
+    assert finder.current == 20.0 and finder.good == 20.0
+    assert finder.bad == pytest.approx(25 * 1.05)  # just above the 25 it delivered
+
+
+def test_a_rate_that_held_needs_two_slow_groups_of_eight_in_a_row():
+    finder = RateFinder(100.0)
+    for i in range(8):
+        answer(finder, 1.0 + i * 0.01, 0.1, 10.0)
+    for i in range(15):
+        answer(finder, 2.0 + i * 0.01, 0.3, 10.0)
+    assert finder.cuts == 0  # one slow group, and seven answers of the next
+    answer(finder, 2.2, 0.3, 10.0)
+    assert finder.cuts == 1 and finder.changes[-1].why == "queueing"
+
+
+def slow_after(base: float, slow: float, **options: float) -> RateFinder:
+    """Groups of one: `base`, then `slow` twice, two seconds apart (never stale)."""
+    finder = RateFinder(100.0, latency_samples=1, **options)  # type: ignore[arg-type]
+    for moment, latency in ((2.0, base), (4.0, slow), (6.0, slow)):
+        answer(finder, moment, latency, 10.0)
+    return finder
+
+
+def test_queueing_means_more_than_half_again_and_more_than_20_ms_above_the_base():
+    assert slow_after(0.25, 0.375).cuts == 0  # exactly 1.5 x: not yet
+    assert slow_after(0.25, 0.376).cuts == 1
+    assert slow_after(0.125, 0.25, latency_margin=0.125).cuts == 0  # exactly the margin
+    assert slow_after(0.010, 0.025).cuts == 0  # 2.5 x, but only 15 ms more
+    assert slow_after(0.020, 0.050).cuts == 1  # 2.5 x and 30 ms more
+
+
+def test_the_base_is_the_lower_quartile_of_the_groups():
+    from bulkedit.core.autorate import lower_quartile
+
+    assert lower_quartile([4.0, 1.0, 3.0, 2.0]) == 1.0
+    assert lower_quartile([5.0, 4.0, 3.0, 2.0, 1.0]) == 2.0
+    assert lower_quartile([float(v) for v in range(8, 0, -1)]) == 2.0
+    assert lower_quartile([float(v) for v in range(9, 0, -1)]) == 3.0
+
+
+def test_while_the_queue_drains_a_latency_a_quarter_higher_cuts_again():
+    finder = slow_after(0.1, 0.25)
+    assert finder.cuts == 1  # draining from 0.25 s
+    answer(finder, 8.0, 0.3125, 10.0)  # 1.25 x: still queueing, but no worse
+    assert finder.cuts == 1
+    answer(finder, 10.0, 0.4, 10.0)  # 1.6 x: the cut was not enough
+    assert finder.cuts == 2 and finder.changes[-1].why == "queueing"
+
+
+def test_the_base_forgets_groups_older_than_a_minute():
+    """A latency that rises for good (a slower API, not a queue) becomes the base once the
+    fast groups are a minute old, and the climb resumes."""
+    finder = RateFinder(100.0, latency_samples=1)
+    for i in range(30):  # 0.1 s for three seconds
+        answer(finder, i * 0.1, 0.1, 10.0)
+    answer(finder, 5.0, 0.3, 10.0)
+    answer(finder, 7.0, 0.3, 10.0)
+    assert finder.cuts == 1 and finder.changes[-1].why == "queueing"
+    rate = finder.current
+
+    def used(start: float) -> float:  # the rate used for a hold from `start`
+        for i in range(int(1.3 * rate) + 1):
+            finder.sent(start + i / rate)
+        return start + 1.3
+
+    moment = 9.0
+    while moment <= 57.0:  # 0.3 s, a quarter of the groups or less: still queueing
+        answer(finder, moment, 0.3, rate)
+        moment += 2.0
+    finder.rate(used(57.0))
+    assert finder.good is None  # draining: the rate does not count as held
+    answer(finder, 63.0, 0.3, rate)  # the fast groups are over a minute old now
+    finder.rate(used(63.0))
+    assert finder.good == rate  # drained: the rate held, the search goes on from it
+
+
+def test_latencies_from_before_a_cut_are_not_grouped_with_those_after_it():
+    finder, end = held_at(20.0)
+    for i in range(7):  # seven slow answers: a group not yet complete
+        answer(finder, end + 1.0 + i * 0.01, 0.3, 20.0)
+    assert finder.refused(end + 1.2, end + 1.1, 20.0) is True  # the limit fell
+    cuts = finder.cuts
+    for i in range(8):  # after the settle second, a normal group
+        answer(finder, end + 2.5 + i * 0.01, 0.1, finder.current)
+    assert finder.cuts == cuts and finder.changes[-1].why == "cut"
+
+
+def test_refusals_of_requests_sent_in_the_settle_second_still_lower_the_next_estimate():
+    finder = RateFinder(100.0, start=40.0)
+    sends = [i / 40 for i in range(200)] + [5.0 + i / 38 for i in range(60)]
+    for moment in sends[:200]:
+        finder.sent(moment)
+    assert finder.refused(5.0, 4.99, 40.0) is True  # a first cut: to 38
+    assert finder.current == pytest.approx(38.0)
+    for moment in sends[200:]:
+        finder.sent(moment)
+    for i in range(20):  # sent in the settle second: stale, but the API refused them
+        assert finder.refused(5.95, 5.1 + i * 0.04, 38.0) is False
+    assert finder.refused(6.2, 6.1, 38.0) is True  # the second cut in a row
+    took = sum(1 for s in sends if 5.1 <= s < 6.1) - 20
+    assert finder.current == pytest.approx(took)  # not the 26.6 of 0.7 x
+
+
+def test_after_a_pause_longer_than_the_history_a_refusal_has_no_estimate():
+    finder = RateFinder(100.0, start=40.0)
+    for i in range(200):
+        finder.sent(i / 40)
+    for i in range(20):  # 12 s later (a long Retry-After), half a second of sending
+        finder.sent(17.0 + i / 40)
+    finder.refused(17.6, 17.55, 40.0)
+    assert finder.current == pytest.approx(28.0)  # 0.7 x, not the 20 sent since
+
+
+def test_an_estimate_needs_exactly_a_second_of_history_and_one_accepted_request():
+    finder = RateFinder(100.0, start=40.0)
+    for i in range(40):
+        finder.sent(i / 40)
+    finder.refused(1.05, 1.0, 40.0)  # the history reaches back exactly one second
+    assert finder.current == pytest.approx(38.0)  # the estimate (40) was used: 0.95 x
+    finder = RateFinder(100.0, start=40.0)
+    for i in range(40):  # every request of that second refused: nothing to go by
+        finder.sent(i / 40)
+        finder._refusals.add(i / 40)
+    finder.refused(1.05, 1.0, 40.0)
+    assert finder.current == pytest.approx(28.0)  # 0.7 x, not 0.34 x of an estimate of 0
+
+
+def test_refusals_older_than_the_second_before_are_not_subtracted():
+    finder = RateFinder(200.0, start=50.0)
+    for step in range(60):
+        finder.sent(step / 50)
+    assert finder.rate(1.2) == 100.0
+    for step in range(100):
+        finder.sent(1.2 + step / 100)
+    for moment in (1.0, 1.05, 1.1, 1.15):  # refused, but 1 s before the estimate's second
+        finder._refusals.add(moment)
+    finder.refused(2.25, 2.195, 100.0)
+    assert finder.current == pytest.approx(100 / 1.05)  # took all 100: just under them
+
+
+def test_a_burst_after_a_quiet_start_is_not_a_rate_that_held():
+    finder = RateFinder(100.0)
+    for i in range(15):  # 15 requests between 0.6 and 0.9 s, none before
+        finder.sent(0.6 + i * 0.02)
+    assert finder.rate(1.2) == START_RATE and finder.good is None
+
+
+def test_a_cut_after_a_rate_held_again_trusts_the_estimate_again():
+    finder = RateFinder(100.0, start=40.0)
+    for i in range(200):
+        finder.sent(i / 40)
+    finder.refused(5.0, 4.99, 40.0)
+    first = finder.current  # 38
+    for i in range(200):  # it holds at 38 for five seconds
+        finder.sent(6.5 + i / first)
+        finder.rate(6.5 + i / first)
+    assert finder.good is not None and finder.good >= first
+    held = finder.good
+    finder.refused(12.0, 11.7, held)  # the limit fell again, after a hold
+    assert finder.current >= 0.9 * held  # a first cut, to the estimate: not 0.7 x
+
+
+def test_a_low_rate_that_held_is_found_as_it_is():
+    finder = RateFinder(0.8, start=0.5, hold=4.0)
+    for moment in (0.0, 2.0, 4.0):
+        finder.sent(moment)
+    finder.rate(4.5)
+    assert finder.good == 0.5 and finder.found == 0.5
+
+
+def test_a_step_back_never_returns_above_the_refused_rate():
+    finder = RateFinder(100.0, start=10.0)
+    for i in range(12):
+        finder.sent(i / 10)
+    assert finder.rate(1.2) == 20.0
+    for i in range(30):  # a burst: 30 sent in the second before the refusal
+        finder.sent(1.2 + i / 30)
+    finder.refused(2.25, 2.2, 20.0)
+    assert finder.good == 10.0 and finder.current == pytest.approx(20 / 1.05)
+
+
+def test_a_cut_sets_the_ceiling_just_above_where_it_went():
+    finder = RateFinder(100.0, start=40.0)
+    for i in range(200):
+        finder.sent(i / 40)
+    finder.refused(5.0, 4.99, 40.0)  # the API took all 40: down 5 %, ceiling at 40
+    assert finder.current == pytest.approx(38.0) and finder.bad == pytest.approx(40.0)
+
+
+def test_a_second_cut_that_went_to_the_floor_sets_the_ceiling_just_above_it():
+    finder = RateFinder(100.0, start=40.0)
+    for step in range(200):
+        finder.sent(step / 40)
+    finder.refused(5.0, 4.99, 40.0)
+    first = finder.current
+    for step in range(100):
+        finder.sent(6.0 + step / 100)
+        if step >= 10:
+            finder._refusals.add(6.0 + step / 100)
+    finder.refused(7.1, 7.05, first)
+    assert finder.current == pytest.approx(first * 0.7 ** 3)
+    assert finder.bad == pytest.approx(finder.current * 1.05)
+
+
+def test_a_cut_makes_the_answers_sent_before_it_stale():
+    finder = RateFinder(100.0, start=40.0)
+    for i in range(200):
+        finder.sent(i / 40)
+    assert finder.refused(5.0, 4.99, 40.0) is True
+    assert finder.refused(5.1, 4.995, 40.0) is False  # the same window: not a second cut
+    assert finder.cuts == 1 and finder.current == pytest.approx(38.0)
+
+
+def test_at_the_ceiling_nothing_changes_and_nothing_is_logged():
+    finder = RateFinder(15.0)
+    send_for(finder, 0.0, 10.0)
+    assert [(c.rate, c.why) for c in finder.changes] == [(15.0, "climb")]
+
+
+def test_probes_come_every_3_seconds_to_the_moment():
+    finder = RateFinder(200.0, start=40.0)
+    for i in range(48):
+        finder.sent(i / 40)
+    assert finder.rate(1.2) == 80.0
+    for i in range(84):
+        finder.sent(1.2 + i / 80)
+    finder.refused(2.25, 2.25 - 1 / 80, 80.0)  # a step back at 2.25
+    rate, settled_at = finder.current, finder.changes[-1].at
+    assert settled_at == 2.25 and 90 / rate <= 3.0
+    moment = 2.25
+    while moment < 5.25:
+        finder.sent(moment)
+        moment += 1 / rate
+    assert finder.rate(5.249) == rate
+    assert finder.rate(5.25) == pytest.approx(finder.good * 1.05)
+    assert finder.changes[-1].why == "probe"
+
+
+def test_at_a_low_rate_a_probe_comes_after_90_requests():
+    finder = RateFinder(100.0, start=6.0)
+    for i in range(8):
+        finder.sent(i / 6)
+    assert finder.rate(1.2) == 12.0
+    for i in range(12):
+        finder.sent(1.2 + i / 12)
+    finder.refused(2.25, 2.2, 12.0)
+    rate, since = finder.current, finder.changes[-1].at
+    due = since + 90 / rate
+    assert due - since > 3.0
+    moment = since
+    while moment < due:
+        finder.sent(moment)
+        moment += 1 / rate
+    assert finder.rate(due - 0.01) == rate
+    assert finder.rate(due + 1e-9) > rate and finder.changes[-1].why == "probe"
+
+
+def test_the_stamps_always_know_their_oldest_and_keep_memory_bounded():
+    from bulkedit.core.autorate import _Stamps
+
+    stamps = _Stamps(horizon=1000.0)
+    for step in range(100_000):
+        stamps.add(float(step))
+        assert stamps.oldest() == max(0, step - 1000)
+    assert stamps.count(0.0, 1e9) == 1001
+    assert len(stamps._times) < 3 * 1024

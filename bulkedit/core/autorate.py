@@ -78,6 +78,12 @@ class _Stamps:
         return bisect_left(self._times, end, low) - low
 
 
+def lower_quartile(values: list[float]) -> float:
+    """The value a quarter of the way up (the smallest of 1 to 4 values, the second of
+    5 to 8...): the latency of an API that is not loaded, from the last minute's groups."""
+    return sorted(values)[(len(values) - 1) // 4]
+
+
 @dataclass(frozen=True)
 class Change:
     """One decision, for the log and the summary."""
@@ -186,8 +192,7 @@ class RateFinder:
         medians.append((now, typical))
         while medians[0][0] < now - 60.0:
             medians.popleft()
-        ordered = sorted(value for _, value in medians)
-        base = ordered[(len(ordered) - 1) // 4]
+        base = lower_quartile([value for _, value in medians])
         queueing = typical > base * self.latency_rise and typical - base > self.latency_margin
         if self._draining is not None:
             if not queueing:
@@ -295,8 +300,7 @@ class RateFinder:
             self.bad = max(target * (1 + self.probe_step), min(sent_rate, delivered))
         self._draining = typical
         self._queueing_api = True
-        self._recent.clear()
-        self._set(now, max(self.floor, target), "queueing", cut=True)
+        self._set(now, max(self.floor, target), "queueing", cut=True)  # clears the group
 
     def _set(self, now: float, rate: float, why: str, cut: bool = False) -> None:
         rate = max(self.floor, min(self.ceiling, rate))
