@@ -220,3 +220,46 @@ def test_drift_since_a_review_ignores_unknowns_and_equivalent_forms():
     assert drifted(["title", "tags", "channel", "private"], reviewed, now) == [
         ("title", "A", "B")]
     assert drifted(["title"], {"title": UNKNOWN}, {"title": "B"}) == []
+
+
+# ------------------------------------------------ edges a mutation run showed unpinned (#17)
+
+def test_a_refused_change_is_not_among_the_row_s_diffs():
+    from bulkedit.core.types import UNKNOWN
+
+    refused = plan_row(row(explicit=SetValue(True), title=SetValue("New")),
+                       {**LIVE, "explicit": False})
+    assert [d.field for d in refused.diffs] == ["title"]
+    unknown = plan_row(row(explicit=SetValue(True), title=SetValue("New")),
+                       {**LIVE, "explicit": UNKNOWN})
+    assert unknown.status is RowStatus.REFUSED and [d.field for d in unknown.diffs] == ["title"]
+
+
+def test_a_geoblocking_patch_refused_alone_says_what_the_live_value_is():
+    plan = plan_row(row(geoblocking=PatchList(("us",), ())), {**LIVE, "geoblocking": ["allow"]})
+    assert plan.status is RowStatus.REFUSED and plan.diffs == ()
+    assert plan.problems[0].message.startswith(
+        "the live geoblocking is everywhere (no restriction), where a plain +/- patch")
+    denied = plan_row(row(geoblocking=PatchList((), ("us",))),
+                      {**LIVE, "geoblocking": ["deny", "us", "fr"]})
+    assert denied.problems[0].message.startswith("the live geoblocking is deny, fr, us, where")
+
+
+def test_adding_to_a_list_of_allowed_countries_needs_no_warning():
+    plan = plan_row(row(geoblocking=PatchList(("us",), ())), {**LIVE, "geoblocking": ["fr"]})
+    assert plan.status is RowStatus.CHANGE and plan.form == {"geoblocking": "allow,fr,us"}
+    assert plan.problems == ()
+
+
+def test_a_cleared_field_is_planned_as_cleared():
+    plan = plan_row(row(title=SetValue("New"), tags=CLEAR), LIVE)
+    assert [(d.field, d.new) for d in plan.diffs] == [("title", "New"), ("tags", CLEAR)]
+    assert resolve(FIELDS["tags"], CLEAR, ["a"]) is CLEAR
+
+
+def test_expiry_deletion_on_a_video_without_an_expiry_date_is_a_change():
+    for live_expiry in (None, True, "soon"):
+        plan = plan_row(row(expiry_date_deletion=SetValue(True)),
+                        {**LIVE, "expiry_date": live_expiry, "expiry_date_deletion": False},
+                        )
+        assert plan.status is RowStatus.CHANGE, live_expiry

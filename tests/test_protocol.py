@@ -298,3 +298,28 @@ def test_retry_after_as_a_date_and_the_status_range_of_success():
     assert protocol.parse_response(299, {}, b'{"ok": 1}') == {"ok": 1}
     with pytest.raises(PermanentError):  # 300 is no success
         protocol.parse_response(300, {}, b'{"ok": 1}')
+
+
+# ------------------------------------------------ edges a mutation run showed unpinned (#17)
+
+def test_a_refused_api_base_of_200_characters_is_shown_whole_and_a_longer_one_cut():
+    exact = "ftp://" + "a" * 194
+    with pytest.raises(UsageError) as caught:
+        protocol.checked_api_base(exact)
+    assert f"'{exact}'" in str(caught.value) and "…" not in str(caught.value)
+    with pytest.raises(UsageError) as caught:
+        protocol.checked_api_base(exact + "b")
+    assert f"'{exact}…'" in str(caught.value)
+
+
+def test_a_retry_after_date_without_a_zone_is_utc():
+    from bulkedit.core.protocol import parse_retry_after
+
+    now = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("Sun, 29 Nov 2026 12:00:30 -0000", now) == 30.0
+
+
+def test_a_refused_token_is_a_401():
+    with pytest.raises(TokenRejected) as caught:
+        protocol.parse_response(401, {}, b"")
+    assert caught.value.status == 401 and caught.value.type == "invalid_token"

@@ -139,6 +139,9 @@ def test_read_only_headers_are_recognised_as_such_not_as_unknown():
     assert resolve_header("Created Time") == "created_time"  # known, so it can be refused
     assert is_read_only(resolve_header("Created Time"))  # as read-only, not as a typo
     assert resolve_header("Titel") is None
+    # Spelled as headers are (hyphens, no separator, any case): still the read-only field.
+    assert resolve_header("Views-Total") == "views_total"
+    assert resolve_header("CreatedTime") == "created_time"
 
 
 def test_a_suggestion_is_found_through_the_header_spelling_too():
