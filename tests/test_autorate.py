@@ -560,13 +560,19 @@ def test_the_base_forgets_groups_older_than_a_minute():
 
 def test_latencies_from_before_a_cut_are_not_grouped_with_those_after_it():
     finder, end = held_at(20.0)
+    while finder._recent:  # start a fresh group of eight
+        answer(finder, end, 0.1, 20.0)
     for i in range(7):  # seven slow answers: a group not yet complete
         answer(finder, end + 1.0 + i * 0.01, 0.3, 20.0)
     assert finder.refused(end + 1.2, end + 1.1, 20.0) is True  # the limit fell
     cuts = finder.cuts
-    for i in range(8):  # after the settle second, a normal group
-        answer(finder, end + 2.5 + i * 0.01, 0.1, finder.current)
-    assert finder.cuts == cuts and finder.changes[-1].why == "cut"
+    slow = [end + 2.5 + i * 0.01 for i in range(16)]  # after the settle second
+    for moment in slow[:9]:
+        answer(finder, moment, 0.3, finder.current)
+    assert finder.cuts == cuts  # one slow group since the cut, not two
+    for moment in slow[9:]:
+        answer(finder, moment, 0.3, finder.current)
+    assert finder.cuts == cuts + 1 and finder.changes[-1].why == "queueing"
 
 
 def test_refusals_of_requests_sent_in_the_settle_second_still_lower_the_next_estimate():
