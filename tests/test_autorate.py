@@ -439,6 +439,12 @@ def answer(finder: RateFinder, now: float, latency: float, sent_rate: float) -> 
     finder.answered(now, now - latency, sent_rate, latency)
 
 
+def sends(finder: RateFinder, rate: float, start: float, count: int) -> None:
+    """`count` requests leave at `rate` from `start`."""
+    for i in range(count):
+        finder.sent(start + i / rate)
+
+
 def held_at(rate: float, **options: float) -> tuple[RateFinder, float]:
     """A finder whose rate held at `rate` (its ceiling, so it cannot climb), answers 0.1 s;
     the moment the warm-up ended."""
@@ -593,18 +599,15 @@ def test_refusals_of_requests_sent_in_the_settle_second_still_lower_the_next_est
 
 def test_after_a_pause_longer_than_the_history_a_refusal_has_no_estimate():
     finder = RateFinder(100.0, start=40.0)
-    for i in range(200):
-        finder.sent(i / 40)
-    for i in range(20):  # 12 s later (a long Retry-After), half a second of sending
-        finder.sent(17.0 + i / 40)
+    sends(finder, 40.0, 0.0, 200)
+    sends(finder, 40.0, 17.0, 20)  # 12 s later (a long Retry-After), half a second
     finder.refused(17.6, 17.55, 40.0)
     assert finder.current == pytest.approx(28.0)  # 0.7 x, not the 20 sent since
 
 
 def test_an_estimate_needs_exactly_a_second_of_history_and_one_accepted_request():
     finder = RateFinder(100.0, start=40.0)
-    for i in range(40):
-        finder.sent(i / 40)
+    sends(finder, 40.0, 0.0, 40)
     finder.refused(1.05, 1.0, 40.0)  # the history reaches back exactly one second
     assert finder.current == pytest.approx(38.0)  # the estimate (40) was used: 0.95 x
     finder = RateFinder(100.0, start=40.0)
@@ -617,11 +620,9 @@ def test_an_estimate_needs_exactly_a_second_of_history_and_one_accepted_request(
 
 def test_refusals_older_than_the_second_before_are_not_subtracted():
     finder = RateFinder(200.0, start=50.0)
-    for step in range(60):
-        finder.sent(step / 50)
+    sends(finder, 50.0, 0.0, 60)
     assert finder.rate(1.2) == 100.0
-    for step in range(100):
-        finder.sent(1.2 + step / 100)
+    sends(finder, 100.0, 1.2, 100)
     for moment in (1.0, 1.05, 1.1, 1.15):  # refused, but 1 s before the estimate's second
         finder._refusals.add(moment)
     finder.refused(2.25, 2.195, 100.0)
@@ -637,8 +638,7 @@ def test_a_burst_after_a_quiet_start_is_not_a_rate_that_held():
 
 def test_a_cut_after_a_rate_held_again_trusts_the_estimate_again():
     finder = RateFinder(100.0, start=40.0)
-    for i in range(200):
-        finder.sent(i / 40)
+    sends(finder, 40.0, 0.0, 200)
     finder.refused(5.0, 4.99, 40.0)
     first = finder.current  # 38
     for i in range(200):  # it holds at 38 for five seconds
@@ -660,27 +660,23 @@ def test_a_low_rate_that_held_is_found_as_it_is():
 
 def test_a_step_back_never_returns_above_the_refused_rate():
     finder = RateFinder(100.0, start=10.0)
-    for i in range(12):
-        finder.sent(i / 10)
+    sends(finder, 10.0, 0.0, 12)
     assert finder.rate(1.2) == 20.0
-    for i in range(30):  # a burst: 30 sent in the second before the refusal
-        finder.sent(1.2 + i / 30)
+    sends(finder, 30.0, 1.2, 30)  # a burst: 30 sent in the second before the refusal
     finder.refused(2.25, 2.2, 20.0)
     assert finder.good == 10.0 and finder.current == pytest.approx(20 / 1.05)
 
 
 def test_a_cut_sets_the_ceiling_just_above_where_it_went():
     finder = RateFinder(100.0, start=40.0)
-    for i in range(200):
-        finder.sent(i / 40)
+    sends(finder, 40.0, 0.0, 200)
     finder.refused(5.0, 4.99, 40.0)  # the API took all 40: down 5 %, ceiling at 40
     assert finder.current == pytest.approx(38.0) and finder.bad == pytest.approx(40.0)
 
 
 def test_a_second_cut_that_went_to_the_floor_sets_the_ceiling_just_above_it():
     finder = RateFinder(100.0, start=40.0)
-    for step in range(200):
-        finder.sent(step / 40)
+    sends(finder, 40.0, 0.0, 200)
     finder.refused(5.0, 4.99, 40.0)
     first = finder.current
     for step in range(100):
@@ -694,8 +690,7 @@ def test_a_second_cut_that_went_to_the_floor_sets_the_ceiling_just_above_it():
 
 def test_a_cut_makes_the_answers_sent_before_it_stale():
     finder = RateFinder(100.0, start=40.0)
-    for i in range(200):
-        finder.sent(i / 40)
+    sends(finder, 40.0, 0.0, 200)
     assert finder.refused(5.0, 4.99, 40.0) is True
     assert finder.refused(5.1, 4.995, 40.0) is False  # the same window: not a second cut
     assert finder.cuts == 1 and finder.current == pytest.approx(38.0)
@@ -709,11 +704,9 @@ def test_at_the_ceiling_nothing_changes_and_nothing_is_logged():
 
 def test_probes_come_every_3_seconds_to_the_moment():
     finder = RateFinder(200.0, start=40.0)
-    for i in range(48):
-        finder.sent(i / 40)
+    sends(finder, 40.0, 0.0, 48)
     assert finder.rate(1.2) == 80.0
-    for i in range(84):
-        finder.sent(1.2 + i / 80)
+    sends(finder, 80.0, 1.2, 84)
     finder.refused(2.25, 2.25 - 1 / 80, 80.0)  # a step back at 2.25
     rate, settled_at = finder.current, finder.changes[-1].at
     assert settled_at == 2.25 and 90 / rate <= 3.0
@@ -728,11 +721,9 @@ def test_probes_come_every_3_seconds_to_the_moment():
 
 def test_at_a_low_rate_a_probe_comes_after_90_requests():
     finder = RateFinder(100.0, start=6.0)
-    for i in range(8):
-        finder.sent(i / 6)
+    sends(finder, 6.0, 0.0, 8)
     assert finder.rate(1.2) == 12.0
-    for i in range(12):
-        finder.sent(1.2 + i / 12)
+    sends(finder, 12.0, 1.2, 12)
     finder.refused(2.25, 2.2, 12.0)
     rate, since = finder.current, finder.changes[-1].at
     due = since + 90 / rate
