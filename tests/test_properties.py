@@ -45,6 +45,9 @@ def _check(source: bytes | Path, name: str) -> None:
 
 @SETTINGS
 @given(TABLES)
+# A row both invalid and a duplicate of another: valid_count once subtracted it twice (-1
+# valid rows). Hypothesis finds this only now and then, so it is always tried (issue 17).
+@example((["video_id", "private"], [["x8abc12", "maybe"], ["x8abc12", "maybe"]]))
 def test_fuzz_csv(table):
     headers, rows = table
     text = io.StringIO()

@@ -230,3 +230,10 @@ def test_min_length_is_checked_on_the_vectorised_path(monkeypatch):
 def test_rows_without_an_id_are_never_duplicates_of_each_other():
     result = check("video_id,title\n,A\n,A\nx8abc12,B\n")
     assert where(result) == [(2, "video_id", "required"), (3, "video_id", "required")]
+
+
+def test_a_row_both_invalid_and_a_duplicate_is_left_out_once():
+    # valid_count once subtracted such a row twice (-1 valid rows): test_fuzz_csv's failure.
+    result = check("video_id,private\nx8abc12,maybe\nx8abc12,maybe\nx8abc13,yes\n")
+    assert result.valid_count == 1 == len(list(result.rows()))
+    assert result.skipped_rows == frozenset({1}) and result.invalid_rows == frozenset({0, 1})
