@@ -492,7 +492,7 @@ def test_queueing_on_a_climb_steps_back_to_what_held_with_a_ceiling_at_the_deliv
     assert finder.bad == pytest.approx(25 * 1.05)  # just above the 25 it delivered
 
 
-def test_a_rate_that_held_needs_two_slow_groups_of_eight_in_a_row():
+def test_with_no_rate_above_what_held_queueing_needs_two_slow_groups_of_eight():
     finder = RateFinder(100.0)
     for i in range(8):
         answer(finder, 1.0 + i * 0.01, 0.1, 10.0)
@@ -564,6 +564,17 @@ def test_the_base_forgets_groups_older_than_a_minute():
     assert finder.good == rate  # drained: the rate held, the search goes on from it
 
 
+def test_a_group_exactly_a_minute_old_is_still_in_the_base():
+    def slow_at(last: float) -> RateFinder:
+        finder = RateFinder(100.0, latency_samples=1)
+        for moment, latency in ((0.0, 0.1), (1.0, 0.3), (last, 0.3)):
+            answer(finder, moment, latency, 10.0)
+        return finder
+
+    assert slow_at(60.0).cuts == 1  # the 0.1 s of t=0 is the base: two slow groups
+    assert slow_at(60.001).cuts == 0  # it is gone: 0.3 s is the base
+
+
 def test_latencies_from_before_a_cut_are_not_grouped_with_those_after_it():
     finder, end = held_at(20.0)
     while finder._recent:  # start a fresh group of eight
@@ -572,7 +583,7 @@ def test_latencies_from_before_a_cut_are_not_grouped_with_those_after_it():
         answer(finder, end + 1.0 + i * 0.01, 0.3, 20.0)
     assert finder.refused(end + 1.2, end + 1.1, 20.0) is True  # the limit fell
     cuts = finder.cuts
-    slow = [end + 2.5 + i * 0.01 for i in range(16)]  # after the settle second
+    slow = [end + 2.6 + i * 0.01 for i in range(16)]  # after the settle second
     for moment in slow[:9]:
         answer(finder, moment, 0.3, finder.current)
     assert finder.cuts == cuts  # one slow group since the cut, not two
@@ -623,8 +634,8 @@ def test_refusals_older_than_the_second_before_are_not_subtracted():
     sends(finder, 50.0, 0.0, 60)
     assert finder.rate(1.2) == 100.0
     sends(finder, 100.0, 1.2, 100)
-    for moment in (1.0, 1.05, 1.1, 1.15):  # refused, but 1 s before the estimate's second
-        finder._refusals.add(moment)
+    for k in range(10):  # refused, but in the second before the estimate's second
+        finder._refusals.add(1.0 + k * 0.01)
     finder.refused(2.25, 2.195, 100.0)
     assert finder.current == pytest.approx(100 / 1.05)  # took all 100: just under them
 
@@ -674,7 +685,7 @@ def test_a_cut_sets_the_ceiling_just_above_where_it_went():
     assert finder.current == pytest.approx(38.0) and finder.bad == pytest.approx(40.0)
 
 
-def test_a_second_cut_that_went_to_the_floor_sets_the_ceiling_just_above_it():
+def test_a_second_cut_down_to_its_lower_bound_sets_the_ceiling_just_above_it():
     finder = RateFinder(100.0, start=40.0)
     sends(finder, 40.0, 0.0, 200)
     finder.refused(5.0, 4.99, 40.0)

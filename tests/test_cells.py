@@ -186,7 +186,8 @@ def test_iso_dates_with_and_without_offsets():
 
 
 @pytest.mark.parametrize("text", ["2026-12-01T10:00:00+05:60", "2026-12-01T10:00+0560",
-                                  "2026-12-01T10:00:00-01:75", "2026-12-01T10:00:00+05:30:60"])
+                                  "2026-12-01T10:00:00-01:75", "2026-12-01T10:00:00+05:30:60",
+                                  "2026W01T10+05:60", "2026-12-01T10:00:00+05:30:60,5"])
 def test_an_offset_with_60_minutes_is_refused_not_carried_into_the_hour(text):
     # Python reads +05:60 as +06:00: sent, the video would go out an hour off.
     seconds, reason = parse_date(text, UTC)
@@ -200,6 +201,11 @@ def test_offsets_at_their_edges_still_read():
     assert parse_date("2026-12-01T10:00:00-00:59", UTC)[0] == at_ten + 59 * 60
     assert parse_date("2026-12-01T10:00:00+0530", UTC)[0] == at_ten - 5 * 3600 - 30 * 60
     assert parse_date("2026-12-01T10:00:00+05", UTC)[0] == at_ten - 5 * 3600
+    with_seconds = at_ten - 5 * 3600 - 30 * 60 - 15
+    assert parse_date("2026-12-01T10:00:00+05:30:15", UTC)[0] == with_seconds
+    assert parse_date("2026-12-01T10:00:00+05:30:15,0", UTC)[0] == with_seconds  # comma
+    assert parse_date("2026-12-01T10:00:00.25-00:30", UTC)[0] == at_ten + 30 * 60
+    assert parse_date("2026W492T10+00:30", UTC)[0] == at_ten - 30 * 60  # a week date
 
 
 def test_unix_seconds_and_excel_integral_floats():
@@ -212,6 +218,8 @@ def test_date_mistakes_explain_the_fix():
     assert "milliseconds" in parse_date("1796144400000", UTC)[1]
     assert "2026-12-01 (day first) or 2026-01-12 (month first)" in parse_date("01/12/2026",
                                                                               UTC)[1]
+    assert "2026-12-01T18:30 (day first) or 2026-01-12T18:30 (month first)" in parse_date(
+        "01/12/2026 18:30", UTC)[1]
     assert problem("publish_date", "tomorrow")[0] == "bad_date"
 
 
@@ -219,12 +227,13 @@ def test_a_date_that_reads_one_way_only_says_so_and_still_needs_the_order():
     # 13/04 is no month-first date, but the sheet's next row may be 12/04: refused, with
     # the one reading named rather than "either way round".
     for text, iso, order in (("13/04/2031", "2031-04-13", "dmy"),
-                             ("04/13/2031", "2031-04-13", "mdy")):
+                             ("04/13/2031", "2031-04-13", "mdy"),
+                             ("13/04/2031 18:30", "2031-04-13T18:30", "dmy")):
         seconds, reason = parse_date(text, UTC)
         assert seconds is None and "either way" not in reason
         assert iso in reason and f"--date-order {order}" in reason
         assert parse_date(text, UTC, order)[0] == int(
-            datetime(2031, 4, 13, tzinfo=UTC).timestamp())
+            datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp())
 
 
 def test_date_cell_is_unix_seconds():
@@ -394,7 +403,8 @@ def test_implausible_and_past_dates_are_explained():
     assert past.code == "past_date" and past.severity is Severity.WARNING
     assert "published at once" in past.message
     (gone,) = date_problems(FIELDS["expiry_date"], 1796144400, now=1796144401)
-    assert "deleted" in gone.message and "--allow-past-expiry" in gone.message
+    assert "deleted" in gone.message
+    assert gone.message.endswith("plan and apply refuse that without --allow-past-expiry")
     assert codes("publish_date", 1796144400, now=1796144400) == []  # now is not the past
 
 
@@ -486,8 +496,9 @@ def test_an_invisible_character_in_a_coded_cell_is_removed_with_a_warning():
     assert change == SetValue(True)
     assert [p.code for p in problems] == ["invisible_char"]
     assert "U+200B ZERO WIDTH SPACE" in problems[0].message
-    assert parse_video_id("x8abc12\u200b") == ("x8abc12", parse_video_id("x8abc12\u200b")[1])
-    assert "U+200B" in parse_video_id("x8abc12\u200b")[1].message
+    video_id, warning = parse_video_id("x8abc12\u200b")
+    assert video_id == "x8abc12" and warning is not None and warning.code == "invisible_char"
+    assert "U+200B" in warning.message
     change, problems = parse_cell(FIELDS["ai_subtitle_languages"], "e\u200bn, fr")
     assert change == SetValue(("en", "fr")) and problems[0].code == "invisible_char"
     change, _ = parse_cell(FIELDS["language"], "f\u200br")
@@ -569,6 +580,9 @@ def test_a_list_item_with_a_control_character_is_named_by_its_first_30_character
 
 def test_repeated_and_empty_list_items_are_dropped():
     assert ok("tags", "rock, rock, , pop,") == SetValue(("rock", "pop"))
+    # Also when trimming invisible characters leaves an item empty or repeated.
+    change, problems = parse_cell(FIELDS["tags"], "rock, \u200b, rock\u200b, pop")
+    assert change == SetValue(("rock", "pop")) and problems[0].code == "invisible_char"
 
 
 def test_a_tag_that_starts_with_a_bracket_is_a_tag_not_a_json_list():
@@ -592,11 +606,12 @@ def test_a_video_id_cell_takes_a_url_and_names_a_bad_one():
         "bad_id", "video ids are lower case; write x8abc12")
 
 
-def test_lists_written_as_json_keep_their_letters_readable():
+def test_a_live_item_with_a_comma_is_written_as_json_so_it_never_reads_back_as_two():
     from bulkedit.core.cells import to_cell
 
     written = to_cell(FIELDS["tags"], ["café, crème", "thé"])
-    assert written == '["café, crème", "thé"]'
+    assert written == '["café, crème", "thé"]'  # and its letters stay readable
+    # Read back, it is refused (the API would split it), never taken as three tags.
     assert parse_cell(FIELDS["tags"], written)[1][0].code == "comma_in_item"
 
 

@@ -163,7 +163,7 @@ def test_a_past_expiry_warns_of_the_refusal_or_of_the_deletion_it_was_allowed():
     assert refused.code == "past_date" and refused.severity is Severity.WARNING
     assert refused.message.endswith("plan and apply refuse that without --allow-past-expiry")
     (allowed,) = check(text, allow_past_expiry=True).issues
-    assert allowed.message.endswith("--allow-past-expiry is given, so apply will do it")
+    assert allowed.message.endswith("with --allow-past-expiry, plan and apply will send it")
 
 
 def test_a_header_problem_leaves_no_row_to_send_however_good_its_cells():

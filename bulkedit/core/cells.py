@@ -202,9 +202,11 @@ def _day_month(match: re.Match[str], order: str | None) -> tuple[str | None, str
         # 13/04/2031 is a date one way only, but a sheet that writes it so may hold
         # 12/04/2031 on the next row: the order is the sheet's to say, not this cell's.
         (name, iso), = valid.items()
+        iso += _clock_time(clock)
         return None, (f"reads as a date only {words[name]} ({iso}); write {iso}, or pass "
                       f"--date-order {name} to read every such date {words[name]}")
-    options = " or ".join(f"{iso} ({words[name]})" for name, iso in valid.items())
+    options = " or ".join(f"{iso}{_clock_time(clock)} ({words[name]})"
+                          for name, iso in valid.items())
     return None, (f"day and month could be either way round; write {options}, or pass "
                   "--date-order dmy (or mdy) to read every such date one way")
 
@@ -225,22 +227,23 @@ def _is_date(year: int, month: int, day: int) -> bool:
     return True
 
 
+# The offset at the end of a date and time Python read: ±HH:MM, ±HHMM, with seconds and a
+# fraction (. or ,) or not. Only called when Python found an offset, so a date's own
+# hyphens (2026-12-01, 2026-W01-1) never end the text with one.
+_OFFSET_TAIL = re.compile(r"[+-]\d{2}:?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?$")
+
+
 def _bad_offset(iso: str) -> str | None:
     """Why the offset of a date Python read is not one, or None.
 
     `datetime.fromisoformat` carries 60 minutes over into the hour: `+05:60` becomes
-    `+06:00`, an hour the user did not write. The offset is the text after the last sign
-    past the date (a Z has no digits to check).
+    `+06:00`, an hour the user did not write.
     """
-    sign_at = max(iso.rfind("+"), iso.rfind("-"))
-    if sign_at <= 10:  # the signs in 2026-12-01 belong to the date
+    found = _OFFSET_TAIL.search(iso)
+    if found is None or all(int(part or 0) < 60 for part in found.groups()):
         return None
-    offset = iso[sign_at:]
-    digits = offset[1:].split(".")[0].replace(":", "")
-    if any(int(digits[i:i + 2]) >= 60 for i in range(2, len(digits), 2)):
-        return (f"the offset {offset} is not a time zone offset (its minutes and seconds go "
-                "up to 59); write it like +05:30")
-    return None
+    return (f"the offset {found.group()} is not a time zone offset: its minutes (and "
+            "seconds) go from 00 to 59; write it as +HH:MM, like +05:30")
 
 
 def parse_date(text: str, tz: tzinfo, order: str | None = None
@@ -316,7 +319,7 @@ def date_problems(spec: FieldSpec, seconds: int, now: float,
         deleted = ("the video expires at once, and is deleted where expiry_date_deletion "
                    "is on (the default)")
         effect = ("the video is published at once" if spec.name == "publish_date" else
-                  f"{deleted}: --allow-past-expiry is given, so apply will do it"
+                  f"{deleted}: with --allow-past-expiry, plan and apply will send it"
                   if allow_past_expiry else
                   f"{deleted}: plan and apply refuse that without --allow-past-expiry")
         return (CellProblem("past_date", f"{format_date(seconds)} is in the past: {effect}",
@@ -436,19 +439,15 @@ def split_items(text: str) -> list[str]:
 
 def _trim_invisible(items: list[str]) -> tuple[list[str], CellProblem | None]:
     """List items without invisible characters at their ends (inside, an emoji's zero-width
-    joiner is meant), and a warning naming what was removed."""
-    removed: list[str] = []
-    trimmed: list[str] = []
-    for item in items:
-        for edge in _INVISIBLE_EDGES.findall(item):
-            removed.extend(_INVISIBLE.findall(edge))
-        item = _INVISIBLE_EDGES.sub("", item)
-        if item and item not in trimmed:
-            trimmed.append(item)
+    joiner is meant), and a warning naming what was removed. The caller reads the items
+    again as a cell, which drops those left empty and those now repeated."""
+    removed = [c for item in items for edge in _INVISIBLE_EDGES.findall(item)
+               for c in _INVISIBLE.findall(edge)]
     if not removed:
         return items, None
     names = ", ".join(describe_char(c) for c in dict.fromkeys(removed))
-    return trimmed, _invisible_warning(f"removed invisible {names} around items")
+    return ([_INVISIBLE_EDGES.sub("", item) for item in items],
+            _invisible_warning(f"removed invisible {names} around items"))
 
 
 def _split_patch(items: list[str]) -> tuple[list[str], list[str]] | None:
