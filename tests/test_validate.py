@@ -237,3 +237,9 @@ def test_a_row_both_invalid_and_a_duplicate_is_left_out_once():
     result = check("video_id,private\nx8abc12,maybe\nx8abc12,maybe\nx8abc13,yes\n")
     assert result.valid_count == 1 == len(list(result.rows()))
     assert result.skipped_rows == frozenset({1}) and result.invalid_rows == frozenset({0, 1})
+
+
+def test_a_column_with_values_but_no_header_is_named_once():
+    result = check("video_id,title,\nx8abc12,Hi,stuff\n")
+    assert [i.code for i in result.issues] == ["no_header"]
+    assert "column C has values but no header" in result.issues[0].message
