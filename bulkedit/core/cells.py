@@ -240,7 +240,7 @@ def _bad_offset(iso: str) -> str | None:
     `+06:00`, an hour the user did not write.
     """
     found = _OFFSET_TAIL.search(iso)
-    if found is None or all(int(part or 0) < 60 for part in found.groups()):
+    if found is None or all(int(part) < 60 for part in found.groups() if part):
         return None
     return (f"the offset {found.group()} is not a time zone offset: its minutes (and "
             "seconds) go from 00 to 59; write it as +HH:MM, like +05:30")
