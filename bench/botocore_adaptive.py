@@ -72,6 +72,7 @@ class BotocoreAdaptive:
         self._min_rate = min_rate
         self._bucket_rate = 1.0
         self.cuts = 0
+        self.ceiling: float | None = None  # botocore has no upper bound of its own
         self.changes: list[object] = []
 
     def rate(self, now: float) -> float:
@@ -82,8 +83,8 @@ class BotocoreAdaptive:
         return self._bucket_rate if self._enabled else UNLIMITED
 
     @property
-    def found(self) -> float:
-        return self._bucket_rate
+    def found(self) -> float | None:
+        return self._bucket_rate if self._enabled else None  # no rate until a throttle
 
     def sent(self, now: float) -> float:
         return self.current

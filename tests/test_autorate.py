@@ -304,7 +304,7 @@ def test_a_finder_needs_a_ceiling_and_keeps_its_start_and_floor_inside_it():
         RateFinder(0)
     assert RateFinder(0.001).rate(0.0) == 0.001
     small = RateFinder(3.0)
-    assert small.current == 3.0 and small.floor == 0.5 and small.found == 3.0
+    assert small.current == 3.0 and small.floor == 0.5 and small.found is None  # none held
     assert RateFinder(0.3).floor == 0.3
 
 

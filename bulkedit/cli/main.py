@@ -7,6 +7,7 @@ import contextlib
 import errno
 import gc
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -381,8 +382,6 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for name in ("fail_rate", "throttle_rate", "timeout_rate", "drop_rate"):
         if not 0 <= getattr(args, name) <= 1:
             raise UsageError(f"--{name.replace('_', '-')} is a share between 0 and 1")
-    import math
-
     for flag, value in (("--slow-above", args.slow_above), ("--rate", args.rate)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise UsageError(f"{flag} is requests per second, a number more than 0")

@@ -172,8 +172,8 @@ class Dispatcher:
     def rate_report(self) -> dict[str, Any]:
         """How the rate was set, or what was found: for the summary."""
         if self.finder is not None:
-            held = getattr(self.finder, "good", None)  # None: no rate held long enough
-            return {"mode": "auto", "max_per_second": getattr(self.finder, "ceiling", None),
+            held = self.finder.found  # None: no rate held long enough
+            return {"mode": "auto", "max_per_second": self.finder.ceiling,
                     "found_per_second": round(held, 2) if held is not None else None,
                     "final_per_second": round(self.finder.current, 2),
                     "cuts": self.finder.cuts}

@@ -97,12 +97,13 @@ class RateControl(Protocol):
     """What the dispatcher asks of a rate that is found as the run goes."""
 
     cuts: int
+    ceiling: float | None  # the most it ever sends at (--max-rate), None: no such bound
 
     def rate(self, now: float) -> float: ...
     @property
     def current(self) -> float: ...
     @property
-    def found(self) -> float: ...
+    def found(self) -> float | None: ...
     def sent(self, now: float) -> float: ...
     def answered(self, now: float, sent_at: float, sent_rate: float,
                  latency: float) -> None: ...
@@ -166,9 +167,10 @@ class RateFinder:
         return self._rate
 
     @property
-    def found(self) -> float:
-        """The best rate the run knows the API takes: the last one that held."""
-        return self.good if self.good is not None else self._rate
+    def found(self) -> float | None:
+        """The best rate the run knows the API takes: the last one that held (since the
+        last cut); None when none held long enough."""
+        return self.good
 
     # ------------------------------------------------------------------ what the caller tells
 
