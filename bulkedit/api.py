@@ -28,7 +28,6 @@ import os
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from bulkedit.client.transport import Credentials
@@ -40,8 +39,9 @@ from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import Issue, TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult
 from bulkedit.core.validation import validate as validate_sheet
-from bulkedit.run.config import Settings, resolve
-from bulkedit.run.runner import RunOptions, SheetRun
+from bulkedit.run.config import LIMITS, Settings, load_settings
+from bulkedit.run.options import RunOptions, run_options
+from bulkedit.run.runner import SheetRun
 from bulkedit.sheets.load import load_sheet, load_table
 
 if TYPE_CHECKING:
@@ -153,33 +153,42 @@ class Applied:
 
 
 def plan(source: Source, *, api: Any = None, api_base: str | None = None,
-         credentials: tuple[str, str] | Credentials | None = None, skip_invalid: bool = False,
-         limits: ApiLimits | None = None, **sheet_options: Any) -> Plan:
+         credentials: tuple[str, str] | Credentials | None = None,
+         skip_invalid: bool | None = None, limits: ApiLimits | None = None,
+         config: str | os.PathLike[str] | None = None, **sheet_options: Any) -> Plan:
     """Read the videos' current values and plan the changes; sends no write. `api` is a
-    running `local_sandbox()`; else `api_base` and `credentials` (default: the environment)."""
-    options, given, keys = _run_options(source, api, api_base, credentials, limits,
-                                        skip_invalid, sheet_options, send=False)
+    running `local_sandbox()`; else `api_base` and `credentials` (default: the environment).
+    `config`: a bulkedit.toml to take settings from, as the command line does."""
+    options, given, keys = _run_options(source, api, api_base, credentials, limits, config,
+                                        {"skip_invalid": skip_invalid, **sheet_options,
+                                         "send": False})
     result = _sync(SheetRun(options, keys, sheet=given).run())
     return Plan(result, result.estimate(options.batch_size, options.limits().fixed_rate))
 
 
 def apply(source: Source, *, api: Any = None, api_base: str | None = None,
           credentials: tuple[str, str] | Credentials | None = None,
-          skip_invalid: bool = False, verify: bool = False, limits: ApiLimits | None = None,
+          skip_invalid: bool | None = None, verify: bool | None = None,
+          canary: int | None = None, limits: ApiLimits | None = None,
           results: str | os.PathLike[str] | None = None,
           rollback: str | os.PathLike[str] | None = None,
           summary_json: str | os.PathLike[str] | None = None,
-          state_dir: str | os.PathLike[str] | None = None, **sheet_options: Any) -> Applied:
-    """Send the sheet's real changes, rate-limited and retried. The rollback sheet, when
-    named, is written before the first write. A sheet given as a path keeps a journal and
-    resumes like the CLI; a table has no file to resume from."""
-    options, given, keys = _run_options(source, api, api_base, credentials, limits,
-                                        skip_invalid, sheet_options, send=True)
-    options.verify = verify
-    options.results = Path(results) if results is not None else None
-    options.rollback = Path(rollback) if rollback is not None else None
-    options.summary_json = Path(summary_json) if summary_json is not None else None
-    options.state_dir = Path(state_dir) if state_dir is not None else None
+          state_dir: str | os.PathLike[str] | None = None,
+          saved_plan: str | os.PathLike[str] | None = None, force: bool | None = None,
+          config: str | os.PathLike[str] | None = None, **sheet_options: Any) -> Applied:
+    """Send the sheet's real changes, rate-limited and retried, with the engine's defaults,
+    as the command line has them: each written row is read back (`verify=False` leaves
+    rows `sent`), and against an API not on this machine a canary of 3 rows goes first
+    (`canary=N`, 0 for none). The rollback sheet, when named, is written before the first
+    write. A sheet given as a path keeps a journal and resumes like the CLI; a table has no
+    file to resume from. `saved_plan`: a plan saved by `bulkedit plan --save`, sent exactly
+    as reviewed (`force=True`: send rows whose live values drifted since)."""
+    options, given, keys = _run_options(
+        source, api, api_base, credentials, limits, config,
+        {"skip_invalid": skip_invalid, **sheet_options, "send": True, "verify": verify,
+         "canary": canary, "results": results, "rollback": rollback,
+         "summary_json": summary_json, "state_dir": state_dir, "plan": saved_plan,
+         "force": force})
     return Applied(_sync(SheetRun(options, keys, sheet=given).run()))
 
 
@@ -195,35 +204,32 @@ def local_sandbox(**config: Any) -> Iterator[Any]:
 
 def _run_options(source: Source, api: Any, api_base: str | None,
                  credentials: tuple[str, str] | Credentials | None,
-                 limits: ApiLimits | None, skip_invalid: bool, sheet_options: dict[str, Any],
-                 send: bool) -> tuple[RunOptions, Sheet | None, Credentials]:
+                 limits: ApiLimits | None, config: str | os.PathLike[str] | None,
+                 said: dict[str, Any]) -> tuple[RunOptions, Sheet | None, Credentials]:
     known = {"sheet", "encoding", "timezone", "date_order", "allow_irreversible",
              "allow_live_fields", "allow_past_expiry"}
-    unknown = set(sheet_options) - known
+    unknown = set(said) - known - _RUN_KEYWORDS
     if unknown:
         raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
     if api is not None:
         api_base, credentials = api.base_url, api.key
-    base = resolve(SimpleNamespace(api_base=api_base), Settings()).api_base
     keys = (credentials if isinstance(credentials, Credentials)
             else Credentials(*credentials) if credentials else Credentials.from_env())
-    limits = limits or ApiLimits()
     path = Path(source) if isinstance(source, str | os.PathLike) else None
-    given = None if path is not None else read(source, sheet=sheet_options.get("sheet"),
-                                               encoding=sheet_options.get("encoding"))
-    options = RunOptions(
-        sheet=path, sheet_name=sheet_options.get("sheet"),
-        encoding=sheet_options.get("encoding"),
-        timezone=_zone(sheet_options.get("timezone", "UTC")),
-        date_order=sheet_options.get("date_order"),
-        allow_irreversible=bool(sheet_options.get("allow_irreversible")),
-        allow_live_fields=bool(sheet_options.get("allow_live_fields")),
-        allow_past_expiry=bool(sheet_options.get("allow_past_expiry")),
-        skip_invalid=skip_invalid, send=send, rate=limits.rate or None,
-        max_rate=limits.max_rate, concurrency=limits.concurrency, timeout=limits.timeout,
-        max_attempts=limits.max_attempts, base_delay=limits.backoff,
-        batch_size=limits.batch_size, api_base=base)
+    given = None if path is not None else read(source, sheet=said.get("sheet"),
+                                               encoding=said.get("encoding"))
+    said = {("sheet_name" if name == "sheet" else name): value for name, value in said.items()}
+    for name in ("allow_irreversible", "allow_live_fields", "allow_past_expiry"):
+        said[name] = said.get(name) or None  # False is "not asked", as a flag left out
+    if limits is not None:
+        said.update({name: getattr(limits, name) for name in LIMITS})
+    settings = load_settings(Path(config)) if config is not None else Settings()
+    options = run_options(settings, sheet=path, api_base=api_base, **said)
     return options, given, keys
+
+
+_RUN_KEYWORDS = {"skip_invalid", "send", "verify", "canary", "results", "rollback",
+                 "summary_json", "state_dir", "plan", "force"}
 
 
 def _zone(name: str) -> Any:

@@ -1,4 +1,5 @@
-"""Regenerate samples/edits.csv and samples/edits.xlsx (deterministic).
+"""Regenerate samples/edits.csv, samples/edits.xlsx and samples/thumbnails.csv
+(deterministic).
 
     python samples/make_samples.py
 
@@ -22,7 +23,7 @@ HERE = Path(__file__).parent
 ROWS = 60
 HEADERS = ["video_id", "title", "description", "tags", "channel", "language", "country",
            "private", "is_created_for_kids", "publish_date", "expiry_date", "geoblocking",
-           "hashtags", "thumbnail_url", "soundtrack_popularity", "geoloc",
+           "hashtags", "soundtrack_popularity", "geoloc",
            "player_next_video", "# notes"]
 
 PLACES = ["Lisbon", "Kyoto", "Marseille", "Québec", "Oaxaca", "Tromsø", "Zanzibar", "Porto",
@@ -80,8 +81,6 @@ def rows() -> list[list[object]]:
             row["geoblocking"] = "[]"
         if i % 5 == 2:
             row["hashtags"] = f"#{theme}, #{place.lower().replace(' ', '')}"
-        if i % 10 == 7:
-            row["thumbnail_url"] = f"https://cdn.example.com/thumbs/{video_id(i)}.jpg"
         if i % 13 == 0:
             row["soundtrack_popularity"] = rng.randint(0, 100)
         if i % 15 == 1:
@@ -103,7 +102,17 @@ def as_text(value: object) -> str:
     return str(value)
 
 
+# A change the default sandbox key may not make, as Dailymotion does without the
+# permission: the API answers 200 and keeps the old thumbnail (README, "A change the API
+# ignored"). The quick start's sheet edits only what the default key may edit.
+THUMBNAILS = [["video_id", "title", "thumbnail_url"]] + [
+    [video_id(i), f"Thumbnail refresh {i + 1}", f"https://cdn.example.com/thumbs/{video_id(i)}.jpg"]
+    for i in range(3)]
+
+
 def main() -> None:
+    with (HERE / "thumbnails.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(THUMBNAILS)
     data = rows()
     with (HERE / "edits.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)

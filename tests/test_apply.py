@@ -33,8 +33,8 @@ def test_all_rows_succeed_and_the_results_sheet_says_so(run_cli, api, tmp_path):
     assert rows[0]["#changed_fields"] == "title" and rows[0]["#attempts"] == "1"
     facts = json.loads(summary.read_text())
     assert facts["counts"] == {"updated": 30} and facts["exit_code"] == 0
-    assert facts["api_calls"] == {"reads": 1, "writes": 30}
-    assert sandbox.counters.requests["list_videos"] == 1  # ceil(30/100) reads
+    assert facts["api_calls"] == {"reads": 2, "writes": 30}  # the plan's read, the read-back
+    assert sandbox.counters.requests["list_videos"] == 2  # ceil(30/100) reads, twice
     assert "30 updated" in result.out
 
 
@@ -139,7 +139,9 @@ def test_revoked_credentials_stop_the_run(run_cli, api, tmp_path):
     assert "Stopped early: the API refused the credentials" in result.out
     rows = results(tmp_path / "edits.results.csv")
     statuses = [r["#status"] for r in rows]
-    assert statuses.count("updated") >= 5 and "skipped" in statuses
+    # Written, but never read back: the credentials were gone before the read-back.
+    assert statuses.count("sent") >= 5 and "skipped" in statuses
+    assert "updated" not in statuses
     assert sum(sandbox.counters.writes.values()) < 10
 
 
@@ -214,6 +216,7 @@ def test_main_job_with_the_sandbox_flag_needs_no_credentials(tmp_path):
                           timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "60 updated" in done.stdout and (tmp_path / "edits.results.xlsx").exists()
+    assert "Read back: 60 of 60 written rows read back as sent" in done.stdout
 
 
 def test_missing_credentials_are_a_usage_error(run_cli, tmp_path, monkeypatch):
@@ -240,9 +243,9 @@ def test_ctrl_c_lets_requests_in_flight_finish_and_exits_130(api, tmp_path):
     assert process.returncode == 130, out + err
     assert "Interrupted" in out
     rows = results(tmp_path / "edits.results.csv")
-    updated = [r for r in rows if r["#status"] == "updated"]
-    assert 5 <= len(updated) < 150 and len(rows) == 150
-    assert len(updated) == sum(sandbox.counters.writes.values())  # nothing lost in flight
+    written = [r for r in rows if r["#status"] == "sent"]  # read back when it resumes
+    assert 5 <= len(written) < 150 and len(rows) == 150
+    assert len(written) == sum(sandbox.counters.writes.values())  # nothing lost in flight
     assert all(r["#error"] == "not sent: the run was interrupted" for r in rows
                if r["#status"] == "skipped")
 

@@ -30,9 +30,11 @@ def spawn(path: Path, base: str, *extra: str) -> subprocess.Popen[str]:
 
 
 def done_rows(folder: Path) -> set[str]:
-    """Video ids the journal has confirmed, read straight from SQLite."""
+    """Video ids whose write the journal has confirmed (done, or written and waiting to be
+    read back), read straight from SQLite."""
     with sqlite3.connect(folder / "state" / "journal.sqlite") as db:
-        return {r[0] for r in db.execute("SELECT video_id FROM rows WHERE state = 'done'")}
+        return {r[0] for r in db.execute("SELECT video_id FROM rows WHERE state IN "
+                                         "('done', 'written')")}
 
 
 def test_sigkill_three_times_then_resume_loses_nothing_and_resends_nothing(tmp_path):

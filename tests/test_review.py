@@ -214,14 +214,15 @@ def test_verify_catches_a_change_the_api_ignored(run_cli, api, tmp_path, monkeyp
     rows = results(tmp_path / "edits.results.csv")
     assert [r["#status"] for r in rows] == ["updated", "failed"]
     assert rows[1]["#error_class"] == "ignored" and "thumbnail_url" in rows[1]["#error"]
-    assert "Verified: 1 rows read back as sent" in result.out
+    assert "Read back: 1 of 2 written rows read back as sent" in result.out
 
 
 def test_a_refused_batch_size_is_halved(run_cli, api, tmp_path):
     sandbox = api(max_ids=30)
     result = apply(run_cli, sandbox, sheet(tmp_path, titles(100)))
     assert result.code == 0
-    assert sandbox.counters.requests["list_videos"] == 1 + 2 + 4  # 100, 2 x 50, 4 x 25
+    # 100, 2 x 50, 4 x 25; the read-back starts at 25: 4 x 25.
+    assert sandbox.counters.requests["list_videos"] == 1 + 2 + 4 + 4
     assert sum(sandbox.counters.writes.values()) == 100
 
 

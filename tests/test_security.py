@@ -185,10 +185,13 @@ def test_a_password_is_masked_in_every_artifact(api, run_cli, tmp_path):
 
     sandbox = api()
     path = sheet(tmp_path, [{"video_id": titles(1)[0]["video_id"], "password": "Hunter2-pw"}])
-    plan = run_cli("plan", str(path), "--api-base", sandbox.base_url)
+    saved = tmp_path / "p.json"
+    plan = run_cli("plan", str(path), "--api-base", sandbox.base_url, "--save", str(saved))
     assert plan.code == 0, plan.err
+    assert saved.exists()  # scanned below with every other artifact
     applied = run_cli("apply", str(path), "--api-base", sandbox.base_url, "--yes",
-                      "--rate", "0", "--summary-json", str(tmp_path / "s.json"))
+                      "--rate", "0", "--summary-json", str(tmp_path / "s.json"),
+                      "--plan", str(saved))
     assert applied.code == 0, applied.err
     seen = plan.out + plan.err + applied.out + applied.err
     for artifact in tmp_path.rglob("*"):

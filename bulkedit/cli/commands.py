@@ -22,9 +22,10 @@ from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
 from bulkedit.core.outcomes import RunResult
 from bulkedit.core.policy import ApiLimits, Rate, parse_rate
-from bulkedit.run.config import Resolved, Settings, load_settings, resolve
+from bulkedit.run.config import LIMITS, Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
-from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
+from bulkedit.run.options import RunOptions, run_options
+from bulkedit.run.runner import InvalidSheet, SheetRun
 from bulkedit.sheets.files import keep_earlier, preflight
 from bulkedit.sheets.report import (
     default_side_path,
@@ -119,37 +120,30 @@ def api_access(args: argparse.Namespace, resolved: Resolved,
     yield credentials, resolved.api_base
 
 
-def _options(args: argparse.Namespace, timezone: tzinfo, resolved: Resolved, api_base: str,
-             send: bool) -> RunOptions:
-    limits = resolved.limits
-    return RunOptions(
-        sheet=Path(args.sheet), sheet_name=args.sheet_name, timezone=timezone,
-        allow_irreversible=args.allow_irreversible, allow_live_fields=args.allow_live_fields,
-        allow_past_expiry=args.allow_past_expiry, date_order=args.date_order,
-        encoding=args.encoding,
-        skip_invalid=args.skip_invalid, send=send, rate=limits.rate or None,
-        max_rate=limits.max_rate, concurrency=limits.concurrency, timeout=limits.timeout,
-        max_attempts=limits.max_attempts, base_delay=limits.backoff,
-        batch_size=limits.batch_size, api_base=api_base)
+def sheet_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """What the user said of how to read the sheet; None for each flag left out (so that
+    bulkedit.toml or a saved plan can say it)."""
+    def said(flag: bool) -> bool | None:
+        return True if flag else None
+
+    return {"sheet_name": args.sheet_name, "timezone": args.timezone,
+            "date_order": args.date_order, "encoding": args.encoding,
+            "allow_irreversible": said(args.allow_irreversible),
+            "allow_live_fields": said(args.allow_live_fields),
+            "allow_past_expiry": said(args.allow_past_expiry),
+            "skip_invalid": said(getattr(args, "skip_invalid", False))}
 
 
-DEFAULT_CANARY = 3
+def api_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """What the user said of the API's limits and where it is (None: not said)."""
+    return {**{name: getattr(args, name, None) for name in LIMITS},
+            "allow_hosts": getattr(args, "allow_api_host", None)}
 
 
-def canary_size(args: argparse.Namespace, api_base: str) -> int:
-    """--canary N; else 3 rows against any API but a sandbox on this machine (where a
-    first contact can go wrong in ways the sandbox does not show); --no-canary: 0."""
-    from urllib.parse import urlsplit
-
-    if args.no_canary:
-        return 0
-    if args.canary is not None:
-        if args.canary < 0:
-            raise UsageError("--canary takes a number of rows, 0 or more")
-        return int(args.canary)
-    host = (urlsplit(api_base).hostname or "").lower()
-    local = host == "::1" or host.startswith("127.")
-    return 0 if local else DEFAULT_CANARY
+def canary_choice(args: argparse.Namespace) -> int | None:
+    if args.no_canary and args.canary not in (None, 0):
+        raise UsageError("--canary N and --no-canary say opposite things; give one")
+    return 0 if args.no_canary else args.canary
 
 
 def _when(moment: float) -> str:
@@ -204,8 +198,7 @@ def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
 
 # ----------------------------------------------------------------------------- apply
 
-def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
-              err: TextIO | None = None) -> int:
+def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     err = err or sys.stderr
     sheet = Path(args.sheet)
     results = Path(args.results) if args.results else default_side_path(sheet, "results")
@@ -215,17 +208,12 @@ def run_apply(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     settings, resolved = settings_of(args, err)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
-        options = _options(args, timezone, resolved, api_base, send=True)
-        options.results, options.rollback = results, rollback
-        options.summary_json = Path(args.summary_json) if args.summary_json else None
-        options.force, options.verify = args.force, args.verify
-        options.canary = canary_size(args, api_base)
-        options.fresh = args.fresh
-        options.state_dir = Path(args.state_dir) if args.state_dir else settings.state_dir
-        if args.plan:
-            from bulkedit.run.savedplan import load_plan
-
-            options.reviewed = load_plan(Path(args.plan), sheet)
+        options = run_options(
+            settings, sheet=sheet, **sheet_choices(args), **api_choices(args),
+            api_base=api_base, send=True, results=results, rollback=rollback,
+            summary_json=args.summary_json, force=args.force or None, verify=args.verify,
+            canary=canary_choice(args), fresh=args.fresh or None, state_dir=args.state_dir,
+            plan=args.plan)
         progress = ProgressReporter(err)
         confirm = None
         stopped_at_prompt: list[bool] = []
@@ -292,8 +280,7 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
                   else "Rate: --rate auto found no rate that held for long enough (a short "
                   "run, or one held back by --concurrency or the API's latency); it ended "
                   f"at {result.rate['final_per_second']:g}/s\n")
-    if options.verify:
-        out.write(f"Verified: {result.verified} rows read back as sent\n")
+    _print_read_back(result, out)
     _print_row_problems(result, out, "in the results sheet")
     if result.blocked:
         out.write(f"Nothing was sent: {result.blocked} rows are refused against the live "
@@ -303,7 +290,11 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     if result.aborted:
         out.write(f"Stopped early: {result.aborted}\n")
     if result.interrupted:
-        out.write("Interrupted: the rows not sent are marked skipped.\n")
+        unread = result.counts().get("sent", 0) if result.verify else 0
+        out.write("Interrupted: the rows not sent are marked skipped"
+                  + (f"; {unread} rows written but not yet read back are marked sent"
+                     if unread else "")
+                  + ". Run the same command again to resume.\n")
     if result.results_path is not None:
         out.write(f"Results: {result.results_path}\n")
     if result.rollback_path is not None:
@@ -322,11 +313,34 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     return result.exit_code
 
 
+def _print_read_back(result: RunResult, out: TextIO) -> None:
+    """What reading the written rows back found; or that it was off, and what that means."""
+    back = result.read_back()
+    if not back["on"]:
+        sent = result.counts().get("sent", 0)
+        if sent:
+            out.write(f"Read back: off (--no-verify): {sent} rows were accepted by the API "
+                      "but not read back, so they are 'sent', not 'updated'\n")
+        return
+    written = back["as_sent"] + back["not_as_sent"] + back["not_read_back"]
+    if not written:
+        return
+    calls = back["calls"]
+    line = (f"Read back: {back['as_sent']} of {written} written rows read back as sent "
+            f"({calls} {'call' if calls == 1 else 'calls'})")
+    if back["not_as_sent"]:
+        line += f"; {back['not_as_sent']} not applied by the API (failed)"
+    if back["not_read_back"]:
+        line += f"; {back['not_read_back']} could not be read back (sent)"
+    out.write(line + "\n")
+
+
 def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
     """The rows that failed or were refused, and the warnings planning gave, first ten;
     a dry run names rows by their plan status (refused, not_found), like its counts."""
     shown = [(p, o) for p, o in enumerate(result.outcomes)
-             if o.status in ("failed", "invalid", "conflict") or "warning:" in o.error]
+             if o.status in ("failed", "invalid", "conflict") or "warning:" in o.error
+             or (o.status == "sent" and o.error)]
     if not shown:
         return
     out.write("\n")
@@ -340,8 +354,7 @@ def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
 
 # ----------------------------------------------------------------------------- plan
 
-def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
-             err: TextIO | None = None) -> int:
+def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """The dry run: read, compare, report. Sends no write."""
     from bulkedit.sheets import diffreport
 
@@ -356,7 +369,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     settings, resolved = settings_of(args, err)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
-        options = _options(args, timezone, resolved, api_base, send=False)
+        options = run_options(settings, sheet=sheet, **sheet_choices(args),
+                              **api_choices(args), api_base=api_base, send=False)
         progress = ProgressReporter(err)
         outcome = _execute(SheetRun(options, credentials, progress), progress, out, err)
     if isinstance(outcome, int):
@@ -391,20 +405,13 @@ def run_plan(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
         out.write("Changes per field: " + ", ".join(
             f"{name} {count}" for name, count in field_counts.most_common()) + "\n")
     if args.save:
-        from bulkedit.core.types import UnknownValue
-        from bulkedit.run.savedplan import ReviewedRow, save_plan
+        from bulkedit.run.savedplan import reviewed_rows, save_plan
 
-        typed = {row.row: row for row in result.validation.rows()}
-        reviewed = {}
-        for plan in result.plans.values():
-            live = result.live.get(plan.video_id, {})
-            touched = typed[plan.row].changes if plan.row in typed else {}
-            reviewed[plan.row] = ReviewedRow(plan.video_id, plan.status.value,
-                                             {name: live.get(name) for name in touched
-                                              if not isinstance(live.get(name), UnknownValue)})
-        save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed)
-        out.write(f"Plan saved: {args.save} (apply --plan {args.save} refuses rows that "
-                  "change on Dailymotion before then)\n")
+        save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed_rows(result),
+                  options.shaping())
+        out.write(f"Plan saved: {args.save} (apply --plan {args.save} sends exactly what this "
+                  "plan shows, with its options, and refuses rows that change on Dailymotion "
+                  "before then)\n")
     out.write(f"Diff report: {report} and {page}\nNothing was sent.\n")
     if result.aborted:
         out.write(f"Stopped early: {result.aborted}\n")

@@ -73,21 +73,24 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # ----------------------------------------------------------------------------- validate
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bulkedit.core.validation import ValidationOptions, validate
+    from bulkedit.cli.commands import sheet_choices
+    from bulkedit.core.validation import validate
+    from bulkedit.run.config import load_settings
+    from bulkedit.run.options import run_options
+    from bulkedit.run.runner import validation_options
     from bulkedit.sheets.files import preflight
     from bulkedit.sheets.load import load_sheet
     from bulkedit.sheets.report import table_format, write_issues
 
-    options = ValidationOptions(timezone=_timezone(args.timezone),
-                                allow_irreversible=args.allow_irreversible,
-                                allow_live_fields=args.allow_live_fields,
-                                allow_past_expiry=args.allow_past_expiry,
-                                date_order=args.date_order)
+    # The sheet read as plan and apply will read it: the same flags, bulkedit.toml's [run].
+    run = run_options(load_settings(None), sheet=args.sheet, **sheet_choices(args),
+                      send=False)
+    options = validation_options(run)
     report = Path(args.report) if args.report else None
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
         preflight([("problem report", report)], inputs=[args.sheet])
-    sheet = load_sheet(args.sheet, sheet=args.sheet_name, encoding=args.encoding)
+    sheet = load_sheet(args.sheet, sheet=run.sheet_name, encoding=run.encoding)
     result = validate(sheet, options)
     out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
               f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
@@ -123,13 +126,13 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import run_apply
 
-    return run_apply(args, out, _timezone(args.timezone), err)
+    return run_apply(args, out, err)
 
 
 def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import run_plan
 
-    return run_plan(args, out, _timezone(args.timezone), err)
+    return run_plan(args, out, err)
 
 
 def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
@@ -150,15 +153,19 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
         help="rollback sheet, written before the first edit (default NAME.rollback.EXT)")
     add("--summary-json", metavar="FILE", help="write a summary for machines")
     add("--plan", metavar="PLAN",
-        help="a plan saved by `bulkedit plan --save`: rows whose live values changed since "
-             "are marked conflict and not sent")
+        help="a plan saved by `bulkedit plan --save`: send exactly what it shows, with the "
+             "options it was made with (a flag that contradicts them is refused); rows whose "
+             "live values changed since are marked conflict and not sent")
     add("--force", action="store_true", help="with --plan: send drifted rows anyway")
-    add("--verify", action="store_true",
-        help="read the changed fields back and fail rows the API silently ignored")
+    add("--verify", action=argparse.BooleanOptionalAction, default=None,
+        help="read the written fields back, in batches, and call a row updated only when "
+             "they read back as sent; a change the API ignored fails the row (default: on; "
+             "--no-verify leaves written rows 'sent')")
     add("--canary", type=int, metavar="N",
         help="send N rows first (one per distinct set of fields), read them back, and stop "
-             "before the rest if the API refused or ignored anything (default 3 against "
-             "any API but this machine's sandbox)")
+             "before the rest if the API refused or ignored anything; a run it stopped stays "
+             "stopped until the sheet changes or --no-canary (default 3 against any API not "
+             "on this machine)")
     add("--no-canary", action="store_true", help="send every row at once")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
     add("--state-dir", metavar="DIR",
@@ -188,44 +195,26 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bulkedit.cli.commands import announce_api_base
+    from bulkedit.cli.commands import announce_api_base, api_access, api_choices, canary_choice
     from bulkedit.run.batch import Batch, JsonLog
     from bulkedit.run.config import load_settings, resolve
-    from bulkedit.run.runner import RunOptions
+    from bulkedit.run.options import run_options
 
     settings = load_settings(Path(args.config) if args.config else None)
     resolved = resolve(args, settings)  # checks the limits before the night starts
     if not args.sandbox:
         announce_api_base(settings, resolved, err)
-    limits = resolved.limits
     if args.state_dir:
         settings.state_dir = Path(args.state_dir)
     inbox = Path(args.inbox) if args.inbox else settings.inbox
     if inbox is None:
         raise UsageError("no inbox: give the folder, or set [batch] inbox in bulkedit.toml")
-    zone = _timezone(settings.timezone)
     log = JsonLog(Path(args.log) if args.log else settings.log, out)
-
-    def night(credentials: Any, base: str) -> int:
-        def options(sheet: Path, settings: Any) -> RunOptions:
-            return RunOptions(
-                sheet=sheet, timezone=zone, skip_invalid=settings.skip_invalid,
-                allow_irreversible=settings.allow_irreversible,
-                allow_live_fields=settings.allow_live_fields,
-                allow_past_expiry=settings.allow_past_expiry, date_order=settings.date_order,
-                encoding=settings.encoding,
-                verify=settings.verify,
-                rate=limits.rate or None, max_rate=limits.max_rate,
-                concurrency=limits.concurrency,
-                timeout=limits.timeout, max_attempts=limits.max_attempts,
-                base_delay=limits.backoff, batch_size=limits.batch_size, api_base=base)
-
-        return Batch(settings, inbox, credentials, options, log, trust=args.trust_inbox).run()
-
-    from bulkedit.cli.commands import api_access
-
     with api_access(args, resolved, settings.credentials) as (credentials, base):
-        return night(credentials, base)
+        said = {**api_choices(args), "api_base": base, "verify": args.verify,
+                "canary": canary_choice(args)}
+        run_options(settings, **said)  # a wrong setting is refused before the first sheet
+        return Batch(settings, inbox, credentials, said, log, trust=args.trust_inbox).run()
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -314,6 +303,12 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("--trust-inbox", action="store_true",
         help="also apply sheets of other users, or that other users may write (symbolic "
              "links and special files are never read)")
+    add("--verify", action=argparse.BooleanOptionalAction, default=None,
+        help="read the written fields back (default on, or bulkedit.toml's verify)")
+    add("--canary", type=int, metavar="N",
+        help="rows sent and read back first in each sheet (default 3 against any API not on "
+             "this machine)")
+    add("--no-canary", action="store_true", help="send every row of each sheet at once")
     add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
     batch.set_defaults(run=cmd_batch)
 
@@ -327,6 +322,18 @@ def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rows = [["api_base", resolved.api_base, resolved.sources["api_base"]]]
     rows += [[name, str(getattr(resolved.limits, name)), resolved.sources[name]]
              for name in LIMITS]
+    # How a run reads and sends a sheet ([run]), as apply and batch would have it.
+    from bulkedit.run.options import run_options
+
+    options = run_options(settings, api_base=resolved.api_base)
+    said = settings.run_keys()
+    shown = {"verify": "on (read back)" if options.verify else "off (--no-verify)",
+             "canary": f"{options.canary_size} rows" + (
+                 "" if "canary" in said else " (none on this machine, 3 against any other API)"),
+             "timezone": str(options.timezone), "date_order": options.date_order or "refuse",
+             "skip_invalid": str(options.skip_invalid).lower()}
+    rows += [[name, value, str(settings.source) if name in said else "default"]
+             for name, value in shown.items()]
     # Never a secret: only the names of the variables that hold them.
     rows += [["api key", f"${settings.key_env}", "environment variable name"],
              ["api secret", f"${settings.secret_env}", "environment variable name"]]
@@ -520,8 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", dest="sheet_name", metavar="NAME",
                         help="the worksheet to read (default: the first visible one)")
-    parser.add_argument("--timezone", default="UTC", metavar="TZ",
-                        help="time zone of dates written without an offset (default UTC)")
+    parser.add_argument("--timezone", metavar="TZ",
+                        help="time zone of dates written without an offset (default: "
+                             "bulkedit.toml's [run] timezone, else UTC)")
     parser.add_argument("--allow-irreversible", action="store_true",
                         help="allow explicit=true, which Dailymotion can never undo")
     parser.add_argument("--allow-live-fields", action="store_true",

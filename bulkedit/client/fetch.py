@@ -31,7 +31,7 @@ class Reading:
     aborted: str | None = None  # the circuit breaker's reason, if it tripped
     calls: int = 0
     unreadable: list[str] = field(default_factory=list)  # fields the API would not read
-    batch_size: int = 0  # the size the reading ended with (lowered on a cut answer)
+    batch_size: int = 0  # the size the reading ended with (lowered on a cut or a refusal)
 
     def was_read(self, video_id: str) -> bool:
         """Read (found or not found): the answer about this id is known."""
@@ -84,6 +84,7 @@ async def read_current(dispatcher: Dispatcher, ids: Iterable[str], fields: Itera
         elif isinstance(error, PermanentError) and error.status == 400 and len(batch) > 1:
             half = len(batch) // 2  # the API refused the batch size: halve it, go on
             retry.extend([batch[:half], batch[half:]])
+            reading.batch_size = min(reading.batch_size, len(batch) - half)
         else:
             for video_id in batch:
                 reading.failed[video_id] = error

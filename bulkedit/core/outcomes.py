@@ -6,22 +6,26 @@ Plain data: the runner fills it in, the reports and the CLI read it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bulkedit.core.errors import ErrorClass, ExitCode
-from bulkedit.core.planning import RowPlan, RowStatus
+from bulkedit.core.errors import ApiError, ErrorClass, ExitCode
+from bulkedit.core.planning import RowPlan, RowStatus, normal
+from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
+from bulkedit.core.types import UnknownValue
 from bulkedit.core.validation import ValidationResult
 
 
 class Status(StrEnum):
     """A row's status in the results sheet (#status)."""
 
-    UPDATED = "updated"
+    UPDATED = "updated"  # written, and every field read back as sent
+    SENT = "sent"  # accepted by the API, not (all) read back: --no-verify, or unreadable
     UNCHANGED = "unchanged"
     FAILED = "failed"
     INVALID = "invalid"
@@ -88,7 +92,9 @@ class RunResult:
     not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
     sent: bool = True  # False for a dry run (bulkedit plan)
     run_id: str | None = None  # the journal's name for the run
-    verified: int = 0  # rows whose changes were read back and found applied
+    verify: bool = True  # whether written rows are read back (off: they stay `sent`)
+    read_back_calls: int = 0  # the reads that read written rows back
+    canary_stop: bool = False  # the canary found a problem and stopped the run
     # Rows refused against the live values while other rows were fine: nothing was sent
     # (no --skip-invalid), like an invalid sheet.
     blocked: int = 0
@@ -141,8 +147,23 @@ class RunResult:
             "rollback": str(self.rollback_path) if self.rollback_path else None,
             "changes_the_rollback_cannot_undo": len(self.not_rolled_back),
             "verified": self.verified,
+            "read_back": self.read_back(),
+            "canary_stop": self.canary_stop,
             "blocked_by_refused_rows": self.blocked,
         }
+
+    @property
+    def verified(self) -> int:
+        """Rows written and read back as sent (every `updated` row, and only those)."""
+        return sum(outcome.status == Status.UPDATED for outcome in self.outcomes)
+
+    def read_back(self) -> dict[str, Any]:
+        """What reading the written rows back found, from the outcomes themselves."""
+        ignored = sum(o.status == Status.FAILED and o.error_class == ErrorClass.IGNORED
+                      for o in self.outcomes)
+        sent = sum(o.status == Status.SENT for o in self.outcomes)
+        return {"on": self.verify, "as_sent": self.verified, "not_as_sent": ignored,
+                "not_read_back": sent, "calls": self.read_back_calls}
 
     def plan_status(self, position: int) -> str:
         """A row's status in a dry run: change, noop, not_found, conflict, invalid…"""
@@ -167,6 +188,42 @@ class RunResult:
             key = self.plan_status(position)
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+
+def read_back_verdict(plan: RowPlan, live: Mapping[str, Any] | None, error: ApiError | None,
+                      was_asked: bool, unreadable: tuple[str, ...] = ()
+                      ) -> tuple[Status, ErrorClass, str]:
+    """A written row's status once read back: (status, error class, what to tell). Pure.
+    `live`: what the read-back found (None: not asked, or not found); `unreadable`: fields
+    the API would not read for this key."""
+    if was_asked and live is None:
+        why = f"it could not be read back ({error})" if error is not None else (
+            "the video could not be read back (not found)")
+        return Status.SENT, ErrorClass.NONE, f"sent and accepted, but {why}"
+    unread: list[str] = []
+    ignored, as_before, applied = [], [], []
+    for diff in plan.diffs:
+        spec = FIELDS[diff.field]
+        value = (live or {}).get(diff.field)
+        if spec.write_only:
+            unread.append(f"{diff.field} (the API never returns it)")
+        elif diff.field in unreadable or isinstance(value, UnknownValue) or live is None:
+            unread.append(f"{diff.field} (the API would not read it)")
+        elif normal(spec, diff.new) != normal(spec, value):
+            ignored.append(diff.field)
+            as_before.append(normal(spec, value) == normal(spec, diff.old))
+        else:
+            applied.append(diff.field)
+    if ignored:
+        reads = "it still reads as before" if all(as_before) and len(ignored) == 1 else (
+            "they still read as before" if all(as_before) else "read back otherwise")
+        return (Status.FAILED, ErrorClass.IGNORED,
+                "the API accepted the change but did not apply it: " + ", ".join(ignored)
+                + f" ({reads}; a permission may be missing)"
+                + (f"; applied: {', '.join(applied)}" if applied else ""))
+    if unread:
+        return Status.SENT, ErrorClass.NONE, "sent; not read back: " + ", ".join(unread)
+    return Status.UPDATED, ErrorClass.NONE, ""
 
 
 def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome]:

@@ -81,6 +81,8 @@ class FieldSpec:
     irreversible_true: bool = False
     # Values are secrets of the user's (never echoed in messages).
     sensitive: bool = False
+    # The API takes the field but never returns it: a write cannot be read back.
+    write_only: bool = False
     example: str = ""
     notes: str = ""
     refusal: str = ""  # why bulkedit will not send it (REFUSED / LIVE_ONLY)
@@ -193,7 +195,7 @@ _WRITABLE: tuple[FieldSpec, ...] = (
     _bool("allow_embed", "Can be embedded outside Dailymotion."),
     _bool("allowed_in_playlists", "Can be added to playlists."),
     FieldSpec("password", Kind.TEXT, "Password protecting the video.", max_length=255,
-              clear_wire="", sensitive=True,
+              clear_wire="", sensitive=True, write_only=True,
               notes="[] removes the protection. The value is never echoed in reports."),
     FieldSpec("publish_date", Kind.DATE, "When the video becomes public.", tier=Tier.PRO,
               clear_wire=PUBLISH_DATE_RESET, example="2026-12-01T18:00:00+01:00",

@@ -23,7 +23,7 @@ import signal
 import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,8 @@ from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageErro
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import DEFAULT_STATE_DIR, JournalDamaged
 from bulkedit.run.lock import RunLock
-from bulkedit.run.runner import InvalidSheet, RunOptions, SheetRun
+from bulkedit.run.options import run_options
+from bulkedit.run.runner import InvalidSheet, SheetRun
 from bulkedit.run.savedplan import sheet_digest
 from bulkedit.sheets.files import (
     PinnedSheet,
@@ -204,13 +205,14 @@ def _file_sheet(sheet: Path, pinned: PinnedSheet | None, folder: Path) -> bool:
 
 class Batch:
     def __init__(self, settings: Settings, inbox: Path, credentials: Credentials,
-                 options: Callable[[Path, Settings], RunOptions], log: JsonLog,
-                 trust: bool = False):
+                 choices: Mapping[str, Any], log: JsonLog, trust: bool = False):
+        """`choices`: what the user said for every sheet of the night (run_options' names,
+        None where nothing was said); bulkedit.toml and the engine's defaults do the rest."""
         self.settings = settings
         self.trust = trust  # apply other users' files and files others may write
         self.folders = BatchFolders.of(settings, inbox)
         self.credentials = credentials
-        self.options = options
+        self.choices = dict(choices)
         self.log = log
         self._current: SheetRun | None = None
         self._stopping = False
@@ -271,18 +273,17 @@ class Batch:
 
     async def _one(self, sheet: Path) -> dict[str, Any]:
         folders = self.folders
-        options = self.options(sheet, self.settings)
-        options.state_dir = folders.state
-        options.from_inbox, options.trust_inbox = True, self.trust  # checked on the open file
         # Written in the night's work folder, never in the inbox, then filed with the sheet.
         work = own_folder(folders.inbox / WORK / sheet.name, "work folder")
         results = work / f"{sheet.stem}.results{_kind(sheet)}"
         rollback = work / f"{sheet.stem}.rollback{_kind(sheet)}"
         summary_path = work / f"{sheet.stem}.summary.json"
         self.log("sheet_start", sheet=sheet.name)
-
-        options.results, options.rollback, options.summary_json = (results, rollback,
-                                                                   summary_path)
+        # A shared inbox: the sheet is checked on the open file (no link, no one else's).
+        options = run_options(self.settings, **self.choices, sheet=sheet,
+                              state_dir=folders.state, from_inbox=True,
+                              trust_inbox=self.trust, results=results, rollback=rollback,
+                              summary_json=summary_path)
         run = SheetRun(options, self.credentials)
         self._current = run
         try:

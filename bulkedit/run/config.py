@@ -44,15 +44,23 @@ class Settings:
     log: Path | None = None
     state_dir: Path | None = None
     summaries: Path | None = None
-    timezone: str = "UTC"
-    skip_invalid: bool = False
-    verify: bool = False
-    allow_irreversible: bool = False
-    allow_live_fields: bool = False
-    allow_past_expiry: bool = False
+    # [run] (also accepted under [batch], where they were first): how every run reads and
+    # sends a sheet. None: the file does not say, the engine's default holds.
+    timezone: str | None = None
+    skip_invalid: bool | None = None
+    verify: bool | None = None  # read the written fields back (default on)
+    canary: int | None = None  # rows sent and read back first (default: 3, off locally)
+    allow_irreversible: bool | None = None
+    allow_live_fields: bool | None = None
+    allow_past_expiry: bool | None = None
     date_order: str | None = None  # "dmy" or "mdy"
     encoding: str | None = None  # the CSVs' encoding, when it is not found
     source: Path | None = field(default=None, repr=False)
+    _said: dict[str, str] = field(default_factory=dict, repr=False)  # run key -> section
+
+    def run_keys(self) -> dict[str, str]:
+        """The run settings the file says, and the section each is in."""
+        return dict(self._said)
 
     def credentials(self, environ: dict[str, str] | None = None) -> Credentials:
         env = os.environ if environ is None else environ
@@ -63,11 +71,12 @@ class Settings:
         return Credentials(key, secret)
 
 
+RUN_KEYS = ("timezone", "skip_invalid", "verify", "canary", "allow_irreversible",
+            "allow_live_fields", "allow_past_expiry", "date_order", "encoding")
 _SECTIONS = {
     "api": ("base", "allow_hosts", "key_env", "secret_env", *LIMITS),
-    "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "timezone",
-              "skip_invalid", "verify", "allow_irreversible", "allow_live_fields",
-              "allow_past_expiry", "date_order", "encoding"),
+    "run": RUN_KEYS,
+    "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", *RUN_KEYS),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
 
@@ -97,7 +106,8 @@ def load_settings(path: Path | None) -> Settings:
     known = {f.name: f for f in fields(Settings)}
     for section, values in data.items():
         if section not in _SECTIONS or not isinstance(values, dict):
-            raise UsageError(f"{path}: unknown section [{section}]; use [api] and [batch]")
+            raise UsageError(f"{path}: unknown section [{section}]; use [api], [run] and "
+                             "[batch]")
         for name, value in values.items():
             if name in _SECRET_KEYS:
                 raise UsageError(f"{path}: [{section}] {name}: credentials never go in the "
@@ -106,6 +116,11 @@ def load_settings(path: Path | None) -> Settings:
             if name not in _SECTIONS[section]:
                 raise UsageError(f"{path}: [{section}] has no setting '{name}'; known: "
                                  + ", ".join(_SECTIONS[section]))
+            if name in RUN_KEYS:
+                if name in settings._said:
+                    raise UsageError(f"{path}: {name} is set under both [{settings._said[name]}]"
+                                     f" and [{section}]; keep one (both mean the same)")
+                settings._said[name] = section
             setattr(settings, name, _convert(path, section, name, value, known[name].type))
     return settings
 
@@ -126,11 +141,18 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
             raise UsageError(f"{path}: [{section}] {name} must be a folder or file path")
         resolved = Path(os.path.expanduser(value))
         return resolved if resolved.is_absolute() else path.parent / resolved
+    if name == "canary" and (not isinstance(value, int) or isinstance(value, bool)
+                             or value < 0):
+        raise UsageError(f"{path}: [{section}] canary is a number of rows, 0 or more")
     expected = {"float": (int, float), "int": int, "bool": bool, "str": str}[
         str(kind).split(" |")[0]]
     kind = str(kind).split(" |")[0]
     if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):
         raise UsageError(f"{path}: [{section}] {name} has the wrong type")
+    if name == "timezone":
+        from bulkedit.core.cells import zone_named
+
+        zone_named(value, f"{path}: [{section}] timezone")
     if name == "date_order" and value not in ("dmy", "mdy"):
         raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")
     return float(value) if str(kind) == "float" else value

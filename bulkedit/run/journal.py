@@ -2,10 +2,11 @@
 
 One database per state folder (`.bulkedit/journal.sqlite` beside the sheet by
 default), in WAL mode. A run is keyed by its sheet (path and content digest); its
-rows move pending → sent → done / failed. A row's outcome is committed before the
-row counts as done anywhere else (progress, results), so a SIGKILL can only lose
-rows that were in flight — and those are read back and, if needed, sent again:
-edits set absolute values, so sending one twice is harmless.
+rows move pending → sent → (written, until read back) → done / failed. A row's outcome
+is committed before the row counts as done anywhere else (progress, results), so a
+SIGKILL can only lose rows that were in flight or not yet read back — and those are read
+again and, if needed, sent again: edits set absolute values, so sending one twice is
+harmless.
 
 `synchronous=NORMAL`: a commit survives the process being killed; after a power
 cut the last few commits may be lost, which costs a harmless resend, not a
@@ -145,7 +146,7 @@ class RowRecord:
     position: int
     row: int
     video_id: str | None
-    state: str  # pending, sent, done, failed, final
+    state: str  # pending, sent, written (to be read back), done, failed, final
     status: str
     error_class: str
     error: str
@@ -444,25 +445,46 @@ class Journal:
         self._db.execute("UPDATE rows SET state = 'sent' WHERE run_id = ? AND position = ?",
                          (run_id, position))
 
+    _UPDATE_OUTCOME = (
+        "UPDATE rows SET state = ?, status = ?, error_class = ?, error = ?, "
+        "http_status = ?, error_type = ?, changed_fields = ?, attempts = ?, started = ?, "
+        "finished = ? WHERE run_id = ? AND position = ?")
+
+    @staticmethod
+    def _outcome_values(run_id: str, position: int, state: str, outcome: Any
+                        ) -> tuple[Any, ...]:
+        return (state, outcome.status, outcome.error_class, outcome.error, outcome.http_status,
+                outcome.error_type, ",".join(outcome.changed_fields), outcome.attempts,
+                outcome.started, outcome.finished, run_id, position)
+
     @_disk_errors
     def record_outcome(self, run_id: str, position: int, state: str, outcome: Any) -> None:
-        """A row's final word, committed before it counts as done."""
+        """A row's word (final, or `written`: to be read back), committed before it counts
+        anywhere else."""
         if not self._pending:
             self._db.execute("BEGIN")
-        self._db.execute(
-            "UPDATE rows SET state = ?, status = ?, error_class = ?, error = ?, "
-            "http_status = ?, error_type = ?, changed_fields = ?, attempts = ?, started = ?, "
-            "finished = ? WHERE run_id = ? AND position = ?",
-            (state, outcome.status, outcome.error_class, outcome.error, outcome.http_status,
-             outcome.error_type, ",".join(outcome.changed_fields), outcome.attempts,
-             outcome.started, outcome.finished, run_id, position))
+        self._db.execute(self._UPDATE_OUTCOME,
+                         self._outcome_values(run_id, position, state, outcome))
         self._db.execute("COMMIT")
         self._pending = False
         seal = self._seals.get(run_id)
         if seal is not None:  # one more settled row: no query on the hot path
-            seal.write(seal.rows, seal.settled + 1)
+            if state in SETTLED:
+                seal.write(seal.rows, seal.settled + 1)
         else:
             self._sealed(run_id)
+
+    @_disk_errors
+    def record_outcomes(self, run_id: str, verdicts: Iterable[tuple[int, Any, str]]) -> None:
+        """Several rows' final words (a read-back's), committed at once."""
+        if not self._pending:
+            self._db.execute("BEGIN")
+        self._db.executemany(self._UPDATE_OUTCOME,
+                             [self._outcome_values(run_id, position, state, outcome)
+                              for position, outcome, state in verdicts])
+        self._db.execute("COMMIT")
+        self._pending = False
+        self._sealed(run_id)
 
     @_disk_errors
     def _abandon_transaction(self) -> None:

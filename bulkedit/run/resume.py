@@ -28,7 +28,10 @@ from bulkedit.run.journal import (
 )
 from bulkedit.run.savedplan import sheet_digest
 
-IN_FLIGHT = ("pending", "sent")
+# Rows that may have been written and are not known to be: planned, being sent, or
+# written and not yet read back. A later attempt plans them again against the live values:
+# a row that already reads as the sheet says is confirmed, by that very read.
+IN_FLIGHT = ("pending", "sent", "written")
 # A live value the API would not read, as the journal keeps it (no field value is a dict).
 _UNKNOWN_STORED = {"bulkedit": "unknown"}
 
@@ -90,10 +93,19 @@ class RunJournal:
     def done_positions(self) -> set[int]:
         return {p for p, r in self.prior.items() if r.state == "done"}
 
-    def restore(self, outcomes: list[Outcome]) -> None:
-        """Put back the outcomes of rows an earlier attempt confirmed."""
-        for position in self.done_positions():
-            outcomes[position] = outcome_of(self.prior[position])
+    def restore(self, outcomes: list[Outcome], settled: bool = False) -> None:
+        """Put back the outcomes of rows an earlier attempt confirmed (`settled`: of every
+        row it gave an answer, for a run that sends nothing more)."""
+        for position, record in self.prior.items():
+            if record.state == "done" or (settled and record.state not in ("pending", "sent")):
+                outcomes[position] = outcome_of(record)
+
+    def canary_stop(self) -> str | None:
+        """Why the canary stopped an earlier attempt of this run, if it did."""
+        summary = self.run.summary or {}
+        if not self.resumed or not summary.get("canary_stop"):
+            return None
+        return str(summary.get("aborted") or "the canary found a problem")
 
     def record_plans(self, result: RunResult) -> None:
         """Journal every row's state after planning: final rows and pending changes."""
@@ -130,9 +142,14 @@ class RunJournal:
     def sent(self, position: int) -> None:
         self.journal.mark_sent(self.run.id, position)
 
-    def outcome(self, position: int, outcome: Outcome) -> None:
-        state = "done" if outcome.status == Status.UPDATED else "failed"
+    def outcome(self, position: int, outcome: Outcome, state: str) -> None:
+        """A row's answer: `written` (taken by the API, to be read back), done or failed."""
         self.journal.record_outcome(self.run.id, position, state, outcome)
+
+    def outcomes(self, verdicts: list[tuple[int, Outcome, str]]) -> None:
+        """Several rows' answers (a read-back's), committed at once."""
+        if verdicts:
+            self.journal.record_outcomes(self.run.id, verdicts)
 
     def rollback_plans(self) -> list[RowPlan]:
         """Every video this run, or an unfinished earlier attempt it took over, changed or
@@ -162,7 +179,7 @@ def written_before(journal: Journal, run_id: str) -> dict[str, tuple[int, dict[s
         old = (record.plan or {}).get("old")
         if not old or record.video_id is None:
             continue
-        if record.state in IN_FLIGHT or record.status == Status.UPDATED:
+        if record.state in IN_FLIGHT or record.status in (Status.UPDATED, Status.SENT):
             row, kept = written.get(record.video_id, (record.row, {}))
             written[record.video_id] = (row, {**{k: _loaded(v) for k, v in old.items()},
                                               **kept})
@@ -197,8 +214,12 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     for position, record in state.prior.items():
         if position < len(outcomes):
             outcomes[position] = outcome_of(record)
+    summary = run.summary or {}
     result = RunResult(sheet, validation, outcomes, run_id=run.id, started=run.started,
-                       finished=run.finished or run.started)
+                       finished=run.finished or run.started,
+                       verify=bool(options.get("verify", False)))
     result.interrupted = run.state == "interrupted"
-    result.aborted = (run.summary or {}).get("aborted") if run.state == "aborted" else None
+    result.aborted = summary.get("aborted") if run.state == "aborted" else None
+    result.canary_stop = bool(summary.get("canary_stop")) and run.state == "aborted"
+    result.read_back_calls = int((summary.get("read_back") or {}).get("calls", 0))
     return result, state.rollback_plans()

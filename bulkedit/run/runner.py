@@ -12,11 +12,9 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, tzinfo
 from pathlib import Path
 
-from bulkedit.client.connect import BREAKER_THRESHOLD, MAX_ELAPSED, connect
+from bulkedit.client.connect import connect
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult, Sender
 from bulkedit.client.fetch import Reading, read_current
 from bulkedit.client.transport import Credentials
@@ -29,20 +27,24 @@ from bulkedit.core.errors import (
     RunAborted,
     UsageError,
 )
-from bulkedit.core.outcomes import Outcome, RunResult, Status, initial_outcomes
+from bulkedit.core.outcomes import (
+    Outcome,
+    RunResult,
+    Status,
+    initial_outcomes,
+    read_back_verdict,
+)
 from bulkedit.core.planning import (
     PlanRules,
     RowPlan,
     RowStatus,
     drifted,
     fields_to_read,
-    normal,
     plan_row,
 )
-from bulkedit.core.policy import ApiLimits, Rate
 from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
-from bulkedit.core.types import TypedRow, UnknownValue
+from bulkedit.core.types import TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
 from bulkedit.run.journal import (
     PINNED_SHEETS,
@@ -53,62 +55,15 @@ from bulkedit.run.journal import (
     state_folder,
 )
 from bulkedit.run.lock import RunLock, lock_path
+from bulkedit.run.options import RunOptions
 from bulkedit.run.resume import RunJournal
-from bulkedit.run.savedplan import SavedPlan
+from bulkedit.run.savedplan import SavedPlan, masked_form
 from bulkedit.sheets.files import PinnedSheet, keep_earlier, pin_sheet, preflight
 from bulkedit.sheets.load import load_sheet
 from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 Confirm = Callable[[list[RowPlan]], bool]
-
-
-_LIMITS = ApiLimits()  # the defaults
-
-
-@dataclass
-class RunOptions:
-    sheet: Path | None = None  # None: the run is given a loaded Sheet (a DataFrame's)
-    sheet_name: str | None = None
-    timezone: tzinfo = UTC
-    allow_irreversible: bool = False
-    allow_live_fields: bool = False
-    allow_past_expiry: bool = False  # an expiry_date in the past on a video it deletes
-    date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
-    encoding: str | None = None  # a CSV's encoding, when the user names it
-    skip_invalid: bool = False
-    send: bool = True  # False: a dry run, no write at all
-    rate: Rate | None = _LIMITS.rate  # None: no limit; "auto": found as the run goes
-    max_rate: float = _LIMITS.max_rate
-    concurrency: int = _LIMITS.concurrency
-    timeout: float = _LIMITS.timeout
-    max_attempts: int = _LIMITS.max_attempts
-    base_delay: float = _LIMITS.backoff
-    max_elapsed: float = MAX_ELAPSED
-    breaker_threshold: int = BREAKER_THRESHOLD
-    batch_size: int = _LIMITS.batch_size
-    api_base: str = protocol.PARTNER_API
-    reviewed: SavedPlan | None = None  # apply --plan: refuse rows that drifted since
-    force: bool = False  # send drifted rows anyway
-    verify: bool = False  # read the changes back after sending
-    canary: int = 0  # send this many rows first, read them back, stop if any was refused
-    journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
-    state_dir: Path | None = None  # where the journal and locks live (.bulkedit beside)
-    fresh: bool = False  # start over instead of resuming
-    from_inbox: bool = False  # a shared inbox: no symlink, no pipe, no file of another user's
-    trust_inbox: bool = False  # ... unless the user trusts it: other users' files too
-    results: Path | None = None
-    rollback: Path | None = None
-    summary_json: Path | None = None
-
-    def __post_init__(self) -> None:
-        self.limits()  # the same checks whoever builds the options: a flag, a toml, batch
-
-    def limits(self) -> ApiLimits:
-        return ApiLimits(rate=self.rate or 0, max_rate=self.max_rate,
-                         concurrency=self.concurrency,
-                         timeout=self.timeout, max_attempts=self.max_attempts,
-                         backoff=self.base_delay, batch_size=self.batch_size)
 
 
 class InvalidSheet(BulkEditError):
@@ -138,6 +93,8 @@ class SheetRun:
         self._dispatcher: Dispatcher | None = None
         self._stopped = False
         self._positions: dict[int, int] = {}  # sheet row number -> position
+        self._read_size = 0  # ids per read the API took when the run read the live values
+        self._unreadable: tuple[str, ...] = ()  # fields the API would not read then
         self._journal: RunJournal | None = None
         self.pinned: PinnedSheet | None = None  # the bytes the run works from
         self.notices: list[str] = []  # what the user must be told, beside the result
@@ -252,13 +209,17 @@ class SheetRun:
     async def _run(self, sheet: Sheet, validation: ValidationResult) -> RunResult:
         options = self.options
         result = RunResult(sheet, validation, initial_outcomes(sheet, validation),
-                           started=time.time(), sent=options.send)
+                           started=time.time(), sent=options.send,
+                           verify=options.send and options.verify)
         result.sheet_sha256 = self.pinned.digest if self.pinned is not None else ""
         done: set[int] = set()
         if self._journal is not None:
+            result.run_id = self._journal.run.id
+            stopped = self._journal.canary_stop()
+            if stopped is not None and options.canary_size:
+                return self._still_stopped(result, stopped)
             self._journal.restore(result.outcomes)
             done = self._journal.done_positions()
-            result.run_id = self._journal.run.id
         self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
         typed = {self._positions[row.row]: row for row in validation.rows()
                  if self._positions[row.row] not in done}
@@ -284,6 +245,20 @@ class SheetRun:
         result.finished = time.time()
         return result
 
+    def _still_stopped(self, result: RunResult, reason: str) -> RunResult:
+        """An earlier attempt's canary stopped the run: it stays stopped, for the same
+        reason, until the sheet changes (a new run) or the user passes --no-canary."""
+        assert self._journal is not None
+        self._journal.restore(result.outcomes, settled=True)
+        result.aborted, result.canary_stop = reason, True
+        result.notices.append(
+            f"The canary stopped run {self._journal.run.id} of this sheet before; nothing was "
+            "sent this time. Fix the sheet (a changed sheet starts a new run) or pass "
+            "--no-canary to send the rest.")
+        _mark_unsent(result)
+        result.finished = time.time()
+        return result
+
     async def _phases(self, typed: dict[int, TypedRow], result: RunResult) -> None:
         options = self.options
         assert self._dispatcher is not None
@@ -295,10 +270,12 @@ class SheetRun:
         result.reads += reading.calls
         result.read_seconds = time.perf_counter() - phase
         result.aborted = reading.aborted
+        self._read_size = reading.batch_size  # what the API took: the read-back starts there
+        self._unreadable = tuple(reading.unreadable)  # ... and does not ask for these again
         result.live = reading.live
         self._plan(typed, reading, result)
         if options.reviewed is not None:
-            self._check_drift(typed, reading, options.reviewed, result)
+            self._check_review(typed, reading, options.reviewed, result)
         if self._journal is not None:
             self._journal.record_plans(result)
         refused = sum(plan.status is RowStatus.REFUSED for plan in result.plans.values())
@@ -324,7 +301,7 @@ class SheetRun:
                 self._journal.wrote("rollback", options.rollback)
             result.rollback_path = options.rollback
         phase = time.perf_counter()
-        canary = canary_rows(changes, options.canary)
+        canary = canary_rows(changes, options.canary_size)
         if canary:
             if not await self._canary(canary, result):
                 result.write_seconds = time.perf_counter() - phase
@@ -333,7 +310,7 @@ class SheetRun:
         await self._write(changes, result)
         result.write_seconds = time.perf_counter() - phase
         if options.verify and not self._stopped:
-            await self._verify(result)
+            await self._read_back(changes, result)
 
     def _plan(self, typed: dict[int, TypedRow], reading: Reading, result: RunResult) -> None:
         options = self.options
@@ -362,34 +339,75 @@ class SheetRun:
                 outcome.error = (f"video {row.video_id} not found: check the id, or whether "
                                  "it was deleted or belongs to another account")
 
-    def _check_drift(self, typed: dict[int, TypedRow], reading: Reading, reviewed: SavedPlan,
-                     result: RunResult) -> None:
-        """Rows whose live values changed since the plan was reviewed are not sent."""
+    def _check_review(self, typed: dict[int, TypedRow], reading: Reading, reviewed: SavedPlan,
+                      result: RunResult) -> None:
+        """apply --plan sends exactly what was reviewed. A row is not sent (conflict) when
+        its live values changed since the review (unless --force), when it would now send
+        another form than the one reviewed, or when the review never saw it."""
         from bulkedit.core.cells import to_cell
 
         for position, row in typed.items():
-            seen = reviewed.rows.get(row.row)
+            plan = result.plans.get(position)
             live = reading.live.get(row.video_id)
-            if seen is None or live is None or position not in result.plans:
+            if plan is None or live is None:
+                continue  # not read, or gone: nothing is sent either way
+            outcome = result.outcomes[position]
+            seen = reviewed.rows.get(row.row)
+            if seen is None or seen.video_id != row.video_id:
+                if plan.status is RowStatus.CHANGE:
+                    _conflict(outcome, "not in the reviewed plan (the dry run did not read "
+                              "this row); plan again and review it", plan.changed_fields)
                 continue
             moved = drifted(list(row.changes), seen.live, live)
-            if not moved:
-                continue
-            outcome = result.outcomes[position]
             detail = "; ".join(f"{name} was {to_cell(FIELDS[name], old)!r}, now "
                                f"{to_cell(FIELDS[name], new)!r}" for name, old, new in moved)
-            if self.options.force:
-                outcome.error = f"drift ignored (--force): {detail}"
+            if moved and not self.options.force:
+                _conflict(outcome, f"changed on Dailymotion since the plan was reviewed: "
+                          f"{detail}; plan again, or pass --force",
+                          tuple(name for name, _, _ in moved))
                 continue
-            outcome.status, outcome.error_class = Status.CONFLICT, ErrorClass.DRIFT
-            outcome.error = (f"changed on Dailymotion since the plan was reviewed: {detail}; "
-                             "plan again, or pass --force")
-            outcome.changed_fields = tuple(name for name, _, _ in moved)
+            now = masked_form(plan.form)
+            if plan.status is RowStatus.CHANGE and now != seen.form:
+                other = sorted(name for name in set(now) | set(seen.form)
+                               if now.get(name) != seen.form.get(name))
+                _conflict(outcome, "would send other values than the plan reviewed ("
+                          + ", ".join(other) + "); plan again and review it", tuple(other))
+                continue
+            if moved:
+                outcome.error = f"drift ignored (--force): {detail}"
 
-    async def _write(self, changes: list[RowPlan], result: RunResult) -> None:
+    def _sent(self, plan: RowPlan, outcome: JobResult, result: RunResult) -> Outcome:
+        """A write's answer on its row: `sent` when the API took it (`updated` only once it
+        reads back as sent), else failed."""
+        row = result.outcomes[self._positions[plan.row]]
+        result.writes += outcome.attempts
+        row.attempts, row.started, row.finished = (outcome.attempts, outcome.started,
+                                                   outcome.finished)
+        if outcome.error is None:
+            row.status, row.changed_fields = Status.SENT, plan.changed_fields
+            row.error_class = ErrorClass.NONE
+            if not row.error.startswith(("drift ignored", "warning:")):
+                row.error = ""
+        else:
+            _fail(row, outcome.error)
+            unknown = protocol.refused_write_field(outcome.error, plan.form)
+            if unknown is not None and result.aborted is None:
+                # Every row would hit it: stop after the first, say which field.
+                result.aborted = (
+                    f"the API does not know the field {unknown!r} by that name (row "
+                    f"{plan.row}: {outcome.error}); nothing more was sent. Remove the "
+                    f"{unknown} column (or ask Dailymotion for its name), then run again")
+                assert self._dispatcher is not None
+                self._dispatcher.stop()
+        return row
+
+    async def _write(self, changes: list[RowPlan], result: RunResult,
+                     read_back: bool | None = None) -> None:
+        """Send the rows; each answer is journaled before it counts: a row the API took is
+        `written` (to be read back) with read-back on, else done."""
         assert self._dispatcher is not None
+        read_back = self.options.verify if read_back is None else read_back
         done = failures = 0
-
         journal = self._journal
 
         def on_start(job: Job) -> None:
@@ -399,29 +417,12 @@ class SheetRun:
         def on_write(outcome: JobResult) -> None:
             nonlocal done, failures
             plan: RowPlan = outcome.key
-            position = self._positions[plan.row]
-            row = result.outcomes[position]
-            result.writes += outcome.attempts
-            row.attempts, row.started, row.finished = (outcome.attempts, outcome.started,
-                                                       outcome.finished)
-            if outcome.error is None:
-                row.status, row.changed_fields = Status.UPDATED, plan.changed_fields
-                if not row.error.startswith(("drift ignored", "warning:")):
-                    row.error = ""
-            else:
-                _fail(row, outcome.error)
-                failures += 1
-                unknown = protocol.refused_write_field(outcome.error, plan.form)
-                if unknown is not None and result.aborted is None:
-                    # Every row would hit it: stop after the first, say which field.
-                    result.aborted = (
-                        f"the API does not know the field {unknown!r} by that name (row "
-                        f"{plan.row}: {outcome.error}); nothing more was sent. Remove the "
-                        f"{unknown} column (or ask Dailymotion for its name), then run again")
-                    assert self._dispatcher is not None
-                    self._dispatcher.stop()
+            row = self._sent(plan, outcome, result)
+            failures += row.status == Status.FAILED
             if journal is not None:  # committed before the row counts as done
-                journal.outcome(position, row)
+                state = ("failed" if row.status == Status.FAILED else
+                         "written" if read_back else "done")
+                journal.outcome(self._positions[plan.row], row, state)
             done += 1
             self.progress("write", done, len(changes), failures)
 
@@ -430,57 +431,74 @@ class SheetRun:
         await self._dispatcher.run(jobs, on_write, on_start)
 
     async def _canary(self, canary: list[RowPlan], result: RunResult) -> bool:
-        """Send the canary rows and read them back. False (the run stops, nothing more
-        sent) when the API refused any of them or silently ignored a field."""
-        await self._write(canary, result)
+        """Send the canary rows and read them back (whatever --verify says: that is what
+        a canary is). False (the run stops, nothing more sent) when the API refused any of
+        them or did not apply a field; the stop is journaled, so the next attempt of the
+        same sheet stops too."""
+        await self._write(canary, result, read_back=True)
         if self._stopped or result.aborted:
             return False
-        await self._verify(result, canary)
+        await self._read_back(canary, result, note="canary row: ")
+        if self._stopped or result.aborted:
+            return False  # not all read back: nothing more is sent
         positions = [self._positions[plan.row] for plan in canary]
         bad = [result.outcomes[p] for p in positions
-               if result.outcomes[p].status != Status.UPDATED]
-        for position in positions:
-            outcome = result.outcomes[position]
-            outcome.error = ("canary row: " + (outcome.error or "sent first and read back "
-                                               "as sent")).rstrip()
+               if result.outcomes[p].status == Status.FAILED]
         if bad:
             why = bad[0].error.removeprefix("canary row: ")
             result.aborted = (f"the {len(canary)} canary rows, sent first and read back, "
                               f"found a problem (row {bad[0].row}: {why}); nothing more "
                               "was sent. Fix it and run again (the rest resumes), or pass "
                               "--no-canary")
+            result.canary_stop = True
             return False
         return True
 
-    async def _verify(self, result: RunResult, only: list[RowPlan] | None = None) -> None:
-        """Read the changed fields back: a change the API accepted but ignored is a failure."""
+    async def _read_back(self, plans: list[RowPlan], result: RunResult,
+                         note: str = "") -> None:
+        """Read the written fields back, in batches: a row is `updated` only when every
+        field reads back as sent (the planner's normal form); a change the API accepted
+        but did not apply fails the row; a field that cannot be read back leaves it
+        `sent`, saying which. Each verdict is journaled as it is known."""
         assert self._dispatcher is not None
-        chosen = None if only is None else {plan.row for plan in only}
-        updated = [(position, result.plans[position]) for position, outcome
-                   in enumerate(result.outcomes) if outcome.status == Status.UPDATED
-                   and (chosen is None or outcome.row in chosen)
-                   and not outcome.error.startswith("canary row")]
-        fields = {d.field for _, plan in updated for d in plan.diffs}
-        reading = await read_current(
-            self._dispatcher, (plan.video_id for _, plan in updated), fields,
-            self.options.batch_size,
-            lambda done, total, bad: self.progress("verify", done, total, bad))
+        written = [plan for plan in plans
+                   if result.outcomes[self._positions[plan.row]].status == Status.SENT]
+        if not written:
+            return
+        def can_read(name: str) -> bool:
+            return not FIELDS[name].write_only and name not in self._unreadable
+
+        fields = {d.field for plan in written for d in plan.diffs if can_read(d.field)}
+        reading = Reading()
+        readable = [plan for plan in written if any(can_read(d.field) for d in plan.diffs)]
+        asked = {plan.row for plan in readable}
+        if readable:
+            reading = await read_current(
+                self._dispatcher, (plan.video_id for plan in readable), fields,
+                self._read_size or self.options.batch_size,
+                lambda done, total, bad: self.progress("read back", done, total, bad))
         result.reads += reading.calls
-        for position, plan in updated:
-            live = reading.live.get(plan.video_id)
-            if live is None:
-                continue  # not read back (the run stopped): unverified, not failed
-            ignored = [d.field for d in plan.diffs
-                       if not isinstance(live.get(d.field), UnknownValue)  # unreadable
-                       and normal(FIELDS[d.field], d.new) != normal(FIELDS[d.field],
-                                                                    live.get(d.field))]
+        result.read_back_calls += reading.calls
+        result.aborted = result.aborted or reading.aborted
+        verdicts = []
+        for plan in written:
+            position = self._positions[plan.row]
             outcome = result.outcomes[position]
-            if ignored:
-                outcome.status, outcome.error_class = Status.FAILED, ErrorClass.IGNORED
-                outcome.error = ("the API accepted the change but did not apply it: "
-                                 + ", ".join(ignored) + " (a permission may be missing)")
-            else:
-                result.verified += 1
+            if plan.row in asked and not reading.was_read(plan.video_id):
+                continue  # the run stopped first: `written`, read back when it resumes
+            verdict = read_back_verdict(plan, reading.live.get(plan.video_id),
+                                        reading.failed.get(plan.video_id), plan.row in asked,
+                                        self._unreadable)
+            outcome.status, outcome.error_class, text = verdict
+            kept = outcome.error if outcome.error.startswith(("drift ignored",
+                                                              "warning:")) else ""
+            outcome.error = "; ".join(t for t in (text, kept) if t)
+            if note:
+                outcome.error = note + (outcome.error or "sent first and read back as sent")
+            state = "failed" if outcome.status == Status.FAILED else "done"
+            verdicts.append((position, outcome, state))
+        if self._journal is not None:
+            self._journal.outcomes(verdicts)
 
 
 def canary_rows(changes: list[RowPlan], count: int) -> list[RowPlan]:
@@ -514,12 +532,18 @@ def _describe(options: RunOptions) -> dict[str, object]:
     return {"rate": options.rate, "max_rate": options.max_rate,
             "concurrency": options.concurrency,
             "skip_invalid": options.skip_invalid, "verify": options.verify,
+            "canary": options.canary_size,
             "api_base": options.api_base, "timezone": str(options.timezone),
             "sheet_name": options.sheet_name,
             "allow_irreversible": options.allow_irreversible,
             "allow_live_fields": options.allow_live_fields,
             "allow_past_expiry": options.allow_past_expiry,
             "date_order": options.date_order, "encoding": options.encoding}
+
+
+def _conflict(outcome: Outcome, why: str, fields: tuple[str, ...]) -> None:
+    outcome.status, outcome.error_class = Status.CONFLICT, ErrorClass.DRIFT
+    outcome.error, outcome.changed_fields = why, fields
 
 
 def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:

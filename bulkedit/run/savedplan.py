@@ -1,23 +1,35 @@
-"""The reviewed plan file: `plan --save PLAN` writes it, `apply --plan PLAN` checks drift.
+"""The reviewed plan file: `plan --save PLAN` writes it, `apply --plan PLAN` is bound by it.
 
-It keeps, for every row of the sheet that was read, the live values of the fields the
-sheet touches as they were when someone reviewed the dry run, and a digest of the
-sheet so that a plan is never checked against a sheet edited since.
+It keeps what someone reviewed, so that an apply sends exactly that:
+  * a digest of the sheet's bytes, so a plan is never applied to a sheet edited since;
+  * the options that decide what the cells mean (time zone, date order, consents, the
+    worksheet, the encoding, skip-invalid): an apply takes them from the plan, and
+    refuses one that contradicts them (run/options.py);
+  * for every row that was read, the live values of the fields the sheet touches (drift)
+    and the exact form the row would send. A secret's value (a video password) is never
+    written to the file: its place in the form says only that one is sent; the sheet's
+    digest and the bound options decide it as surely.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulkedit.core.errors import UsageError
+from bulkedit.core.schema import FIELDS, MASK
 from bulkedit.sheets.files import write_text
 
-FORMAT = "bulkedit-plan/1"
+if TYPE_CHECKING:
+    from bulkedit.core.outcomes import RunResult
+
+FORMAT = "bulkedit-plan/2"
+_OLDER = ("bulkedit-plan/1",)
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,7 @@ class ReviewedRow:
     video_id: str
     status: str
     live: dict[str, Any]
+    form: dict[str, str]  # what the row sends, secrets masked ({} when it sends nothing)
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,32 @@ class SavedPlan:
     sheet_sha256: str
     created: str
     rows: dict[int, ReviewedRow]  # by sheet row number
+    options: dict[str, Any]  # the value-shaping options it was made with
+
+
+def masked_form(form: Mapping[str, str]) -> dict[str, str]:
+    """A row's wire form as a plan file may keep it: secrets replaced by a mark."""
+    return {name: (MASK if name in FIELDS and FIELDS[name].sensitive and value else value)
+            for name, value in form.items()}
+
+
+def reviewed_rows(result: RunResult) -> dict[int, ReviewedRow]:
+    """What a dry run showed of each row it planned: the live values of the fields the row
+    touches (those the API read) and the form it would send."""
+    from bulkedit.core.planning import RowStatus
+    from bulkedit.core.types import UnknownValue
+
+    typed = {row.row: row for row in result.validation.rows()}
+    reviewed = {}
+    for plan in result.plans.values():
+        live = result.live.get(plan.video_id, {})
+        touched = typed[plan.row].changes if plan.row in typed else {}
+        form = plan.form if plan.status is RowStatus.CHANGE else {}
+        reviewed[plan.row] = ReviewedRow(
+            plan.video_id, plan.status.value,
+            {name: live.get(name) for name in touched
+             if not isinstance(live.get(name), UnknownValue)}, dict(form))
+    return reviewed
 
 
 def sheet_digest(path: Path) -> str:
@@ -43,7 +82,8 @@ def sheet_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_plan(path: Path, sheet_path: Path, digest: str, rows: dict[int, ReviewedRow]) -> None:
+def save_plan(path: Path, sheet_path: Path, digest: str, rows: dict[int, ReviewedRow],
+              options: Mapping[str, Any]) -> None:
     """`digest`: of the bytes the plan was made from (not of the file now, which may
     have been saved again since)."""
     payload = {
@@ -51,7 +91,9 @@ def save_plan(path: Path, sheet_path: Path, digest: str, rows: dict[int, Reviewe
         "sheet": str(sheet_path),
         "sheet_sha256": digest,
         "created": datetime.now(UTC).isoformat(),
-        "rows": {str(number): {"video_id": r.video_id, "status": r.status, "live": r.live}
+        "options": dict(options),
+        "rows": {str(number): {"video_id": r.video_id, "status": r.status, "live": r.live,
+                               "form": masked_form(r.form)}
                  for number, r in rows.items()},
     }
     write_text(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
@@ -61,16 +103,29 @@ def load_plan(path: Path, sheet_path: Path) -> SavedPlan:
     """The plan, checked against the sheet it must belong to."""
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(payload, dict):
+            raise ValueError("not a bulkedit plan")
+        if payload.get("format") in _OLDER:
+            raise UsageError(f"--plan {path} was saved by an older bulkedit, which kept "
+                             "neither the options nor the forms reviewed; run `bulkedit plan "
+                             "--save` again and review it")
         if payload.get("format") != FORMAT:
             raise ValueError("not a bulkedit plan")
-        rows = {int(number): ReviewedRow(r["video_id"], r["status"], dict(r["live"]))
+        rows = {int(number): ReviewedRow(str(r["video_id"]), str(r["status"]), dict(r["live"]),
+                                         {str(k): str(v) for k, v in dict(r["form"]).items()})
                 for number, r in payload["rows"].items()}
-        plan = SavedPlan(payload["sheet"], payload["sheet_sha256"], payload["created"], rows)
+        options = dict(payload["options"])
+        plan = SavedPlan(str(payload["sheet"]), str(payload["sheet_sha256"]),
+                         str(payload["created"]), rows, options)
     except FileNotFoundError:
         raise UsageError(f"--plan {path}: no such file") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise UsageError(f"--plan {path}: not a plan saved by `bulkedit plan --save`") from None
-    if plan.sheet_sha256 != sheet_digest(sheet_path):
+    try:
+        current = sheet_digest(sheet_path)
+    except OSError as exc:
+        raise UsageError(f"{sheet_path}: cannot be read ({exc.strerror or exc})") from None
+    if plan.sheet_sha256 != current:
         raise UsageError(f"{sheet_path} has changed since the plan {path} was saved; run "
                          "`bulkedit plan --save` again and review it")
     return plan

@@ -1,0 +1,301 @@
+"""`updated` means read back as sent, on every path; the journal is the one truth of it.
+
+Against a key that may not set thumbnails, the sandbox answers 200 to a `thumbnail_url`
+edit and keeps the old one, as Dailymotion documents: the only way to know is to read it
+back. Each test drives a real front end (the CLI, the nightly batch, the Python API) or
+the engine against the sandbox on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import apply, results, sheet, titles
+
+import bulkedit
+from bulkedit.client.transport import Credentials
+from bulkedit.core.errors import ErrorClass, TransientError
+from bulkedit.core.outcomes import Status, read_back_verdict
+from bulkedit.core.planning import FieldDiff, RowPlan, RowStatus
+from bulkedit.core.types import UNKNOWN
+from bulkedit.run.options import run_options
+from bulkedit.run.runner import SheetRun
+from bulkedit.sandbox import ApiKey
+from bulkedit.sandbox.store import video_id
+
+THUMBLESS = ApiKey("thumbless", "thumbless-secret")  # may not set thumbnail_url
+
+
+def thumbnail_rows() -> list[dict[str, str]]:
+    return [{"video_id": video_id(1), "title": "Fine", "thumbnail_url": ""},
+            {"video_id": video_id(2), "title": "Also changed",
+             "thumbnail_url": "https://example.com/t.jpg"},
+            {"video_id": video_id(3), "title": "Fine too", "thumbnail_url": ""}]
+
+
+@pytest.fixture
+def thumbless(api, monkeypatch):
+    sandbox = api(keys=(THUMBLESS,))
+    monkeypatch.setenv("DAILYMOTION_API_KEY", THUMBLESS.key)
+    monkeypatch.setenv("DAILYMOTION_API_SECRET", THUMBLESS.secret)
+    return sandbox
+
+
+def journal_rows(state_dir: Path) -> list[tuple[int, str, str, str]]:
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:
+        return list(db.execute("SELECT row, state, status, error_class FROM rows "
+                               "ORDER BY run_id, position"))
+
+
+# ----------------------------------------------------------------------------- every path
+
+def _by_cli(run_cli, sandbox, path: Path) -> tuple[int, list[str]]:
+    result = apply(run_cli, sandbox, path)
+    return result.code, [r["#status"] for r in results(path.with_name("edits.results.csv"))]
+
+
+def _by_batch(run_cli, sandbox, path: Path) -> tuple[int, list[str]]:
+    inbox = path.parent / "inbox"
+    inbox.mkdir()
+    path.rename(inbox / path.name)
+    result = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0")
+    return result.code, [r["#status"] for r in results(inbox / "failed" / "edits.results.csv")]
+
+
+def _by_python(run_cli, sandbox, path: Path) -> tuple[int, list[str]]:
+    done = bulkedit.apply(path, api_base=sandbox.base_url,
+                          credentials=(THUMBLESS.key, THUMBLESS.secret),
+                          limits=bulkedit.ApiLimits(rate=0))
+    return done.exit_code, [o.status.value for o in done.result.outcomes]
+
+
+@pytest.mark.parametrize("front", [_by_cli, _by_batch, _by_python],
+                         ids=["cli", "batch", "python"])
+def test_a_silently_ignored_field_is_never_updated_on_any_path(front, run_cli, thumbless,
+                                                               tmp_path):
+    path = sheet(tmp_path, thumbnail_rows())
+    code, statuses = front(run_cli, thumbless, path)
+    assert code == 1
+    assert statuses == ["updated", "failed", "updated"]
+    assert thumbless.counters.requests["list_videos"] == 2  # the plan's read, one read-back
+
+
+def test_the_ignored_row_says_what_was_applied_and_what_was_not(run_cli, thumbless,
+                                                                tmp_path):
+    path = sheet(tmp_path, thumbnail_rows())
+    result = apply(run_cli, thumbless, path)
+    row = results(tmp_path / "edits.results.csv")[1]
+    assert row["#error_class"] == "ignored"
+    assert row["#error"] == ("the API accepted the change but did not apply it: "
+                             "thumbnail_url (it still reads as before; a permission may be "
+                             "missing); applied: title")
+    assert "Read back: 2 of 3 written rows read back as sent (1 call); 1 not applied by the " \
+           "API (failed)" in result.out
+
+
+def test_read_back_is_batched(run_cli, api, tmp_path):
+    sandbox = api(videos=300)
+    result = apply(run_cli, sandbox, sheet(tmp_path, titles(250)), "--summary-json",
+                   str(tmp_path / "s.json"))
+    assert result.code == 0
+    assert sandbox.counters.requests["list_videos"] == 3 + 3  # 100 ids a call, twice
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["read_back"] == {"on": True, "as_sent": 250, "not_as_sent": 0,
+                                    "not_read_back": 0, "calls": 3}
+    assert summary["counts"] == {"updated": 250}
+
+
+def test_no_verify_leaves_rows_sent_and_says_so(run_cli, thumbless, tmp_path):
+    path = sheet(tmp_path, thumbnail_rows())
+    result = apply(run_cli, thumbless, path, "--no-verify", "--summary-json",
+                   str(tmp_path / "s.json"))
+    assert result.code == 0  # every row's status is true: sent, not known to be applied
+    assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["sent"] * 3
+    assert "Read back: off (--no-verify): 3 rows were accepted by the API but not read " \
+           "back, so they are 'sent', not 'updated'" in result.out
+    assert json.loads((tmp_path / "s.json").read_text())["read_back"]["on"] is False
+    assert thumbless.counters.requests["list_videos"] == 1  # no read-back
+
+
+def test_a_field_that_cannot_be_read_back_is_not_updated(run_cli, api, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, [{"video_id": video_id(1), "title": "Locked", "password": "pw1"},
+                            {"video_id": video_id(2), "title": "Open", "password": ""}])
+    result = apply(run_cli, sandbox, path)
+    assert result.code == 0
+    rows = results(tmp_path / "edits.results.csv")
+    assert [r["#status"] for r in rows] == ["sent", "updated"]
+    assert rows[0]["#error"] == "sent; not read back: password (the API never returns it)"
+    assert "pw1" not in result.out + (tmp_path / "edits.results.csv").read_text()
+
+
+def test_a_field_the_api_will_not_read_is_sent_not_updated(run_cli, api, tmp_path):
+    sandbox = api(unreadable_fields=("soundtrack_isrc",))
+    path = sheet(tmp_path, [{"video_id": video_id(1), "soundtrack_isrc": "FRZ039800212"}])
+    assert apply(run_cli, sandbox, path).code == 0
+    row = results(tmp_path / "edits.results.csv")[0]
+    assert (row["#status"], row["#error"]) == (
+        "sent", "sent; not read back: soundtrack_isrc (the API would not read it); warning: "
+        "soundtrack_isrc: soundtrack_isrc: live value unknown (the API would not read it); "
+        "sent as asked, and no rollback sheet can restore it")
+
+
+# ----------------------------------------------------------------------------- the journal
+
+def test_report_and_runs_agree_with_a_failed_read_back(run_cli, thumbless, tmp_path,
+                                                       state_dir):
+    path = sheet(tmp_path, thumbnail_rows())
+    first = apply(run_cli, thumbless, path, "--summary-json", str(tmp_path / "s.json"))
+    assert first.code == 1
+    shown = results(tmp_path / "edits.results.csv")
+    assert journal_rows(state_dir) == [(2, "done", "updated", ""),
+                                       (3, "failed", "failed", "ignored"),
+                                       (4, "done", "updated", "")]
+    run_id = json.loads((tmp_path / "s.json").read_text())["run"]
+    again = run_cli("report", run_id, "--results", str(tmp_path / "again.csv"),
+                    "--rollback", str(tmp_path / "undo.csv"))
+    assert again.code == 0 and "1 failed, 2 updated" in again.out
+    assert results(tmp_path / "again.csv") == shown
+    assert "1 failed, 2 updated" in run_cli("runs").out
+
+
+# ----------------------------------------------------------------------------- the canary
+
+def test_a_canary_stop_stays_stopped_until_no_canary(run_cli, thumbless, tmp_path,
+                                                     state_dir):
+    rows = [{"video_id": video_id(i), "title": f"Retitled {i}"} for i in range(1, 9)]
+    rows[4]["thumbnail_url"] = "https://example.com/t.jpg"  # the canary tries each field set
+    path = sheet(tmp_path, rows)
+    summary = tmp_path / "s.json"
+    first = apply(run_cli, thumbless, path, "--canary", "2", "--summary-json", str(summary))
+    assert first.code == 3
+    reason = next(line for line in first.out.splitlines() if line.startswith("Stopped early"))
+    assert "row 6: the API accepted the change but did not apply it: thumbnail_url" in reason
+    assert sum(thumbless.counters.writes.values()) == 2
+    canary = {r["video_id"]: (r["#status"], r["#error"]) for r in
+              results(tmp_path / "edits.results.csv") if r["#status"] != "skipped"}
+    assert canary == {
+        video_id(1): ("updated", "canary row: sent first and read back as sent"),
+        video_id(5): ("failed", "canary row: the API accepted the change but did not apply "
+                      "it: thumbnail_url (it still reads as before; a permission may be "
+                      "missing); applied: title")}
+    facts = json.loads(summary.read_text())
+    assert facts["canary_stop"] is True
+    report = run_cli("report", facts["run"], "--results", str(tmp_path / "r.csv"),
+                     "--rollback", str(tmp_path / "u.csv"))
+    assert "1 failed, 6 skipped, 1 updated" in report.out
+
+    second = apply(run_cli, thumbless, path, "--canary", "2")
+    assert second.code == 3
+    assert reason in second.out.splitlines()
+    assert "The canary stopped run" in second.out
+    assert sum(thumbless.counters.writes.values()) == 2  # nothing more was sent
+    assert thumbless.counters.requests["list_videos"] == 2  # nor read
+
+    third = apply(run_cli, thumbless, path, "--no-canary")
+    assert third.code == 1 and "Resuming run" in third.err
+    statuses = [r["#status"] for r in results(tmp_path / "edits.results.csv")]
+    assert statuses == ["updated"] * 4 + ["failed"] + ["updated"] * 3
+    assert thumbless.counters.writes[video_id(1)] == 1  # the canary row is not sent again
+
+
+# ----------------------------------------------------------------------------- resume
+
+def _stopping_after_writes(path: Path, sandbox, writes: int, **choices) -> SheetRun:
+    """A run that stops (as Ctrl-C does) once `writes` rows have been answered."""
+    options = run_options(sheet=path, api_base=sandbox.base_url, rate=0,
+                          results=path.with_name("edits.results.csv"), **choices)
+    run: SheetRun
+
+    def progress(phase: str, done: int, total: int, failures: int) -> None:
+        if phase == "write" and done >= writes:
+            run.stop()
+
+    run = SheetRun(options, Credentials(*sandbox.key), progress)
+    return run
+
+
+def test_a_resumed_run_reads_back_the_rows_it_had_not(api, tmp_path, run_cli):
+    sandbox = api()
+    path = sheet(tmp_path, titles(12))
+    first = asyncio.run(_stopping_after_writes(path, sandbox, 12, concurrency=1).run())
+    assert first.interrupted
+    assert {o.status.value for o in first.outcomes} == {"sent"}  # written, not read back
+    resumed = apply(run_cli, sandbox, path)
+    assert resumed.code == 0 and "Resuming run" in resumed.err
+    assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["updated"] * 12
+    assert set(sandbox.counters.writes.values()) == {1}  # read back, not sent again
+
+
+def test_a_resumed_run_with_rows_done_before_reads_back_the_new_ones(api, tmp_path, run_cli):
+    sandbox = api()
+    path = sheet(tmp_path, titles(30))
+    # The canary's rows are read back and done; the run stops among the others.
+    first = asyncio.run(_stopping_after_writes(path, sandbox, 10, concurrency=1,
+                                               canary=3).run())
+    assert first.interrupted
+    assert [o.status.value for o in first.outcomes].count("updated") == 3
+    resumed = apply(run_cli, sandbox, path, "--summary-json", str(tmp_path / "s.json"))
+    assert resumed.code == 0, resumed.out + resumed.err
+    assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["updated"] * 30
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["read_back"]["as_sent"] == 30 and summary["exit_code"] == 0
+    assert sum(sandbox.counters.writes.values()) == 30
+
+
+# ----------------------------------------------------------------------------- the verdict, pure
+
+def written(*diffs: tuple[str, object, object]) -> RowPlan:
+    return RowPlan(2, "x1", RowStatus.CHANGE, tuple(FieldDiff(*d) for d in diffs))
+
+
+TITLE = ("title", "Old", "New")
+
+
+@pytest.mark.parametrize("plan,live,error,asked,unreadable,verdict", [
+    (written(TITLE), {"title": " New "}, None, True, (),
+     (Status.UPDATED, ErrorClass.NONE, "")),
+    (written(("tags", ("a",), ("b", "c"))), {"tags": ["c", "b", "c"]}, None, True, (),
+     (Status.UPDATED, ErrorClass.NONE, "")),  # compared as planning compares
+    (written(TITLE, ("thumbnail_url", "http://a.example/1.jpg", "http://a.example/2.jpg")),
+     {"title": "New", "thumbnail_url": "http://a.example/1.jpg"}, None, True, (),
+     (Status.FAILED, ErrorClass.IGNORED, "the API accepted the change but did not apply it: "
+      "thumbnail_url (it still reads as before; a permission may be missing); applied: "
+      "title")),
+    (written(TITLE), {"title": "Someone else's"}, None, True, (),
+     (Status.FAILED, ErrorClass.IGNORED, "the API accepted the change but did not apply it: "
+      "title (read back otherwise; a permission may be missing)")),
+    (written(TITLE, ("private", False, True)), {"title": "Old", "private": False}, None,
+     True, (), (Status.FAILED, ErrorClass.IGNORED, "the API accepted the change but did not "
+                "apply it: title, private (they still read as before; a permission may be "
+                "missing)")),
+    (written(("password", None, "pw")), None, None, False, (),
+     (Status.SENT, ErrorClass.NONE, "sent; not read back: password (the API never returns "
+      "it)")),
+    (written(TITLE, ("soundtrack_isrc", UNKNOWN, "FRZ039800212")), {"title": "New"}, None,
+     True, ("soundtrack_isrc",),
+     (Status.SENT, ErrorClass.NONE, "sent; not read back: soundtrack_isrc (the API would not "
+      "read it)")),
+    (written(("soundtrack_isrc", UNKNOWN, "FRZ039800212")), None, None, False,
+     ("soundtrack_isrc",),
+     (Status.SENT, ErrorClass.NONE, "sent; not read back: soundtrack_isrc (the API would not "
+      "read it)")),
+    (written(TITLE), {"title": UNKNOWN}, None, True, (),
+     (Status.SENT, ErrorClass.NONE, "sent; not read back: title (the API would not read "
+      "it)")),
+    (written(TITLE), None, TransientError("service unavailable", status=503), True, (),
+     (Status.SENT, ErrorClass.NONE, "sent and accepted, but it could not be read back "
+      "(service unavailable)")),
+    (written(TITLE), None, None, True, (),
+     (Status.SENT, ErrorClass.NONE, "sent and accepted, but the video could not be read "
+      "back (not found)")),
+    (written(TITLE, ("password", None, "pw")), {"title": "Old"}, None, True, (),
+     (Status.FAILED, ErrorClass.IGNORED, "the API accepted the change but did not apply it: "
+      "title (it still reads as before; a permission may be missing)")),  # failed wins
+])
+def test_a_written_rows_verdict(plan, live, error, asked, unreadable, verdict):
+    assert read_back_verdict(plan, live, error, asked, unreadable) == verdict

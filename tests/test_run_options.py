@@ -1,0 +1,140 @@
+"""One options path: the CLI, the nightly batch and the Python API build the same frozen
+RunOptions from the same choices, and the engine's policies (read-back on, the canary away
+from this machine) reach every one of them.
+
+The front ends are run for real up to the engine, whose run is replaced by one that keeps
+its options and stops: against Dailymotion's own address, nothing may be sent, so the
+stand-in refuses before any connection is made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from conftest import sheet, titles
+
+import bulkedit
+from bulkedit.core.errors import RunAborted, UsageError
+from bulkedit.run import batch as batch_module
+from bulkedit.run.config import load_settings
+from bulkedit.run.options import RunOptions, run_options
+from bulkedit.run.runner import SheetRun
+
+REMOTE = "https://partner.api.dailymotion.com"
+
+
+class Kept(SheetRun):
+    """A run that keeps its options and refuses to go on: nothing is read or sent."""
+
+    seen: ClassVar[list[RunOptions]] = []
+
+    async def run(self):  # type: ignore[override]
+        Kept.seen.append(self.options)
+        raise RunAborted("stopped before any connection (test)")
+
+
+@pytest.fixture
+def kept(monkeypatch):
+    Kept.seen = []
+    for module in ("bulkedit.cli.commands", "bulkedit.api"):
+        monkeypatch.setattr(f"{module}.SheetRun", Kept)
+    monkeypatch.setattr(batch_module, "SheetRun", Kept)
+    monkeypatch.setenv("DAILYMOTION_API_KEY", "k")
+    monkeypatch.setenv("DAILYMOTION_API_SECRET", "s")
+    monkeypatch.delenv("DAILYMOTION_API_BASE", raising=False)
+    return Kept.seen
+
+
+SHAPING = ("timezone", "date_order", "allow_past_expiry", "verify", "canary_size", "rate",
+           "concurrency", "batch_size", "api_base", "skip_invalid")
+
+
+def facts(options: RunOptions) -> dict[str, object]:
+    return {name: getattr(options, name) for name in SHAPING}
+
+
+def test_every_front_end_gets_the_same_options_and_the_engines_defaults(kept, run_cli,
+                                                                        tmp_path):
+    path = sheet(tmp_path, titles(2))
+    cli = run_cli("apply", str(path), "--api-base", REMOTE, "--yes", "--timezone",
+                  "Asia/Tokyo", "--date-order", "dmy")
+    assert cli.code == 3 and "stopped before any connection" in cli.out + cli.err
+    with pytest.raises(RunAborted):
+        bulkedit.apply(path, api_base=REMOTE, credentials=("k", "s"), timezone="Asia/Tokyo",
+                       date_order="dmy")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, titles(2))
+    config = tmp_path / "night.toml"
+    config.write_text('[run]\ntimezone = "Asia/Tokyo"\ndate_order = "dmy"\n', encoding="utf-8")
+    config.chmod(0o600)
+    night = run_cli("batch", str(inbox), "--api-base", REMOTE, "--config", str(config))
+    assert night.code == 3
+    assert len(kept) == 3
+    assert facts(kept[0]) == facts(kept[1]) == facts(kept[2])
+    assert kept[0].verify is True and kept[0].canary_size == 3  # away from this machine
+    assert str(kept[0].timezone) == "Asia/Tokyo" and kept[0].date_order == "dmy"
+
+
+def test_opting_out_is_said_the_same_way_everywhere(kept, run_cli, tmp_path):
+    path = sheet(tmp_path, titles(1))
+    run_cli("apply", str(path), "--api-base", REMOTE, "--yes", "--no-verify", "--no-canary")
+    with pytest.raises(RunAborted):
+        bulkedit.apply(path, api_base=REMOTE, credentials=("k", "s"), verify=False, canary=0)
+    config = tmp_path / "bulkedit.toml"
+    config.write_text("[run]\nverify = false\ncanary = 0\n", encoding="utf-8")
+    config.chmod(0o600)
+    run_cli("apply", str(path), "--api-base", REMOTE, "--yes", "--config", str(config))
+    assert [(o.verify, o.canary_size) for o in kept] == [(False, 0)] * 3
+
+
+def test_a_flag_wins_over_the_settings_file_which_wins_over_the_default(tmp_path):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text('[run]\nverify = false\ntimezone = "Europe/Paris"\n', encoding="utf-8")
+    config.chmod(0o600)
+    settings = load_settings(config)
+    assert run_options(settings).verify is False
+    assert run_options(settings, verify=True).verify is True
+    assert str(run_options(settings).timezone) == "Europe/Paris"
+    assert str(run_options(settings, timezone="UTC").timezone) == "UTC"
+    assert run_options().verify is True and str(run_options().timezone) == "UTC"
+
+
+def test_run_options_are_frozen():
+    options = run_options(api_base=REMOTE)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.verify = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[run]\nverify = true\n[batch]\nverify = false\n",
+     "verify is set under both [run] and [batch]"),
+    ("[run]\ncanary = -1\n", "canary is a number of rows, 0 or more"),
+    ("[run]\ncanary = true\n", "canary is a number of rows, 0 or more"),
+    ("[run]\ntimezone = \"Mars/Olympus\"\n", "[run] timezone Mars/Olympus: unknown time zone"),
+    ("[run]\nverify = \"yes\"\n", "[run] verify has the wrong type"),
+    ("[run]\ninbox = \"x\"\n", "[run] has no setting 'inbox'"),
+])
+def test_wrong_run_settings_are_refused_with_the_fix(tmp_path, text, message):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text(text, encoding="utf-8")
+    config.chmod(0o600)
+    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(config)
+
+
+def test_unknown_choices_and_a_negative_canary_are_refused():
+    with pytest.raises(UsageError, match="unknown option"):
+        run_options(colour="blue")
+    with pytest.raises(UsageError, match="canary takes a number of rows"):
+        run_options(canary=-2)
+
+
+def test_a_plan_needs_its_sheet(tmp_path):
+    with pytest.raises(UsageError, match="a saved plan needs the sheet"):
+        run_options(plan=tmp_path / "p.json")
+    with pytest.raises(UsageError, match="no such file"):
+        run_options(plan=tmp_path / "p.json", sheet=Path(sheet(tmp_path, titles(1))))
