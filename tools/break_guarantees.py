@@ -64,6 +64,13 @@ BREAKS = (
           "bulkedit/core/schema.py", "return MASK if self.sensitive and text else text",
           "return text",
           (SECURITY + "test_a_password_is_masked_in_every_artifact",)),
+    Break("plan-password", "a saved plan never holds a password",
+          "bulkedit/run/savedplan.py",
+          "return {name: (MASK if name in FIELDS and FIELDS[name].sensitive and value else value)",
+          "return {name: (value if name in FIELDS and FIELDS[name].sensitive and value else value)",
+          (SECURITY + "test_a_password_is_masked_in_every_artifact",
+           "tests/test_saved_plan.py::"
+           "test_a_saved_plan_keeps_the_options_and_forms_but_never_a_password")),
     Break("formulas", "no cell bulkedit writes is evaluated as a formula",
           "bulkedit/core/cells.py", """return "'" + value if _CSV_RISKY.match(value) else value""",
           "return value",
