@@ -31,13 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from bulkedit.client.transport import Credentials
-from bulkedit.core.cells import zone_named
 from bulkedit.core.errors import ExitCode, UsageError
 from bulkedit.core.outcomes import Estimate, RunResult
 from bulkedit.core.policy import ApiLimits
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import Issue, TypedRow
-from bulkedit.core.validation import ValidationOptions, ValidationResult
+from bulkedit.core.validation import ValidationResult
 from bulkedit.core.validation import validate as validate_sheet
 from bulkedit.run.config import LIMITS, Settings, load_settings
 from bulkedit.run.options import RunOptions, run_options
@@ -86,15 +85,22 @@ class Validation:
 
 
 def validate(source: Source, *, sheet: str | None = None, encoding: str | None = None,
-             timezone: str = "UTC", date_order: str | None = None,
-             allow_irreversible: bool = False, allow_live_fields: bool = False,
-             allow_past_expiry: bool = False) -> Validation:
-    """Check every row of the sheet against the field schema; sends nothing."""
-    options = ValidationOptions(
-        timezone=_zone(timezone), allow_irreversible=allow_irreversible,
-        allow_live_fields=allow_live_fields, allow_past_expiry=allow_past_expiry,
-        date_order=date_order)
-    return Validation(validate_sheet(read(source, sheet=sheet, encoding=encoding), options))
+             timezone: str | None = None, date_order: str | None = None,
+             allow_irreversible: bool | None = None, allow_live_fields: bool | None = None,
+             allow_past_expiry: bool | None = None,
+             config: str | os.PathLike[str] | None = None) -> Validation:
+    """Check every row of the sheet against the field schema; sends nothing. The sheet is
+    read as plan and apply read it (the same options, from the same place)."""
+    from bulkedit.run.runner import validation_options
+
+    settings = load_settings(Path(config)) if config is not None else Settings()
+    options = run_options(settings, offline=True, sheet_name=sheet, encoding=encoding,
+                          timezone=timezone, date_order=date_order,
+                          allow_irreversible=allow_irreversible,
+                          allow_live_fields=allow_live_fields,
+                          allow_past_expiry=allow_past_expiry)
+    loaded = read(source, sheet=options.sheet_name, encoding=options.encoding)
+    return Validation(validate_sheet(loaded, validation_options(options)))
 
 
 @dataclass(frozen=True)
@@ -213,27 +219,22 @@ def _run_options(source: Source, api: Any, api_base: str | None,
         raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
     if api is not None:
         api_base, credentials = api.base_url, api.key
+    settings = load_settings(Path(config)) if config is not None else Settings()
     keys = (credentials if isinstance(credentials, Credentials)
-            else Credentials(*credentials) if credentials else Credentials.from_env())
+            else Credentials(*credentials) if credentials
+            else settings.credentials() if settings.source else Credentials.from_env())
     path = Path(source) if isinstance(source, str | os.PathLike) else None
     given = None if path is not None else read(source, sheet=said.get("sheet"),
                                                encoding=said.get("encoding"))
     said = {("sheet_name" if name == "sheet" else name): value for name, value in said.items()}
-    for name in ("allow_irreversible", "allow_live_fields", "allow_past_expiry"):
-        said[name] = said.get(name) or None  # False is "not asked", as a flag left out
     if limits is not None:
         said.update({name: getattr(limits, name) for name in LIMITS})
-    settings = load_settings(Path(config)) if config is not None else Settings()
     options = run_options(settings, sheet=path, api_base=api_base, **said)
     return options, given, keys
 
 
 _RUN_KEYWORDS = {"skip_invalid", "send", "verify", "canary", "results", "rollback",
                  "summary_json", "state_dir", "plan", "force"}
-
-
-def _zone(name: str) -> Any:
-    return zone_named(name, "timezone")
 
 
 def _sync(coroutine: Coroutine[Any, Any, T]) -> T:

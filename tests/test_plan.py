@@ -263,3 +263,13 @@ def test_expiry_deletion_on_a_video_without_an_expiry_date_is_a_change():
                         {**LIVE, "expiry_date": live_expiry, "expiry_date_deletion": False},
                         )
         assert plan.status is RowStatus.CHANGE, live_expiry
+
+
+def test_a_write_only_field_is_always_a_change():
+    """The API never returns a password: a clear or a password it may already have is
+    sent, never planned away as "no change"."""
+    for change, wire in ((CLEAR, ""), (SetValue("pw-1"), "pw-1")):
+        plan = plan_row(TypedRow(2, "x1", {"password": change}), {"password": None})
+        assert plan.status is RowStatus.CHANGE and plan.form == {"password": wire}
+    title = plan_row(TypedRow(2, "x1", {"title": SetValue("T")}), {"title": "T"})
+    assert title.status is RowStatus.NOOP  # a field that reads back is compared

@@ -115,8 +115,8 @@ def test_no_verify_leaves_rows_sent_and_says_so(run_cli, thumbless, tmp_path):
                    str(tmp_path / "s.json"))
     assert result.code == 0  # every row's status is true: sent, not known to be applied
     assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["sent"] * 3
-    assert "Read back: off (--no-verify): 3 rows were accepted by the API but not read " \
-           "back, so they are 'sent', not 'updated'" in result.out
+    assert "Read back: off (--no-verify, or verify = false): 3 rows were accepted by the " \
+           "API but not read back, so they are 'sent', not 'updated'" in result.out
     assert json.loads((tmp_path / "s.json").read_text())["read_back"]["on"] is False
     assert thumbless.counters.requests["list_videos"] == 1  # no read-back
 
@@ -274,28 +274,150 @@ TITLE = ("title", "Old", "New")
                 "apply it: title, private (they still read as before; a permission may be "
                 "missing)")),
     (written(("password", None, "pw")), None, None, False, (),
-     (Status.SENT, ErrorClass.NONE, "sent; not read back: password (the API never returns "
+     (Status.SENT, ErrorClass.UNREADABLE, "sent; not read back: password (the API never returns "
       "it)")),
     (written(TITLE, ("soundtrack_isrc", UNKNOWN, "FRZ039800212")), {"title": "New"}, None,
      True, ("soundtrack_isrc",),
-     (Status.SENT, ErrorClass.NONE, "sent; not read back: soundtrack_isrc (the API would not "
+     (Status.SENT, ErrorClass.UNREADABLE, "sent; not read back: soundtrack_isrc (the API would not "
       "read it)")),
     (written(("soundtrack_isrc", UNKNOWN, "FRZ039800212")), None, None, False,
      ("soundtrack_isrc",),
-     (Status.SENT, ErrorClass.NONE, "sent; not read back: soundtrack_isrc (the API would not "
+     (Status.SENT, ErrorClass.UNREADABLE, "sent; not read back: soundtrack_isrc (the API would not "
       "read it)")),
     (written(TITLE), {"title": UNKNOWN}, None, True, (),
-     (Status.SENT, ErrorClass.NONE, "sent; not read back: title (the API would not read "
+     (Status.SENT, ErrorClass.UNREADABLE, "sent; not read back: title (the API would not read "
       "it)")),
     (written(TITLE), None, TransientError("service unavailable", status=503), True, (),
-     (Status.SENT, ErrorClass.NONE, "sent and accepted, but it could not be read back "
-      "(service unavailable)")),
+     (Status.SENT, ErrorClass.NONE, "sent and accepted, not read back yet (service "
+      "unavailable)")),  # no error class: read again when the run resumes
     (written(TITLE), None, None, True, (),
-     (Status.SENT, ErrorClass.NONE, "sent and accepted, but the video could not be read "
-      "back (not found)")),
+     (Status.SENT, ErrorClass.UNREADABLE, "sent and accepted, but the video could not be "
+      "read back (not found)")),
     (written(TITLE, ("password", None, "pw")), {"title": "Old"}, None, True, (),
      (Status.FAILED, ErrorClass.IGNORED, "the API accepted the change but did not apply it: "
       "title (it still reads as before; a permission may be missing)")),  # failed wins
 ])
 def test_a_written_rows_verdict(plan, live, error, asked, unreadable, verdict):
     assert read_back_verdict(plan, live, error, asked, unreadable) == verdict
+
+
+# ----------------------------------------------------------------------------- found in review
+
+def test_written_rows_not_read_again_keep_their_state_and_their_undo(api, tmp_path, run_cli):
+    """Written, then stopped before the read-back; the next attempt stops after its first
+    read batch: the rows it did not read are still written (not final), still in the
+    rollback, and the attempt after that reads them back."""
+    sandbox = api()
+    path = sheet(tmp_path, titles(6))
+    before = {video_id(i): sandbox.video(video_id(i))["title"] for i in range(6)}
+    first = asyncio.run(_stopping_after_writes(path, sandbox, 6, concurrency=1).run())
+    assert first.interrupted
+
+    options = run_options(sheet=path, api_base=sandbox.base_url, rate=0, batch_size=2,
+                          concurrency=1, results=path.with_name("edits.results.csv"))
+    run: SheetRun
+
+    def stop_after_one_read(phase: str, done: int, total: int, failures: int) -> None:
+        if phase == "read" and done >= 2:
+            run.stop()
+
+    run = SheetRun(options, Credentials(*sandbox.key), stop_after_one_read)
+    second = asyncio.run(run.run())
+    assert second.interrupted
+    assert [o.status.value for o in second.outcomes] == ["updated"] * 2 + ["sent"] * 4
+    states = [state for _, state, _, _ in journal_rows(tmp_path / "state")]
+    assert states == ["done"] * 2 + ["written"] * 4
+
+    third = apply(run_cli, sandbox, path, "--summary-json", str(tmp_path / "s.json"))
+    assert third.code == 0, third.out + third.err
+    assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["updated"] * 6
+    assert set(sandbox.counters.writes.values()) == {1}  # read back, never sent again
+    run_id = json.loads((tmp_path / "s.json").read_text())["run"]
+    assert run_cli("report", run_id, "--rollback", str(tmp_path / "undo.csv"), "--results",
+                   str(tmp_path / "r.csv")).code == 0
+    undo = {r["video_id"]: r["title"] for r in results(tmp_path / "undo.csv")}
+    assert undo == before  # every video this run changed, with its title from before
+
+
+def test_a_read_back_that_fails_is_resumed_not_called_sent(api, tmp_path, run_cli):
+    sandbox = api()
+    path = sheet(tmp_path, titles(5))
+    options = run_options(sheet=path, api_base=sandbox.base_url, rate=0, max_attempts=2,
+                          backoff=0.01, results=path.with_name("edits.results.csv"))
+
+    def fail_reads_after_the_writes(phase: str, done: int, total: int, failures: int) -> None:
+        if phase == "write" and done == total == 5:
+            sandbox.app.config.fail_rate = 1.0  # every request now answers 5xx
+
+    first = asyncio.run(SheetRun(options, Credentials(*sandbox.key),
+                                 fail_reads_after_the_writes).run())
+    assert first.exit_code == 3 and "could not be read back" in (first.aborted or "")
+    assert {o.status.value for o in first.outcomes} == {"sent"}
+    assert all("not read back yet" in o.error for o in first.outcomes)
+    assert {state for _, state, _, _ in journal_rows(tmp_path / "state")} == {"written"}
+
+    sandbox.app.config.fail_rate = 0.0
+    again = apply(run_cli, sandbox, path)
+    assert again.code == 0 and "Resuming run" in again.err
+    assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["updated"] * 5
+    assert set(sandbox.counters.writes.values()) == {1}
+
+
+def test_rows_a_no_verify_attempt_sent_are_read_back_when_resumed_with_read_back(
+        api, tmp_path, run_cli):
+    sandbox = api()
+    path = sheet(tmp_path, titles(8))
+    first = asyncio.run(_stopping_after_writes(path, sandbox, 4, concurrency=1,
+                                               verify=False).run())
+    assert first.interrupted
+    assert [o.status.value for o in first.outcomes].count("sent") >= 4
+    resumed = apply(run_cli, sandbox, path, "--summary-json", str(tmp_path / "s.json"))
+    assert resumed.code == 0, resumed.out + resumed.err
+    assert [r["#status"] for r in results(tmp_path / "edits.results.csv")] == ["updated"] * 8
+    assert json.loads((tmp_path / "s.json").read_text())["read_back"]["as_sent"] == 8
+    assert set(sandbox.counters.writes.values()) == {1}
+
+
+def test_report_of_a_killed_run_says_it_was_interrupted(api, tmp_path, run_cli, state_dir):
+    sandbox = api()
+    path = sheet(tmp_path, titles(4))
+    first = asyncio.run(_stopping_after_writes(path, sandbox, 4, concurrency=1).run())
+    assert first.interrupted
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:  # as a SIGKILL leaves it
+        db.execute("UPDATE runs SET state = 'running', summary = NULL")
+        run_id = db.execute("SELECT id FROM runs").fetchone()[0]
+    report = run_cli("report", run_id, "--summary-json", str(tmp_path / "r.json"),
+                     "--results", str(tmp_path / "r.csv"), "--rollback",
+                     str(tmp_path / "u.csv"))
+    assert report.code == 0, report.out + report.err
+    summary = json.loads((tmp_path / "r.json").read_text())
+    assert summary["interrupted"] is True and summary["exit_code"] == 130
+    assert summary["counts"] == {"sent": 4}
+    listed = run_cli("runs").out
+    assert "interrupted" in listed and "4 sent" in listed  # counted from the rows
+
+
+def test_a_canary_stop_holds_against_the_sandbox_without_the_flag(run_cli, thumbless,
+                                                                  tmp_path):
+    rows = [{"video_id": video_id(i), "title": f"Retitled {i}"} for i in range(1, 5)]
+    rows[0]["thumbnail_url"] = "https://example.com/t.jpg"
+    path = sheet(tmp_path, rows)
+    assert apply(run_cli, thumbless, path, "--canary", "1").code == 3
+    again = apply(run_cli, thumbless, path)  # no --canary: the sandbox's default is none
+    assert again.code == 3 and "The canary stopped run" in again.out
+    assert sum(thumbless.counters.writes.values()) == 1
+
+
+def test_a_cleared_password_is_sent_and_not_called_updated(api, run_cli, tmp_path):
+    sandbox = api()
+    locked = sheet(tmp_path, [{"video_id": video_id(1), "password": "pw-1"}], "lock.csv")
+    assert apply(run_cli, sandbox, locked).code == 0
+    assert sandbox.video(video_id(1))["password_protected"] is True
+    again = apply(run_cli, sandbox, locked)  # the API never returns it: sent again
+    assert again.code == 0 and sandbox.counters.writes[video_id(1)] == 2
+    cleared = sheet(tmp_path, [{"video_id": video_id(1), "password": "[]"}], "open.csv")
+    result = apply(run_cli, sandbox, cleared)
+    assert result.code == 0
+    assert sandbox.video(video_id(1))["password_protected"] is False
+    row = results(tmp_path / "open.results.csv")[0]
+    assert (row["#status"], row["#error_class"]) == ("sent", "unreadable")

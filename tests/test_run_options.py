@@ -138,3 +138,48 @@ def test_a_plan_needs_its_sheet(tmp_path):
         run_options(plan=tmp_path / "p.json")
     with pytest.raises(UsageError, match="no such file"):
         run_options(plan=tmp_path / "p.json", sheet=Path(sheet(tmp_path, titles(1))))
+
+
+@pytest.mark.parametrize("name", ["base_delay", "reviewed", "colour"])
+def test_only_the_choices_a_user_can_make_are_taken(name):
+    with pytest.raises(UsageError, match=f"unknown option.*{name}"):
+        run_options(**{name: 9.0})
+
+
+def test_validate_reads_the_sheet_whatever_the_api_settings_say(run_cli, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.setenv("DAILYMOTION_API_BASE", "https://api.example.test")
+    path = sheet(tmp_path, titles(2))
+    assert run_cli("validate", str(path)).code == 0  # validate sends nothing, reads nothing
+    shown = run_cli("config", "--allow-api-host", "api.example.test")
+    assert shown.code == 0 and "https://api.example.test" in shown.out
+
+
+def test_validate_reads_the_run_settings_as_plan_and_apply_do(run_cli, tmp_path):
+    path = sheet(tmp_path, [{"video_id": "x800001", "publish_date": "01/12/2027 10:00"}])
+    assert run_cli("validate", str(path)).code == 1  # ambiguous without a date order
+    config = tmp_path / "run.toml"
+    config.write_text('[run]\ndate_order = "dmy"\n', encoding="utf-8")
+    config.chmod(0o600)
+    assert run_cli("validate", str(path), "--config", str(config)).code == 0
+    assert bulkedit.validate(path, config=config).ok
+    assert not bulkedit.validate(path).ok
+
+
+def test_a_python_keyword_that_contradicts_a_saved_plan_is_refused(api, run_cli, tmp_path):
+    sandbox = api()
+    path, saved = sheet(tmp_path, titles(2)), tmp_path / "p.json"
+    assert run_cli("plan", str(path), "--api-base", sandbox.base_url, "--allow-irreversible",
+                   "--save", str(saved)).code == 0
+    with pytest.raises(UsageError, match=r"--allow-irreversible \(off\) contradicts the plan"):
+        bulkedit.apply(path, api=sandbox, saved_plan=saved, allow_irreversible=False)
+    done = bulkedit.apply(path, api=sandbox, saved_plan=saved)  # the plan's consent holds
+    assert done.exit_code == 0 and done.counts() == {"updated": 2}
+    assert sum(sandbox.counters.writes.values()) == 2
+
+
+def test_the_fields_that_cannot_be_read_back_are_listed(run_cli):
+    import json
+
+    listed = json.loads(run_cli("fields", "--format", "json", "--all").out)["fields"]
+    assert [f["field"] for f in listed if f["write_only"]] == ["password"]

@@ -278,12 +278,17 @@ def test_a_good_canary_lets_the_rest_through(api, run_cli, tmp_path):
     ("http://[::1]:8642", None, 0),
     ("https://partner.api.dailymotion.com", 0, 0),
     ("http://127.0.0.1", 5, 5),
+    ("https://127.example.com", None, 3),  # a name, not an address: it may be anywhere
 ])
 def test_the_canary_is_on_by_default_only_away_from_this_machine(base, canary, rows):
+    from urllib.parse import urlsplit
+
     from bulkedit.run.options import run_options
 
-    assert run_options(api_base=base, canary=canary).canary_size == rows
-    assert run_options(api_base=base, canary=canary, send=False).canary_size == 0
+    hosts = [urlsplit(base).hostname or ""]
+    assert run_options(api_base=base, canary=canary, allow_hosts=hosts).canary_size == rows
+    assert run_options(api_base=base, canary=canary, allow_hosts=hosts,
+                       send=False).canary_size == 0
 
 
 # ----------------------------------------------------------------------------- doctor

@@ -290,7 +290,8 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     if result.aborted:
         out.write(f"Stopped early: {result.aborted}\n")
     if result.interrupted:
-        unread = result.counts().get("sent", 0) if result.verify else 0
+        unread = sum(o.status == "sent" and not o.error_class
+                     for o in result.outcomes) if result.verify else 0
         out.write("Interrupted: the rows not sent are marked skipped"
                   + (f"; {unread} rows written but not yet read back are marked sent"
                      if unread else "")
@@ -319,8 +320,9 @@ def _print_read_back(result: RunResult, out: TextIO) -> None:
     if not back["on"]:
         sent = result.counts().get("sent", 0)
         if sent:
-            out.write(f"Read back: off (--no-verify): {sent} rows were accepted by the API "
-                      "but not read back, so they are 'sent', not 'updated'\n")
+            out.write(f"Read back: off (--no-verify, or verify = false): {sent} rows were "
+                      "accepted by the API but not read back, so they are 'sent', not "
+                      "'updated'\n")
         return
     written = back["as_sent"] + back["not_as_sent"] + back["not_read_back"]
     if not written:
@@ -444,11 +446,13 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     try:
         runs = journal.runs()
         damage = journal.damage()
+        # From the rows themselves: a killed run never wrote its summary.
+        held = {record.id: journal.status_counts(record.id) for record in runs}
     finally:
         journal.close()
     rows = []
     for record in runs:
-        counts = (record.summary or {}).get("counts", {})
+        counts = held[record.id] or (record.summary or {}).get("counts", {})
         state = record.state
         if state == "running" and not is_held(lock_path(journal.folder, record.sheet)):
             state = "interrupted"  # its process is gone: `apply` again resumes it

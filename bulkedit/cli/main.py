@@ -48,7 +48,8 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         payload = {"fields": [{**r, "summary": s.summary, "example": s.example,
                                "allowed": list(s.allowed) if len(s.allowed) <= 50 else [],
                                "max_length": s.max_length, "max_items": s.max_items,
-                               "irreversible_when_true": s.irreversible_true}
+                               "irreversible_when_true": s.irreversible_true,
+                               "write_only": s.write_only}
                               for r, s in zip(rows, specs, strict=True)],
                    "read_only": list(READ_ONLY_FIELDS)}
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -83,8 +84,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.sheets.report import table_format, write_issues
 
     # The sheet read as plan and apply will read it: the same flags, bulkedit.toml's [run].
-    run = run_options(load_settings(None), sheet=args.sheet, **sheet_choices(args),
-                      send=False)
+    settings = load_settings(Path(args.config) if args.config else None)
+    run = run_options(settings, sheet=args.sheet, **sheet_choices(args), offline=True)
     options = validation_options(run)
     report = Path(args.report) if args.report else None
     if report is not None:
@@ -325,7 +326,8 @@ def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # How a run reads and sends a sheet ([run]), as apply and batch would have it.
     from bulkedit.run.options import run_options
 
-    options = run_options(settings, api_base=resolved.api_base)
+    options = run_options(settings, api_base=resolved.api_base,
+                          allow_hosts=getattr(args, "allow_api_host", None))
     said = settings.run_keys()
     shown = {"verify": "on (read back)" if options.verify else "off (--no-verify)",
              "canary": f"{options.canary_size} rows" + (
@@ -501,6 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write every problem to FILE (.csv, .xlsx or .json)")
     check.add_argument("--max-shown", type=int, default=20, metavar="N",
                        help="problems shown on screen (default 20)")
+    check.add_argument("--config", metavar="FILE",
+                       help="settings file whose [run] section says how to read the sheet "
+                            "(default ./bulkedit.toml if it exists); flags win over it")
     check.set_defaults(run=cmd_validate)
 
     template = commands.add_parser("template", help="write a sheet to fill in",

@@ -50,6 +50,7 @@ class ErrorClass(StrEnum):
     AUTH = "auth"  # the credentials were refused
     DRIFT = "drift"  # the video changed since the plan was reviewed
     IGNORED = "ignored"  # accepted by the API, but not applied (read back)
+    UNREADABLE = "unreadable"  # sent, and a field cannot be read back (status sent)
 
 
 class BulkEditError(Exception):

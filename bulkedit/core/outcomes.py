@@ -194,12 +194,15 @@ def read_back_verdict(plan: RowPlan, live: Mapping[str, Any] | None, error: ApiE
                       was_asked: bool, unreadable: tuple[str, ...] = ()
                       ) -> tuple[Status, ErrorClass, str]:
     """A written row's status once read back: (status, error class, what to tell). Pure.
+    `sent` with no error class: not read back yet (the read failed), to be read again.
     `live`: what the read-back found (None: not asked, or not found); `unreadable`: fields
     the API would not read for this key."""
     if was_asked and live is None:
-        why = f"it could not be read back ({error})" if error is not None else (
-            "the video could not be read back (not found)")
-        return Status.SENT, ErrorClass.NONE, f"sent and accepted, but {why}"
+        if error is not None:  # the read itself failed: read it back again on resume
+            return (Status.SENT, ErrorClass.NONE,
+                    f"sent and accepted, not read back yet ({error})")
+        return (Status.SENT, ErrorClass.UNREADABLE,
+                "sent and accepted, but the video could not be read back (not found)")
     unread: list[str] = []
     ignored, as_before, applied = [], [], []
     for diff in plan.diffs:
@@ -222,7 +225,7 @@ def read_back_verdict(plan: RowPlan, live: Mapping[str, Any] | None, error: ApiE
                 + f" ({reads}; a permission may be missing)"
                 + (f"; applied: {', '.join(applied)}" if applied else ""))
     if unread:
-        return Status.SENT, ErrorClass.NONE, "sent; not read back: " + ", ".join(unread)
+        return Status.SENT, ErrorClass.UNREADABLE, "sent; not read back: " + ", ".join(unread)
     return Status.UPDATED, ErrorClass.NONE, ""
 
 

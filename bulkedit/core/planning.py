@@ -295,7 +295,9 @@ def plan_row(typed: TypedRow, live: Mapping[str, Any] | None,
         except PatchRefused as refused:
             problems.append(PlanProblem(name, refused.code, str(refused)))
             continue
-        if normal(spec, new) != normal(spec, old):
+        # A write-only field (a password) reads back as nothing: it is always sent, or a
+        # cleared password would look like no change and stay on the video.
+        if spec.write_only or normal(spec, new) != normal(spec, old):
             problem = _check_change(name, new, live, typed, rules)
             if problem is not None:
                 problems.append(problem)

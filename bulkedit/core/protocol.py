@@ -66,7 +66,7 @@ def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
                          "URL (credentials come from the environment)")
     if parts.query or parts.fragment:
         raise UsageError(f"API base {shown!r} has a query or fragment; give the bare URL")
-    if _is_loopback(host):
+    if is_loopback(host):
         return base.strip().rstrip("/")
     if parts.scheme != "https":
         hint = " (for this machine, write 127.0.0.1)" if host == "localhost" else ""
@@ -86,7 +86,7 @@ _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
 _NETLOC = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     """A loopback address written as one: a name like `localhost` is resolved by the
     system (hosts file, DNS) and might not stay on this machine."""
     try:

@@ -412,6 +412,12 @@ class Journal:
             raise UsageError(f"no run {run_id} in {self.path}; `bulkedit runs` lists them")
         return _run(row)
 
+    def status_counts(self, run_id: str) -> dict[str, int]:
+        """Rows per status, as the journal holds them now (a killed run's too)."""
+        return {r["status"]: int(r["n"]) for r in self._db.execute(
+            "SELECT status, COUNT(*) AS n FROM rows WHERE run_id = ? GROUP BY status",
+            (run_id,))}
+
     def runs(self) -> list[RunRecord]:
         return [_run(r) for r in self._db.execute("SELECT * FROM runs ORDER BY started")]
 

@@ -112,9 +112,13 @@ _LIMIT_NAMES = {"backoff": "base_delay"}
 
 
 def is_local(api_base: str) -> bool:
-    """Whether the API is on this machine (the sandbox): loopback addresses only."""
-    host = (urlsplit(api_base).hostname or "").lower()
-    return host == "::1" or host.startswith("127.")
+    """Whether the API is on this machine (the sandbox): a loopback address, written as
+    one (a name such as 127.example.com or localhost may resolve elsewhere)."""
+    try:
+        host = urlsplit(api_base).hostname or ""
+    except ValueError:
+        return False
+    return protocol.is_loopback(host)
 
 
 def canary_for(api_base: str) -> int:
@@ -138,15 +142,16 @@ def _same(name: str, one: Any, other: Any) -> bool:
     return bool(one == other)
 
 
-_GIVEN = {f.name for f in fields(RunOptions)} | {"plan", "allow_hosts", "backoff"} \
+_GIVEN = ({f.name for f in fields(RunOptions)} | {"plan", "allow_hosts", "backoff"}) \
     - {"reviewed", "base_delay"}
 
 
 def run_options(settings: Settings | None = None, environ: Mapping[str, str] | None = None,
-                **given: Any) -> RunOptions:
+                *, offline: bool = False, **given: Any) -> RunOptions:
     """The options of a run from what the user said (`given`: RunOptions' names, plus
     `plan`, a saved plan's path, `allow_hosts` and `backoff`; None means "not said"),
-    the saved plan, the environment, the settings file and the defaults."""
+    the saved plan, the environment, the settings file and the defaults. `offline`: for a
+    command that only reads the sheet (validate): the API's settings are not looked at."""
     unknown = set(given) - _GIVEN
     if unknown:
         raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
@@ -184,6 +189,8 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
     if values.get("date_order") is not None and values["date_order"] not in DATE_ORDERS:
         raise UsageError("date_order is \"dmy\" or \"mdy\"")
 
+    if offline:
+        return RunOptions(sheet=sheet, reviewed=reviewed, send=False, **values)
     # The API's base and limits: flag > environment > settings > default (config.resolve).
     flags = SimpleNamespace(api_base=said.get("api_base"),
                             allow_api_host=list(said.get("allow_hosts") or []),

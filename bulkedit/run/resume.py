@@ -55,10 +55,13 @@ class RunJournal:
     run: RunRecord
     resumed: bool
     prior: dict[int, RowRecord] = field(default_factory=dict)  # by position
+    # This attempt reads written rows back: rows an earlier attempt left `sent` without
+    # reading them (--no-verify, or a read that failed) are read now, not final.
+    read_back: bool = False
 
     @classmethod
     def open(cls, journal: Journal, key: str, digest: str, options: dict[str, Any],
-             fresh: bool) -> RunJournal:
+             fresh: bool, read_back: bool = False) -> RunJournal:
         """Continue the sheet's unfinished run of these exact bytes, or start one (`fresh`:
         always start one). A new run takes over what every unfinished earlier attempt of
         the sheet wrote (a crash, then --fresh or a changed sheet): the values from before
@@ -68,7 +71,7 @@ class RunJournal:
         earlier = None if fresh else journal.unfinished_run(key, digest)
         if earlier is not None:
             run = journal.resume_run(earlier.id)
-            return cls(journal, run, True, journal.rows(run.id))
+            return cls(journal, run, True, journal.rows(run.id), read_back)
         abandoned = journal.unfinished_runs(key)
         originals: dict[str, tuple[int, dict[str, Any]]] = {}
         for old_run in abandoned:  # oldest first: an older attempt's "before" wins
@@ -88,16 +91,23 @@ class RunJournal:
         journal.abandon(r.id for r in abandoned)
         if fresh:
             journal.accept_damage(key)  # what remained is carried over; the rest is told
-        return cls(journal, run, False)
+        return cls(journal, run, False, read_back=read_back)
+
+    def _unverified(self, record: RowRecord) -> bool:
+        """A row written and not read back (no field that cannot be), read back now."""
+        return self.read_back and record.status == Status.SENT and not record.error_class
+
+    def _final(self, record: RowRecord) -> bool:
+        return record.state == "done" and not self._unverified(record)
 
     def done_positions(self) -> set[int]:
-        return {p for p, r in self.prior.items() if r.state == "done"}
+        return {p for p, r in self.prior.items() if self._final(r)}
 
     def restore(self, outcomes: list[Outcome], settled: bool = False) -> None:
         """Put back the outcomes of rows an earlier attempt confirmed (`settled`: of every
         row it gave an answer, for a run that sends nothing more)."""
         for position, record in self.prior.items():
-            if record.state == "done" or (settled and record.state not in ("pending", "sent")):
+            if self._final(record) or (settled and record.state not in ("pending", "sent")):
                 outcomes[position] = outcome_of(record)
 
     def canary_stop(self) -> str | None:
@@ -112,13 +122,25 @@ class RunJournal:
         records = []
         for position, outcome in enumerate(result.outcomes):
             earlier = self.prior.get(position)
-            if earlier is not None and earlier.state == "done":
+            if earlier is not None and self._final(earlier):
                 continue
             plan = result.plans.get(position)
             journaled = earlier.plan if earlier is not None else None
-            if plan is not None and plan.status is RowStatus.NOOP and earlier is not None \
-                    and earlier.state in IN_FLIGHT and journaled is not None:
-                # Sent before the crash and already as the sheet says: confirmed by reading.
+            written = earlier is not None and (earlier.state in IN_FLIGHT
+                                               or self._unverified(earlier))
+            if written and plan is None:
+                # Not read this time (the run stopped first, or the read failed): it stays
+                # as it was, to be read again, and its values from before stay journaled.
+                assert earlier is not None
+                if earlier.status == Status.SENT and outcome.status == Status.SKIPPED:
+                    result.outcomes[position] = outcome = outcome_of(earlier)
+                state = earlier.state if earlier.state in IN_FLIGHT else "written"
+                records.append(record_of(position, outcome, state, journaled))
+                continue
+            if plan is not None and plan.status is RowStatus.NOOP and written \
+                    and journaled is not None:
+                # Sent before and already as the sheet says: confirmed by reading.
+                assert earlier is not None
                 outcome.status, outcome.error = Status.UPDATED, ""
                 outcome.changed_fields = tuple(journaled.get("old", {}))
                 outcome.attempts = max(earlier.attempts, 1)
@@ -218,7 +240,11 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     result = RunResult(sheet, validation, outcomes, run_id=run.id, started=run.started,
                        finished=run.finished or run.started,
                        verify=bool(options.get("verify", False)))
-    result.interrupted = run.state == "interrupted"
+    # A run still marked running whose process is gone (killed) was interrupted.
+    from bulkedit.run.lock import is_held, lock_path
+
+    gone = run.state == "running" and not is_held(lock_path(journal.folder, run.sheet))
+    result.interrupted = run.state == "interrupted" or gone
     result.aborted = summary.get("aborted") if run.state == "aborted" else None
     result.canary_stop = bool(summary.get("canary_stop")) and run.state == "aborted"
     result.read_back_calls = int((summary.get("read_back") or {}).get("calls", 0))

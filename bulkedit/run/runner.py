@@ -164,7 +164,7 @@ class SheetRun:
                     sheet, validation = self.load(self.pinned)
                     self._journal = RunJournal.open(journal, self.pinned.key,
                                                     self.pinned.digest, _describe(options),
-                                                    options.fresh)
+                                                    options.fresh, options.verify)
                     result = await self._run(sheet, validation)
                     # The outputs before the run counts as finished: if they cannot be
                     # written (a full disk), the same command resumes and writes them.
@@ -216,7 +216,7 @@ class SheetRun:
         if self._journal is not None:
             result.run_id = self._journal.run.id
             stopped = self._journal.canary_stop()
-            if stopped is not None and options.canary_size:
+            if stopped is not None and options.canary != 0:  # 0: the user said --no-canary
                 return self._still_stopped(result, stopped)
             self._journal.restore(result.outcomes)
             done = self._journal.done_positions()
@@ -480,7 +480,8 @@ class SheetRun:
         result.reads += reading.calls
         result.read_back_calls += reading.calls
         result.aborted = result.aborted or reading.aborted
-        verdicts = []
+        verdicts: list[tuple[int, Outcome, str]] = []
+        unread: list[Outcome] = []
         for plan in written:
             position = self._positions[plan.row]
             outcome = result.outcomes[position]
@@ -495,10 +496,19 @@ class SheetRun:
             outcome.error = "; ".join(t for t in (text, kept) if t)
             if note:
                 outcome.error = note + (outcome.error or "sent first and read back as sent")
+            if plan.video_id in reading.failed:
+                unread.append(outcome)
+                continue  # stays `written`: the same command reads it back
             state = "failed" if outcome.status == Status.FAILED else "done"
             verdicts.append((position, outcome, state))
         if self._journal is not None:
             self._journal.outcomes(verdicts)
+        failures = sum(outcome.status == Status.FAILED for _, outcome, _ in verdicts)
+        self.progress("read back", len(written), len(written), failures)
+        if unread and result.aborted is None:
+            result.aborted = (f"{len(unread)} written rows could not be read back (row "
+                              f"{unread[0].row}: {unread[0].error.removeprefix(note)}); run "
+                              "the same command again to read them back")
 
 
 def canary_rows(changes: list[RowPlan], count: int) -> list[RowPlan]:

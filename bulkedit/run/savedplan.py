@@ -69,8 +69,9 @@ def reviewed_rows(result: RunResult) -> dict[int, ReviewedRow]:
         form = plan.form if plan.status is RowStatus.CHANGE else {}
         reviewed[plan.row] = ReviewedRow(
             plan.video_id, plan.status.value,
-            {name: live.get(name) for name in touched
-             if not isinstance(live.get(name), UnknownValue)}, dict(form))
+            {name: (MASK if FIELDS[name].sensitive and live.get(name) else live.get(name))
+             for name in touched if not isinstance(live.get(name), UnknownValue)},
+            dict(form))
     return reviewed
 
 
