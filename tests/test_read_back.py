@@ -9,9 +9,12 @@ the engine against the sandbox on loopback.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import apply, results, sheet, titles
@@ -105,7 +108,7 @@ def test_read_back_is_batched(run_cli, api, tmp_path):
     assert sandbox.counters.requests["list_videos"] == 3 + 3  # 100 ids a call, twice
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["read_back"] == {"on": True, "as_sent": 250, "not_as_sent": 0,
-                                    "not_read_back": 0, "calls": 3}
+                                    "not_read_back": 0, "cannot_be_read_back": 0, "calls": 3}
     assert summary["counts"] == {"updated": 250}
 
 
@@ -421,3 +424,128 @@ def test_a_cleared_password_is_sent_and_not_called_updated(api, run_cli, tmp_pat
     assert sandbox.video(video_id(1))["password_protected"] is False
     row = results(tmp_path / "open.results.csv")[0]
     assert (row["#status"], row["#error_class"]) == ("sent", "unreadable")
+
+
+# ----------------------------------------------------------------------------- found trying it
+
+class LostOutput(io.StringIO):
+    """Standard output whose reader went away (`| true`), or a full disk (`> /dev/full`)."""
+
+    def __init__(self, error: OSError):
+        super().__init__()
+        self.error = error
+
+    def write(self, text: str) -> int:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"),
+                                   OSError(28, "No space left on device")],
+                         ids=["closed pipe", "full disk"])
+def test_output_that_cannot_be_written_never_changes_the_exit_code(thumbless, tmp_path,
+                                                                   error):
+    from bulkedit.cli.main import main
+
+    path = sheet(tmp_path, thumbnail_rows())
+    err = io.StringIO()
+    code = main(["apply", str(path), "--api-base", thumbless.base_url, "--yes", "--rate",
+                 "0"], out=LostOutput(error), err=err)
+    assert code == 1  # a row failed: never 0 because the output went nowhere
+    assert "the output could not be written" in err.getvalue() and "exit code 1" in \
+        err.getvalue()
+    saved = tmp_path / "p.json"
+    plan = main(["plan", str(path), "--api-base", thumbless.base_url, "--save", str(saved)],
+                out=LostOutput(error), err=io.StringIO())
+    assert plan == 0 and saved.exists()  # saved, though nothing could be printed
+
+
+def test_a_resume_with_other_sheet_options_is_refused(api, tmp_path, run_cli):
+    sandbox = api()
+    path = sheet(tmp_path, [{"video_id": video_id(i), "publish_date": "2027-03-01 12:00"}
+                            for i in range(6)])
+    first = asyncio.run(_stopping_after_writes(path, sandbox, 3, concurrency=1,
+                                               timezone="Asia/Tokyo").run())
+    assert first.interrupted
+    writes = sum(sandbox.counters.writes.values())
+    other = apply(run_cli, sandbox, path, "--timezone", "UTC")
+    assert other.code == 2
+    assert "--timezone UTC contradicts run" in other.err
+    assert "which was started with --timezone Asia/Tokyo" in other.err
+    assert sum(sandbox.counters.writes.values()) == writes  # nothing sent
+    same = apply(run_cli, sandbox, path, "--timezone", "Asia/Tokyo")
+    assert same.code == 0 and "Resuming run" in same.err
+    tokyo = int(datetime(2027, 3, 1, 12, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp())
+    assert {sandbox.video(video_id(i))["publish_date"] for i in range(6)} == {tokyo}
+
+
+def test_report_says_the_calls_the_run_made(run_cli, api, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    assert apply(run_cli, sandbox, path, "--summary-json", str(tmp_path / "s.json")).code == 0
+    run = json.loads((tmp_path / "s.json").read_text())
+    assert run_cli("report", run["run"], "--summary-json", str(tmp_path / "r.json"),
+                   "--results", str(tmp_path / "r.csv"), "--rollback",
+                   str(tmp_path / "u.csv")).code == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    for key in ("api_calls", "read_back", "counts", "exit_code"):
+        assert report[key] == run[key], key
+
+
+def test_a_plan_whose_read_did_not_finish_is_not_saved(run_cli, api, tmp_path):
+    sandbox = api(fail_rate=1.0)
+    saved = tmp_path / "p.json"
+    result = run_cli("plan", str(sheet(tmp_path, titles(8))), "--api-base", sandbox.base_url,
+                     "--rate", "0", "--batch-size", "1", "--max-attempts", "1",
+                     "--concurrency", "1", "--save", str(saved))
+    assert result.code == 3 and "Plan not saved" in result.out
+    assert not saved.exists()
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda p: p["rows"]["2"]["live"].update(publish_date="tomorrow"), "conflict"),
+    (lambda p: p["options"].update(skip_invalid="no"), "refused"),
+    (lambda p: p["options"].update(timezone=9), "refused"),
+    (lambda p: p["rows"]["2"].update(form={"title": 5}), "refused"),
+])
+def test_a_hand_edited_plan_is_refused_or_a_conflict_never_an_internal_error(
+        run_cli, api, tmp_path, edit, expected):
+    sandbox = api()
+    path = sheet(tmp_path, [{**row, "publish_date": "2027-03-01T12:00:00Z"}
+                            for row in titles(2)])
+    saved = tmp_path / "p.json"
+    assert run_cli("plan", str(path), "--api-base", sandbox.base_url, "--save",
+                   str(saved)).code == 0
+    payload = json.loads(saved.read_text())
+    edit(payload)
+    saved.write_text(json.dumps(payload), encoding="utf-8")
+    result = apply(run_cli, sandbox, path, "--plan", str(saved))
+    if expected == "refused":
+        assert result.code == 2 and "not a plan saved by" in result.err
+        assert sum(sandbox.counters.writes.values()) == 0
+    else:
+        assert result.code == 1
+        assert results(tmp_path / "edits.results.csv")[0]["#status"] == "conflict"
+
+
+def test_sandbox_and_api_base_together_are_refused(run_cli, api, tmp_path):
+    sandbox = api()
+    result = run_cli("apply", str(sheet(tmp_path, titles(1))), "--sandbox", "--api-base",
+                     sandbox.base_url, "--yes")
+    assert result.code == 2 and "--sandbox and --api-base" in result.err
+    assert sum(sandbox.counters.requests.values()) == 0
+
+
+def test_a_stop_after_every_row_was_read_back_leaves_nothing_to_resume(api, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(4))
+    options = run_options(sheet=path, api_base=sandbox.base_url, rate=0)
+    run: SheetRun
+
+    def stop_at_the_end(phase: str, done: int, total: int, failures: int) -> None:
+        if phase == "read back" and done == total:
+            run.stop()
+
+    run = SheetRun(options, Credentials(*sandbox.key), stop_at_the_end)
+    result = asyncio.run(run.run())
+    assert not result.interrupted and result.exit_code == 0
+    assert result.counts() == {"updated": 4}

@@ -183,3 +183,11 @@ def test_the_fields_that_cannot_be_read_back_are_listed(run_cli):
 
     listed = json.loads(run_cli("fields", "--format", "json", "--all").out)["fields"]
     assert [f["field"] for f in listed if f["write_only"]] == ["password"]
+
+
+def test_a_settings_file_with_an_unknown_encoding_is_refused(tmp_path):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text('[run]\nencoding = "bogus-enc"\n', encoding="utf-8")
+    config.chmod(0o600)
+    with pytest.raises(UsageError, match="encoding 'bogus-enc' is not an encoding"):
+        load_settings(config)

@@ -108,6 +108,10 @@ def api_access(args: argparse.Namespace, resolved: Resolved,
     if args.sandbox:
         from bulkedit.sandbox import SandboxConfig, running_sandbox
 
+        if getattr(args, "api_base", None):
+            raise UsageError("--sandbox and --api-base say two places to send to; give one "
+                             "(--sandbox starts a local sandbox for this run)")
+
         strict = getattr(args, "profile", "kind") == "strict"
         with running_sandbox(SandboxConfig.strict() if strict else SandboxConfig()) as sandbox:
             key, secret = sandbox.key
@@ -328,12 +332,16 @@ def _print_read_back(result: RunResult, out: TextIO) -> None:
     if not written:
         return
     calls = back["calls"]
-    line = (f"Read back: {back['as_sent']} of {written} written rows read back as sent "
-            f"({calls} {'call' if calls == 1 else 'calls'})")
+    line = f"Read back: {back['as_sent']} of {written} written rows read back as sent"
+    if calls:  # none when the read that planned a resumed run confirmed them
+        line += f" ({calls} {'call' if calls == 1 else 'calls'})"
     if back["not_as_sent"]:
         line += f"; {back['not_as_sent']} not applied by the API (failed)"
-    if back["not_read_back"]:
-        line += f"; {back['not_read_back']} could not be read back (sent)"
+    if back["cannot_be_read_back"]:
+        line += f"; {back['cannot_be_read_back']} cannot be read back (sent)"
+    if back["not_read_back"] > back["cannot_be_read_back"]:
+        line += (f"; {back['not_read_back'] - back['cannot_be_read_back']} not read back yet "
+                 "(sent)")
     out.write(line + "\n")
 
 
@@ -406,7 +414,11 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
     if field_counts:
         out.write("Changes per field: " + ", ".join(
             f"{name} {count}" for name, count in field_counts.most_common()) + "\n")
-    if args.save:
+    complete = not (result.interrupted or result.aborted)
+    if args.save and not complete:
+        out.write(f"Plan not saved: the dry run did not read every row, so {args.save} would "
+                  "not show what an apply sends. Plan again to save it.\n")
+    if args.save and complete:
         from bulkedit.run.savedplan import reviewed_rows, save_plan
 
         save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed_rows(result),

@@ -6,6 +6,9 @@ otherwise, so that a nightly job's log stays readable.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import sys
 import time
 from collections import Counter
@@ -25,10 +28,33 @@ class TerminalSafe:
     def __init__(self, stream: TextIO, progress: bool = False):
         self._stream = stream
         self._unsafe = UNSAFE_BUT_CR if progress else UNSAFE
+        # Why the stream stopped taking text (a closed pipe, a full disk), if it did: the
+        # command goes on (a plan is still saved, a run still ends) and keeps its exit code.
+        self.lost: OSError | None = None
 
     def write(self, text: str) -> int:
-        self._stream.write(self._unsafe.sub(escape_match, text))
+        if self.lost is None:
+            try:
+                self._stream.write(self._unsafe.sub(escape_match, text))
+            except OSError as exc:  # BrokenPipeError, ENOSPC on /dev/full…
+                self._lose(exc)
         return len(text)
+
+    def flush(self) -> None:
+        if self.lost is None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._lose(exc)
+
+    def _lose(self, exc: OSError) -> None:
+        self.lost = exc
+        # What is still buffered goes nowhere, instead of failing again at exit.
+        with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
+            target = self._stream.fileno()
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(nowhere, target)
+            os.close(nowhere)
 
     def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding…
         return getattr(self._stream, name)

@@ -329,11 +329,15 @@ def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = run_options(settings, api_base=resolved.api_base,
                           allow_hosts=getattr(args, "allow_api_host", None))
     said = settings.run_keys()
-    shown = {"verify": "on (read back)" if options.verify else "off (--no-verify)",
+    shown = {"verify": "on (read back)" if options.verify else "off",
              "canary": f"{options.canary_size} rows" + (
                  "" if "canary" in said else " (none on this machine, 3 against any other API)"),
-             "timezone": str(options.timezone), "date_order": options.date_order or "refuse",
-             "skip_invalid": str(options.skip_invalid).lower()}
+             "timezone": str(options.timezone),
+             "date_order": options.date_order or "none (ambiguous dates refused)",
+             "encoding": options.encoding or "found (UTF-8, else Windows-1252)",
+             **{name: str(getattr(options, name)).lower() for name in (
+                 "skip_invalid", "allow_irreversible", "allow_live_fields",
+                 "allow_past_expiry")}}
     rows += [[name, value, str(settings.source) if name in said else "default"]
              for name, value in shown.items()]
     # Never a secret: only the names of the variables that hold them.
@@ -563,7 +567,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     try:
         with contextlib.redirect_stdout(out):  # --help and --version print to `out`
             args = parser.parse_args(argv)
-        return int(args.run(args, out, err))
+        code = int(args.run(args, out, err))
+        out.flush()
+        lost = out.lost  # type: ignore[attr-defined]
+        if lost is not None:  # the output is gone, the outcome is not: its exit code stays
+            err.write(f"bulkedit: the output could not be written ("
+                      f"{(lost.strerror or type(lost).__name__).lower()}); exit code {code}\n")
+        return code
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     except BulkEditError as exc:
@@ -574,8 +584,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except KeyboardInterrupt:
         err.write("bulkedit: interrupted\n")
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        return ExitCode.OK
+    except BrokenPipeError:  # stderr itself is gone: nothing can be said
+        return ExitCode.INTERNAL
     except Exception as exc:  # a bug of ours: one line, and the traceback on request
         if os.environ.get("BULKEDIT_DEBUG"):
             raise

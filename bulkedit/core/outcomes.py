@@ -162,8 +162,11 @@ class RunResult:
         ignored = sum(o.status == Status.FAILED and o.error_class == ErrorClass.IGNORED
                       for o in self.outcomes)
         sent = sum(o.status == Status.SENT for o in self.outcomes)
+        unreadable = sum(o.status == Status.SENT and o.error_class == ErrorClass.UNREADABLE
+                         for o in self.outcomes)
         return {"on": self.verify, "as_sent": self.verified, "not_as_sent": ignored,
-                "not_read_back": sent, "calls": self.read_back_calls}
+                "not_read_back": sent, "cannot_be_read_back": unreadable,
+                "calls": self.read_back_calls}
 
     def plan_status(self, position: int) -> str:
         """A row's status in a dry run: change, noop, not_found, conflict, invalid…"""

@@ -153,6 +153,14 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
         from bulkedit.core.cells import zone_named
 
         zone_named(value, f"{path}: [{section}] timezone")
+    if name == "encoding":
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise UsageError(f"{path}: [{section}] encoding {value!r} is not an encoding "
+                             "Python knows; give one like cp1251 or utf-8") from None
     if name == "date_order" and value not in ("dmy", "mdy"):
         raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")
     return float(value) if str(kind) == "float" else value

@@ -214,6 +214,15 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
     return RunOptions(sheet=sheet, reviewed=reviewed, **values)
 
 
+def contradiction(options: RunOptions, kept: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """The first value-shaping option where `options` differ from `kept` (a run's, as
+    journaled when it started): (flag, value now, value kept), or None."""
+    for name, now in options.shaping().items():
+        if name in kept and not _same(name, now, kept[name]):
+            return _FLAGS[name], _shown_choice(now), _shown_choice(kept[name])
+    return None
+
+
 def _zone(value: Any, name: str) -> Any:
     if name != "timezone" or isinstance(value, tzinfo):
         return value
@@ -223,6 +232,6 @@ def _zone(value: Any, name: str) -> Any:
 def _shown_choice(value: Any) -> str:
     if value is True:
         return "(on)"
-    if value is False or value is None:
+    if value is False:
         return "(off)"
-    return str(_shown(value))
+    return "(not given)" if value is None else str(_shown(value))

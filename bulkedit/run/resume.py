@@ -247,5 +247,10 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     result.interrupted = run.state == "interrupted" or gone
     result.aborted = summary.get("aborted") if run.state == "aborted" else None
     result.canary_stop = bool(summary.get("canary_stop")) and run.state == "aborted"
-    result.read_back_calls = int((summary.get("read_back") or {}).get("calls", 0))
+    # What the last attempt did, as it reported it (the journal keeps rows, not calls).
+    back = summary.get("read_back") or {}
+    result.read_back_calls = int(back.get("calls", 0))
+    result.verify = bool(back.get("on", result.verify))
+    calls = summary.get("api_calls") or {}
+    result.reads, result.writes = int(calls.get("reads", 0)), int(calls.get("writes", 0))
     return result, state.rollback_plans()

@@ -55,7 +55,7 @@ from bulkedit.run.journal import (
     state_folder,
 )
 from bulkedit.run.lock import RunLock, lock_path
-from bulkedit.run.options import RunOptions
+from bulkedit.run.options import RunOptions, contradiction
 from bulkedit.run.resume import RunJournal
 from bulkedit.run.savedplan import SavedPlan, masked_form
 from bulkedit.sheets.files import PinnedSheet, keep_earlier, pin_sheet, preflight
@@ -165,6 +165,9 @@ class SheetRun:
                     self._journal = RunJournal.open(journal, self.pinned.key,
                                                     self.pinned.digest, _describe(options),
                                                     options.fresh, options.verify)
+                    if self._journal.resumed:
+                        _same_reading(options, self._journal.run.id,
+                                      self._journal.run.options)
                     result = await self._run(sheet, validation)
                     # The outputs before the run counts as finished: if they cannot be
                     # written (a full disk), the same command resumes and writes them.
@@ -240,7 +243,9 @@ class SheetRun:
             result.rate_cuts = stats.rate_cuts
             result.rate = dispatcher.rate_report()
         if self._stopped and result.aborted in (None, "stopped"):
-            result.aborted, result.interrupted = None, True
+            # A stop that came once every row had its answer left nothing to resume.
+            result.aborted, result.interrupted = None, not (options.send
+                                                            and _all_answered(result))
         _mark_unsent(result)
         result.finished = time.time()
         return result
@@ -358,9 +363,15 @@ class SheetRun:
                     _conflict(outcome, "not in the reviewed plan (the dry run did not read "
                               "this row); plan again and review it", plan.changed_fields)
                 continue
-            moved = drifted(list(row.changes), seen.live, live)
-            detail = "; ".join(f"{name} was {to_cell(FIELDS[name], old)!r}, now "
-                               f"{to_cell(FIELDS[name], new)!r}" for name, old, new in moved)
+            try:
+                moved = drifted(list(row.changes), seen.live, live)
+                detail = "; ".join(f"{name} was {to_cell(FIELDS[name], old)!r}, now "
+                                   f"{to_cell(FIELDS[name], new)!r}"
+                                   for name, old, new in moved)
+            except (TypeError, ValueError, AttributeError):  # a plan edited by hand
+                _conflict(outcome, "the plan's reviewed values of this row cannot be read "
+                          "(was the file edited?); plan again and review it", ())
+                continue
             if moved and not self.options.force:
                 _conflict(outcome, f"changed on Dailymotion since the plan was reviewed: "
                           f"{detail}; plan again, or pass --force",
@@ -511,6 +522,18 @@ class SheetRun:
                               "the same command again to read them back")
 
 
+def _same_reading(options: RunOptions, run_id: str, kept: dict[str, object]) -> None:
+    """A resumed run reads its sheet as it was started: rows done before and rows sent now
+    must not mean two different things (dates in two time zones)."""
+    differs = contradiction(options, kept)
+    if differs is not None:
+        flag, now, then = differs
+        raise UsageError(f"{flag} {now} contradicts run {run_id} of this sheet, which was "
+                         f"started with {flag} {then} and would be resumed by this command; "
+                         f"give {flag} {then} to resume it, or pass --fresh to start over "
+                         "(the values from before the run are kept for its rollback)")
+
+
 def canary_rows(changes: list[RowPlan], count: int) -> list[RowPlan]:
     """Up to `count` rows to send first: one for each distinct set of fields the sheet
     changes (so each field is tried), then the next rows in order."""
@@ -562,6 +585,14 @@ def _fail(outcome: Outcome, error: ApiError, prefix: str = "") -> None:
     outcome.error = prefix + (f"{error.param}: {error}" if error.param else str(error))
     outcome.http_status = error.status
     outcome.error_type = error.type
+
+
+def _all_answered(result: RunResult) -> bool:
+    """Every row has its last word: none left unsent, none written and not yet read back."""
+    duplicates = result.validation.skipped_rows
+    return not any((o.status == Status.SKIPPED and p not in duplicates)
+                   or (result.verify and o.status == Status.SENT and not o.error_class)
+                   for p, o in enumerate(result.outcomes))
 
 
 def _mark_unsent(result: RunResult) -> None:

@@ -49,6 +49,24 @@ class SavedPlan:
     options: dict[str, Any]  # the value-shaping options it was made with
 
 
+_FLAG_OPTIONS = ("allow_irreversible", "allow_live_fields", "allow_past_expiry",
+                 "skip_invalid")
+_TEXT_OPTIONS = ("sheet_name", "timezone", "date_order", "encoding")
+
+
+def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The plan's options, each of the type it must have (a hand-edited "no" is not
+    false): else ValueError, which the caller reports as not a plan."""
+    for name, value in options.items():
+        if name in _FLAG_OPTIONS and not isinstance(value, bool):
+            raise ValueError(f"{name} is not true or false")
+        if name in _TEXT_OPTIONS and value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} is not a text")
+    if options.get("date_order") not in (None, "dmy", "mdy") or not options.get("timezone"):
+        raise ValueError("date_order or timezone")
+    return options
+
+
 def masked_form(form: Mapping[str, str]) -> dict[str, str]:
     """A row's wire form as a plan file may keep it: secrets replaced by a mark."""
     return {name: (MASK if name in FIELDS and FIELDS[name].sensitive and value else value)
@@ -73,6 +91,12 @@ def reviewed_rows(result: RunResult) -> dict[int, ReviewedRow]:
              for name in touched if not isinstance(live.get(name), UnknownValue)},
             dict(form))
     return reviewed
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a text")
+    return value
 
 
 def sheet_digest(path: Path) -> str:
@@ -112,10 +136,11 @@ def load_plan(path: Path, sheet_path: Path) -> SavedPlan:
                              "--save` again and review it")
         if payload.get("format") != FORMAT:
             raise ValueError("not a bulkedit plan")
-        rows = {int(number): ReviewedRow(str(r["video_id"]), str(r["status"]), dict(r["live"]),
-                                         {str(k): str(v) for k, v in dict(r["form"]).items()})
+        rows = {int(number): ReviewedRow(_text(r["video_id"]), _text(r["status"]),
+                                         dict(r["live"]),
+                                         {_text(k): _text(v) for k, v in dict(r["form"]).items()})
                 for number, r in payload["rows"].items()}
-        options = dict(payload["options"])
+        options = _checked_options(dict(payload["options"]))
         plan = SavedPlan(str(payload["sheet"]), str(payload["sheet_sha256"]),
                          str(payload["created"]), rows, options)
     except FileNotFoundError:
