@@ -549,3 +549,27 @@ def test_a_stop_after_every_row_was_read_back_leaves_nothing_to_resume(api, tmp_
     result = asyncio.run(run.run())
     assert not result.interrupted and result.exit_code == 0
     assert result.counts() == {"updated": 4}
+
+
+def test_rows_written_before_a_stop_say_they_were_not_read_back(api, tmp_path):
+    """A stop between the writes and their read-back (Ctrl-C, or a field the API refuses
+    on another row) leaves the rows `sent`, each saying why and how to read it back."""
+    sandbox = api()
+    path = sheet(tmp_path, titles(3))
+    options = run_options(sheet=path, api_base=sandbox.base_url, rate=0)
+    run: SheetRun
+    phases: list[tuple[str, int, int]] = []
+
+    def stop_after_the_writes(phase: str, done: int, total: int, failures: int) -> None:
+        phases.append((phase, done, total))
+        if phase == "write" and done == total:
+            run.stop()
+
+    run = SheetRun(options, Credentials(*sandbox.key), stop_after_the_writes)
+    result = asyncio.run(run.run())
+    assert result.interrupted and result.exit_code != 0
+    assert [o.status for o in result.outcomes] == [Status.SENT] * 3
+    for outcome in result.outcomes:
+        assert "not read back yet (the run was interrupted first)" in outcome.error
+        assert "run the same command again" in outcome.error
+    assert ("read back", 3, 3) not in phases  # nothing claims a read-back that was not made

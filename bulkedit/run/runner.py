@@ -515,7 +515,7 @@ class SheetRun:
         if self._journal is not None:
             self._journal.outcomes(verdicts)
         failures = sum(outcome.status == Status.FAILED for _, outcome, _ in verdicts)
-        self.progress("read back", len(written), len(written), failures)
+        self.progress("read back", len(verdicts) + len(unread), len(written), failures)
         if unread and result.aborted is None:
             result.aborted = (f"{len(unread)} written rows could not be read back (row "
                               f"{unread[0].row}: {unread[0].error.removeprefix(note)}); run "
@@ -609,3 +609,11 @@ def _mark_unsent(result: RunResult) -> None:
             warning = outcome.error[outcome.error.find("warning:"):] if (
                 "warning:" in outcome.error) else ""
             outcome.error = f"{reason}; {warning}" if warning else reason
+        elif (result.verify and outcome.status == Status.SENT and not outcome.error_class
+              and "not read back yet" not in outcome.error):
+            # Written, then the run stopped before its read-back: say so on the row.
+            stopped = ("the run was interrupted" if result.interrupted else
+                       "the run stopped early" if result.aborted else "the run stopped")
+            why = (f"sent and accepted, not read back yet ({stopped} first); run the same "
+                   "command again to read it back")
+            outcome.error = f"{why}; {outcome.error}" if outcome.error else why
