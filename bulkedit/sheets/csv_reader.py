@@ -1,0 +1,209 @@
+"""Read a CSV into a `Sheet`: the delimiter (or Excel's `sep=` line), Arrow's fast reader,
+the csv module for ragged rows and legacy code pages, error literals and Excel's escapes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from dataclasses import replace
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bulkedit.core.cells import CSV_ESCAPED_PATTERN, EXCEL_ERROR_CELL, CellProblem
+from bulkedit.core.errors import LoadError
+from bulkedit.core.sheet import Sheet
+from bulkedit.core.types import Issue, Severity
+from bulkedit.sheets.encoding import (
+    CODE_PAGES,
+    NON_ASCII,
+    STRAY_BYTES,
+    decode_sample,
+    decoded,
+    is_utf8,
+    looks_binary,
+    not_utf8,
+    word_at,
+)
+from bulkedit.sheets.grid import MAX_COLUMNS, build_sheet
+from bulkedit.sheets.source import SheetInput
+
+_DELIMITERS = (",", ";", "\t")
+_BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
+_SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter of the first line: the candidate that occurs most outside quotes."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char in "\r\n" and not quoted:
+            break
+        elif char in counts and not quoted:
+            counts[char] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -> Sheet:
+    ignored = None
+    if forced is not None and forced not in ("utf-8", "utf-16") and is_utf8(source, head):
+        # A BOM, or text that is valid UTF-8 throughout, is UTF-8 whatever the option says:
+        # a nightly job's --encoding must not garble the "CSV UTF-8" files dropped in.
+        ignored, forced = forced, None
+    encoding, sample = decode_sample(head, forced)
+    # Valid UTF-8 is text, whatever control characters it holds (the validator names
+    # their cells); binary data is almost never valid UTF-8.
+    if encoding == "legacy" and looks_binary(head):
+        raise LoadError(source.label, "this is not a spreadsheet (it holds binary data)",
+                        "Give a .xlsx file or a .csv file saved from Excel")
+    hint = _SEP_HINT.match(sample)
+    skip = 1 if hint else 0  # Excel's "sep=;" first line: the delimiter, not a row
+    delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
+    first_line = sample.split("\n", 2)[skip] if sample.count("\n") >= skip else sample
+    if first_line.count(delimiter) >= MAX_COLUMNS:
+        raise LoadError(source.label, f"the sheet has more than {MAX_COLUMNS} columns",
+                        "Delete the columns you do not edit")
+    grid: list[pa.ChunkedArray] | None = None
+    text: str | None = None
+    if encoding in ("utf-8", "utf-16"):
+        try:
+            grid = _read_csv_arrow(source, sample, encoding, delimiter, skip)
+            # Arrow reads a quote left open as one last cell holding the rest of the file;
+            # then the last row has a line break in a cell, and the careful path decides.
+            if _last_row_spans_lines(grid):
+                grid = None
+        except pa.ArrowInvalid as exc:
+            if encoding == "utf-8" and "UTF8" in str(exc):
+                encoding = "legacy"  # a byte that is not UTF-8 past the first 64 KiB
+    if encoding == "legacy":
+        text, encoding = not_utf8(source.label, source.all())
+    elif grid is None:
+        text = decoded(source.label, source.all(), encoding)
+    if grid is None:  # ragged rows, blank lines or another encoding: the careful path
+        assert text is not None
+        grid = _read_csv_python(source.label, text, delimiter, skip)
+    rows = len(grid[0]) if grid else 0
+    # Exact error literals are found before the apostrophe that makes '#N/A text is removed.
+    errors = [_error_literals(col) for col in grid]
+    grid = [_unescape(col) for col in grid]
+    sheet = build_sheet(source.label, "csv", grid, list(range(1, rows + 1)), errors,
+                         encoding=encoding, delimiter=delimiter)
+    if encoding == STRAY_BYTES:
+        return _mark_stray_bytes(sheet)
+    if ignored is not None:
+        note = Issue(sheet.header_row, "", "", "encoding", (
+            f"the file is UTF-8, so it was read as UTF-8, not as --encoding {ignored}"),
+            Severity.WARNING)
+        return replace(sheet, issues=(note, *sheet.issues))
+    if forced is None and encoding not in ("utf-8", "utf-16"):
+        assert text is not None
+        samples = list(dict.fromkeys(word_at(text, m.start())
+                                     for m in NON_ASCII.finditer(text)))[:4]
+        note = Issue(sheet.header_row, "", "", "encoding", (
+            f"the file is not UTF-8: read as {CODE_PAGES.get(encoding, encoding)}, which "
+            f"gives {', '.join(samples)}; if a letter looks wrong, save it as CSV UTF-8, "
+            "or pass --encoding"), Severity.WARNING)
+        return replace(sheet, issues=(note, *sheet.issues))
+    return sheet
+
+
+def _mark_stray_bytes(sheet: Sheet) -> Sheet:
+    """In a UTF-8 file with a few bytes that are not UTF-8, the cells holding them."""
+    problem = CellProblem("not_utf8", "holds bytes that are not UTF-8 (shown as \ufffd), though "
+                                      "the rest of the file is: retype those characters, or "
+                                      "save the sheet as CSV UTF-8")
+    columns = []
+    for column in sheet.columns:
+        marked = pc.match_substring(column.values, "\ufffd")
+        if not pc.any(marked).as_py():
+            columns.append(column)
+            continue
+        found = tuple((i, column.values[i].as_py(), problem)
+                      for i in pc.indices_nonzero(marked).to_pylist())
+        columns.append(replace(column, problems=(*column.problems, *found)))
+    issues = sheet.issues
+    headers = [c.header for c in sheet.columns if "\ufffd" in c.header]
+    if headers:
+        issues = (Issue(sheet.header_row, headers[0], headers[0], "not_utf8",
+                        "the header holds bytes that are not UTF-8; retype it, or save the "
+                        "sheet as CSV UTF-8"), *issues)
+    return replace(sheet, columns=tuple(columns), issues=issues)
+
+
+def _last_row_spans_lines(grid: list[pa.ChunkedArray]) -> bool:
+    if not grid or not len(grid[0]):
+        return False
+    return any(("\n" in (v := col[-1].as_py()) or "\r" in v) for col in grid)
+
+
+def _error_literals(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Which cells are exactly a spreadsheet error (#N/A…), what Excel writes to a CSV for
+    a failed formula; None when there are none. `'#N/A` is the text itself."""
+    # Prefix tests cost a fiftieth of the regex: most columns hold no candidate at all.
+    candidate = pc.starts_with(column, "#")
+    for prefix in (" ", "\t", "Err:", "ERR:", "err:"):
+        candidate = pc.or_(candidate, pc.starts_with(column, prefix))
+    if not pc.any(candidate).as_py():
+        return None
+    errors = pc.match_substring_regex(column, EXCEL_ERROR_CELL)
+    return errors if pc.any(errors).as_py() else None
+
+
+def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Remove the apostrophe that makes Excel show a formula-like cell as text."""
+    if not pc.any(pc.starts_with(column, "'")).as_py():
+        return column  # the common case costs a scan, not a copy
+    return pc.replace_substring_regex(column, CSV_ESCAPED_PATTERN, r"\1")
+
+
+def _read_csv_arrow(source: SheetInput, sample: str, encoding: str, delimiter: str, skip: int
+                    ) -> list[pa.ChunkedArray]:
+    """Fast path: Arrow's CSV reader, every cell as text, empty lines kept as rows."""
+    import pyarrow.csv as pacsv
+
+    records = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    first = next(itertools.islice(records, skip, None), [])
+    names = [f"c{i}" for i in range(max(len(first), 1))]
+    table = pacsv.read_csv(
+        source.stream(),
+        # Blocks larger than any sane row: Arrow cannot parse a row that straddles two.
+        read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=skip,
+                                       block_size=_BLOCK_SIZE),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                         ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+    return list(table.columns)
+
+
+def _read_csv_python(label: str, text: str, delimiter: str, skip: int
+                     ) -> list[pa.ChunkedArray]:
+    """Careful path for ragged rows, blank lines and other encodings: the csv module,
+    record by record, over the decoded text."""
+    rows: list[list[str]] = []
+    csv.field_size_limit(max(csv.field_size_limit(), _BLOCK_SIZE))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for record in reader:
+            rows.append(record)
+    except csv.Error as exc:
+        row = len(rows) + 1 - skip
+        if "unexpected end of data" in str(exc):
+            raise LoadError(label, f"a quoted cell that starts on row {row} is never "
+                                          "closed", "Add the missing double quote (\") or "
+                                          "save the sheet again from Excel") from None
+        raise LoadError(label, f"row {row} cannot be read as CSV ({exc})",
+                        "Open it in Excel and save it again as CSV") from None
+    rows = rows[skip:]
+    width = max((len(r) for r in rows), default=0)
+    return [pa.chunked_array([pa.array([r[i] if i < len(r) else "" for r in rows], pa.string())])
+            for i in range(width)]
+
