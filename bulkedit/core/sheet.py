@@ -12,6 +12,24 @@ import pyarrow as pa
 from bulkedit.core.cells import CellProblem
 from bulkedit.core.types import Issue
 
+HIDDEN_POLICIES = ("refuse", "skip", "include")
+
+
+@dataclass(frozen=True)
+class SheetReading:
+    """The loader's side of what a user chooses when a sheet could mean two things; each
+    default refuses the doubt rather than picking a meaning (issue 25)."""
+
+    # Rows hidden by hand or by an autofilter, and hidden columns: "refuse" (exit 2,
+    # naming them), "skip" (send only what is visible; hidden rows reported as skipped,
+    # hidden columns ignored), or "include" (read them as if visible).
+    hidden: str = "refuse"
+    # A merged range over data cells: refused, or its value spread to every covered cell.
+    spread_merged: bool = False
+    # A CSV cell's leading apostrophe before a formula character: kept (it is the user's
+    # text in a CSV, with a warning), or stripped as an exporter's escape.
+    strip_apostrophes: bool = False
+
 
 @dataclass(frozen=True)
 class Column:
@@ -47,6 +65,9 @@ class Sheet:
     encoding: str | None = None
     delimiter: str | None = None
     issues: tuple[Issue, ...] = field(default=())
+    # Data rows (sheet row numbers) hidden or filtered out, read under SheetReading's
+    # "skip": the validator reports them skipped, never sent.
+    hidden_rows: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.row_numbers)

@@ -55,6 +55,12 @@ class ValidationOptions:
     allow_live_fields: bool = False
     allow_past_expiry: bool = False
     date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
+    # "." or ",": the decimal separator of the sheet's numbers; None refuses a number a
+    # locale could read two ways (12.000, 1.234.567, 12,000).
+    decimal_separator: str | None = None
+    # Split a list cell at another separator than the field's own (; | line break);
+    # else such a cell is refused with the split shown as the fix.
+    split_lists: bool = False
     now: float = field(default_factory=time.time)  # what "in the past" is measured from
 
 
