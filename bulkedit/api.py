@@ -87,7 +87,9 @@ class Validation:
 def validate(source: Source, *, sheet: str | None = None, encoding: str | None = None,
              timezone: str | None = None, date_order: str | None = None,
              allow_irreversible: bool | None = None, allow_live_fields: bool | None = None,
-             allow_past_expiry: bool | None = None,
+             allow_past_expiry: bool | None = None, hidden: str | None = None,
+             spread_merged: bool | None = None, strip_apostrophes: bool | None = None,
+             decimal_separator: str | None = None, split_lists: bool | None = None,
              config: str | os.PathLike[str] | None = None) -> Validation:
     """Check every row of the sheet against the field schema; sends nothing. The sheet is
     read as plan and apply read it (the same options, from the same place)."""
@@ -98,7 +100,9 @@ def validate(source: Source, *, sheet: str | None = None, encoding: str | None =
                           timezone=timezone, date_order=date_order,
                           allow_irreversible=allow_irreversible,
                           allow_live_fields=allow_live_fields,
-                          allow_past_expiry=allow_past_expiry)
+                          allow_past_expiry=allow_past_expiry, hidden=hidden,
+                          spread_merged=spread_merged, strip_apostrophes=strip_apostrophes,
+                          decimal_separator=decimal_separator, split_lists=split_lists)
     loaded = read(source, sheet=options.sheet_name, encoding=options.encoding)
     return Validation(validate_sheet(loaded, validation_options(options)))
 
@@ -213,7 +217,8 @@ def _run_options(source: Source, api: Any, api_base: str | None,
                  limits: ApiLimits | None, config: str | os.PathLike[str] | None,
                  said: dict[str, Any]) -> tuple[RunOptions, Sheet | None, Credentials]:
     known = {"sheet", "encoding", "timezone", "date_order", "allow_irreversible",
-             "allow_live_fields", "allow_past_expiry"}
+             "allow_live_fields", "allow_past_expiry", "hidden", "spread_merged",
+             "strip_apostrophes", "decimal_separator", "split_lists"}
     unknown = set(said) - known - _RUN_KEYWORDS
     if unknown:
         raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")

@@ -191,3 +191,74 @@ def test_a_settings_file_with_an_unknown_encoding_is_refused(tmp_path):
     config.chmod(0o600)
     with pytest.raises(UsageError, match="encoding 'bogus-enc' is not an encoding"):
         load_settings(config)
+
+
+# How a doubtful sheet reads (issue 25): each choice, said on every path, lands the same.
+READING_CHOICES = [  # (flag, toml line, Python keyword, RunOptions field, its value)
+    ("--skip-hidden", 'hidden = "skip"', {"hidden": "skip"}, "hidden", "skip"),
+    ("--include-hidden", 'hidden = "include"', {"hidden": "include"}, "hidden", "include"),
+    ("--spread-merged", "spread_merged = true", {"spread_merged": True}, "spread_merged", True),
+    ("--strip-apostrophes", "strip_apostrophes = true", {"strip_apostrophes": True},
+     "strip_apostrophes", True),
+    ("--split-lists", "split_lists = true", {"split_lists": True}, "split_lists", True),
+    ("--decimal-separator=,", 'decimal_separator = ","', {"decimal_separator": ","},
+     "decimal_separator", ","),
+    ("--decimal-separator=.", 'decimal_separator = "."', {"decimal_separator": "."},
+     "decimal_separator", "."),
+]
+
+
+@pytest.mark.parametrize("flag,line,keyword,name,value", READING_CHOICES,
+                         ids=[c[0] for c in READING_CHOICES])
+def test_each_reading_choice_reaches_the_engine_from_every_front_end(
+        kept, run_cli, tmp_path, flag, line, keyword, name, value):
+    from bulkedit.run.runner import validation_options
+
+    path = sheet(tmp_path, titles(1))
+    assert run_cli("apply", str(path), "--api-base", REMOTE, "--yes", flag).code == 3
+    with pytest.raises(RunAborted):
+        bulkedit.apply(path, api_base=REMOTE, credentials=("k", "s"), **keyword)
+    config = tmp_path / "bulkedit.toml"
+    config.write_text(f"[run]\n{line}\n", encoding="utf-8")
+    config.chmod(0o600)
+    assert run_cli("apply", str(path), "--api-base", REMOTE, "--yes", "--config",
+                   str(config)).code == 3
+    assert [getattr(o, name) for o in kept] == [value] * 3
+    assert getattr(run_options(), name) != value  # the default is the refusal
+    options = kept[0]
+    if name in ("hidden", "spread_merged", "strip_apostrophes"):  # the loader's
+        assert getattr(options.reading, name) == value
+    else:  # the validator's
+        assert getattr(validation_options(options), name) == value
+
+
+def test_a_reading_choice_that_contradicts_a_saved_plan_is_refused(api, run_cli, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(1))
+    saved = tmp_path / "plan.json"
+    assert run_cli("plan", str(path), "--api-base", sandbox.base_url, "--save",
+                   str(saved)).code == 0
+    refused = run_cli("apply", str(path), "--api-base", sandbox.base_url, "--plan",
+                      str(saved), "--yes", "--decimal-separator", ",")
+    assert refused.code == 2
+    assert "--decimal-separator , contradicts the plan" in refused.err
+    assert sandbox.counters.requests["edit_video"] == 0
+
+
+@pytest.mark.parametrize("text,message", [
+    ('[run]\nhidden = "yes"\n', '[run] hidden is "refuse", "skip" or "include"'),
+    ('[run]\ndecimal_separator = ";"\n', '[run] decimal_separator is "." or ","'),
+    ("[run]\nsplit_lists = 1\n", "[run] split_lists has the wrong type"),
+])
+def test_wrong_reading_settings_are_refused_with_the_fix(tmp_path, text, message):
+    config = tmp_path / "bulkedit.toml"
+    config.write_text(text, encoding="utf-8")
+    config.chmod(0o600)
+    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(config)
+
+
+def test_skip_and_include_hidden_together_are_refused(run_cli, tmp_path):
+    path = sheet(tmp_path, titles(1))
+    result = run_cli("validate", str(path), "--skip-hidden", "--include-hidden")
+    assert result.code == 2 and "not allowed with argument" in result.err

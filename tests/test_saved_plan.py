@@ -144,7 +144,8 @@ def test_a_saved_plan_keeps_the_options_and_forms_but_never_a_password(run_cli, 
     assert payload["options"] == {
         "sheet_name": None, "timezone": "Asia/Tokyo", "date_order": "dmy", "encoding": None,
         "allow_irreversible": False, "allow_live_fields": False, "allow_past_expiry": False,
-        "skip_invalid": False}
+        "skip_invalid": False, "hidden": "refuse", "spread_merged": False,
+        "strip_apostrophes": False, "decimal_separator": None, "split_lists": False}
     assert payload["rows"]["2"]["form"] == {"title": "T", "password": "***"}
     result = apply(run_cli, sandbox, path, "--plan", str(saved))
     assert result.code == 0  # the password row is sent: its form is bound by the sheet

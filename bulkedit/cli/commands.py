@@ -135,7 +135,11 @@ def sheet_choices(args: argparse.Namespace) -> dict[str, Any]:
             "allow_irreversible": said(args.allow_irreversible),
             "allow_live_fields": said(args.allow_live_fields),
             "allow_past_expiry": said(args.allow_past_expiry),
-            "skip_invalid": said(getattr(args, "skip_invalid", False))}
+            "skip_invalid": said(getattr(args, "skip_invalid", False)),
+            "hidden": args.hidden, "spread_merged": said(args.spread_merged),
+            "strip_apostrophes": said(args.strip_apostrophes),
+            "decimal_separator": args.decimal_separator,
+            "split_lists": said(args.split_lists)}
 
 
 def api_choices(args: argparse.Namespace) -> dict[str, Any]:

@@ -335,9 +335,14 @@ def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
              "timezone": str(options.timezone),
              "date_order": options.date_order or "none (ambiguous dates refused)",
              "encoding": options.encoding or "found (UTF-8, else Windows-1252)",
+             "hidden": {"refuse": "refused (hidden or filtered rows and columns)",
+                        "skip": "skipped (only visible rows sent)",
+                        "include": "included (read as if visible)"}[options.hidden],
+             "decimal_separator": options.decimal_separator or "none (12.000 refused)",
              **{name: str(getattr(options, name)).lower() for name in (
                  "skip_invalid", "allow_irreversible", "allow_live_fields",
-                 "allow_past_expiry")}}
+                 "allow_past_expiry", "spread_merged", "strip_apostrophes",
+                 "split_lists")}}
     rows += [[name, value, str(settings.source) if name in said else "default"]
              for name, value in shown.items()]
     # Never a secret: only the names of the variables that hold them.
@@ -553,6 +558,30 @@ def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date-order", choices=DATE_ORDERS, metavar="dmy|mdy",
                         help="read dates like 01/12/2026 day first (dmy) or month first "
                              "(mdy); without it they are refused as ambiguous")
+    # A sheet that could mean two things is refused; each of these says which it means.
+    hidden = parser.add_mutually_exclusive_group()
+    hidden.add_argument("--skip-hidden", dest="hidden", action="store_const", const="skip",
+                        help="send only the visible rows of a workbook: rows hidden or "
+                             "filtered out are reported as skipped, hidden columns ignored "
+                             "(without it or --include-hidden, hidden rows are refused)")
+    hidden.add_argument("--include-hidden", dest="hidden", action="store_const",
+                        const="include",
+                        help="read hidden and filtered-out rows and hidden columns as if "
+                             "they were visible")
+    parser.add_argument("--spread-merged", action="store_true",
+                        help="give every cell a merged range covers the range's value "
+                             "(without it a merge over data cells is refused)")
+    parser.add_argument("--strip-apostrophes", action="store_true",
+                        help="in a CSV, drop a leading apostrophe before =, +, - or @ as an "
+                             "exporter's escape (without it the apostrophe is kept, as the "
+                             "user's text, with a warning)")
+    parser.add_argument("--decimal-separator", choices=(".", ","), metavar=". or ,",
+                        help="the sheet's decimal separator: with \".\" 12.000 is twelve, "
+                             "with \",\" it is twelve thousand (without it such numbers are "
+                             "refused as ambiguous)")
+    parser.add_argument("--split-lists", action="store_true",
+                        help="split a list cell written with ; | or one item per line into "
+                             "items (without it such a cell is refused, the split shown)")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,

@@ -55,6 +55,11 @@ class Settings:
     allow_past_expiry: bool | None = None
     date_order: str | None = None  # "dmy" or "mdy"
     encoding: str | None = None  # the CSVs' encoding, when it is not found
+    hidden: str | None = None  # hidden/filtered rows: "refuse", "skip" or "include"
+    spread_merged: bool | None = None
+    strip_apostrophes: bool | None = None
+    decimal_separator: str | None = None  # "." or ","
+    split_lists: bool | None = None
     source: Path | None = field(default=None, repr=False)
     _said: dict[str, str] = field(default_factory=dict, repr=False)  # run key -> section
 
@@ -72,7 +77,8 @@ class Settings:
 
 
 RUN_KEYS = ("timezone", "skip_invalid", "verify", "canary", "allow_irreversible",
-            "allow_live_fields", "allow_past_expiry", "date_order", "encoding")
+            "allow_live_fields", "allow_past_expiry", "date_order", "encoding", "hidden",
+            "spread_merged", "strip_apostrophes", "decimal_separator", "split_lists")
 _SECTIONS = {
     "api": ("base", "allow_hosts", "key_env", "secret_env", *LIMITS),
     "run": RUN_KEYS,
@@ -163,6 +169,11 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
                              "Python knows; give one like cp1251 or utf-8") from None
     if name == "date_order" and value not in ("dmy", "mdy"):
         raise UsageError(f"{path}: [{section}] date_order is \"dmy\" or \"mdy\"")
+    if name == "hidden" and value not in ("refuse", "skip", "include"):
+        raise UsageError(f"{path}: [{section}] hidden is \"refuse\", \"skip\" or "
+                         "\"include\"")
+    if name == "decimal_separator" and value not in (".", ","):
+        raise UsageError(f"{path}: [{section}] decimal_separator is \".\" or \",\"")
     return float(value) if str(kind) == "float" else value
 
 

@@ -31,11 +31,13 @@ from bulkedit.core import protocol
 from bulkedit.core.cells import DATE_ORDERS, zone_named
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits, Rate
+from bulkedit.core.sheet import HIDDEN_POLICIES, SheetReading
 from bulkedit.run.config import LIMITS, Settings, resolve
 from bulkedit.run.savedplan import SavedPlan, load_plan
 
 _LIMITS = ApiLimits()  # the defaults
 DEFAULT_CANARY = 3  # rows sent and read back first, against an API not on this machine
+DECIMAL_SEPARATORS = (".", ",")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ class RunOptions:
     allow_past_expiry: bool = False  # an expiry_date in the past on a video it deletes
     date_order: str | None = None  # "dmy" or "mdy": how to read 01/12/2026
     encoding: str | None = None  # a CSV's encoding, when the user names it
+    # How a doubtful sheet is read (issue 25); each default refuses the doubt.
+    hidden: str = "refuse"  # hidden/filtered rows and columns: "refuse", "skip", "include"
+    spread_merged: bool = False  # a merged range's value given to every covered cell
+    strip_apostrophes: bool = False  # a CSV's leading ' before =, +, -, @ is an escape
+    decimal_separator: str | None = None  # "." or ",": how to read 12.000 or 1,5
+    split_lists: bool = False  # split a list cell at ; | or a line break
     skip_invalid: bool = False
     send: bool = True  # False: a dry run, no write at all
     rate: Rate | None = _LIMITS.rate  # None: no limit; "auto": found as the run goes
@@ -81,6 +89,16 @@ class RunOptions:
         if self.canary is not None and (isinstance(self.canary, bool)
                                         or not isinstance(self.canary, int) or self.canary < 0):
             raise UsageError("canary takes a number of rows, 0 or more")
+        if self.hidden not in HIDDEN_POLICIES:
+            raise UsageError("hidden is \"refuse\", \"skip\" or \"include\"")
+        if self.decimal_separator not in (None, *DECIMAL_SEPARATORS):
+            raise UsageError("decimal_separator is \".\" or \",\"")
+
+    @property
+    def reading(self) -> SheetReading:
+        """The loader's share of the options: how hidden rows, merges and CSV escapes read."""
+        return SheetReading(hidden=self.hidden, spread_merged=self.spread_merged,
+                            strip_apostrophes=self.strip_apostrophes)
 
     def limits(self) -> ApiLimits:
         return ApiLimits(rate=self.rate or 0, max_rate=self.max_rate,
@@ -102,11 +120,15 @@ class RunOptions:
 
 # The options that change which values a sheet sends: a saved plan binds each of them.
 VALUE_OPTIONS = ("sheet_name", "timezone", "date_order", "encoding", "allow_irreversible",
-                 "allow_live_fields", "allow_past_expiry", "skip_invalid")
+                 "allow_live_fields", "allow_past_expiry", "skip_invalid", "hidden",
+                 "spread_merged", "strip_apostrophes", "decimal_separator", "split_lists")
 _FLAGS = {"sheet_name": "--sheet", "timezone": "--timezone", "date_order": "--date-order",
           "encoding": "--encoding", "allow_irreversible": "--allow-irreversible",
           "allow_live_fields": "--allow-live-fields",
-          "allow_past_expiry": "--allow-past-expiry", "skip_invalid": "--skip-invalid"}
+          "allow_past_expiry": "--allow-past-expiry", "skip_invalid": "--skip-invalid",
+          "hidden": "--skip-hidden/--include-hidden", "spread_merged": "--spread-merged",
+          "strip_apostrophes": "--strip-apostrophes",
+          "decimal_separator": "--decimal-separator", "split_lists": "--split-lists"}
 # RunOptions' names for ApiLimits' (the rest are the same).
 _LIMIT_NAMES = {"backoff": "base_delay"}
 

@@ -230,7 +230,9 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
         allow_irreversible=bool(options.get("allow_irreversible")),
         allow_live_fields=bool(options.get("allow_live_fields")),
         allow_past_expiry=bool(options.get("allow_past_expiry")),
-        date_order=options.get("date_order"), now=run.started))
+        date_order=options.get("date_order"),
+        decimal_separator=options.get("decimal_separator"),
+        split_lists=bool(options.get("split_lists")), now=run.started))
     outcomes = initial_outcomes(sheet, validation)
     state = RunJournal(journal, run, True, journal.rows(run.id))
     for position, record in state.prior.items():

@@ -557,7 +557,8 @@ def validation_options(options: RunOptions, now: float | None = None) -> Validat
     return ValidationOptions(
         timezone=options.timezone, allow_irreversible=options.allow_irreversible,
         allow_live_fields=options.allow_live_fields,
-        allow_past_expiry=options.allow_past_expiry, date_order=options.date_order, **extra)
+        allow_past_expiry=options.allow_past_expiry, date_order=options.date_order,
+        decimal_separator=options.decimal_separator, split_lists=options.split_lists, **extra)
 
 
 def _describe(options: RunOptions) -> dict[str, object]:
@@ -571,7 +572,11 @@ def _describe(options: RunOptions) -> dict[str, object]:
             "allow_irreversible": options.allow_irreversible,
             "allow_live_fields": options.allow_live_fields,
             "allow_past_expiry": options.allow_past_expiry,
-            "date_order": options.date_order, "encoding": options.encoding}
+            "date_order": options.date_order, "encoding": options.encoding,
+            "hidden": options.hidden, "spread_merged": options.spread_merged,
+            "strip_apostrophes": options.strip_apostrophes,
+            "decimal_separator": options.decimal_separator,
+            "split_lists": options.split_lists}
 
 
 def _conflict(outcome: Outcome, why: str, fields: tuple[str, ...]) -> None:

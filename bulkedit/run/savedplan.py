@@ -50,8 +50,9 @@ class SavedPlan:
 
 
 _FLAG_OPTIONS = ("allow_irreversible", "allow_live_fields", "allow_past_expiry",
-                 "skip_invalid")
-_TEXT_OPTIONS = ("sheet_name", "timezone", "date_order", "encoding")
+                 "skip_invalid", "spread_merged", "strip_apostrophes", "split_lists")
+_TEXT_OPTIONS = ("sheet_name", "timezone", "date_order", "encoding", "hidden",
+                 "decimal_separator")
 
 
 def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -64,6 +65,9 @@ def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{name} is not a text")
     if options.get("date_order") not in (None, "dmy", "mdy") or not options.get("timezone"):
         raise ValueError("date_order or timezone")
+    if options.get("hidden", "refuse") not in ("refuse", "skip", "include") or options.get(
+            "decimal_separator") not in (None, ".", ","):
+        raise ValueError("hidden or decimal_separator")
     return options
 
 
