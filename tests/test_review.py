@@ -64,7 +64,9 @@ def test_plan_reads_in_batches_and_writes_nothing(run_cli, api, tmp_path):
     assert result.code == 1  # one video not found
     assert sandbox.counters.requests["list_videos"] == math.ceil(251 / 100)
     assert sandbox.counters.requests["edit_video"] == 0
-    assert result.out.splitlines()[0].endswith("251 rows — 249 change, 1 noop, 1 not_found")
+    lines = result.out.splitlines()
+    assert lines[0] == f"Reading {path} (header on row 1)"  # before any read of the API
+    assert lines[1].endswith("251 rows — 249 change, 1 noop, 1 not_found")
     assert ("249 videos to change; an apply will make 252 API calls (3 reads, 249 writes), "
             "about 5 s at --rate 50.") in result.out
     assert "Nothing was sent." in result.out

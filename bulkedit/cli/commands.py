@@ -22,6 +22,8 @@ from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
 from bulkedit.core.outcomes import RunResult
 from bulkedit.core.policy import ApiLimits, Rate, parse_rate
+from bulkedit.core.sheet import Sheet
+from bulkedit.core.validation import ValidationResult
 from bulkedit.run.config import LIMITS, Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
 from bulkedit.run.options import RunOptions, run_options
@@ -182,6 +184,30 @@ async def _run_with_signals(run: SheetRun, err: TextIO) -> RunResult:
     return await run.run()
 
 
+def sheet_read(sheet: Sheet) -> str:
+    """Which sheet a command read, as it tells the user: the file, and a workbook's tab."""
+    return (f"sheet '{sheet.sheet_name}' of {sheet.source}" if sheet.sheet_name
+            else sheet.source)
+
+
+def tell_sheet(out: TextIO, progress: ProgressReporter | None = None
+               ) -> Callable[[Sheet, ValidationResult], None]:
+    """What plan and apply say as soon as the sheet is read, before any read of the API,
+    prompt or write: which sheet, and every warning validate would give."""
+    def told(sheet: Sheet, validation: ValidationResult) -> None:
+        if progress is not None:
+            progress.close()  # a bar half drawn must not swallow the lines
+        out.write(f"Reading {sheet_read(sheet)} (header on row {sheet.header_row})\n")
+        warnings = validation.warnings
+        if warnings:
+            out.write(f"{len(warnings)} {'warning' if len(warnings) == 1 else 'warnings'} "
+                      "about how the sheet was read; check them before anything is sent "
+                      "(each is in the results sheet and the summary):\n")
+            print_issues(out, warnings, 10, report_hint=False)
+            out.write("\n")
+    return told
+
+
 def _refused(invalid: InvalidSheet, out: TextIO) -> int:
     validation = invalid.validation
     out.write(f"{validation.sheet.source}: {validation.row_count} rows, "
@@ -247,7 +273,8 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) 
             progress(phase, done, total, failures)
 
         announced: list[bool] = []
-        run = SheetRun(options, credentials, announce, confirm)
+        run = SheetRun(options, credentials, announce, confirm,
+                       on_loaded=tell_sheet(out, progress))
         if options.rate == "auto":
             progress.rate = run.current_rate  # the bar shows the rate as it is found
         outcome = _execute(run, progress, out, err)
@@ -386,7 +413,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
         options = run_options(settings, sheet=sheet, **sheet_choices(args),
                               **api_choices(args), api_base=api_base, send=False)
         progress = ProgressReporter(err)
-        outcome = _execute(SheetRun(options, credentials, progress), progress, out, err)
+        outcome = _execute(SheetRun(options, credentials, progress,
+                                    on_loaded=tell_sheet(out, progress)), progress, out, err)
     if isinstance(outcome, int):
         return outcome
     result = outcome

@@ -74,7 +74,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # ----------------------------------------------------------------------------- validate
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bulkedit.cli.commands import sheet_choices
+    from bulkedit.cli.commands import sheet_choices, sheet_read
     from bulkedit.core.validation import validate
     from bulkedit.run.config import load_settings
     from bulkedit.run.options import run_options
@@ -93,7 +93,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         preflight([("problem report", report)], inputs=[args.sheet])
     sheet = load_sheet(args.sheet, sheet=run.sheet_name, encoding=run.encoding)
     result = validate(sheet, options)
-    out.write(f"{sheet.source}: {result.row_count} rows, {result.valid_count} valid, "
+    out.write(f"{sheet_read(sheet)}: {result.row_count} rows, {result.valid_count} valid, "
               f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
     if result.header_errors:
         out.write(f"{len(result.header_errors)} problems in the header row (row "

@@ -127,6 +127,11 @@ class RunResult:
         return {
             "run": self.run_id,
             "sheet": self.sheet.source,
+            "sheet_name": self.sheet.sheet_name,  # the workbook's tab read (None: a CSV)
+            # Every warning the sheet gave, as validate lists them: what was read in a way
+            # the user should check (encoding found, rows above the header ignored…).
+            "warnings": [{"row": i.row, "column": i.column, "value": i.value, "code": i.code,
+                          "message": i.message} for i in self.validation.warnings],
             "started": datetime.fromtimestamp(self.started, UTC).isoformat(),
             "finished": datetime.fromtimestamp(self.finished, UTC).isoformat(),
             "duration_seconds": round(duration, 3),
@@ -237,10 +242,19 @@ def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome
     first_error: dict[int, str] = {}
     for issue in validation.errors:
         first_error.setdefault(issue.row, f"{issue.column}: {issue.message}")
+    # A row's warnings (invisible characters removed, a number read in one locale…) travel
+    # with it to the results sheet, whatever happens to the row.
+    warned: dict[int, list[str]] = {}
+    for issue in validation.warnings:
+        if issue.row != sheet.header_row:
+            warned.setdefault(issue.row, []).append(
+                f"warning: {issue.column}: {issue.message}" if issue.column
+                else f"warning: {issue.message}")
     ids = validation.ids()
     outcomes = []
     for index, number in enumerate(sheet.row_numbers):
-        outcome = Outcome(number, ids[index], Status.SKIPPED, error="not sent")
+        outcome = Outcome(number, ids[index], Status.SKIPPED,
+                          error="; ".join(warned.get(number, ())) or "not sent")
         if index in validation.invalid_rows:
             outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
             outcome.error = first_error.get(number, "invalid row")

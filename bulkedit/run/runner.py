@@ -64,6 +64,7 @@ from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 Confirm = Callable[[list[RowPlan]], bool]
+Loaded = Callable[[Sheet, ValidationResult], None]  # the sheet read, and its validation
 
 
 class InvalidSheet(BulkEditError):
@@ -83,8 +84,12 @@ class SheetRun:
 
     def __init__(self, options: RunOptions, credentials: Credentials,
                  progress: Progress | None = None, confirm: Confirm | None = None,
-                 sheet: Sheet | None = None, sender: Sender | None = None):
+                 sheet: Sheet | None = None, sender: Sender | None = None,
+                 on_loaded: Loaded | None = None):
         self.options = options
+        # Told of the sheet read and its validation before anything is read from the API,
+        # asked or sent: where a front end shows the sheet's name and warnings.
+        self.on_loaded = on_loaded
         self.credentials = credentials
         self.progress = progress or (lambda *_: None)
         self.confirm = confirm
@@ -118,6 +123,8 @@ class SheetRun:
         else:
             raise UsageError("no sheet: give RunOptions.sheet a path, or the run a Sheet")
         validation = validate(sheet, validation_options(options))
+        if self.on_loaded is not None:
+            self.on_loaded(sheet, validation)
         if validation.header_errors or (validation.errors and not options.skip_invalid):
             raise InvalidSheet(validation)
         return sheet, validation
@@ -331,13 +338,16 @@ class SheetRun:
                 continue  # the run stopped before its batch: the row stays unsent
             plan = plan_row(row, reading.live.get(row.video_id), rules)
             result.plans[position] = plan
-            outcome.error = "; ".join(("" if p.is_error else "warning: ") + f"{p.field}: "
-                                      f"{p.message}" for p in plan.problems) or outcome.error
+            # The sheet's own warnings of the row (initial_outcomes) stay after planning's.
+            kept = outcome.error if outcome.error.startswith("warning:") else ""
+            said = "; ".join(("" if p.is_error else "warning: ") + f"{p.field}: "
+                             f"{p.message}" for p in plan.problems)
+            outcome.error = "; ".join(t for t in (said, kept) if t) or outcome.error
             if plan.status is RowStatus.REFUSED:
                 outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
             elif plan.status is RowStatus.NOOP:
                 outcome.status = Status.UNCHANGED
-                outcome.error = outcome.error if plan.problems else ""
+                outcome.error = outcome.error if plan.problems or kept else ""
             elif plan.status is RowStatus.NOT_FOUND:
                 outcome.status, outcome.error_class = Status.FAILED, ErrorClass.PERMANENT
                 outcome.http_status, outcome.error_type = 404, "not_found"
