@@ -173,3 +173,37 @@ def api(monkeypatch):
 def apply(run_cli, sandbox, path: Path, *extra: str):
     return run_cli("apply", str(path), "--api-base", sandbox.base_url, "--yes", "--rate", "0",
                    *extra)
+
+
+# ----------------------------------------------------------------------------- problem codes
+# Every problem code the suite makes a sheet produce must be in the one registry
+# (bulkedit/core/problems.py), which the README's table of problems is made from: the
+# session fails, naming the code, when one is missing.
+CODES_SEEN: dict[str, str] = {}
+
+
+def _record_codes() -> None:
+    from bulkedit.core.types import Issue
+
+    made = Issue.__init__
+
+    def init(self, row, column, value, code, message, *args, **kwargs):  # type: ignore[no-untyped-def]
+        CODES_SEEN.setdefault(code, message)
+        made(self, row, column, value, code, message, *args, **kwargs)
+
+    Issue.__init__ = init  # type: ignore[method-assign]
+
+
+_record_codes()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from bulkedit.core.problems import PROBLEMS
+
+    missing = sorted(set(CODES_SEEN) - set(PROBLEMS))
+    if missing:
+        import sys
+
+        sys.stderr.write("\nproblem codes not in bulkedit/core/problems.py: "
+                         + "; ".join(f"{c} ({CODES_SEEN[c][:80]})" for c in missing) + "\n")
+        session.exitstatus = 1

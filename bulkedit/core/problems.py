@@ -1,0 +1,106 @@
+"""The one registry of problem codes: each code a sheet can be refused or warned with, its
+title, and the fix in general words (each message also names its own cell's fix).
+
+The README's table of problems is made from it (`python tools/problem_table.py`), and the
+test suite fails on any code it sees that is not here (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    title: str
+    fix: str
+
+
+PROBLEMS: dict[str, Problem] = {problem.code: problem for problem in (
+    Problem("required", "A required cell is empty",
+            "Write the video's id (like x8abc12) or its URL"),
+    Problem("missing_id_column", "The sheet has no video_id column",
+            "Add a video_id column (also accepted: id, xid, video, url)"),
+    Problem("no_fields", "The sheet has no field to change",
+            "Add columns named after video fields (`bulkedit fields` lists them)"),
+    Problem("no_header", "A column has values but no header",
+            "Write the field name in the header row, or delete the column"),
+    Problem("unknown_column", "A header is not a video field",
+            "Rename it (the message suggests the field), or start it with # to make it a comment"),
+    Problem("read_only", "A column names a field Dailymotion sets itself",
+            "Delete the column, or start its header with #"),
+    Problem("refused_field", "A field bulkedit does not edit",
+            "Delete the column; the message says where the field is set"),
+    Problem("live_only", "A field that applies to live streams only",
+            "Delete the column, or pass --allow-live-fields"),
+    Problem("above_header", "Rows above the header are ignored",
+            "Nothing to do if they are a title or notes; else move the header up"),
+    Problem("bad_id", "Not a video id",
+            "Write the id (x followed by letters and digits) or the video's URL"),
+    Problem("private_id", "A private id, which the API cannot edit",
+            "Use the video's public id (x…)"),
+    Problem("duplicate_id", "The same video on two rows with different values",
+            "Put all of this video's edits on one row"),
+    Problem("duplicate_row", "The same video and values as an earlier row",
+            "Nothing to do: the row is skipped; delete it to be tidy"),
+    Problem("type", "A value of the wrong type",
+            "Write the kind of value the field takes (the message says which)"),
+    Problem("enum", "Not an allowed value",
+            "Write one of the allowed values (the message lists them)"),
+    Problem("bad_item", "A list item that is not an allowed code",
+            "Write the code (ISO 639 language, ISO 3166 country…)"),
+    Problem("bad_url", "Not a web address",
+            "Write a full URL starting with https://"),
+    Problem("bad_date", "Not a date bulkedit can read",
+            "Write an ISO 8601 date (2026-12-01T18:00) or format the cell as a date"),
+    Problem("implausible_date", "A date no video can hold",
+            "Check the year; write an ISO 8601 date"),
+    Problem("past_date", "A date in the past",
+            "Check it: a publish date in the past publishes at once"),
+    Problem("date_order", "Dates that cannot both be true, or read two ways",
+            "Fix one of the dates, or pass --date-order dmy or mdy"),
+    Problem("out_of_range", "A number outside the field's range",
+            "Write a number in the range the message gives"),
+    Problem("too_long", "Too long for the field",
+            "Shorten it by the characters the message says"),
+    Problem("too_short", "Too short for the field",
+            "Write at least the characters the message says"),
+    Problem("too_many", "Too many items for the field",
+            "Remove items down to the field's maximum"),
+    Problem("comma_in_item", "A list item holding a comma",
+            "Split it: Dailymotion splits lists at every comma"),
+    Problem("mixed_patch", "A list cell mixing +/- patch items with plain items",
+            "Start every item with + or - to patch, or none to replace the list"),
+    Problem("patch_not_allowed", "A field that cannot be patched with +/-",
+            "Write the whole list"),
+    Problem("geoblocking_mode", "A geoblocking mode in the wrong place",
+            "Write allow or deny once, before the country codes"),
+    Problem("not_clearable", "A field that cannot be cleared",
+            "Leave the cell blank to keep the value, or write a new one"),
+    Problem("irreversible", "A change Dailymotion can never undo",
+            "Pass --allow-irreversible if you mean it"),
+    Problem("doubtful_value", "A value the API may refuse",
+            "Check it against the API's current list; the message says why"),
+    Problem("masked_secret", "A masked password (***) sent back as a value",
+            "Write the real password, or leave the cell blank"),
+    Problem("invisible_char", "Invisible characters removed",
+            "Nothing to do if they were pasted by accident; check the cell"),
+    Problem("control_char", "A control character in a cell",
+            "Delete it (retype the cell)"),
+    Problem("encoding", "How the CSV's encoding was read",
+            "If a letter looks wrong, save the sheet as CSV UTF-8 or pass --encoding"),
+    Problem("not_utf8", "Bytes that are not UTF-8 in a UTF-8 file",
+            "Retype those characters, or save the sheet as CSV UTF-8"),
+    Problem("excel_error", "A spreadsheet error (#N/A, #REF!…) instead of a value",
+            "Fix the formula or type the value; write '#N/A to send the text"),
+    Problem("uncalculated_formula", "A formula no spreadsheet program calculated",
+            "Open and save the file in Excel or LibreOffice, or write values"),
+    Problem("typed_cell_in_text", "A date or TRUE/FALSE cell in a text field",
+            "Format the cell as Text and type the value as it should read"),
+    Problem("lost_digits", "A number longer than Excel keeps",
+            "Format the column as Text and type it again"),
+    Problem("number_format", "A number whose shown text is unknown",
+            "Format the cell as Text and type the value as it should read"),
+    Problem("number_locale", "A number cell whose separators follow Excel's language",
+            "Format the cell as Text to send exactly what you typed"),
+)}
