@@ -32,7 +32,9 @@ from bulkedit.sheets.source import SheetInput
 
 _DELIMITERS = (",", ";", "\t")
 _BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
-_SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
+_SEP_HINT = re.compile(r"^sep=([,;\t|])(?:\r\n|\r|\n)")
+# Every line-end convention a CSV is saved with: Windows CRLF, Unix LF, classic Mac CR.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -65,7 +67,8 @@ def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -
     hint = _SEP_HINT.match(sample)
     skip = 1 if hint else 0  # Excel's "sep=;" first line: the delimiter, not a row
     delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
-    first_line = sample.split("\n", 2)[skip] if sample.count("\n") >= skip else sample
+    lines = _LINE_END.split(sample, 2)
+    first_line = lines[skip] if len(lines) > skip else sample
     if first_line.count(delimiter) >= MAX_COLUMNS:
         raise LoadError(source.label, f"the sheet has more than {MAX_COLUMNS} columns",
                         "Delete the columns you do not edit")
@@ -81,6 +84,8 @@ def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -
         except pa.ArrowInvalid as exc:
             if encoding == "utf-8" and "UTF8" in str(exc):
                 encoding = "legacy"  # a byte that is not UTF-8 past the first 64 KiB
+        except UnicodeDecodeError:
+            pass  # UTF-16 cut short or broken: decoding it whole names the line
     if encoding == "legacy":
         text, encoding = not_utf8(source.label, source.all())
     elif grid is None:
@@ -167,8 +172,14 @@ def _read_csv_arrow(source: SheetInput, sample: str, encoding: str, delimiter: s
     """Fast path: Arrow's CSV reader, every cell as text, empty lines kept as rows."""
     import pyarrow.csv as pacsv
 
-    records = csv.reader(io.StringIO(sample), delimiter=delimiter)
-    first = next(itertools.islice(records, skip, None), [])
+    # newline="": the csv module splits records at CR, LF and CRLF alike, never inside
+    # quotes (a classic Mac file has CR only). The sample may end inside a quoted cell.
+    records = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    try:
+        first = next(itertools.islice(records, skip, None), [])
+    except csv.Error:
+        parts = _LINE_END.split(sample, skip + 1)
+        first = parts[skip].split(delimiter) if len(parts) > skip else []
     names = [f"c{i}" for i in range(max(len(first), 1))]
     table = pacsv.read_csv(
         source.stream(),
