@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bulkedit.core.cells import csv_safe
+from bulkedit.sheets.report import OWN_MARK
 
 HERE = Path(__file__).parent
 ROWS = 60
@@ -116,9 +117,10 @@ def main() -> None:
     data = rows()
     with (HERE / "edits.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADERS)
-        # Excel-safe like every sheet bulkedit writes: '+a, -b' patches get an apostrophe.
-        writer.writerows([csv_safe(as_text(v)) for v in row] for row in data)
+        # Excel-safe like every sheet bulkedit writes: '+a, -b' patches get an apostrophe,
+        # and the OWN_MARK column says that such an apostrophe is an escape, not the text.
+        writer.writerow([*HEADERS, OWN_MARK])
+        writer.writerows([*(csv_safe(as_text(v)) for v in row), ""] for row in data)
     book = Workbook()
     book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
     sheet = book.active

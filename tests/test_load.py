@@ -12,6 +12,7 @@ import pytest
 from conftest import write_csv_bytes, write_ods, write_xlsx
 
 from bulkedit.core.errors import LoadError
+from bulkedit.core.sheet import SheetReading
 from bulkedit.sheets.load import load_sheet
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -76,9 +77,13 @@ def test_csv_values_are_never_typed(tmp_path):
                              "soundtrack_popularity": "1e3"}]
 
 
-def test_csv_apostrophe_escape_is_removed(tmp_path):
-    sheet = load_sheet(write_csv_bytes(tmp_path / "x.csv", "video_id,title\nx8abc12,'=1+2\n"))
-    assert cells(sheet)[0]["title"] == "=1+2"
+def test_csv_apostrophe_is_the_users_text_unless_stripped(tmp_path):
+    # Only an XLSX has Excel's quote prefix; in a CSV the apostrophe is a character (issue
+    # 25): kept, with a warning, or removed when the user says it is an exporter's escape.
+    path = write_csv_bytes(tmp_path / "x.csv", "video_id,title\nx8abc12,'=1+2\n")
+    assert cells(load_sheet(path))[0]["title"] == "'=1+2"
+    stripped = load_sheet(path, reading=SheetReading(strip_apostrophes=True))
+    assert cells(stripped)[0]["title"] == "=1+2" and stripped.issues == ()
 
 
 def test_header_on_a_later_row_keeps_excel_numbers(tmp_path):

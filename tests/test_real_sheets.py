@@ -18,6 +18,7 @@ from bulkedit.core.cells import FALSE_WORDS, TRUE_WORDS, parse_cell, parse_date
 from bulkedit.core.charclasses import visible
 from bulkedit.core.planning import PlanRules, RowStatus, plan_row
 from bulkedit.core.schema import FIELDS
+from bulkedit.core.sheet import SheetReading
 from bulkedit.core.types import PatchList, SetValue, Severity, TypedRow
 from bulkedit.core.validation import ValidationOptions, validate
 from bulkedit.sheets.load import load_sheet
@@ -122,8 +123,12 @@ def test_past_expiry_on_a_video_it_deletes(api, run_cli, tmp_path):
 def test_error_cells_are_problems_at_their_cell(name, expected, run_cli, tmp_path, api):
     code, found = problems(run_cli, REAL / name, tmp_path)
     assert code == 1
-    assert [(row, column) for row, column, *_ in found] == expected
-    assert {f[2] for f in found} == {"excel_error"}  # the #REF! id is not called "missing"
+    errors = [f for f in found if f[3] == "error"]
+    assert [(row, column) for row, column, *_ in errors] == expected
+    assert {f[2] for f in errors} == {"excel_error"}  # the #REF! id is not called "missing"
+    # A CSV's '#N/A is the user's text, apostrophe and all (issue 25): said, not an error.
+    assert [f for f in found if f[3] != "error"] == (
+        [(4, "description", "csv_apostrophe", "warning")] if name.endswith(".csv") else [])
     sandbox = api()
     assert apply(run_cli, sandbox, copy(name, tmp_path)).code == 2
     assert sum(sandbox.counters.requests.values()) == 0
@@ -138,15 +143,20 @@ def test_error_messages_name_the_error_its_formula_and_cause(run_cli, tmp_path):
 
 
 def test_an_error_literal_written_on_purpose_is_sent_as_text(api, run_cli, tmp_path):
+    # In a CSV the apostrophe of '#N/A is the user's text (Excel shows it, issue 25): it is
+    # sent, with a warning that --strip-apostrophes sends #N/A alone.
     sandbox = api()
     path = tmp_path / "text.csv"
     path.write_text("video_id,title\nx800001,'#N/A\n", encoding="utf-8")
     assert apply(run_cli, sandbox, path).code == 0
-    assert sandbox.video("x800001")["title"] == "#N/A"
-    # The results sheet keeps it text too, so it can be applied again.
+    assert sandbox.video("x800001")["title"] == "'#N/A"
+    stripped = load_sheet(path, reading=SheetReading(strip_apostrophes=True))
+    assert stripped.row(0)["title"] == "#N/A" and validate(stripped).ok
+    # The results sheet keeps it text too, so it can be applied again: the same value.
     raw = (tmp_path / "text.results.csv").read_text(encoding="utf-8-sig")
-    assert "'#N/A" in raw
-    assert validate(load_sheet(tmp_path / "text.results.csv")).ok
+    assert "''#N/A" in raw
+    again = load_sheet(tmp_path / "text.results.csv")
+    assert again.row(0)["title"] == "'#N/A" and validate(again).ok and again.issues == ()
 
 
 # ----------------------------------------------------------------------------- invisible

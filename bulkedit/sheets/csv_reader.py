@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from bulkedit.core.cells import CSV_ESCAPED_PATTERN, EXCEL_ERROR_CELL, CellProblem
 from bulkedit.core.errors import LoadError
-from bulkedit.core.sheet import Sheet
+from bulkedit.core.sheet import Column, Sheet, SheetReading
 from bulkedit.core.types import Issue, Severity
 from bulkedit.sheets.encoding import (
     CODE_PAGES,
@@ -28,11 +28,14 @@ from bulkedit.sheets.encoding import (
     word_at,
 )
 from bulkedit.sheets.grid import MAX_COLUMNS, build_sheet
+from bulkedit.sheets.report import ISSUE_HEADERS, OWN_MARK
 from bulkedit.sheets.source import SheetInput
 
 _DELIMITERS = (",", ";", "\t")
 _BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
-_SEP_HINT = re.compile(r"^sep=([,;\t|])\r?\n")
+_SEP_HINT = re.compile(r"^sep=([,;\t|])(?:\r\n|\r|\n)")
+# Every line-end convention a CSV is saved with: Windows CRLF, Unix LF, classic Mac CR.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -50,7 +53,9 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -> Sheet:
+def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None, *,
+                   reading: SheetReading | None = None) -> Sheet:
+    reading = reading or SheetReading()
     ignored = None
     if forced is not None and forced not in ("utf-8", "utf-16") and is_utf8(source, head):
         # A BOM, or text that is valid UTF-8 throughout, is UTF-8 whatever the option says:
@@ -65,7 +70,8 @@ def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -
     hint = _SEP_HINT.match(sample)
     skip = 1 if hint else 0  # Excel's "sep=;" first line: the delimiter, not a row
     delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
-    first_line = sample.split("\n", 2)[skip] if sample.count("\n") >= skip else sample
+    lines = _LINE_END.split(sample, 2)
+    first_line = lines[skip] if len(lines) > skip else sample
     if first_line.count(delimiter) >= MAX_COLUMNS:
         raise LoadError(source.label, f"the sheet has more than {MAX_COLUMNS} columns",
                         "Delete the columns you do not edit")
@@ -81,6 +87,8 @@ def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -
         except pa.ArrowInvalid as exc:
             if encoding == "utf-8" and "UTF8" in str(exc):
                 encoding = "legacy"  # a byte that is not UTF-8 past the first 64 KiB
+        except UnicodeDecodeError:
+            pass  # UTF-16 cut short or broken: decoding it whole names the line
     if encoding == "legacy":
         text, encoding = not_utf8(source.label, source.all())
     elif grid is None:
@@ -91,9 +99,13 @@ def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None) -
     rows = len(grid[0]) if grid else 0
     # Exact error literals are found before the apostrophe that makes '#N/A text is removed.
     errors = [_error_literals(col) for col in grid]
-    grid = [_unescape(col) for col in grid]
+    own = _written_by_bulkedit(grid)
+    if own:
+        grid = [_unescape(col) for col in grid]
     sheet = build_sheet(source.label, "csv", grid, list(range(1, rows + 1)), errors,
                          encoding=encoding, delimiter=delimiter)
+    if not own:  # bulkedit's own CSVs hold exactly the values it wrote
+        sheet = _read_user_text(sheet, reading)
     if encoding == STRAY_BYTES:
         return _mark_stray_bytes(sheet)
     if ignored is not None:
@@ -155,6 +167,78 @@ def _error_literals(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     return errors if pc.any(errors).as_py() else None
 
 
+def _written_by_bulkedit(grid: list[pa.ChunkedArray]) -> bool:
+    """Is this a CSV bulkedit wrote (sheets/report.py): a results sheet (its #status and
+    #error columns), a problems report (its headers), or one carrying OWN_MARK (a rollback
+    sheet with escaped cells, an export)? Its apostrophes are then bulkedit's Excel escapes.
+    Excel keeps the headers when it saves a filtered copy, so the copy is known too."""
+    if not grid or not len(grid[0]):
+        return False
+    headers = [col[0].as_py() for col in grid]
+    return (OWN_MARK in headers or {"#status", "#error"} <= set(headers)
+            or tuple(headers) == ISSUE_HEADERS)
+
+
+# Excel's text formula, a whole cell: ="007" (report generators write it so that Excel
+# keeps the leading zeros; "" inside is one quote). Excel shows the text between the quotes.
+_TEXT_FORMULA = r'^="((?:[^"]|"")*)"$'
+
+
+def _read_user_text(sheet: Sheet, reading: SheetReading) -> Sheet:
+    """A user's CSV keeps its characters: a leading apostrophe is text (Excel shows it; only
+    an XLSX has a quote prefix), with a warning where it stands before a formula character;
+    Excel's ="007" is read as its text 007, with a warning naming the cells."""
+    issues: list[Issue] = []
+    columns: list[Column] = []
+    for column in sheet.columns:
+        values = column.values
+        if column.is_comment or column.field is None or not len(values):
+            columns.append(column)
+            continue
+        # Found before an apostrophe is stripped: '="007" is then the text ="007".
+        formula = None
+        if pc.any(pc.starts_with(values, "=")).as_py():
+            formula = pc.match_substring_regex(values, _TEXT_FORMULA)
+        if pc.any(pc.starts_with(values, "'")).as_py():
+            if reading.strip_apostrophes:
+                values = _unescape(values)
+            elif at := pc.indices_nonzero(
+                    pc.match_substring_regex(values, CSV_ESCAPED_PATTERN)).to_pylist():
+                issues.append(_apostrophe_issue(sheet, column, at))
+        if formula is not None and (at := pc.indices_nonzero(formula).to_pylist()):
+            inner = pc.replace_substring(
+                pc.replace_substring_regex(values, _TEXT_FORMULA, r"\1"), '""', '"')
+            values = pc.if_else(formula, inner, values)
+            issues.append(_text_formula_issue(sheet, column, at, values))
+        if values is not column.values:
+            column = replace(column, values=values)
+        columns.append(column)
+    return replace(sheet, columns=tuple(columns), issues=(*sheet.issues, *issues))
+
+
+def _apostrophe_issue(sheet: Sheet, column: Column, at: list[int]) -> Issue:
+    value = column.values[at[0]].as_py()
+    count = (f"{len(at)} cells in this column start" if len(at) > 1
+             else "this cell starts")
+    return Issue(sheet.row_numbers[at[0]], column.header, value, "csv_apostrophe", (
+        f"{count} with an apostrophe before a formula character (=, +, -, @) or an error "
+        f"such as #N/A, like {value}. In a CSV the apostrophe is part of the text (Excel "
+        "shows it), so it is kept and sent; if it only keeps Excel from reading a formula, "
+        "pass --strip-apostrophes to remove it"), Severity.WARNING)
+
+
+def _text_formula_issue(sheet: Sheet, column: Column, at: list[int],
+                        texts: pa.ChunkedArray | pa.Array) -> Issue:
+    value, text = column.values[at[0]].as_py(), texts[at[0]].as_py()
+    rows = [str(sheet.row_numbers[i]) for i in at[:5]]
+    more = f" and {len(at) - 5} more" if len(at) > 5 else ""
+    where = f"rows {', '.join(rows)}{more} hold" if len(at) > 1 else f"row {rows[0]} holds"
+    return Issue(sheet.row_numbers[at[0]], column.header, value, "excel_text_formula", (
+        f"{where} Excel's text formula =\"…\", read as the text between the quotes, as "
+        f"Excel shows it: {value} is read as {text}. To send {value} as typed, write "
+        f"'{value} and pass --strip-apostrophes"), Severity.WARNING)
+
+
 def _unescape(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Remove the apostrophe that makes Excel show a formula-like cell as text."""
     if not pc.any(pc.starts_with(column, "'")).as_py():
@@ -167,8 +251,14 @@ def _read_csv_arrow(source: SheetInput, sample: str, encoding: str, delimiter: s
     """Fast path: Arrow's CSV reader, every cell as text, empty lines kept as rows."""
     import pyarrow.csv as pacsv
 
-    records = csv.reader(io.StringIO(sample), delimiter=delimiter)
-    first = next(itertools.islice(records, skip, None), [])
+    # newline="": the csv module splits records at CR, LF and CRLF alike, never inside
+    # quotes (a classic Mac file has CR only). The sample may end inside a quoted cell.
+    records = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    try:
+        first = next(itertools.islice(records, skip, None), [])
+    except csv.Error:
+        parts = _LINE_END.split(sample, skip + 1)
+        first = parts[skip].split(delimiter) if len(parts) > skip else []
     names = [f"c{i}" for i in range(max(len(first), 1))]
     table = pacsv.read_csv(
         source.stream(),

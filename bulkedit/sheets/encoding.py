@@ -56,7 +56,10 @@ def looks_binary(sample: bytes) -> bool:
 
 
 # Names of the code pages Excel writes a "CSV" in, by the system's language.
-CODE_PAGES = {"cp1252": "Windows-1252 (Western European)"}
+CODE_PAGES = {"cp1252": "Windows-1252 (Western European)",
+              "cp850": "DOS code page 850 (Western European, Excel's 'CSV (MS-DOS)')",
+              "cp437": "DOS code page 437 (US, Excel's 'CSV (MS-DOS)')",
+              "mac-roman": "Mac Roman (Excel for Mac's 'CSV (Macintosh)')"}
 STRAY_BYTES = "utf-8 (with stray bytes)"
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Read as Windows-1252, another code page's letters come out as runs of accented capitals
@@ -87,16 +90,94 @@ def not_utf8(label: str, data: bytes) -> tuple[str, str]:
     # many more good sequences than bad bytes; a legacy file matches UTF-8 only by chance.
     if good and bad <= max(2, good // 4):
         return as_utf8.removeprefix("\ufeff"), STRAY_BYTES
-    text = decoded(label, data, "cp1252")
+    readings = _western_readings(data)
+    clean: dict[str, str] = {}
+    for encoding, (text, foreign) in readings.items():
+        if foreign is None and text not in clean.values():
+            clean[encoding] = text  # cp437 and cp850 often read the same: one of them
+    if "cp1252" in clean and (len(clean) == 1 or not _GLUED_ELLIPSIS.search(clean["cp1252"])):
+        # What Excel's "CSV" is on Western Windows. Only an ellipsis glued to a word
+        # (Voil…) may as well be a DOS à (Voilà): then the bytes do not say which.
+        return clean["cp1252"], "cp1252"
+    if len(clean) == 1:
+        [(encoding, text)] = clean.items()
+        return text, encoding
+    fix = ("Save it from Excel as 'CSV UTF-8 (Comma delimited)', or pass --encoding with "
+           "its code page (cp850 or cp437 for Excel's 'CSV (MS-DOS)', mac_roman for 'CSV "
+           "(Macintosh)', cp1250 central European, cp1251 Cyrillic, cp1253 Greek, cp1254 "
+           "Turkish, cp932 Japanese…)")
+    if clean:
+        shown = "; ".join(f"as {CODE_PAGES[e]} '{_first_word(t)}'" for e, t in clean.items())
+        raise LoadError(label, f"the file is not UTF-8, and it reads as Western text in more "
+                               f"than one code page ({shown})", fix)
+    if "cp1252" not in readings:
+        decoded(label, data, "cp1252")  # raises: names the line and the byte
+    word = readings["cp1252"][1]
+    raise LoadError(label, f"the file is not UTF-8, and read as Windows-1252 it shows "
+                           f"'{word}', which looks like another encoding", fix)
+
+
+# Western code pages a CSV without a BOM may be in, in the order preferred when two read
+# the same: Excel's "CSV" on Windows, its "CSV (MS-DOS)" (the OEM code page: 850 in
+# Western Europe, 437 in the US) and Excel for Mac's "CSV (Macintosh)".
+WESTERN = ("cp1252", "cp850", "cp437", "mac-roman")
+# In Windows-1252, bytes 0x80-0x9F are punctuation; in the DOS and Mac code pages they are
+# accented letters (é is 0x82 in cp850, ‚ in cp1252). These marks never touch a letter in
+# Western text, so one that does is a letter of another code page.
+_NEVER_BY_LETTERS = set("‚ƒ†‡ˆ‰‹›˜¤¦¨¬¯¸")
+# Marks that sit at a word's edge, never inside one (Gr”ße is Größe in cp850).
+_NEVER_INSIDE = set("„“”…\xa0«»•™®©°±×÷")
+
+
+# What may touch a letter in any Western text: apostrophes, quotes, dashes, the ellipsis.
+_MARKS_BY_LETTERS = set("’‘“”„‚‹›–—…«»°ºª·´¿¡")
+
+
+_GLUED_ELLIPSIS = re.compile(r"[^\W\d_]…")
+
+
+def _western_readings(data: bytes) -> dict[str, tuple[str, str | None]]:
+    """For each Western code page the bytes decode in: the text, and the first word that
+    does not read as Western text in it (None when every word does)."""
+    readings: dict[str, tuple[str, str | None]] = {}
+    for encoding in WESTERN:
+        try:
+            text = data.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue  # 0x81, 0x8D, 0x8F, 0x90 and 0x9D are no character in cp1252
+        readings[encoding] = text, _first_foreign(text, strict=encoding != "cp1252")
+    return readings
+
+
+def _first_foreign(text: str, *, strict: bool) -> str | None:
     for match in NON_ASCII.finditer(text):
-        word = word_at(text, match.start())
+        at = match.start()
+        char = text[at]
+        before = text[at - 1] if at else " "
+        after = text[at + 1] if at + 1 < len(text) else " "
+        by_letter = before.isalpha() or after.isalpha()
+        if not char.isalpha() and (
+                (char in _NEVER_BY_LETTERS and by_letter)
+                or (char in _NEVER_INSIDE and before.isalpha() and after.isalpha())
+                # In the DOS and Mac pages the letters' neighbours are box drawing, Greek
+                # and maths (Caf╔, αrea): a symbol by a letter is a letter of another page.
+                or (strict and by_letter and char not in _MARKS_BY_LETTERS)):
+            return word_at(text, at)
+        if char.isalpha() and strict and not _latin(char):
+            return word_at(text, at)
+        word = word_at(text, at)
         if _foreign(word):
-            raise LoadError(label, f"the file is not UTF-8, and read as Windows-1252 it shows "
-                                   f"'{word}', which looks like another encoding",
-                            "Save it from Excel as 'CSV UTF-8 (Comma delimited)', or pass "
-                            "--encoding with its code page (cp1250 central European, cp1251 "
-                            "Cyrillic, cp1253 Greek, cp1254 Turkish, cp932 Japanese…)")
-    return text, "cp1252"
+            return word
+    return None
+
+
+def _latin(char: str) -> bool:
+    return ord(char) < 0x250 and char not in "ıƒ"
+
+
+def _first_word(text: str) -> str:
+    match = NON_ASCII.search(text)
+    return word_at(text, match.start()) if match else ""
 
 
 def word_at(text: str, at: int) -> str:
@@ -133,7 +214,8 @@ def _foreign(word: str) -> bool:
         if run >= 3 or char in _TURKISH_TELLS:
             return True
         neighbours = word[max(index - 1, 0):index] + word[index + 1:index + 2]
-        if char in _LATIN_SYMBOLS and any(n.isalpha() for n in neighbours):
+        if char in _LATIN_SYMBOLS and any(n.isalpha() for n in neighbours) and not (
+                char in "¿¡" and index == 0):  # ¿Qué? ¡Hola!
             return True
         if high and char.isupper() and index and word[index - 1].islower():
             return True

@@ -18,7 +18,7 @@ from bulkedit.core.planning import normal, resolve
 from bulkedit.core.schema import ID_COLUMN, FieldSpec, Kind
 from bulkedit.core.types import SetValue, Severity, UnknownValue
 from bulkedit.sheets.files import AtomicFile
-from bulkedit.sheets.report import xlsx_text
+from bulkedit.sheets.report import OWN_MARK, xlsx_text
 
 
 class SheetWriter:
@@ -39,7 +39,9 @@ class SheetWriter:
         if self._csv:
             self._handle = self._file.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
-            self._writer.writerow(self.headers)
+            # Its cells' leading apostrophes are Excel escapes: the mark says so to a later
+            # apply (report.OWN_MARK), so the export plans zero changes.
+            self._writer.writerow([*self.headers, OWN_MARK])
         else:
             self._open_xlsx()
 
@@ -77,7 +79,7 @@ class SheetWriter:
                 self.left_blank.setdefault(spec.name, []).append(str(video.get("id")))
             values.append(text)
         if self._csv:
-            self._writer.writerow([csv_safe(video["id"]), *(csv_safe(v) for v in values)])
+            self._writer.writerow([csv_safe(video["id"]), *(csv_safe(v) for v in values), ""])
         else:
             cells = []
             for value in (video["id"], *values):

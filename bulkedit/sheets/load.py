@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from bulkedit.core.errors import LoadError, UsageError
-from bulkedit.core.sheet import Sheet
+from bulkedit.core.sheet import Sheet, SheetReading
 from bulkedit.sheets.csv_reader import read_csv_sheet
 from bulkedit.sheets.encoding import UTF8_BOM, text_encoding
 from bulkedit.sheets.grid import build_sheet
@@ -29,9 +29,10 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None,
-               encoding: str | None = None) -> Sheet:
+               encoding: str | None = None, reading: SheetReading | None = None) -> Sheet:
     """Read a sheet from a path or a binary file-like object. `encoding` names a CSV's
-    encoding (any Python codec name, like cp1251) instead of finding it."""
+    encoding (any Python codec name, like cp1251) instead of finding it; `reading` holds
+    the choices for cells that could mean two things (core/sheet.py)."""
     if encoding is not None:
         encoding = text_encoding(encoding)
     source_input = open_source(source, name)
@@ -52,7 +53,7 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
     if sheet is not None:
         raise LoadError(label, f"--sheet {sheet} was given but a CSV file has no sheets",
                         "Drop --sheet, or export that sheet from the workbook")
-    return read_csv_sheet(source_input, head, encoding)
+    return read_csv_sheet(source_input, head, encoding, reading=reading)
 
 
 def load_table(data: Any, name: str = "<table>") -> Sheet:

@@ -5,9 +5,12 @@ some of those) as a formula, in CSV and in XLSX alike. bulkedit never writes
 such a cell as a formula:
   * XLSX: every text cell is stored as a string cell, which Excel displays and
     never evaluates;
-  * CSV: a risky cell is prefixed with an apostrophe, the convention Excel and
-    LibreOffice show as text; the loader removes that one apostrophe again, so
-    a written sheet reads back to the same values.
+  * CSV: a risky cell is prefixed with an apostrophe, which keeps Excel from
+    evaluating it. In a user's CSV a leading apostrophe is the user's text (Excel shows
+    it), so the loader removes that one apostrophe only from a CSV bulkedit wrote: one
+    with the result columns (#status and #error), the problems report's headers, or the
+    OWN_MARK comment column that a rollback sheet holding such a cell and every CSV
+    export carry. So a written sheet reads back to the same values.
 """
 
 from __future__ import annotations
@@ -45,18 +48,26 @@ def table_format(path: Path) -> str:
     return formats[suffix]
 
 
+# A comment column (ignored as input, an empty column in Excel) saying that the CSV's
+# leading apostrophes are bulkedit's Excel escapes, removed again when it is read.
+OWN_MARK = "#written_by_bulkedit"
+
+
 def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
                 *, sheet_title: str = "Sheet1", text_columns: Sequence[str] = (),
-                mode: int | None = None) -> None:
+                mode: int | None = None, mark_own: bool = False) -> None:
     """Write rows to `path` as CSV (UTF-8 with BOM, for Excel), XLSX or JSON, atomically
-    (files.py): a failure leaves the earlier file as it was."""
+    (files.py): a failure leaves the earlier file as it was. `mark_own` adds the OWN_MARK
+    column to a CSV whose headers do not already say bulkedit wrote it."""
     fmt = table_format(path)
     if fmt == "csv":
+        tail = [OWN_MARK] if mark_own else []
         with atomic_text(path, encoding="utf-8-sig", newline="", mode=mode) as handle:
             writer = csv.writer(handle)
-            writer.writerow([csv_safe(h) for h in headers])
+            writer.writerow([csv_safe(h) for h in headers] + tail)
+            blank = [""] * len(tail)
             for row in rows:
-                writer.writerow([csv_safe(_text(c)) for c in row])
+                writer.writerow([csv_safe(_text(c)) for c in row] + blank)
     elif fmt == "json":
         records = [dict(zip(headers, row, strict=True)) for row in rows]
         write_text(path, json.dumps(records, ensure_ascii=False, indent=1) + "\n", mode=mode)
@@ -187,7 +198,10 @@ def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
     fields = [name for name in FIELDS if name in used]
     rows = [[plan.video_id] + [cells.get(name, "") for name in fields]
             for plan, cells in zip(plans, previous, strict=True)]
+    # The mark only where it matters: a rollback sheet holding a cell written with Excel's
+    # apostrophe says so, so that applying it sends the values, not the apostrophes.
+    escaped = any(csv_safe(cell) != cell for row in rows for cell in row)
     # 0600: the values before the run may have been private (DESIGN.md §9).
     write_table(path, ["video_id", *fields], rows, sheet_title="Rollback", mode=0o600,
-                text_columns=("video_id",))
+                text_columns=("video_id",), mark_own=escaped)
     return lost
