@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from bulkedit.core.errors import LoadError, UsageError
-from bulkedit.core.sheet import Sheet
+from bulkedit.core.sheet import Sheet, SheetReading
 from bulkedit.sheets.csv_reader import read_csv_sheet
 from bulkedit.sheets.encoding import UTF8_BOM, text_encoding
 from bulkedit.sheets.grid import build_sheet
@@ -29,9 +29,10 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None,
-               encoding: str | None = None) -> Sheet:
+               encoding: str | None = None, reading: SheetReading | None = None) -> Sheet:
     """Read a sheet from a path or a binary file-like object. `encoding` names a CSV's
-    encoding (any Python codec name, like cp1251) instead of finding it."""
+    encoding (any Python codec name, like cp1251) instead of finding it; `reading` how to
+    read what a workbook hides or merges (the default refuses it)."""
     if encoding is not None:
         encoding = text_encoding(encoding)
     source_input = open_source(source, name)
@@ -41,7 +42,7 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
         raise LoadError(label, "the file is empty", "Save the sheet with a header row and "
                                                     "one row per video")
     if head.startswith(_ZIP_MAGIC):
-        return read_workbook_sheet(source_input, sheet)
+        return read_workbook_sheet(source_input, sheet, reading)
     if head.startswith(_CFB_MAGIC):
         if _ENCRYPTED_PACKAGE in source_input.all():
             raise LoadError(label, "the workbook is password-protected",
