@@ -16,11 +16,10 @@ import pyarrow.compute as pc
 
 from bulkedit.core.cells import CellProblem
 from bulkedit.core.errors import LoadError
-from bulkedit.core.sheet import Column, Sheet, SheetReading, column_letter
+from bulkedit.core.sheet import HIDDEN_ROW, Column, Sheet, SheetReading, column_letter
 from bulkedit.core.types import Issue, Severity
 from bulkedit.sheets.workbook_layout import Layout, Range, range_name
 
-HIDDEN_ROW = "hidden_row"  # the code of a row --skip-hidden leaves out
 HIDDEN_WAYS_OUT = ("Pass --skip-hidden to send only the visible rows (the hidden ones are "
                    "reported as skipped and hidden columns ignored), or --include-hidden "
                    "to read them as if they were visible")
