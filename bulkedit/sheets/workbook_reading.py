@@ -148,7 +148,7 @@ def _read_merges(sheet: Sheet, merges: tuple[Range, ...], columns: dict[int, Col
     # Each merge over data cells of read columns: (range, those columns, each one's
     # covered positions: every data row of the range, less the top-left cell).
     found: list[tuple[Range, list[tuple[Column, list[int]]]]] = []
-    for merge in merges:
+    for merge in sorted(merges):
         top, left, bottom, right = merge
         rows = range(bisect.bisect_left(numbers, top + 1),
                      bisect.bisect_right(numbers, bottom + 1))
