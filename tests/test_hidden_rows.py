@@ -71,8 +71,11 @@ def test_hidden_blank_rows_empty_columns_and_comments_are_harmless(tmp_path):
     ws.column_dimensions["D"].hidden = True  # no values
     ws.column_dimensions["F"].hidden = True  # beyond the data
     book.save(tmp_path / "ok.xlsx")
-    sheet = load_sheet(tmp_path / "ok.xlsx")
-    assert sheet.row_numbers == (2, 4) and not sheet.hidden_rows and not sheet.issues
+    for reading in (None, SKIP):
+        sheet = load_sheet(tmp_path / "ok.xlsx", reading=reading)
+        assert sheet.row_numbers == (2, 4) and not sheet.hidden_rows and not sheet.issues
+        assert [c.header for c in sheet.columns] == ["video_id", "title", "#note",
+                                                     "description"]
 
 
 def test_skip_keeps_hidden_rows_out_and_says_why_on_each(tmp_path):

@@ -76,6 +76,8 @@ def test_merges_in_the_title_header_comments_or_a_single_row_cell_are_harmless(t
     assert sheet.header_row == 2 and [r["title"] for r in cells(sheet)] == [
         "Own", "Summer", "", "", ""]
     assert not [i for i in sheet.issues if i.severity.value == "error"]
+    spread = load_sheet(path, reading=SPREAD)  # nothing to spread: no word about it
+    assert cells(spread) == cells(sheet) and spread.issues == sheet.issues
 
 
 def test_a_merged_id_column_is_refused_too(tmp_path):
