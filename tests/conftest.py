@@ -207,3 +207,55 @@ def pytest_sessionfinish(session, exitstatus):
         sys.stderr.write("\nproblem codes not in bulkedit/core/problems.py: "
                          + "; ".join(f"{c} ({CODES_SEEN[c][:80]})" for c in missing) + "\n")
         session.exitstatus = 1
+
+
+ODS_NAMESPACES = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                  'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                  'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                  'xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0"')
+
+
+def ods_cells(*cells: str | None) -> str:
+    """ODS text cells (None: an empty cell)."""
+    from xml.sax.saxutils import escape
+
+    return "".join(
+        "<table:table-cell/>" if c is None else
+        f'<table:table-cell office:value-type="string"><text:p>{escape(c)}</text:p>'
+        "</table:table-cell>" for c in cells)
+
+
+def ods_row(*cells: str | None, attrs: str = "") -> str:
+    """An ODS table row of text cells (None: an empty cell)."""
+    return f"<table:table-row {attrs}>{ods_cells(*cells)}</table:table-row>"
+
+
+def write_ods_tables(path: Path, tables: str, active: str | None = None) -> Path:
+    """An ODS whose content.xml body is `tables` (raw table:table elements), and whose
+    settings.xml names the active tab, as LibreOffice saves it."""
+    import zipfile
+
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               f'{ODS_NAMESPACES} office:version="1.3"><office:body><office:spreadsheet>'
+               f"{tables}</office:spreadsheet></office:body></office:document-content>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        if active is not None:
+            archive.writestr("settings.xml", (
+                f'<?xml version="1.0" encoding="UTF-8"?><office:document-settings '
+                f'{ODS_NAMESPACES} office:version="1.3"><office:settings>'
+                '<config:config-item-set config:name="ooo:view-settings">'
+                '<config:config-item-map-indexed config:name="Views"><config:config-item-map-entry>'
+                '<config:config-item config:name="ActiveTable" config:type="string">'
+                f"{active}</config:config-item></config:config-item-map-entry>"
+                "</config:config-item-map-indexed></config:config-item-set></office:settings>"
+                "</office:document-settings>"))
+        archive.writestr("META-INF/manifest.xml", (
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+            'manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type='
+            '"text/xml"/></manifest:manifest>'))
+    return path

@@ -11,6 +11,7 @@ import pytest
 import python_calamine
 import xlsxwriter
 
+from bulkedit.sheets.workbook_layout import Layout
 from bulkedit.sheets.workbook_scan import CellScan, scan_workbook
 
 
@@ -384,12 +385,14 @@ def test_ods_error_cells_with_repeats_covered_cells_and_row_groups(tmp_path: Pat
     errors = {(1, 3): "#DIV/0!", (1, 4): "#N/A", (4, 3): "Err:502", (4, 4): "Err:502",
               (5, 0): "#REF!", (6, 0): "#REF!"}
     formulas = dict.fromkeys(errors, "1/0")
+    merged = Layout(merges=((4, 0, 4, 1),))  # A5:B5, in row 5 after the repeated row 2
     assert scan_workbook(path, "ods", "Edits & co") == CellScan(errors=errors,
-                                                                formulas=formulas)
+                                                                formulas=formulas,
+                                                                layout=merged)
     wanted = {(0, 1), (2, 0), (3, 0), (3, 1), (4, 0), (4, 1), (4, 2), (9, 500)}
     assert scan_workbook(path, "ods", "Edits & co", wanted) == CellScan(errors, shown={
         (0, 1): "title", (2, 0): "x1", (3, 0): "x1", (3, 1): "", (4, 0): "merged",
-        (4, 1): "", (4, 2): "a  b\tcd", (9, 500): ""}, formulas=formulas)
+        (4, 1): "", (4, 2): "a  b\tcd", (9, 500): ""}, formulas=formulas, layout=merged)
     assert scan_workbook(path, "ods", "Other").errors == {(0, 0): "#NAME?"}
     with pytest.raises(ValueError, match="no sheet named"):
         scan_workbook(path, "ods", "Edits")

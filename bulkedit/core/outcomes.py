@@ -16,7 +16,7 @@ from typing import Any
 from bulkedit.core.errors import ApiError, ErrorClass, ExitCode
 from bulkedit.core.planning import RowPlan, RowStatus, normal
 from bulkedit.core.schema import FIELDS
-from bulkedit.core.sheet import Sheet
+from bulkedit.core.sheet import HIDDEN_ROW, Sheet
 from bulkedit.core.types import UnknownValue
 from bulkedit.core.validation import ValidationResult
 
@@ -251,6 +251,8 @@ def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome
                 f"warning: {issue.column}: {issue.message}" if issue.column
                 else f"warning: {issue.message}")
     ids = validation.ids()
+    hidden = {i.row: i.message for i in validation.warnings if i.code == HIDDEN_ROW
+              and i.row in sheet.hidden_rows}
     outcomes = []
     for index, number in enumerate(sheet.row_numbers):
         outcome = Outcome(number, ids[index], Status.SKIPPED,
@@ -258,6 +260,8 @@ def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome
         if index in validation.invalid_rows:
             outcome.status, outcome.error_class = Status.INVALID, ErrorClass.VALIDATION
             outcome.error = first_error.get(number, "invalid row")
+        elif number in hidden:
+            outcome.error = hidden[number]
         elif index in validation.skipped_rows:
             outcome.error = "the same video and values as an earlier row"
         outcomes.append(outcome)

@@ -13,6 +13,9 @@ from bulkedit.core.cells import CellProblem
 from bulkedit.core.types import Issue
 
 HIDDEN_POLICIES = ("refuse", "skip", "include")
+# The code of the warning on each row left out as hidden or filtered (its message is the
+# reason the results sheet gives).
+HIDDEN_ROW = "hidden_row"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from bulkedit.core.schema import (
     is_read_only,
     suggest,
 )
-from bulkedit.core.sheet import Column, Sheet
+from bulkedit.core.sheet import HIDDEN_ROW, Column, Sheet
 from bulkedit.core.types import FieldChange, Issue, SetValue, Severity, TypedRow
 
 _PLAIN_XID = r"^x[0-9a-z]{2,20}$"
@@ -216,7 +216,10 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
         else:
             columns[spec.name] = _check_coded(column, spec, options, out)
     _check_date_order(sheet, columns, out)
-    skipped = _check_duplicates(sheet, ids, [c for c, _ in specs], out)
+    hidden = _leave_out_hidden(sheet, out)
+    skipped = _check_duplicates(sheet, ids if not hidden else pc.if_else(
+        pa.array([i in hidden for i in range(len(sheet))]), pa.scalar(None, pa.string()), ids),
+        [c for c, _ in specs], out) | hidden
     return ValidationResult(sheet, _sorted(out.issues, sheet), tuple(columns),
                             frozenset(out.invalid), frozenset(skipped), ids, columns)
 
@@ -470,6 +473,18 @@ def _check_date_order(sheet: Sheet, columns: dict[str, _LazyColumn | _CodedColum
         out.add(index, column, column.values[index].as_py(), CellProblem(
             "date_order", "expiry_date must be after publish_date on the same row; fix one "
                           "of the two dates"))
+
+
+def _leave_out_hidden(sheet: Sheet, out: _Collector) -> set[int]:
+    """The positions of the rows read hidden under --skip-hidden: skipped, never sent, so
+    their problems (a draft's missing id) are no one's, and they repeat no other row."""
+    if not sheet.hidden_rows:
+        return set()
+    hidden = {i for i, n in enumerate(sheet.row_numbers) if n in sheet.hidden_rows}
+    out.issues = [i for i in out.issues if i.row not in sheet.hidden_rows
+                  or i.code == HIDDEN_ROW]
+    out.invalid -= hidden
+    return hidden
 
 
 def _check_duplicates(sheet: Sheet, ids: pa.ChunkedArray, columns: list[Column],

@@ -32,7 +32,8 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
                encoding: str | None = None, reading: SheetReading | None = None) -> Sheet:
     """Read a sheet from a path or a binary file-like object. `encoding` names a CSV's
     encoding (any Python codec name, like cp1251) instead of finding it; `reading` holds
-    the choices for cells that could mean two things (core/sheet.py)."""
+    the choices for cells that could mean two things: what a workbook hides or merges, a
+    CSV's apostrophes (core/sheet.py; the default refuses the doubt)."""
     if encoding is not None:
         encoding = text_encoding(encoding)
     source_input = open_source(source, name)
@@ -42,7 +43,7 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
         raise LoadError(label, "the file is empty", "Save the sheet with a header row and "
                                                     "one row per video")
     if head.startswith(_ZIP_MAGIC):
-        return read_workbook_sheet(source_input, sheet)
+        return read_workbook_sheet(source_input, sheet, reading)
     if head.startswith(_CFB_MAGIC):
         if _ENCRYPTED_PACKAGE in source_input.all():
             raise LoadError(label, "the workbook is password-protected",

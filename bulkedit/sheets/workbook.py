@@ -14,11 +14,13 @@ import pyarrow as pa
 from bulkedit.core.cells import CellProblem, date_cell_text, excel_error_problem
 from bulkedit.core.errors import LoadError
 from bulkedit.core.schema import FIELDS, Kind
-from bulkedit.core.sheet import Sheet, column_letter
-from bulkedit.core.types import Severity
+from bulkedit.core.sheet import Sheet, SheetReading, column_letter
+from bulkedit.core.types import Issue, Severity
 from bulkedit.sheets.grid import MAX_COLUMNS, build_sheet
 from bulkedit.sheets.source import SheetInput
+from bulkedit.sheets.workbook_reading import read_layout
 from bulkedit.sheets.workbook_scan import CellScan, scan_workbook
+from bulkedit.sheets.workbook_tabs import active_sheet, choose_sheet
 
 # XLSX parts are XML that Excel compresses 5-20x. A part that inflates more than
 # this, or a workbook bigger than this in all, is a zip bomb, not a spreadsheet.
@@ -87,11 +89,15 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def read_workbook_sheet(source: SheetInput, sheet: str | None) -> Sheet:
+def read_workbook_sheet(source: SheetInput, sheet: str | None,
+                        reading: SheetReading | None = None) -> Sheet:
+    """Sheet `sheet` (else the one with the edits) of the workbook, hidden rows and
+    columns and merged ranges read as `reading` says (sheets/workbook_reading.py)."""
     import python_calamine as cal
 
     label = source.label
     fmt = _check_zip(source)
+    chosen_note: Issue | None = None
     try:
         # calamine reads a path itself; a file-like upload is handed over in memory.
         book = (cal.CalamineWorkbook.from_path(str(source.path)) if source.path is not None
@@ -104,12 +110,16 @@ def read_workbook_sheet(source: SheetInput, sheet: str | None) -> Sheet:
                 raise LoadError(label, f"there is no sheet named '{sheet}'",
                                 "Use one of: " + ", ".join(book.sheet_names))
             chosen = sheet
+            worksheet = book.get_sheet_by_name(chosen)
+        elif len(visible) > 1:
+            chosen, worksheet, chosen_note = choose_sheet(
+                label, book, visible, active_sheet(source, fmt, list(book.sheet_names)))
         elif visible:
             chosen = visible[0]
+            worksheet = book.get_sheet_by_name(chosen)
         else:
             raise LoadError(label, "the workbook has no visible worksheet",
                             "Unhide the sheet with your edits or pass --sheet NAME")
-        worksheet = book.get_sheet_by_name(chosen)
         first_col = (worksheet.start or (0, 0))[1]
         last_row = (worksheet.end or (0, 0))[0]
         rows = worksheet.iter_rows()
@@ -158,11 +168,16 @@ def read_workbook_sheet(source: SheetInput, sheet: str | None) -> Sheet:
     grid += [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
     numbers = list(range(top + 1, top + 1 + count))
     built = build_sheet(label, fmt, grid, numbers, sheet_name=chosen)
+    if chosen_note is not None:
+        built = replace(built, issues=(replace(chosen_note, row=built.header_row),
+                                       *built.issues))
     if scan.errors or scan.uncalculated:
         built = _mark_formula_cells(built, scan)
         known = scan.errors.keys() | scan.uncalculated.keys()
         typed = [(r, c, v) for r, c, v in typed if (numbers[r] - 1, c) not in known]
-    return show_typed_cells(built, source, chosen, typed, numbers) if typed else built
+    if typed:
+        built = show_typed_cells(built, source, chosen, typed, numbers)
+    return read_layout(built, scan.layout, reading)
 
 
 def _mark_formula_cells(sheet: Sheet, scan: CellScan) -> Sheet:

@@ -55,10 +55,11 @@ import re
 import zipfile
 import zlib
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from xml.etree import ElementTree as ET
 
 from bulkedit.core.charclasses import EXCEL_ERROR
+from bulkedit.sheets.workbook_layout import Layout, ods_layout, xlsx_layout
 
 Cell = tuple[int, int]  # (row, col), 0-based: A1 is (0, 0)
 
@@ -87,6 +88,8 @@ class CellScan:
     uncalculated: dict[Cell, str] = field(default_factory=dict)
     # The error cells (keys of `errors`) that hold a formula -> its text, as above.
     formulas: dict[Cell, str] = field(default_factory=dict)
+    # Hidden and filtered rows, hidden columns, merged ranges (sheets/workbook_layout.py).
+    layout: Layout = field(default_factory=Layout)
 
 
 def scan_workbook(source: str | os.PathLike[str] | bytes, fmt: str, sheet_name: str,
@@ -218,6 +221,15 @@ def _scan_xlsx(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> 
     end = data.rfind(b"</" + prefix + b"sheetData>", start)
     if end < 0:
         raise ValueError(f"{part} is truncated")
+    layout = xlsx_layout(data, prefix, start, end)
+    scan = _scan_xlsx_cells(archive, part, styles_part, stale, data, prefix, start, end,
+                            wanted)
+    return scan if layout.empty else replace(scan, layout=layout)
+
+
+def _scan_xlsx_cells(archive: zipfile.ZipFile, part: str, styles_part: str | None,
+                     stale: bool, data: bytes, prefix: bytes, start: int, end: int,
+                     wanted: set[Cell]) -> CellScan:
     x = _xlsx_patterns(prefix)
     has_error = _XLSX_MARK.search(data, start, end) is not None
     has_formula = x["f"].search(data, start, end) is not None
@@ -423,6 +435,20 @@ def _prefix(data: bytes, name: str) -> bytes:
 
 def _scan_ods(archive: zipfile.ZipFile, sheet_name: str, wanted: set[Cell]) -> CellScan:
     data = archive.read("content.xml")
+    scan = _scan_ods_cells(data, sheet_name, wanted)
+    t = _prefix(data, "table")
+    if b"visibility" not in data and b"-spanned" not in data:
+        return scan
+    table = next((m for m in re.finditer(rb"<" + re.escape(t) + rb"table(?=[\s/>])([^>]*)>",
+                                         data)
+                  if _text(_attrs(m[1]).get(t + b"name", b"")) == sheet_name), None)
+    if table is None:
+        raise ValueError(f"no sheet named {sheet_name!r}")
+    layout = ods_layout(data, t, table.start())
+    return scan if layout.empty else replace(scan, layout=layout)
+
+
+def _scan_ods_cells(data: bytes, sheet_name: str, wanted: set[Cell]) -> CellScan:
     if not wanted and not any(mark in data for mark in _ODS_MARKS) and (
             b"formula" not in data or not _ods_suspects(data, _prefix(data, "table"))):
         return CellScan()
