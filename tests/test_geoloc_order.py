@@ -50,6 +50,7 @@ def test_hemisphere_letters_read_in_any_order(text, point):
 def test_letters_that_do_not_say_one_point_are_refused(text):
     change, problems = read(text)
     assert change is None and problems[0].code in ("type", "out_of_range")
+    assert read("48.85N, 2.35E")[0] == SetValue((2.35, 48.85))  # where letters do say it
 
 
 def test_a_pair_valid_in_one_order_only():
@@ -66,6 +67,7 @@ def test_a_pair_valid_in_one_order_only():
 def test_live_values_are_written_with_letters_and_read_back_the_same():
     for point in ((-9.14, 38.71), (2.35, 48.85), (0.0, 0.0), (180.0, -90.0), (139.69, 35.68)):
         assert read(to_cell(GEO, point)) == (SetValue(point), ())
+        assert to_cell(GEO, point)[-1] in "NS"  # with its letters, never a bare pair
 
 
 def test_apply_sends_nothing_for_a_pair_valid_in_both_orders(run_cli, api, tmp_path):

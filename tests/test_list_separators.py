@@ -91,16 +91,18 @@ def test_hashtags_separated_by_spaces():
     assert cell("tags", "#a #b, c", split_lists=True)[0] == SetValue(("#a", "#b", "c"))
 
 
-@pytest.mark.parametrize(("text", "items"), [
-    ("AC/DC", ("AC/DC",)),  # a slash without spaces is part of the item
-    ("24/7, news", ("24/7", "news")),
-    ("#1 hit", ("#1 hit",)),  # one hashtag inside a tag
-    ("rock #live", ("rock #live",)),  # text then a hashtag: not a list of hashtags
-    ("C#, F#", ("C#", "F#")),
-    ("https://example.com/a", ("https://example.com/a",)),
+@pytest.mark.parametrize(("text", "items", "separated"), [
+    ("AC/DC", ("AC/DC",), "AC / DC"),  # a slash without spaces is part of the item
+    ("24/7, news", ("24/7", "news"), "24 /7, news"),
+    ("#1 hit", ("#1 hit",), "#1 #hit"),  # one hashtag inside a tag
+    ("rock #live", ("rock #live",), "#rock #live"),  # text then a hashtag
+    ("C#, F#", ("C#", "F#"), "C#; F#"),
+    ("https://example.com/a", ("https://example.com/a",), "https://example.com/a | b"),
 ])
-def test_characters_that_belong_to_an_item_are_not_separators(text, items):
+def test_characters_that_belong_to_an_item_are_not_separators(text, items, separated):
     assert cell("tags", text) == (SetValue(items), ())
+    # ...while the same characters with spaces, or between hashtags, separate items
+    assert cell("tags", separated)[1][0].code == "list_separator"
 
 
 def test_patches_with_another_separator():
