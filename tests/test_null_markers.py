@@ -62,6 +62,7 @@ def test_a_code_that_is_also_a_marker_needs_the_apostrophe():
 def test_words_that_merely_contain_a_marker_are_values():
     for text in ("Null and void", "None of the above", "Nana", "NULL!", "nullify"):
         assert parse_cell(FIELDS["title"], text) == (SetValue(text), ())
+    assert parse_cell(FIELDS["title"], "None")[0] is None  # the marker itself is not
 
 
 def test_a_marker_item_in_a_list_is_refused():

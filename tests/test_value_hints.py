@@ -63,6 +63,7 @@ def test_every_country_alias_is_a_real_code(alias, code):
 
 def test_nothing_is_offered_for_what_means_no_language_or_country():
     # difflib found 'ren' for French; a word that names nothing gets no guess at all
+    assert "'ren'" not in hint("language", "French")
     for text in ("Gibberish", "xx", "qq", "Lorem ipsum"):
         assert "did you mean" not in hint("language", text)
     for text in ("Atlantis", "zz", "Europe"):
