@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bulkedit.core.cells import csv_safe
+from bulkedit.core.doubts import geo_cell
 from bulkedit.sheets.report import OWN_MARK
 
 HERE = Path(__file__).parent
@@ -85,7 +86,9 @@ def rows() -> list[list[object]]:
         if i % 13 == 0:
             row["soundtrack_popularity"] = rng.randint(0, 100)
         if i % 15 == 1:
-            row["geoloc"] = f"{rng.uniform(-10, 30):.4f}, {rng.uniform(35, 60):.4f}"
+            # Hemisphere letters: a bare pair of these is a place in both orders (refused).
+            lon, lat = round(rng.uniform(-10, 30), 4), round(rng.uniform(35, 60), 4)
+            row["geoloc"] = geo_cell(lon, lat)
         if i % 10 == 9:
             row["player_next_video"] = video_id(i + 1)
         row["# notes"] = "reviewed by Ana" if i % 10 == 0 else None

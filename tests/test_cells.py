@@ -248,7 +248,7 @@ def test_numbers():
     assert problem("soundtrack_popularity", "1.5")[0] == "type"
     assert problem("soundtrack_popularity", "-1")[0] == "out_of_range"
     assert problem("soundtrack_popularity", "lots")[0] == "type"
-    assert problem("soundtrack_popularity", "nan")[0] == "type"
+    assert problem("soundtrack_popularity", "nan")[0] == "null_marker"  # pandas' missing value
 
 
 def test_urls():
@@ -258,7 +258,8 @@ def test_urls():
 
 
 def test_geo_point():
-    assert ok("geoloc", "-9.14, 38.71") == SetValue((-9.14, 38.71))
+    assert ok("geoloc", "9.14W, 38.71N") == SetValue((-9.14, 38.71))
+    assert problem("geoloc", "-9.14, 38.71")[0] == "geoloc_order"  # a place in both orders
     code, message = problem("geoloc", "38.71, -190")
     assert code == "out_of_range" and "longitude comes first" in message
     assert problem("geoloc", "north")[0] == "type"
@@ -339,7 +340,7 @@ def test_live_values_are_written_so_that_they_read_back_the_same():
         ("geoblocking", None, CLEAR_MARK),
         ("title", "", CLEAR_MARK), ("title", None, CLEAR_MARK), ("title", "Hi", "Hi"),
         ("private", True, "true"), ("private", False, "false"),
-        ("geoloc", (-9.14, 38.71), "-9.14, 38.71"), ("geoloc", [1, 2], "1.0, 2.0"),
+        ("geoloc", (-9.14, 38.71), "9.14W, 38.71N"), ("geoloc", [1, 2], "1E, 2N"),
         ("soundtrack_popularity", 7.0, "7"), ("soundtrack_popularity", 7.5, "7.5"),
         ("channel", "News", "news"),
         ("publish_date", 1796144400, "2026-12-01T17:00:00+00:00"),
@@ -435,7 +436,7 @@ def test_geoblocking_cells_that_could_be_misread_are_refused_with_the_form_to_us
     code, message = problem("geoblocking", "+us +ca")
     assert code == "bad_country" and "holds several items" in message
     code, message = problem("geoblocking", "+us ca")
-    assert code == "bad_country" and "did you mean 'us'?" in message
+    assert code == "bad_country" and "separate them with commas, like us, ca" in message
     code, message = problem("geoblocking", "+usa")
     assert code == "bad_country" and "not an ISO 3166-1 alpha-2 country code" in message
     assert ok("geoblocking", "allow, fr") == SetValue(("allow", "fr"))

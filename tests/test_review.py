@@ -232,7 +232,7 @@ def test_changes_no_rollback_can_undo_are_announced(run_cli, api, tmp_path):
     sandbox = api()
     original_title = sandbox.video(video_id(4))["title"]
     assert sandbox.video(video_id(4))["geoloc"] is None
-    path = sheet(tmp_path, [{"video_id": video_id(4), "geoloc": "2.35, 48.85",
+    path = sheet(tmp_path, [{"video_id": video_id(4), "geoloc": "2.35E, 48.85N",
                              "password": "hunter2", "title": "Kept"}])
     planned = plan(run_cli, sandbox, path)
     assert ("2 changes could not be undone by a rollback sheet (geoloc, password)"

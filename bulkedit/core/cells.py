@@ -18,6 +18,19 @@ from functools import cache
 from typing import Any
 
 from bulkedit.core.charclasses import CONTROL_CHARS, EXCEL_ERROR, INVISIBLE_CHARS, SPACE_CHARS
+from bulkedit.core.codes import country_hint, country_name, language_hint, language_name
+from bulkedit.core.doubts import (
+    escape_null,
+    geo_cell,
+    needs_json,
+    never_in_item,
+    null_marker,
+    read_geo_point,
+    read_number,
+    separators_in,
+    split_at_separators,
+    unescape_null,
+)
 from bulkedit.core.schema import (
     MASK,
     FieldSpec,
@@ -347,15 +360,16 @@ def format_date(seconds: int, tz: tzinfo = UTC) -> str:
     return datetime.fromtimestamp(seconds, tz).isoformat()
 
 
-def _parse_number(spec: FieldSpec, text: str) -> Parsed:
-    try:
-        number = float(text.replace(" ", ""))
-    except ValueError:
-        return _fail("type", "not a number; write digits with a dot as decimal separator")
+def _parse_number(spec: FieldSpec, text: str, decimal_separator: str | None = None) -> Parsed:
+    reading = read_number(text, decimal_separator)
+    if reading.value is None:
+        return _fail(reading.code, reading.reason)
+    number = reading.value
     if not math.isfinite(number):
         return _fail("type", "not a finite number")
     if spec.integer and not number.is_integer():
-        return _fail("type", "must be a whole number")
+        read_as = f" (read as {number:g}, with a decimal comma)" if reading.decimal_comma else ""
+        return _fail("type", f"must be a whole number{read_as}")
     if spec.minimum is not None and number < spec.minimum:
         return _fail("out_of_range", f"must be at least {spec.minimum:g}")
     if spec.maximum is not None and number > spec.maximum:
@@ -363,18 +377,9 @@ def _parse_number(spec: FieldSpec, text: str) -> Parsed:
     return SetValue(int(number) if spec.integer else number), ()
 
 
-def _parse_geo_point(text: str) -> Parsed:
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        lon, lat = (float(p) for p in parts) if len(parts) == 2 else (math.nan, math.nan)
-    except ValueError:
-        lon = lat = math.nan
-    if math.isnan(lon) or math.isnan(lat):
-        return _fail("type", "write longitude, latitude as two numbers, like -9.14, 38.71")
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return _fail("out_of_range", "longitude must be -180..180 and latitude -90..90 "
-                                     "(longitude comes first)")
-    return SetValue((lon, lat)), ()
+def _parse_geo_point(text: str, decimal_separator: str | None = None) -> Parsed:
+    point, code, reason = read_geo_point(text, decimal_separator)
+    return (SetValue(point), ()) if point is not None else _fail(code, reason)
 
 
 @cache
@@ -391,15 +396,27 @@ def _parse_enum(spec: FieldSpec, text: str) -> Parsed:
                 f"'{word}' is on the edit page but not on Dailymotion's current list; the API "
                 "may refuse it", Severity.WARNING),)
         return SetValue(word), ()
+    if spec.name in ("language", "country"):
+        return _fail("enum", _code_problem(spec.name, text))
     hint = suggest(word, spec.allowed)
     did_you_mean = f"did you mean '{hint}'? " if hint else ""
     if len(spec.allowed) <= 20:
         return _fail("enum", f"not an allowed value; {did_you_mean}allowed: "
                              + ", ".join(spec.allowed))
-    what = {"language": "an ISO 639 language code like en or fra",
-            "country": "an ISO 3166-1 alpha-2 country code like fr or us"}.get(
-                spec.name, "an allowed value")
-    return _fail("enum", f"not {what}; {did_you_mean}".rstrip("; ").rstrip())
+    return _fail("enum", f"not an allowed value; {did_you_mean}".rstrip("; ").rstrip())
+
+
+def _code_problem(kind: str, word: str) -> str:
+    """Why `word` is not a language (or country) code, with the code it stands for."""
+    if kind == "language":
+        hint = language_hint(word, _language_set())
+        what, named = "an ISO 639 language code like en or fra", language_name
+    else:
+        hint = country_hint(word, _country_set())
+        what, named = "an ISO 3166-1 alpha-2 country code like fr or us", country_name
+    shown = word if len(word) <= 40 else word[:40] + "…"
+    return (f"'{shown}' is not {what}"
+            + (f"; did you mean '{hint}' ({named(hint)})?" if hint else ""))
 
 
 def _check_item(spec: FieldSpec, item: str) -> str | None:
@@ -409,9 +426,7 @@ def _check_item(spec: FieldSpec, item: str) -> str | None:
     if spec.max_length is not None and len(item) > spec.max_length:
         return f"item '{item[:30]}…' is {len(item)} characters; the limit is {spec.max_length}"
     if spec.item_kind is ItemKind.LANGUAGE and item.lower() not in _language_set():
-        hint = suggest(item, language_codes())
-        return f"'{item}' is not an ISO 639 language code" + (f"; did you mean '{hint}'?"
-                                                               if hint else "")
+        return _code_problem("language", item)
     if spec.item_kind is ItemKind.VIDEO_ID and not _XID.fullmatch(item):
         return f"'{item}' is not a video id like x8abc12"
     return None
@@ -467,6 +482,8 @@ def _parse_json_list(spec: FieldSpec, text: str) -> Parsed:
         items = None
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         return _fail("type", 'a cell in brackets is a JSON list of texts, like ["-80s", "rock"]')
+    if items and not any(i.strip() for i in items):
+        return _fail("only_separators", _ONLY_SEPARATORS)
     items = list(dict.fromkeys(i.strip() for i in items if i.strip()))
     if spec.max_items is not None and len(items) > spec.max_items:
         return _fail("too_many", f"{len(items)} items; {spec.name} takes at most "
@@ -475,9 +492,54 @@ def _parse_json_list(spec: FieldSpec, text: str) -> Parsed:
         if "," in item:
             return _fail("comma_in_item", "an item cannot contain a comma: Dailymotion splits "
                                           "lists at every comma")
+        if never_in_item(item):
+            return _fail("separator_in_item", f"the item {json.dumps(item[:60])} holds a ; | tab "
+                                              "or line break, which other programs put between "
+                                              "items; write each item on its own")
         if reason := _check_item(spec, item):
             return _fail("bad_item", reason)
     return SetValue(tuple(items)), ()
+
+
+_ONLY_SEPARATORS = ("the cell holds separators but no item; leave it blank to keep the "
+                    "list as it is, or write [] to clear it")
+
+
+def _parse_any_list(spec: FieldSpec, text: str, split_lists: bool = False) -> Parsed:
+    """A list cell, with other separators than the comma (`a; b`, one per line, `#a #b`)
+    refused with the split shown, or split at them when the user asked (--split-lists)."""
+    parse = _parse_list if spec.kind is Kind.LIST else _parse_country_list
+    if spec.kind is Kind.LIST and text.startswith("[") and text.endswith("]"):
+        return parse(spec, text)
+    found = [s.name for s in separators_in(text)]
+    split = split_at_separators(text)
+    if spec.kind is Kind.COUNTRY_LIST and (spaced := _spaced_codes(split)) != split:
+        found.append("spaces (fr us)")
+        split = spaced
+    items = split_items(split)
+    if not items:
+        return _fail("only_separators", _ONLY_SEPARATORS)
+    if not found or split_lists:
+        return parse(spec, split)
+    fixed = ", ".join(items)
+    fixed = fixed if len(fixed) <= 120 else fixed[:120] + "…"
+    message = (f"the items are separated by {' and '.join(found)}, but {spec.name} takes "
+               f'commas: use "{fixed}" (commas), or pass --split-lists to split such cells')
+    if spec.kind is Kind.LIST and not never_in_item(text):
+        message += f"; if it is one item, write it as {json.dumps([text], ensure_ascii=False)}"
+    return _fail("list_separator", message)
+
+
+def _spaced_codes(text: str) -> str:
+    """`fr us ca` (codes separated by spaces) as `fr, us, ca`; other text as it is."""
+    items = []
+    for item in text.split(","):
+        words = item.lower().split()
+        if len(words) > 1 and all(w in _country_set() or w in ("allow", "deny")
+                                  for w in words):
+            item = ", ".join(words)
+        items.append(item)
+    return ",".join(items)
 
 
 def _parse_list(spec: FieldSpec, text: str) -> Parsed:
@@ -492,6 +554,12 @@ def _parse_list(spec: FieldSpec, text: str) -> Parsed:
         return change, (trimmed, *problems)
     if spec.item_kind is not ItemKind.TEXT:
         items = [i.lower() if spec.item_kind is ItemKind.LANGUAGE else i for i in items]
+    for item in items:
+        if (who := null_marker(item)) is not None:
+            return _fail("null_marker", (
+                f"the item {item} is a null marker (what {who} put for a missing value); "
+                "remove it, or write the list as JSON, like "
+                f"{json.dumps(items[:3], ensure_ascii=False)}, to send it as an item"))
     patch = _split_patch(items)
     mixed = patch is None and any(i[0] in "+-" for i in items)
     if mixed and spec.item_kind is ItemKind.TEXT:
@@ -522,9 +590,10 @@ def _country_problem(code: str) -> str:
         return f"'{code}' holds several items; separate them with commas, like +us, +ca"
     if code == "uk":
         return "'uk' is not an ISO 3166-1 code; the United Kingdom is gb"
-    hint = suggest(code, country_codes())
-    return (f"'{code}' is not an ISO 3166-1 alpha-2 country code"
-            + (f"; did you mean '{hint}'?" if hint else ""))
+    if len(words := code.split()) > 1 and all(w.lstrip("+-") in _country_set() for w in words):
+        return (f"'{code}' holds several country codes; separate them with commas, like "
+                + ", ".join(words))
+    return _code_problem("country", code)
 
 
 _GEO_MODE_PATCH = re.compile(r"^(allow|deny)\s*:?\s*(?=[+\-])")
@@ -628,11 +697,7 @@ _PARSERS: dict[Kind, Callable[[FieldSpec, str], Parsed]] = {
     Kind.TEXT: _parse_text,
     Kind.ENUM: _parse_enum,
     Kind.BOOL: _parse_bool_cell,
-    Kind.LIST: _parse_list,
-    Kind.COUNTRY_LIST: _parse_country_list,
     Kind.URL: _parse_url,
-    Kind.NUMBER: _parse_number,
-    Kind.GEO_POINT: lambda spec, text: _parse_geo_point(text),
     Kind.VIDEO_ID: _parse_video_id_cell,
 }
 
@@ -642,9 +707,25 @@ def is_free_text(spec: FieldSpec) -> bool:
     return spec.kind is Kind.TEXT or (spec.kind is Kind.LIST and spec.item_kind is ItemKind.TEXT)
 
 
+def _null_problem(spec: FieldSpec, text: str, who: str) -> CellProblem:
+    keep = ("leave the cell blank to keep the value, or write [] to clear it" if spec.clearable
+            else f"leave the cell blank to keep the value ({spec.name} cannot be cleared)")
+    message = (f"{text} is a null marker (what {who} put for a missing value), so the value "
+               f"the cell stands for is unknown; {keep}")
+    if spec.kind in (Kind.TEXT, Kind.LIST) or text.lower() in _allowed_set(spec):
+        message += (f". To send the text {text} itself, write '{text} (with an apostrophe; "
+                    f"in Excel, type two: ''{text})")
+    return CellProblem("null_marker", message)
+
+
 def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
-               date_order: str | None = None) -> Parsed:
-    """What a non-blank cell asks to do to `spec`'s field."""
+               date_order: str | None = None, *, decimal_separator: str | None = None,
+               split_lists: bool = False) -> Parsed:
+    """What a non-blank cell asks to do to `spec`'s field.
+
+    `decimal_separator` ("." or ",") decides numbers a locale reads two ways (`12.000`),
+    which are refused without it; `split_lists` splits a list cell at another separator
+    than the comma (`a; b`), which is refused without it."""
     text = text.strip()
     warnings: tuple[CellProblem, ...] = ()
     text, removed = (trim_invisible if is_free_text(spec) else remove_invisible)(text)
@@ -657,6 +738,13 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
         return _fail("masked_secret", f"*** is how bulkedit masks a {spec.name} in its "
                                       "results and reports, not a value to send; write the "
                                       f"{spec.name} itself, or leave the cell blank to keep it")
+    if (forced := unescape_null(text)) is not None:  # 'None: the text None
+        if spec.kind is Kind.LIST:
+            change, problems = _parse_json_list(spec, json.dumps([forced]))
+            return change, warnings + problems
+        text = forced
+    elif (who := null_marker(text)) is not None:
+        return None, (*warnings, _null_problem(spec, text, who))
     if text == CLEAR_MARK:
         if spec.clearable:
             return CLEAR, warnings
@@ -664,6 +752,12 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
                                       "to keep the current value, or write a new one")
     if spec.kind is Kind.DATE:
         change, problems = _parse_date_cell(spec, text, tz, date_order)
+    elif spec.kind in (Kind.LIST, Kind.COUNTRY_LIST):
+        change, problems = _parse_any_list(spec, text, split_lists)
+    elif spec.kind is Kind.NUMBER:
+        change, problems = _parse_number(spec, text, decimal_separator)
+    elif spec.kind is Kind.GEO_POINT:
+        change, problems = _parse_geo_point(text, decimal_separator)
     else:
         change, problems = _PARSERS[spec.kind](spec, text)
     return change, warnings + problems
@@ -674,7 +768,7 @@ def _plain_list_safe(items: list[str]) -> bool:
     with a comma in it would come back as two: JSON keeps it one, and reading it back is
     refused, as the API would split it, rather than taken as two items.)"""
     return all(i and i[0] not in "+-[" and i == i.strip() and '"' not in i and "," not in i
-               for i in items)
+               and not needs_json(i) for i in items)
 
 
 def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
@@ -687,6 +781,8 @@ def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
         items = [str(i) for i in (value or [])]
         if not items:
             return CLEAR_MARK
+        if len(items) == 1 and null_marker(items[0]) is not None:
+            return escape_null(items[0])
         return ", ".join(items) if _plain_list_safe(items) else json.dumps(items,
                                                                            ensure_ascii=False)
     if kind is Kind.COUNTRY_LIST:
@@ -703,13 +799,13 @@ def to_cell(spec: FieldSpec, value: Any, tz: tzinfo = UTC) -> str:
         return CLEAR_MARK if is_unset_date(spec.name, seconds) else format_date(seconds, tz)
     if kind is Kind.GEO_POINT:
         lon, lat = value
-        return f"{float(lon)!r}, {float(lat)!r}"
+        return geo_cell(float(lon), float(lat))  # with hemisphere letters: either order reads
     if kind is Kind.NUMBER:
         number = float(value)
         return str(int(number)) if number.is_integer() else repr(number)
     if kind is Kind.ENUM:
-        return str(value).lower()
-    return str(value)
+        return escape_null(str(value).lower())
+    return escape_null(str(value))
 
 
 # A whole CSV cell that is an error (what Excel writes for a failed formula), for RE2.

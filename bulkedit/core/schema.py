@@ -226,7 +226,9 @@ _WRITABLE: tuple[FieldSpec, ...] = (
               example="https://example.com/thumb.jpg",
               notes="Without the permission, Dailymotion silently ignores it."),
     FieldSpec("geoloc", Kind.GEO_POINT, "Where the video was shot: longitude, latitude.",
-              example="-9.14, 38.71", notes="Longitude -180..180, latitude -90..90."),
+              example="9.14W, 38.71N",
+              notes="Longitude -180..180, latitude -90..90. A bare pair valid in both "
+                    "orders (-9.14, 38.71) is refused: hemisphere letters say which is which."),
     FieldSpec("soundtrack_isrc", Kind.TEXT, "ISRC of the soundtrack.", min_length=1,
               max_length=150, clear_wire="", example="FR-6V8-21-83311"),
     FieldSpec("soundtrack_popularity", Kind.NUMBER, "Soundtrack popularity.", minimum=0,

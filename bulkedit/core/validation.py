@@ -25,6 +25,7 @@ from bulkedit.core.cells import (
     split_items,
 )
 from bulkedit.core.charclasses import CONTROL_CHARS, INVISIBLE_CHARS
+from bulkedit.core.doubts import LIST_SEPARATOR_CELL, NULL_MARKER_CELL, NULL_MARKER_ITEM
 from bulkedit.core.schema import (
     FIELDS,
     ID_ALIASES,
@@ -323,8 +324,10 @@ def _field_problem(spec: FieldSpec, change: FieldChange | None, options: Validat
 def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     """Text cells that need the full grammar: `[]` and lengths out of bounds."""
     lengths = pc.utf8_length(cells)
+    # One pass for the rare cells: control and invisible characters, null markers (NULL).
     suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
-                     pc.match_substring_regex(cells, CONTROL_CHARS + "|" + _INVISIBLE_EDGE))
+                     pc.match_substring_regex(cells, CONTROL_CHARS + "|" + _INVISIBLE_EDGE
+                                              + "|" + NULL_MARKER_CELL))
     if spec.max_length is not None:
         suspect = pc.or_(suspect, pc.greater(lengths, spec.max_length))
     if spec.min_length is not None:
@@ -342,7 +345,8 @@ def _list_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     # is inside: `[1, 2]` must be refused there, not split into the tags "[1" and "2]".
     suspect = pc.or_(pc.match_substring_regex(cells, _JSON_LIST_CELL),
                      pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"|' + CONTROL_CHARS
-                                              + "|" + INVISIBLE_CHARS))
+                                              + "|" + INVISIBLE_CHARS + "|" + LIST_SEPARATOR_CELL
+                                              + "|" + NULL_MARKER_ITEM))
     if spec.max_items is not None:
         suspect = pc.or_(suspect, pc.greater(pc.count_substring(cells, ","),
                                              spec.max_items - 1))
@@ -373,7 +377,9 @@ def _check_lazy(column: Column, spec: FieldSpec, options: ValidationOptions,
     overrides: dict[int, FieldChange | None] = {}
     for index in pc.indices_nonzero(suspect).to_pylist():
         text = cells[index].as_py()
-        change, problems = parse_cell(spec, text, options.timezone)
+        change, problems = parse_cell(spec, text, options.timezone,
+                                      decimal_separator=options.decimal_separator,
+                                      split_lists=options.split_lists)
         for problem in problems:
             out.add(index, column, text, problem, spec)
         overrides[index] = change
@@ -398,7 +404,9 @@ def _check_coded(column: Column, spec: FieldSpec, options: ValidationOptions,
             problems_by_text.append(())
             continue
         else:
-            change, problems = parse_cell(spec, text, options.timezone, options.date_order)
+            change, problems = parse_cell(spec, text, options.timezone, options.date_order,
+                                          decimal_separator=options.decimal_separator,
+                                          split_lists=options.split_lists)
         if spec.kind is Kind.DATE and isinstance(change, SetValue):
             problems += date_problems(spec, int(change.value), options.now,  # type: ignore[arg-type]
                                       options.allow_past_expiry)
