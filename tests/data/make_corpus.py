@@ -16,8 +16,8 @@ Programs, as run to make the committed files (Debian 12):
   the committed bytes are LibreOffice's. CSV filter options are
   `59,34,76,1` (separator `;`, text delimiter `"`, UTF-8, start at row 1) or
   `9,34,65535,1` (tab, UTF-16 "Unicode text"); cells are saved as shown (the default).
-* pandas 3.0 `DataFrame.to_excel` with engine="openpyxl" (openpyxl 3.1) and
-  engine="xlsxwriter" (XlsxWriter 3.2), and `DataFrame.to_csv`, with their defaults.
+* pandas 3.1.1 `DataFrame.to_excel` with engine="openpyxl" (openpyxl 3.1.5) and
+  engine="xlsxwriter" (XlsxWriter 3.3.1), and `DataFrame.to_csv`, with their defaults.
 * Python 3.11's csv module for the legacy dialects: Excel for Mac "CSV (Macintosh)"
   (mac_roman, CR line ends), Excel "CSV (MS-DOS)" (cp850, CRLF), UTF-8 with CR only, and
   the CMS (WordPress / Drupal) and MySQL `SELECT … INTO OUTFILE` / PostgreSQL
