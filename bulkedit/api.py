@@ -34,7 +34,7 @@ from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ExitCode, UsageError
 from bulkedit.core.outcomes import Estimate, RunResult
 from bulkedit.core.policy import ApiLimits
-from bulkedit.core.sheet import Sheet
+from bulkedit.core.sheet import Sheet, SheetReading
 from bulkedit.core.types import Issue, TypedRow
 from bulkedit.core.validation import ValidationResult
 from bulkedit.core.validation import validate as validate_sheet
@@ -51,10 +51,11 @@ T = TypeVar("T")
 
 
 def read(source: Source, *, sheet: str | None = None, encoding: str | None = None,
-         name: str | None = None) -> Sheet:
-    """The sheet of a path, a binary file object, a pyarrow Table or a pandas DataFrame."""
+         name: str | None = None, reading: SheetReading | None = None) -> Sheet:
+    """The sheet of a path, a binary file object, a pyarrow Table or a pandas DataFrame.
+    `reading`: how hidden rows, merges and a CSV's apostrophes read (default: refused)."""
     if isinstance(source, str | os.PathLike) or hasattr(source, "read"):
-        return load_sheet(source, sheet=sheet, name=name, encoding=encoding)
+        return load_sheet(source, sheet=sheet, name=name, encoding=encoding, reading=reading)
     return load_table(source, name or "<table>")
 
 
@@ -103,7 +104,8 @@ def validate(source: Source, *, sheet: str | None = None, encoding: str | None =
                           allow_past_expiry=allow_past_expiry, hidden=hidden,
                           spread_merged=spread_merged, strip_apostrophes=strip_apostrophes,
                           decimal_separator=decimal_separator, split_lists=split_lists)
-    loaded = read(source, sheet=options.sheet_name, encoding=options.encoding)
+    loaded = read(source, sheet=options.sheet_name, encoding=options.encoding,
+                  reading=options.reading)
     return Validation(validate_sheet(loaded, validation_options(options)))
 
 
@@ -229,12 +231,14 @@ def _run_options(source: Source, api: Any, api_base: str | None,
             else Credentials(*credentials) if credentials
             else settings.credentials() if settings.source else Credentials.from_env())
     path = Path(source) if isinstance(source, str | os.PathLike) else None
-    given = None if path is not None else read(source, sheet=said.get("sheet"),
-                                               encoding=said.get("encoding"))
     said = {("sheet_name" if name == "sheet" else name): value for name, value in said.items()}
     if limits is not None:
         said.update({name: getattr(limits, name) for name in LIMITS})
     options = run_options(settings, sheet=path, api_base=api_base, **said)
+    # A file-like sheet or a table is read here, as the options say a path is read.
+    given = None if path is not None else read(source, sheet=options.sheet_name,
+                                               encoding=options.encoding,
+                                               reading=options.reading)
     return options, given, keys
 
 

@@ -165,8 +165,6 @@ def test_validate_refuses_a_filtered_sheet(run_cli, tmp_path):
     assert "--skip-hidden" in result.err and "--include-hidden" in result.err
 
 
-# needs the CLI flags
-@pytest.mark.skip(reason="CLI flags land with the options plumbing")
 def test_apply_with_skip_hidden_never_writes_the_filtered_rows(run_cli, api, tmp_path):
     sandbox = api()
     path = filtered_book(tmp_path / "edits.xlsx", ids=[video_id(i) for i in range(14)])

@@ -120,8 +120,6 @@ def test_validate_refuses_a_merged_sheet(run_cli, tmp_path):
     assert "--spread-merged" in result.err
 
 
-# needs the CLI flags
-@pytest.mark.skip(reason="CLI flags land with the options plumbing")
 def test_validate_with_spread_merged_accepts_it(run_cli, tmp_path):
     result = run_cli("validate", str(merged_book(tmp_path / "m.xlsx", "B3:B6")),
                      "--spread-merged")

@@ -91,7 +91,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
         preflight([("problem report", report)], inputs=[args.sheet])
-    sheet = load_sheet(args.sheet, sheet=run.sheet_name, encoding=run.encoding)
+    sheet = load_sheet(args.sheet, sheet=run.sheet_name, encoding=run.encoding,
+                       reading=run.reading)
     result = validate(sheet, options)
     out.write(f"{sheet_read(sheet)}: {result.row_count} rows, {result.valid_count} valid, "
               f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")

@@ -211,6 +211,7 @@ def written_before(journal: Journal, run_id: str) -> dict[str, tuple[int, dict[s
 def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]:
     """A run's outcomes and rollback rows from the journal alone (after any crash)."""
     from bulkedit.core.errors import UsageError
+    from bulkedit.core.sheet import SheetReading
     from bulkedit.core.validation import ValidationOptions, validate
     from bulkedit.sheets.load import load_sheet
 
@@ -222,8 +223,11 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
         raise UsageError(f"{sheet_path} is gone or has changed since run {run.id}; the "
                          "results need the sheet as it was")
     options = run.options
+    reading = SheetReading(hidden=str(options.get("hidden", "refuse")),
+                           spread_merged=bool(options.get("spread_merged")),
+                           strip_apostrophes=bool(options.get("strip_apostrophes")))
     sheet = load_sheet(sheet_path, name=run.sheet, sheet=options.get("sheet_name"),
-                       encoding=options.get("encoding"))
+                       encoding=options.get("encoding"), reading=reading)
     # Which rows are valid does not depend on the time zone, only on these switches and
     # on the moment the run started ("in the past" is measured from it).
     validation = validate(sheet, ValidationOptions(

@@ -117,9 +117,10 @@ class SheetRun:
             sheet = self._given_sheet
         elif pinned is not None:
             sheet = load_sheet(pinned.path, name=pinned.label, sheet=options.sheet_name,
-                               encoding=options.encoding)
+                               encoding=options.encoding, reading=options.reading)
         elif options.sheet is not None:
-            sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding)
+            sheet = load_sheet(options.sheet, sheet=options.sheet_name, encoding=options.encoding,
+                               reading=options.reading)
         else:
             raise UsageError("no sheet: give RunOptions.sheet a path, or the run a Sheet")
         validation = validate(sheet, validation_options(options))
