@@ -22,6 +22,7 @@ from bulkedit.core.codes import country_hint, country_name, language_hint, langu
 from bulkedit.core.doubts import (
     escape_null,
     geo_cell,
+    html_decoded,
     needs_json,
     never_in_item,
     null_marker,
@@ -745,6 +746,11 @@ def parse_cell(spec: FieldSpec, text: str, tz: tzinfo = UTC,
         text = forced
     elif (who := null_marker(text)) is not None:
         return None, (*warnings, _null_problem(spec, text, who))
+    if is_free_text(spec) and (decoded := html_decoded(text)) is not None:
+        return _fail("html_entity", (
+            f"holds HTML character references (like &amp;), what a web export keeps of a "
+            f"character: it would be sent as those letters. Write the text as it should "
+            f"read: {decoded}"))
     if text == CLEAR_MARK:
         if spec.clearable:
             return CLEAR, warnings

@@ -46,6 +46,23 @@ NULL_MARKER_ITEM = (rf"(?:^|,)\s*'*(?:(?i:{_MARKER_WORDS})|{_CASED_WORDS})\s*(?:
 _ESCAPED_NULL = re.compile(rf"^'+(?:(?i:{_MARKER_WORDS})|{_CASED_WORDS})$")
 
 
+# An HTML character reference (&amp;, &#39;, &eacute;) is what a CMS export keeps of a
+# character: in a title it stands for the character, never for its five letters.
+HTML_ENTITY = r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+_HTML_ENTITY = re.compile(HTML_ENTITY)
+
+
+def html_decoded(text: str) -> str | None:
+    """The text a cell written with HTML character references stands for, or None when it
+    holds none that HTML knows."""
+    import html
+
+    if _HTML_ENTITY.search(text) is None:
+        return None
+    decoded = html.unescape(text)
+    return decoded if decoded != text else None
+
+
 def null_marker(text: str) -> str | None:
     """Who writes `text` (stripped) for "no value", or None when it is not a null marker."""
     return CASED_NULL_MARKERS.get(text) or NULL_MARKERS.get(text.lower())

@@ -25,7 +25,12 @@ from bulkedit.core.cells import (
     split_items,
 )
 from bulkedit.core.charclasses import CONTROL_CHARS, INVISIBLE_CHARS
-from bulkedit.core.doubts import LIST_SEPARATOR_CELL, NULL_MARKER_CELL, NULL_MARKER_ITEM
+from bulkedit.core.doubts import (
+    HTML_ENTITY,
+    LIST_SEPARATOR_CELL,
+    NULL_MARKER_CELL,
+    NULL_MARKER_ITEM,
+)
 from bulkedit.core.schema import (
     FIELDS,
     ID_ALIASES,
@@ -327,7 +332,7 @@ def _text_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     # One pass for the rare cells: control and invisible characters, null markers (NULL).
     suspect = pc.or_(pc.match_substring_regex(cells, _CLEAR_CELL),
                      pc.match_substring_regex(cells, CONTROL_CHARS + "|" + _INVISIBLE_EDGE
-                                              + "|" + NULL_MARKER_CELL))
+                                              + "|" + NULL_MARKER_CELL + "|" + HTML_ENTITY))
     if spec.max_length is not None:
         suspect = pc.or_(suspect, pc.greater(lengths, spec.max_length))
     if spec.min_length is not None:
@@ -346,7 +351,7 @@ def _list_suspects(cells: pa.ChunkedArray, spec: FieldSpec) -> pa.ChunkedArray:
     suspect = pc.or_(pc.match_substring_regex(cells, _JSON_LIST_CELL),
                      pc.match_substring_regex(cells, r'(^|,)\s*[+\-]|"|' + CONTROL_CHARS
                                               + "|" + INVISIBLE_CHARS + "|" + LIST_SEPARATOR_CELL
-                                              + "|" + NULL_MARKER_ITEM))
+                                              + "|" + NULL_MARKER_ITEM + "|" + HTML_ENTITY))
     if spec.max_items is not None:
         suspect = pc.or_(suspect, pc.greater(pc.count_substring(cells, ","),
                                              spec.max_items - 1))
