@@ -53,3 +53,24 @@ def test_a_code_outside_the_registry_fails_the_session(tmp_path):
                            timeout=120)
     assert "1 passed" in found.stdout and found.returncode == 1
     assert "no_such_code_anywhere (a message)" in found.stderr
+
+
+def test_every_code_written_in_the_source_is_registered():
+    """The session hook sees the codes the suite makes; this sees the ones it does not
+    reach: every literal code given to Issue, CellProblem or a cell's _fail."""
+    import ast
+
+    written: dict[str, str] = {}
+    for path in (ROOT / "bulkedit").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            position = {"Issue": 3, "CellProblem": 0, "_fail": 0}.get(str(name))
+            if position is None or len(node.args) <= position:
+                continue
+            code = node.args[position]
+            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                written.setdefault(code.value, f"{path.name}:{node.lineno}")
+    assert len(written) > 40  # the scan finds the codes (not an empty pass)
+    assert {code: where for code, where in written.items() if code not in PROBLEMS} == {}

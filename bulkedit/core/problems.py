@@ -129,4 +129,10 @@ PROBLEMS: dict[str, Problem] = {problem.code: problem for problem in (
             "Check them: they are sent like the others"),
     Problem("merged_spread", "A merged range's value given to every covered cell (--spread-merged)",
             "Check each covered row: it is sent with the merged value"),
+    Problem("sheet_chosen", "Which sheet of the workbook was read, and why",
+            "Pass --sheet NAME to read another"),
+    Problem("bad_country", "Not an ISO 3166 country code",
+            "Write the two-letter code (the message suggests one), like fr or gb"),
+    Problem("empty_item", "A + or - with no item after it",
+            "Write the item after the sign, or delete the sign"),
 )}
