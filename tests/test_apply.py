@@ -182,8 +182,11 @@ def test_xlsx_results_sheet_is_a_valid_input(run_cli, api, tmp_path):
     assert apply(run_cli, sandbox, path, "--results", str(out)).code == 0
     book = openpyxl.load_workbook(out)
     header = [c.value for c in book.active[1]]
-    assert header[-6:] == ["#status", "#error_class", "#error", "#http_status",
-                           "#changed_fields", "#attempts"]
+    assert header[-7:] == ["#status", "#error_class", "#error", "#http_status",
+                           "#changed_fields", "#attempts", "#sheet_notes"]
+    # The results name the sheet read, in the first row's #sheet_notes cell.
+    notes = book.active.cell(row=2, column=len(header)).value
+    assert "read from sheet 'Edits' of " in notes and "header on row 1" in notes
     assert run_cli("validate", str(out)).code == 0
     again = apply(run_cli, sandbox, out, "--results", str(tmp_path / "again.xlsx"))
     assert again.code == 0 and "60 unchanged" in again.out

@@ -100,3 +100,28 @@ def test_a_workbook_names_the_sheet_it_read(api, run_cli, tmp_path):
     assert result.out.splitlines()[0] == f"Reading sheet 'Week 49' of {path} (header on row 1)"
     assert json.loads(summary.read_text())["sheet_name"] == "Week 49"
     assert run_cli("validate", str(path)).out.startswith(f"sheet 'Week 49' of {path}: 1 rows")
+
+
+def test_the_results_sheet_names_the_sheet_and_keeps_the_sheets_own_warnings(
+        api, run_cli, tmp_path):
+    """A warning that belongs to no row (the encoding found) is in the results too: in
+    the first row's #sheet_notes cell, under the line naming the sheet read."""
+    sandbox = api()
+    path = tmp_path / "edits.csv"
+    path.write_bytes(f"video_id,title\n{video_id(1)},Caf\u00e9 cr\u00e8me\n"
+                     f"{video_id(2)},D\u00e9j\u00e0 vu\n".encode("cp1252"))
+    result = apply(run_cli, sandbox, path)
+    assert result.code == 0, result.out + result.err
+    rows = results(tmp_path / "edits.results.csv")
+    notes = rows[0]["#sheet_notes"].splitlines()
+    assert notes[0] == f"read from {path}, header on row 1"
+    assert len(notes) == 2 and notes[1].startswith(
+        "warning (encoding) row 1: the file is not UTF-8: read as Windows-1252")
+    assert rows[1]["#sheet_notes"] == ""
+    assert sandbox.video(video_id(1))["title"] == "Caf\u00e9 cr\u00e8me"
+    # The results sheet read again: its notes column is replaced, not repeated.
+    again = apply(run_cli, sandbox, tmp_path / "edits.results.csv",
+                  "--results", str(tmp_path / "again.csv"))
+    assert again.code == 0, again.out + again.err
+    header = (tmp_path / "again.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.count("#sheet_notes") == 1

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from bulkedit.cli.console import ProgressReporter, ask_to_confirm, print_issues, print_table
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
-from bulkedit.core.outcomes import RunResult
+from bulkedit.core.outcomes import RunResult, sheet_notes
 from bulkedit.core.policy import ApiLimits, Rate, parse_rate
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.validation import ValidationResult
@@ -529,7 +529,8 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
     for line in damage:
         out.write(f"Damaged journal: {line}; these results hold what remains\n")
     kept = [p for p in (keep_earlier(results), keep_earlier(rollback)) if p]
-    write_results(results, result.sheet, result.outcomes)
+    write_results(results, result.sheet, result.outcomes,
+                  sheet_notes(result.sheet, result.validation))
     write_rollback(rollback, rollback_plans)
     for earlier in kept:
         out.write(f"The earlier {earlier.name.split('.')[-3]} sheet is kept as {earlier}\n")

@@ -237,6 +237,23 @@ def read_back_verdict(plan: RowPlan, live: Mapping[str, Any] | None, error: ApiE
     return Status.UPDATED, ErrorClass.NONE, ""
 
 
+def sheet_notes(sheet: Sheet, validation: ValidationResult) -> list[str]:
+    """What the results sheet says of the sheet as a whole: which sheet was read, from
+    which header row, and every warning that belongs to no data row (the encoding found,
+    rows above the header ignored…); a row's own warnings are in its #error cell."""
+    where = (f"sheet '{sheet.sheet_name}' of {sheet.source}" if sheet.sheet_name
+             else sheet.source)
+    notes = [f"read from {where}, header on row {sheet.header_row}"]
+    rows = set(sheet.row_numbers)
+    for issue in validation.warnings:
+        if issue.row in rows:
+            continue
+        place = ", ".join(part for part in (
+            f"row {issue.row}" if issue.row else "", issue.column or "") if part)
+        notes.append(f"warning ({issue.code}){' ' + place if place else ''}: {issue.message}")
+    return notes
+
+
 def initial_outcomes(sheet: Sheet, validation: ValidationResult) -> list[Outcome]:
     """Every row starts as skipped ("not sent") until something happens to it."""
     first_error: dict[int, str] = {}

@@ -33,6 +33,7 @@ from bulkedit.core.outcomes import (
     Status,
     initial_outcomes,
     read_back_verdict,
+    sheet_notes,
 )
 from bulkedit.core.planning import (
     PlanRules,
@@ -195,7 +196,8 @@ class SheetRun:
             return  # nothing happened: an earlier run's results stay as they are
         if options.results is not None:
             self._keep_earlier("results", options.results, result)
-            write_results(options.results, result.sheet, result.outcomes)
+            write_results(options.results, result.sheet, result.outcomes,
+                          sheet_notes(result.sheet, result.validation))
             if self._journal is not None:
                 self._journal.wrote("results", options.results)
             result.results_path = options.results

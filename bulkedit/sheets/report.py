@@ -129,15 +129,18 @@ def write_issues(path: Path, issues: Iterable[Issue]) -> None:
 
 
 RESULT_COLUMNS = ("#status", "#error_class", "#error", "#http_status", "#changed_fields",
-                  "#attempts")
+                  "#attempts", "#sheet_notes")
 
 
-def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
+def write_results(path: Path, sheet: Any, outcomes: Sequence[Any],
+                  notes: Sequence[str] = ()) -> None:
     """The input rows as they were, plus the result columns (DESIGN.md §5).
 
     Result columns start with #, so the results sheet is itself a valid input:
     filter it to the failed rows and run it again. Earlier result columns are
-    replaced, not repeated.
+    replaced, not repeated. `notes` (outcomes.sheet_notes: the sheet read and its
+    warnings that belong to no row) fill the first row's #sheet_notes cell, one a line:
+    a CSV has no second tab, and a column travels with the sheet when it is read again.
     """
     from bulkedit.core.schema import FIELDS
 
@@ -148,11 +151,14 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any]) -> None:
               if c.field in FIELDS and FIELDS[c.field].sensitive else c.values.to_pylist()
               for c in columns]
 
+    about = "\n".join(notes) or None
+
     def rows() -> Iterable[list[Cell]]:
         for index, outcome in enumerate(outcomes):
             yield [column[index] for column in values] + [
                 outcome.status, outcome.error_class, outcome.error, outcome.http_status,
-                ", ".join(outcome.changed_fields), outcome.attempts or None]
+                ", ".join(outcome.changed_fields), outcome.attempts or None,
+                about if index == 0 else None]
 
     id_headers = [c.header for c in columns if c.field == "video_id"]
     write_table(path, headers, rows(), sheet_title="Results", text_columns=id_headers)
