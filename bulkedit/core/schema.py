@@ -172,7 +172,7 @@ _WRITABLE: tuple[FieldSpec, ...] = (
               notes="'kids' and 'shortfilms' are on the edit page but not on the current "
                     "categories page; the API may refuse them."),
     FieldSpec("tags", Kind.LIST, "Tags of the video.", max_items=150, max_length=150,
-              clear_wire="", patchable=True, example="travel, lisbon, +summer",
+              clear_wire="", patchable=True, example="travel, lisbon, summer",
               notes="Comma-separated; a tag cannot contain a comma."),
     FieldSpec("hashtags", Kind.LIST, "Hashtags of the video.", max_items=150, max_length=150,
               clear_wire="", patchable=True, example="#travel, #lisbon"),
