@@ -263,6 +263,8 @@ def test_rate_limits_slow_the_client_down(run_cli, api, tmp_path):
     facts = json.loads(summary.read_text())
     assert facts["rate_limited"] > 0 and facts["rate_cuts"] >= 1
     assert facts["rate_limited"] == sandbox.counters.rate_limited
+    # How the rate was set, and how often it was cut, is in the summary's rate too.
+    assert facts["rate"] == {"mode": "fixed", "per_second": 60.0, "cuts": facts["rate_cuts"]}
 
 
 def test_a_dead_api_trips_the_circuit_breaker(run_cli, api, tmp_path):

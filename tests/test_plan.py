@@ -273,3 +273,19 @@ def test_a_write_only_field_is_always_a_change():
         assert plan.status is RowStatus.CHANGE and plan.form == {"password": wire}
     title = plan_row(TypedRow(2, "x1", {"title": SetValue("T")}), {"title": "T"})
     assert title.status is RowStatus.NOOP  # a field that reads back is compared
+
+
+def test_a_live_title_with_spaces_at_either_end_is_the_same_title():
+    # The API keeps what it was sent; the sheet's cell is trimmed. A live " Summer" must
+    # not be rewritten as "Summer" on every run (nor "Summer " — LIVE's title).
+    for live in (" Summer", "Summer ", "  Summer  "):
+        plan = plan_row(row(title=SetValue("Summer")), {**LIVE, "title": live})
+        assert plan.status is RowStatus.NOOP, live
+
+
+def test_a_removal_that_misses_by_case_is_warned_whatever_the_case_of_either_side():
+    live = {**LIVE, "tags": ["Concert", "live"]}
+    plan = plan_row(row(tags=PatchList((), ("CONCERT",))), live)
+    assert plan.status is RowStatus.NOOP
+    assert problems_of(plan) == [("tags", "patch_case")]
+    assert "-CONCERT removes nothing: the live list has Concert" in plan.problems[0].message

@@ -243,3 +243,31 @@ def test_a_column_with_values_but_no_header_is_named_once():
     result = check("video_id,title,\nx8abc12,Hi,stuff\n")
     assert [i.code for i in result.issues] == ["no_header"]
     assert "column C has values but no header" in result.issues[0].message
+
+
+def test_malformed_dates_are_refused_as_dates_never_an_error():
+    cells = ["2026//01", "2026/01//02", "2026--01-02", "2026-01-02T", "2026-1-2", "//",
+             "2026-13-01", "2026-02-30", "26-12-01", "2026-12-01T25:00", "T18:00",
+             "2026-12-01 18:00 +", "2026-W60", "2026-12-01T18:00+1:00"]
+    text = "video_id,publish_date\n" + "".join(f"x8d{n:04d},{c}\n" for n, c in enumerate(cells))
+    result = check(text)
+    assert where(result) == [(row + 2, "publish_date", "bad_date") for row in range(len(cells))]
+
+
+def test_a_geoblocking_patch_may_start_with_its_mode_and_a_comma():
+    result = check('video_id,geoblocking\nx8abc12,"allow, +us"\nx8abc13,"deny, -fr, +de"\n'
+                   'x8abc14,"allow,+us,-ca"\n')
+    assert result.issues == []
+    assert [row.changes["geoblocking"] for row in result.rows()] == [
+        PatchList(("us",), (), "allow"), PatchList(("de",), ("fr",), "deny"),
+        PatchList(("us",), ("ca",), "allow")]
+
+
+def test_a_misspelt_header_is_offered_the_field_it_is_near():
+    near = {"descripton": "description", "tag": "tags", "privat": "private",
+            "Titel": "title", "chanel": "channel", "publsh_date": "publish_date",
+            "geoblockng": "geoblocking", "is_created_for_kid": "is_created_for_kids"}
+    result = check("video_id," + ",".join(near) + "\nx8abc12" + ",x" * len(near) + "\n")
+    offered = {i.column: i.message for i in result.issues if i.code == "unknown_column"}
+    assert {header: f"did you mean '{field}'?" in offered.get(header, "")
+            for header, field in near.items()} == dict.fromkeys(near, True)
