@@ -181,3 +181,61 @@ def test_template_unknown_field(run_cli, tmp_path):
     result = run_cli("template", "-o", str(tmp_path / "t.xlsx"), "--fields", "title,colour")
     assert result.code == 2
     assert result.err.startswith("bulkedit: error: colour is not a video field")
+
+
+# What each of samples/broken.csv's problems tells the user, word for word: the message is
+# where the fix is, so an emptied or changed reason must fail (issue 28, point 3).
+BROKEN_MESSAGES = [
+    (1, 'duration',
+     'duration is a read-only field that Dailymotion sets itself; delete the column '
+     'or start its header with # to keep it as a comment'),
+    (1, 'titel',
+     "'titel' is not a video field; did you mean 'title'? rename it, or start it with "
+     '# to keep it as a comment (`bulkedit fields` lists every field)'),
+    (3, 'channel',
+     "not an allowed value; did you mean 'sport'? allowed: animals, auto, creation, "
+     'fun, kids, lifestyle, music, news, people, school, shortfilms, sport, tech, '
+     'travel, tv, videogames, webcam'),
+    (4, 'private',
+     "not a yes/no value; write true or false (also yes/no, 1/0, y/n, and Excel's "
+     'words in other languages: VRAI/FAUX, WAHR/FALSCH, VERDADERO/FALSO, VERO/FALSO, '
+     'VERDADEIRO/FALSO, WAAR/ONWAAR, oui/non, ja/nein, sí/no, sim/não, ja/nee)'),
+    (5, 'video_id',
+     'video ids are lower case; write x800003'),
+    (6, 'video_id',
+     "this is a private id (k…), which the API cannot edit; use the video's public id "
+     '(x…), shown in Dailymotion Studio'),
+    (7, 'video_id',
+     "the video id is missing; write the video's id (like x8abc12) or its URL"),
+    (8, 'title',
+     'title cannot be cleared; leave the cell blank to keep the current value, or '
+     'write a new one'),
+    (9, 'expiry_date',
+     'expiry_date must be after publish_date on the same row; fix one of the two dates'),
+    (10, 'publish_date',
+     'looks like an Excel serial day number, not a date; format the cell as a date, '
+     'or write ISO 8601 like 2026-12-01 or 2026-12-01T18:00:00+01:00'),
+    (11, 'geoblocking',
+     "'deny' may only be the first item; write it once, before the country codes"),
+    (12, 'explicit',
+     'setting explicit to true can never be undone on Dailymotion; plan and apply '
+     'refuse it for videos not already explicit unless you pass --allow-irreversible'),
+    (13, 'custom_classification',
+     '4 items; custom_classification takes at most 3'),
+    (14, 'tags',
+     'mixes +/- patch items with plain items; start every item with + or - to patch '
+     'the live list, or none to replace it'),
+    (15, 'video_id',
+     "x80000d is also on row 16 with different values; put all of this video's edits "
+     'on one row'),
+    (16, 'video_id',
+     "x80000d is also on row 15 with different values; put all of this video's edits "
+     'on one row'),
+]
+
+
+def test_validate_broken_sample_pins_every_message(run_cli, tmp_path):
+    report = tmp_path / "problems.json"
+    run_cli("validate", str(SAMPLES / "broken.csv"), "--report", str(report))
+    problems = json.loads(report.read_text(encoding="utf-8"))
+    assert [(p["row"], p["column"], p["message"]) for p in problems] == BROKEN_MESSAGES

@@ -275,3 +275,21 @@ def test_only_the_irreversible_flags_warn_when_set_true(field):
     expected = {(2, field): "irreversible"} if TABLES["fields"][field]["irreversible_true"] \
         else {}
     assert problems(result) == expected
+
+
+def test_what_bulkedit_fields_tells_of_each_field_is_pinned(run_cli):
+    """The summary, notes, limits and example `bulkedit fields` prints are what the user
+    reads to fill a sheet: an emptied or changed note fails here."""
+    result = run_cli("fields", "--format", "json", "--all")
+    assert result.code == 0
+    shown = {entry["field"]: {key: entry[key] for key in TABLES["fields_shown"]["title"]}
+             for entry in json.loads(result.out)["fields"]}
+    assert shown == TABLES["fields_shown"]
+
+
+@pytest.mark.parametrize("field", sorted(n for n, f in TABLES["fields"].items()
+                                         if f["access"] != "writable"))
+def test_a_field_bulkedit_will_not_send_is_refused_with_its_reason(field):
+    result = run(["video_id", "title", field], [[ids(1)[0], "A title", ""]])
+    [issue] = result.header_errors
+    assert TABLES["fields_shown"][field]["notes"] in issue.message

@@ -13,6 +13,7 @@ from a list, or a limit changed, fails a test until the snapshot is rewritten on
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,20 @@ def _fact(value: Any) -> Any:
     return getattr(value, "value", value)  # an Enum member as its value
 
 
+# What `bulkedit fields` tells the user of each field: text that says what to do.
+SHOWN = ("summary", "notes", "limits", "clear", "patch", "needs", "example")
+
+
+def fields_shown() -> dict[str, dict[str, str]]:
+    listed = subprocess.run([sys.executable, "-m", "bulkedit", "fields", "--format", "json",
+                             "--all"], check=True, capture_output=True, text=True).stdout
+    return {entry["field"]: {key: entry[key] for key in SHOWN}
+            for entry in json.loads(listed)["fields"]}
+
+
 def tables() -> dict[str, Any]:
     return {
+        "fields_shown": fields_shown(),
         "true_words": sorted(TRUE_WORDS),
         "false_words": sorted(FALSE_WORDS),
         # Language and country codes come from pycountry (a pinned dependency), not here.
