@@ -3,12 +3,20 @@
     python bench/mutate.py                   # every module (about 30 minutes on 2 cores)
     python bench/mutate.py policy autorate   # some modules
     python bench/mutate.py --list policy     # the mutants, without running anything
+    python bench/mutate.py --families all --sample 35 --seed 28   # issue 28's sample
 
 Each mutant changes one thing on one line of one module, as a slip of the hand would: a
 comparison (`<` / `<=`, `==` / `!=`, `in` / `not in`), an arithmetic or boolean operator,
 a `not` dropped, a number moved by one (or a float doubled), `True` / `False` swapped, a
 `return` of a value turned into `return None`, a `continue` / `break` / call statement
-dropped. The module's own fast tests then run against it (MODULES below) in a copy of
+dropped. The wider families (issue 28; `--families wide`, or `all`) add what the
+first sample missed: a string constant emptied, or a separator swapped for another; a
+regular expression's quantifier changed or an anchor dropped; one member dropped from a
+literal collection; an `else` branch or a statement deleted; two call arguments swapped;
+a keyword argument dropped; `strip`/`lstrip`/`rstrip`, `lower`/`upper`,
+`startswith`/`endswith` and `any`/`all` swapped; an operand dropped from `a + b` or
+`a and b`. `--sample N --seed S` draws N mutants per module at random, repeatably.
+The module's own fast tests then run against it (MODULES below) in a copy of
 the project, two mutants at a time, each in a fork of a process that has imported the
 third-party libraries already. A mutant is *killed* when they fail (or hang), and
 *survives* when they pass. Survivors known to be equivalent (no behaviour can tell them
@@ -16,6 +24,8 @@ apart) are listed with their reason in bench/mutation_equivalents.txt, one per l
 
     module.py:LINE:operator  why
 
+A survivor of the module's own tests is run again against the wider tests (WIDE: the
+engine, CLI and sandbox tests); only one that survives those too counts as surviving.
 The score per module is killed / (mutants - equivalent). Nothing here is part of
 `python -m pytest`: the result and the command go to bench/README.md.
 """
@@ -26,6 +36,8 @@ import ast
 import contextlib
 import json
 import os
+import random
+import re
 import shutil
 import sys
 import tempfile
@@ -35,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ROOT / "bulkedit" / "core"
+PACKAGE = ROOT / "bulkedit"
 EQUIVALENTS = Path(__file__).resolve().parent / "mutation_equivalents.txt"
 
 # module -> its tests: its own first (a failure there ends the run early), then the other
@@ -59,7 +71,22 @@ MODULES: dict[str, list[str]] = {
     "policy.py": ["tests/test_policy.py", "tests/test_dispatch_clock.py",
                   "tests/test_settings.py"],
     "autorate.py": ["tests/test_autorate.py"],
+    "dispatch.py": ["tests/test_dispatch_clock.py", "tests/test_dispatch_callbacks.py",
+                    "tests/test_autorate.py", "tests/test_policy.py", "tests/test_client.py"],
 }
+# Where a module lives under bulkedit/ (the default: core/).
+PATHS = {"dispatch.py": "client/dispatch.py"}
+# A survivor of its module's tests runs against these too (they reach every module through
+# the loader, the engine, the client and the CLI; a few minutes each).
+WIDE = ["tests/test_data_tables.py", "tests/test_cli.py", "tests/test_apply.py",
+        "tests/test_plan.py", "tests/test_real_sheets.py", "tests/test_engine.py",
+        "tests/test_read_back.py", "tests/test_client.py", "tests/test_list_separators.py",
+        "tests/test_locale_numbers.py", "tests/test_value_hints.py", "tests/test_settings.py",
+        "tests/test_sandbox_profiles.py"]
+
+
+def module_path(module: str) -> str:
+    return PATHS.get(module, f"core/{module}")
 TIMEOUT = 120.0  # seconds: a mutant that hangs the tests is killed
 
 
@@ -93,8 +120,124 @@ def _docstring(node: ast.AST, parent: ast.AST | None) -> bool:
             and isinstance(node.value, str))
 
 
-def _sites(tree: ast.Module) -> Iterator[tuple[ast.AST, str, object]]:
-    """(node, operator name, how to mutate it) for every mutation site."""
+def _sites(tree: ast.Module, families: frozenset[str] = frozenset({"classic"})
+           ) -> Iterator[tuple[ast.AST, str, object]]:
+    """(node, operator name, how to mutate it) for every mutation site of `families`."""
+    if "classic" in families:
+        yield from _classic_sites(tree)
+    if "wide" in families:
+        yield from _wide_sites(tree)
+
+
+_SEPARATORS = (",", ";", "|", " ", ", ", ":", "-", "+", "#", "'", "\n", "/", ".", "_", "=")
+_ATTR_SWAPS = {"strip": "rstrip", "rstrip": "lstrip", "lstrip": "strip", "lower": "upper",
+               "upper": "lower", "casefold": "upper", "startswith": "endswith",
+               "endswith": "startswith", "partition": "rpartition", "rpartition": "partition",
+               "split": "rsplit", "find": "rfind", "index": "rindex"}
+_NAME_SWAPS = {"any": "all", "all": "any", "min": "max", "max": "min"}
+_RE_FUNCTIONS = {"compile", "match", "fullmatch", "search", "sub", "subn", "split",
+                 "findall", "finditer"}
+
+
+def _regex_variants(pattern: str) -> Iterator[tuple[str, str]]:
+    r"""(operator, mutated pattern) for each quantifier and anchor of a regular expression:
+    + and * swapped, a ? dropped, {m,n} opened to {m,}, ^ \A $ \Z dropped. Only those that
+    still compile."""
+    seen = set()
+    for match in re.finditer(r"(?<!\\)(?:[+*]|\?(?![:=!<P])|\{\d+,\d+\}|\^|\$|\\A|\\Z)",
+                             pattern):
+        text, at = match.group(0), match.start()
+        if text == "?" and at > 0 and pattern[at - 1] == "(":
+            continue
+        if text in "+*":
+            new, name = "*" if text == "+" else "+", f"regex {text}->{'*' if text == '+' else '+'}"
+        elif text == "?":
+            new, name = "", "regex drop ?"
+        elif text.startswith("{"):
+            new, name = text.split(",")[0] + ",}", "regex {m,n}->{m,}"
+        else:
+            if text == "^" and at > 0 and pattern[at - 1] == "[":
+                continue  # a negated class, not an anchor
+            new, name = "", f"regex drop {text}"
+        mutated = pattern[:at] + new + pattern[match.end():]
+        try:
+            re.compile(mutated)
+        except re.error:
+            continue
+        if mutated not in seen:
+            seen.add(mutated)
+            yield name, mutated
+
+
+def _regex_constants(tree: ast.Module) -> set[int]:
+    """ids of the string constants given to re.compile(), re.match() and the others."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+                and node.func.attr in _RE_FUNCTIONS and node.args):
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(id(first))
+            elif isinstance(first, ast.JoinedStr | ast.BinOp):
+                found.update(id(n) for n in ast.walk(first) if isinstance(n, ast.Constant))
+    return found
+
+
+def _wide_sites(tree: ast.Module) -> Iterator[tuple[ast.AST, str, object]]:
+    regexes = _regex_constants(tree)
+    for parent in ast.walk(tree):
+        for node in ast.iter_child_nodes(parent):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and not _docstring(node, parent)):
+                if id(node) in regexes:
+                    for name, mutated in _regex_variants(node.value):
+                        yield node, name, ("const", mutated)
+                elif node.value in _SEPARATORS:
+                    index = _SEPARATORS.index(node.value)
+                    other = _SEPARATORS[(index + 1) % len(_SEPARATORS)]
+                    yield node, f"separator {node.value!r}->{other!r}", ("const", other)
+                elif node.value:
+                    yield node, "string emptied", ("const", "")
+            elif isinstance(node, ast.Set | ast.List | ast.Tuple) and len(node.elts) > 1 and all(
+                    isinstance(e, ast.Constant) for e in node.elts):
+                for index, element in enumerate(node.elts):
+                    yield node, f"drop member {element.value!r}", ("member", index)
+            elif isinstance(node, ast.Dict) and len(node.keys) > 1 and all(
+                    isinstance(k, ast.Constant) for k in node.keys):
+                for index, key in enumerate(node.keys):
+                    yield node, f"drop entry {key.value!r}", ("entry", index)  # type: ignore[union-attr]
+            elif isinstance(node, ast.If) and node.orelse:
+                yield node, "drop else", ("else", None)
+            elif isinstance(node, ast.Assign | ast.AugAssign | ast.Raise | ast.Return) and (
+                    isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.If
+                               | ast.For | ast.While | ast.With | ast.Try)):
+                yield node, f"drop {type(node).__name__.lower()}", ("drop", None)
+            if isinstance(node, ast.Call):
+                if len(node.args) >= 2 and not any(isinstance(a, ast.Starred)
+                                                   for a in node.args[:2]):
+                    yield node, "swap arguments", ("swap", None)
+                for index, keyword in enumerate(node.keywords):
+                    if keyword.arg is not None:
+                        yield node, f"drop keyword {keyword.arg}", ("keyword", index)
+                if isinstance(node.func, ast.Attribute) and node.func.attr in _ATTR_SWAPS:
+                    new = _ATTR_SWAPS[node.func.attr]
+                    yield node, f"{node.func.attr}->{new}", ("attr", new)
+                if isinstance(node.func, ast.Name) and node.func.id in _NAME_SWAPS:
+                    new = _NAME_SWAPS[node.func.id]
+                    yield node, f"{node.func.id}->{new}", ("name", new)
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult
+                                                          | ast.BitOr | ast.BitAnd):
+                yield node, "keep left operand", ("operand", "left")
+                yield node, "keep right operand", ("operand", "right")
+            if isinstance(node, ast.BoolOp):
+                for index in range(len(node.values)):
+                    yield node, f"drop operand {index + 1}", ("bool_operand", index)
+
+
+def _classic_sites(tree: ast.Module) -> Iterator[tuple[ast.AST, str, object]]:
+    """The first families (issue 17): comparisons, operators, not, numbers, booleans,
+    return values, continue/break and call statements."""
     for parent in ast.walk(tree):
         for node in ast.iter_child_nodes(parent):
             if isinstance(node, ast.Compare):
@@ -141,15 +284,16 @@ def _in_annotation(tree: ast.Module) -> set[int]:
     return skip
 
 
-def mutants(module: str, core: Path = CORE) -> list[Mutant]:
-    path = core / module
+def mutants(module: str, package: Path = PACKAGE,
+            families: frozenset[str] = frozenset({"classic"})) -> list[Mutant]:
+    path = package / module_path(module)
     text = path.read_text(encoding="utf-8")
     found = []
     count = 0
     while True:
         tree = ast.parse(text)
         skip = _in_annotation(tree)
-        sites = [s for s in _sites(tree) if id(s[0]) not in skip]
+        sites = [s for s in _sites(tree, families) if id(s[0]) not in skip]
         if count >= len(sites):
             break
         node, operator, (kind, detail) = sites[count]
@@ -168,6 +312,29 @@ def mutants(module: str, core: Path = CORE) -> list[Mutant]:
             node.value = None  # type: ignore[attr-defined]
         elif kind == "drop":
             _replace(tree, node, ast.Pass())
+        elif kind == "member":
+            del node.elts[detail]  # type: ignore[attr-defined]
+        elif kind == "entry":
+            del node.keys[detail]  # type: ignore[attr-defined]
+            del node.values[detail]  # type: ignore[attr-defined]
+        elif kind == "else":
+            node.orelse = []  # type: ignore[attr-defined]
+        elif kind == "swap":
+            args = node.args  # type: ignore[attr-defined]
+            args[0], args[1] = args[1], args[0]
+        elif kind == "keyword":
+            del node.keywords[detail]  # type: ignore[attr-defined]
+        elif kind == "attr":
+            node.func.attr = detail  # type: ignore[attr-defined]
+        elif kind == "name":
+            node.func.id = detail  # type: ignore[attr-defined]
+        elif kind == "operand":
+            _replace(tree, node, getattr(node, detail))  # type: ignore[call-overload]
+        elif kind == "bool_operand":
+            values = node.values  # type: ignore[attr-defined]
+            del values[detail]
+            if len(values) == 1:
+                _replace(tree, node, values[0])
         ast.fix_missing_locations(tree)
         try:
             source = ast.unparse(tree)
@@ -216,7 +383,7 @@ def _warm_up() -> None:
 
 def _start(work: Path, mutant: Mutant | None, tests: list[str]) -> int:
     """Fork a child that runs `tests` in `work` with `mutant` written in; its pid."""
-    target = work / "bulkedit" / "core" / (mutant.module if mutant else "schema.py")
+    target = work / "bulkedit" / module_path(mutant.module if mutant else "schema.py")
     if mutant is not None:
         target.write_text(mutant.source, encoding="utf-8")
     pid = os.fork()
@@ -241,13 +408,13 @@ def _restore(work: Path, mutant: Mutant | None) -> None:
     # From the run's own snapshot, never from the working tree, which may change while
     # the run goes on (a mutant of one version against the tests of another means nothing).
     if mutant is not None:
-        (work / "bulkedit" / "core" / mutant.module).write_text(
-            (work.parent / "snapshot" / mutant.module).read_text(encoding="utf-8"),
-            encoding="utf-8")
+        (work / "bulkedit" / module_path(mutant.module)).write_text(
+            (work.parent / "snapshot" / module_path(mutant.module)).read_text(
+                encoding="utf-8"), encoding="utf-8")
 
 
-def _run_all(spaces: list[Path], todo: list[Mutant | None], tests: list[str]
-             ) -> list[bool]:
+def _run_all(spaces: list[Path], todo: list[Mutant | None], tests: list[str],
+             timeout: float = TIMEOUT) -> list[bool]:
     """Whether the tests pass against each mutant (True: it survives), `len(spaces)` at a
     time; a child that runs past TIMEOUT is killed (the mutant made the tests hang)."""
     passed: list[bool] = [False] * len(todo)
@@ -262,7 +429,7 @@ def _run_all(spaces: list[Path], todo: list[Mutant | None], tests: list[str]
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
             for child, (_, _, began) in list(running.items()):
-                if time.monotonic() - began > TIMEOUT:
+                if time.monotonic() - began > timeout:
                     os.kill(child, 9)
             time.sleep(0.01)
             continue
@@ -283,21 +450,48 @@ def equivalents() -> dict[str, str]:
     return known
 
 
+def _option(argv: list[str], name: str, default: str | None = None) -> str | None:
+    if name in argv:
+        return argv[argv.index(name) + 1]
+    return default
+
+
+def _families(text: str) -> frozenset[str]:
+    chosen = {"classic": {"classic"}, "wide": {"wide"}, "all": {"classic", "wide"}}
+    if text not in chosen:
+        raise SystemExit(f"--families {text}: choose classic, wide or all")
+    return frozenset(chosen[text])
+
+
+def drawn(name: str, all_mutants: list[Mutant], sample: int | None, seed: str) -> list[Mutant]:
+    """Every mutant, or `sample` of them drawn at random: the same draw for the same seed
+    and module, whatever else the run does."""
+    if sample is None or sample >= len(all_mutants):
+        return all_mutants
+    return random.Random(f"{seed}:{name}").sample(all_mutants, sample)
+
+
 def main(argv: list[str]) -> None:
     listing = "--list" in argv
-    names = [a if a.endswith(".py") else f"{a}.py" for a in argv if not a.startswith("--")]
+    values = {_option(argv, flag) for flag in ("--families", "--sample", "--seed")}
+    names = [a if a.endswith(".py") else f"{a}.py" for a in argv
+             if not a.startswith("--") and a not in values]
     names = names or list(MODULES)
+    families = _families(_option(argv, "--families", "classic") or "classic")
+    sample_text = _option(argv, "--sample")
+    sample = int(sample_text) if sample_text else None
+    seed = _option(argv, "--seed", "0") or "0"
     known = equivalents()
     if listing:
         for name in names:
-            for mutant in mutants(name):
+            for mutant in drawn(name, mutants(name, families=families), sample, seed):
                 print(mutant.key)
         return
     _warm_up()
     base = Path(tempfile.mkdtemp(prefix="bulkedit-mutate-"))
     workers = max(1, min(2, os.cpu_count() or 1))
     spaces = [_workspace(base, i) for i in range(workers)]
-    shutil.copytree(spaces[0] / "bulkedit" / "core", base / "snapshot")
+    shutil.copytree(spaces[0] / "bulkedit", base / "snapshot")
     report: dict[str, dict[str, object]] = {}
     started = time.monotonic()
     try:
@@ -305,29 +499,36 @@ def main(argv: list[str]) -> None:
             tests = MODULES[name]
             if not _run_all(spaces[:1], [None], tests)[0]:
                 raise SystemExit(f"{name}: its tests fail without any mutant")
-            todo = mutants(name, base / "snapshot")
-            survivors, equivalent = [], []
-            for mutant, survived in zip(todo, _run_all(spaces, list(todo), tests),
-                                        strict=True):
-                if survived and mutant.key in known:
+            todo = drawn(name, mutants(name, base / "snapshot", families), sample, seed)
+            survivors, equivalent, by_wide = [], [], []
+            first = [m for m, survived in zip(todo, _run_all(spaces, list(todo), tests),
+                                              strict=True) if survived]
+            # A survivor of the module's own tests meets the wider ones.
+            for mutant in first:
+                if mutant.key in known:
                     equivalent.append(mutant.key)
-                elif survived:
-                    survivors.append(mutant.key)
+            rest = [m for m in first if m.key not in known]
+            for mutant, survived in zip(rest, _run_all(spaces, list(rest), WIDE, 900.0),
+                                        strict=True):
+                (survivors if survived else by_wide).append(mutant.key)
             counted = len(todo) - len(equivalent)
             killed = counted - len(survivors)
             report[name] = {"mutants": len(todo), "killed": killed,
+                            "killed_by_wide_tests": len(by_wide),
                             "equivalent": len(equivalent),
                             "score": round(killed / counted, 3) if counted else 1.0,
-                            "survivors": survivors}
-            print(f"{name}: {len(todo)} mutants, {killed} killed, {len(equivalent)} "
-                  f"equivalent, score {report[name]['score']:.1%}", flush=True)
+                            "survivors": survivors, "equivalents_met": equivalent}
+            print(f"{name}: {len(todo)} mutants, {killed} killed ({len(by_wide)} by the wider "
+                  f"tests), {len(equivalent)} equivalent, score {report[name]['score']:.1%}",
+                  flush=True)
             for key in survivors:
                 print(f"  survived {key}", flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     out = Path(__file__).resolve().parent / "data" / "mutation.json"
     out.parent.mkdir(exist_ok=True)
-    report["_seconds"] = {"total": round(time.monotonic() - started)}
+    report["_run"] = {"seconds": round(time.monotonic() - started), "families": sorted(families),
+                      "sample": sample, "seed": seed}
     out.write_text(json.dumps(report, indent=1))
     print(f"wrote {out} in {time.monotonic() - started:.0f} s")
 
