@@ -4,6 +4,7 @@
     python bench/mutate.py policy autorate   # some modules
     python bench/mutate.py --list policy     # the mutants, without running anything
     python bench/mutate.py --families all --sample 35 --seed 28   # issue 28's sample
+    python bench/mutate.py --check-equivalents   # each listed equivalent, differentially
 
 Each mutant changes one thing on one line of one module, as a slip of the hand would: a
 comparison (`<` / `<=`, `==` / `!=`, `in` / `not in`), an arithmetic or boolean operator,
@@ -450,6 +451,162 @@ def equivalents() -> dict[str, str]:
     return known
 
 
+# The differential check of listed equivalents (`--check-equivalents`): the original and
+# each mutant run the same battery, and their answers must be identical. Cells a user or an
+# exporter writes that sit on the grammar's edges, tried in every writable field.
+EDGE_CELLS = (
+    "", " ", "[]", "[ ]", ",", ",,,", " , ", ";", "a,,b", "a, b", "a;b", "a|b", "a\nb",
+    "a / b", "#a #b", "+a", "-a", "+a, -b", "a, +b", "+,", "-", "+", "'x", "'=1", "=1",
+    "true", "FALSE", "oui", "nao", "pravda", "yes ", "1", "0", "2", "-1", "1.5", "1,5",
+    "12.000", "12,000", "1.234.567", "1e3", "0x10", "NULL", "\\N", "nan", "None", "NA",
+    "na", "n/a", "2026-12-01", "2026-12-01T18:00:00+01:00", "2026-12-01T18:00Z",
+    "01/12/2026", "12/01/2026", "2026//01", "45000", "45000.5", "1796144400", "2026-W49",
+    "x8abc12", "X8ABC12", "k1a2b3c4d5", "https://dai.ly/x8abc12",
+    "https://www.dailymotion.com/video/x8abc12", "x8abc12, x8abc13", "en", "fr", "FRA",
+    "French", "UK", "gb", "deny, fr", "allow, +us", "deny", "allow", "deny,", "fr, deny",
+    "9.14W, 38.71N", "-9.14, 38.71", "38.71, -9.14", "200, 100", "&amp;", "Tom &amp; Jerry",
+    "caf\u00e9", "cafe\u0301", "a\u200bb", "\u00a0a", "a" * 151, "a" * 256, "b" * 3001,
+    ", ".join(f"t{n}" for n in range(151)), "sport", "SPORT", "sprot", "kids", "vod",
+    "https://example.com/t.jpg", "ftp://x", "FR-6V8-21-83311",
+)
+# Live values the battery plans against: one with values, one empty.
+EDGE_LIVES = (
+    {"id": "x8abc12", "title": " Summer ", "description": "", "tags": ["a", "Concert"],
+     "channel": "travel", "country": "FR", "private": False, "publish_date": None,
+     "expiry_date": 1796144400, "geoblocking": ["deny", "fr"], "geoloc": [-9.14, 38.71],
+     "soundtrack_popularity": 7, "explicit": False, "language": "en", "hashtags": [],
+     "custom_classification": ["x"], "player_next_videos": ["x8abc13"]},
+    {"id": "x8abc12"},
+)
+NOW = 1748736000  # 2025-06-01, so the battery's dates are in the future
+
+
+def battery(root: Path) -> tuple[str, int]:
+    """A digest of everything the grammar and the planner say about the project's own
+    sheets and EDGE_CELLS, under several reading options; and how many answers it holds.
+    Runs in a fork whose bulkedit is the (mutated) copy."""
+    import hashlib
+    import io
+
+    from bulkedit.core.planning import plan_row
+    from bulkedit.core.schema import FIELDS
+    from bulkedit.core.validation import ValidationOptions, validate
+    from bulkedit.sheets.load import load_sheet
+
+    digest, count = hashlib.sha256(), 0
+    choices = (ValidationOptions(now=NOW),
+               ValidationOptions(now=NOW, decimal_separator=",", split_lists=True,
+                                 date_order="dmy", allow_irreversible=True,
+                                 allow_live_fields=True, allow_past_expiry=True),
+               ValidationOptions(now=NOW, decimal_separator=".", date_order="mdy"))
+
+    def note(*parts: object) -> None:
+        nonlocal count
+        count += 1
+        digest.update(repr(parts).encode())
+
+    def run(sheet: object) -> None:
+        for options in choices:
+            result = validate(sheet, options)  # type: ignore[arg-type]
+            note(result.issues, result.valid_count)
+            for typed in result.rows():
+                note(typed)
+                for live in EDGE_LIVES:
+                    plan = plan_row(typed, live)
+                    note(plan.status, plan.form, plan.diffs, plan.problems)
+
+    sheets = sorted(p for folder in (root / "tests" / "data", root / "samples")
+                    if folder.exists() for p in folder.rglob("*")
+                    if p.suffix.lower() in (".csv", ".xlsx", ".ods", ".tsv", ".txt"))
+    for path in sheets:
+        try:
+            run(load_sheet(path))
+        except Exception as error:  # a refused sheet: its refusal is the answer
+            note(path.name, type(error).__name__, str(error))
+    for name, spec in FIELDS.items():
+        text = "video_id," + name + "\n" + "".join(
+            f"x8e{n:05d},\"{cell.replace(chr(34), chr(34) * 2)}\"\n"
+            for n, cell in enumerate((*EDGE_CELLS, spec.example)))
+        try:
+            run(load_sheet(io.BytesIO(text.encode()), name=f"{name}.csv"))
+        except Exception as error:
+            note(name, type(error).__name__, str(error))
+    return digest.hexdigest(), count
+
+
+def _battery_in(work: Path, mutant: Mutant | None) -> tuple[str, int] | None:
+    """The battery's digest in a fork of this process with `mutant` written into `work`
+    (None when the child died: the mutant is not equivalent)."""
+    target = work / "bulkedit" / module_path(mutant.module if mutant else "schema.py")
+    if mutant is not None:
+        target.write_text(mutant.source, encoding="utf-8")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.chdir(work)
+            sys.path.insert(0, str(work))
+            sys.dont_write_bytecode = True
+            answer = battery(work)
+            os.write(write, json.dumps(answer).encode())
+            os._exit(0)
+        except BaseException:
+            os._exit(99)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    _restore(work, mutant)
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        return None
+    digest, count = json.loads(data)
+    return digest, count
+
+
+# Modules the battery reaches (the grammar and the planner); the equivalents of the others
+# stand on their reasons and their module's tests.
+DIFFERENTIAL = ("cells.py", "validation.py", "schema.py", "planning.py")
+
+
+def check_equivalents(names: list[str]) -> int:
+    """Each listed equivalent of `names` against the original on the battery: 0 when
+    every one gives the same answers, 1 when one differs (it is not equivalent)."""
+    known = equivalents()
+    _warm_up()
+    base = Path(tempfile.mkdtemp(prefix="bulkedit-equivalents-"))
+    work = _workspace(base, 0)
+    shutil.copytree(ROOT / "samples", work / "samples")
+    shutil.copytree(work / "bulkedit", base / "snapshot")
+    differ = 0
+    try:
+        original = _battery_in(work, None)
+        assert original is not None, "the battery fails on the original code"
+        print(f"battery: {original[1]} answers", flush=True)
+        for name in names:
+            if name not in DIFFERENTIAL:
+                print(f"{name}: not reached by the battery; its equivalents stand on their "
+                      "reasons", flush=True)
+                continue
+            listed = {m.key: m for m in mutants(name, base / "snapshot") if m.key in known}
+            for key in sorted(k for k in known if k.startswith(f"{name}:")):
+                mutant = listed.get(key)
+                if mutant is None:
+                    print(f"  {key}: no such mutant now (the line moved?)", flush=True)
+                    differ += 1
+                    continue
+                verdict = _battery_in(work, mutant)
+                same = verdict is not None and verdict[0] == original[0]
+                differ += not same
+                print(f"  {key}: {'same answers' if same else 'DIFFERS: not equivalent'}",
+                      flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return 1 if differ else 0
+
+
 def _option(argv: list[str], name: str, default: str | None = None) -> str | None:
     if name in argv:
         return argv[argv.index(name) + 1]
@@ -482,6 +639,8 @@ def main(argv: list[str]) -> None:
     sample = int(sample_text) if sample_text else None
     seed = _option(argv, "--seed", "0") or "0"
     known = equivalents()
+    if "--check-equivalents" in argv:
+        raise SystemExit(check_equivalents(names))
     if listing:
         for name in names:
             for mutant in drawn(name, mutants(name, families=families), sample, seed):
