@@ -37,7 +37,7 @@ from bulkedit.core.charclasses import visible
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
 from bulkedit.run import filing
 from bulkedit.run.config import Settings
-from bulkedit.run.journal import DEFAULT_STATE_DIR, JournalDamaged
+from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
 from bulkedit.run.lock import RunLock
 from bulkedit.run.options import run_options
 from bulkedit.run.runner import InvalidSheet, SheetRun
@@ -330,6 +330,30 @@ class Batch:
         return self._settled_entry(entry, filing.carry_out(planned, self.records,
                                                            self.fault), target)
 
+    def _applied_not_filed(self, sheet: Path, summary_path: Path
+                           ) -> tuple[dict[str, Any], PinnedSheet] | None:
+        """The summary and pinned copy of a run of this sheet that the journal says ended
+        (not interrupted) but whose outputs still wait in the work folder: a night killed
+        after the run and before its filing record. None otherwise."""
+        try:
+            facts = json.loads(summary_path.read_text(encoding="utf-8"))
+            journal = Journal(self.folders.state)
+        except (OSError, ValueError, BulkEditError):
+            return None
+        try:
+            record = journal.run(str(facts["run"]))
+        except (BulkEditError, KeyError, TypeError):
+            return None
+        finally:
+            journal.close()
+        if record.state not in ("finished", "aborted") or record.sheet != str(sheet.resolve()) \
+                or facts.get("exit_code") == ExitCode.INTERRUPTED:
+            return None
+        pins = sorted((self.folders.state / PINNED_SHEETS).glob(f"{record.sheet_sha256}*"))
+        if not pins:
+            return None
+        return facts, PinnedSheet(sheet.name, record.sheet, pins[0], record.sheet_sha256)
+
     async def _one(self, sheet: Path, seen: Seen) -> dict[str, Any]:
         folders = self.folders
         # Written in the night's work folder, never in the inbox, then filed with the sheet.
@@ -337,6 +361,20 @@ class Batch:
         results = work / f"{sheet.stem}.results{_kind(sheet)}"
         rollback = work / f"{sheet.stem}.rollback{_kind(sheet)}"
         summary_path = work / f"{sheet.stem}.summary.json"
+        applied = self._applied_not_filed(sheet, summary_path)
+        if applied is not None:  # a night died between the run's end and its filing
+            facts, pinned = applied
+            code = facts["exit_code"]
+            target = folders.done if code == 0 else folders.failed
+            entry = self._file(sheet, pinned, target, [results, rollback, summary_path], work,
+                               {"sheet": sheet.name, "exit_code": code,
+                                "moved_to": str(target), "summary": facts,
+                                "completed_filing": True})
+            self.log("filing_completed", sheet=sheet.name, exit_code=entry["exit_code"],
+                     moved_to=str(target), note="a night stopped after applying this sheet "
+                     f"(run {facts['run']}) and before filing it; its results are filed now "
+                     "(the sheet is not run again)")
+            return entry
         self.log("sheet_start", sheet=sheet.name)
         # A shared inbox: the sheet is checked on the open file (no link, no one else's).
         options = run_options(self.settings, **self.choices, sheet=sheet,
@@ -378,6 +416,7 @@ class Batch:
             return entry
         finally:
             self._current = None
+        self.fault("applied")
         facts = result.summary()  # the run wrote it, with the results and rollback sheets
         code = result.exit_code
         if code == ExitCode.INTERRUPTED:  # stays in the inbox; the journal resumes it next time

@@ -10,8 +10,13 @@ killed anywhere in between leaves the record, and the next night carries the fil
 from it before anything else (`carry_out` is idempotent): the true results are filed,
 nothing is stranded in the work folder, and the sheet is not run a second time.
 
+A night killed after a run and before its record is caught too (run/batch.py): the
+journal says the run ended, its outputs wait in the work folder, so the sheet is filed
+with them instead of being run again (a rerun would call every row `unchanged`).
+
 `BULKEDIT_TEST_KILL_AT=STEP` (tests only) kills the process with SIGKILL at that step:
-`recorded`, `held`, `sheet_filed`, `outputs_filed`, `original_settled`, `filed`.
+`applied` (batch), `recorded`, `held`, `sheet_filed`, `outputs_filed`, `original_settled`,
+`filed`.
 """
 
 from __future__ import annotations
