@@ -127,3 +127,35 @@ def test_carrying_out_a_filing_twice_moves_nothing_twice(tmp_path):
     assert again.missing == [] and not first.saved_again
     assert sorted(p.name for p in done.iterdir()) == ["a.csv", "a.results.csv"]
     assert not original.exists() and not list(records.iterdir())
+
+
+def test_a_writer_still_appending_never_reaches_the_filed_sheet(api, run_cli, tmp_path):
+    """cp or SMB writing on into the same file (the same inode) during the run: the file
+    filed is a copy of the bytes applied, so what the writer adds later cannot reach done/;
+    the user's file, still open for writing, stays in the inbox for the next night."""
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = sheet(inbox, titles(ROWS, prefix="Night"), "night.csv")
+    applied = path.read_bytes()
+    handles = []
+
+    def append_in_place(_video: str) -> None:  # the writer has it open, and pauses
+        if not handles:
+            handles.append(path.open("ab"))
+
+    sandbox.app.after_edit.append(append_in_place)
+    try:
+        night = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
+                        "--concurrency", "1")
+        filed = inbox / "done" / "night.csv"
+        assert night.code == 1, night.out + night.err  # said: it is still being written
+        assert "was still open for writing (still being copied in?)" in night.out
+        assert filed.read_bytes() == applied
+        handles[0].write(f"{video_id(51)},Later still\n".encode())
+        handles[0].flush()
+        assert filed.read_bytes() == applied  # the writer's file is not the filed one
+    finally:
+        for handle in handles:
+            handle.close()
+    assert b"Later still" in path.read_bytes()  # in the inbox, for the next night

@@ -310,7 +310,8 @@ class Batch:
             entry["missing"] = filed.missing
         if filed.saved_again:
             self.log("sheet_saved_again", sheet=entry["sheet"], exit_code=ExitCode.PROBLEMS,
-                     error="the sheet was saved again during its run: the version applied "
+                     error=f"the sheet {filed.why or 'was saved again'} during its run: the "
+                           "version applied "
                            f"is filed in {target}, the new one stays in the inbox for the "
                            "next run")
             entry["exit_code"] = worst([entry["exit_code"], ExitCode.PROBLEMS])

@@ -65,6 +65,7 @@ class Filing:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: str = "intent"  # intent -> original: removed | returned | gone -> filed
     recorded: float = field(default_factory=time.time)
+    why: str = ""  # why the user's file went back to the inbox
 
     @property
     def holding(self) -> Path:
@@ -77,8 +78,9 @@ class Filed:
     """What carrying a filing out did."""
 
     moved: list[Path]  # where each file now is
-    saved_again: bool  # the user's file held other bytes: it went back to the inbox
+    saved_again: bool  # the user's file held other bytes, or was still open: it went back
     missing: list[str]  # files the record names that were nowhere (said, never hidden)
+    why: str = ""  # why it went back
 
 
 def free_name(folder: Path, name: str, taken: set[Path] | None = None) -> Path:
@@ -160,8 +162,9 @@ def carry_out(filing: Filing, folder: Path, fault: Fault = kill_at) -> Filed:
             fault("sheet_filed")
     fault("outputs_filed")
     if filing.digest is not None and filing.state == "intent":
-        filing.state = "original: " + ("gone" if not _there(holding) else "removed"
-                                        if _same(holding, filing.digest) else "returned")
+        filing.why = _differs(holding, filing.digest) if _there(holding) else ""
+        filing.state = "original: " + ("gone" if not _there(holding) else "returned"
+                                        if filing.why else "removed")
         record(folder, filing)
     if filing.state == "original: removed":
         holding.unlink(missing_ok=True)
@@ -176,23 +179,24 @@ def carry_out(filing: Filing, folder: Path, fault: Fault = kill_at) -> Filed:
     (folder / f"{filing.id}.json").unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         Path(filing.work).rmdir()
-    return Filed(moved, saved_again, missing)
+    return Filed(moved, saved_again, missing, filing.why)
 
 
 def _there(path: Path) -> bool:
     return os.path.lexists(path)
 
 
-def _same(holding: Path, digest: str) -> bool:
-    """Whether the user's file, taken aside, is exactly the bytes applied and no one is
-    writing it: only then does it leave the inbox. Hashed only if it is still a plain
-    file (a link to /dev/zero or a pipe swapped in meanwhile would never end)."""
+def _differs(holding: Path, digest: str) -> str:
+    """Why the user's file, taken aside, must go back to the inbox ("": it is exactly the
+    bytes applied and no one is writing it, so it leaves the inbox). Hashed only if it is
+    still a plain file (a link to /dev/zero or a pipe swapped in meanwhile would never
+    end)."""
     seen = observe(holding)
     if seen is None or not stat.S_ISREG(os.lstat(holding).st_mode):
-        return False
+        return "was replaced by something that is not a plain file"
     if writers([seen]):
-        return False
-    return sheet_digest(holding) == digest
+        return "was still open for writing (still being copied in?)"
+    return "" if sheet_digest(holding) == digest else "was saved again"
 
 
 def _move(source: Path, destination: Path) -> None:
