@@ -78,7 +78,7 @@ class RunOptions:
     # Rows sent and read back before the others; None: the engine's policy (canary_for).
     canary: int | None = None
     journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
-    state_dir: Path | None = None  # where the journal and locks live
+    state_dir: Path | None = None  # where the journal lives
     fresh: bool = False  # start over instead of resuming
     from_inbox: bool = False  # a shared inbox: no symlink, no pipe, no file of another user's
     trust_inbox: bool = False  # ... unless the user trusts it: other users' files too
