@@ -288,10 +288,20 @@ class Batch:
         run again. Said in the log and in the night's summary."""
         report = []
         for record in filing.pending(self.records):
-            if record.state == "filed":  # it was all done; only the record was left
-                filing.carry_out(record, self.records, self.fault)
+            was = record.state
+            try:
+                filed = filing.carry_out(record, self.records, self.fault)
+            except (OSError, BulkEditError) as exc:  # the record stays for the next night
+                why = str(exc) if isinstance(exc, BulkEditError) else \
+                    (exc.strerror or str(exc)).lower()
+                self.log("filing_not_completed", sheet=Path(record.sheet).name,
+                         exit_code=ExitCode.ABORTED, error=f"{why}; the next night tries "
+                         "again from its record")
+                report.append({"sheet": Path(record.sheet).name,
+                               "exit_code": ExitCode.ABORTED, "error": why})
                 continue
-            filed = filing.carry_out(record, self.records, self.fault)
+            if was == "filed":
+                continue  # it was all done; only the record was left
             entry = self._settled_entry(record.entry, filed, Path(record.target))
             entry["completed_filing"] = True
             self.log("filing_completed", sheet=Path(record.sheet).name,
