@@ -159,3 +159,23 @@ def test_a_writer_still_appending_never_reaches_the_filed_sheet(api, run_cli, tm
         for handle in handles:
             handle.close()
     assert b"Later still" in path.read_bytes()  # in the inbox, for the next night
+
+
+def test_a_filing_that_cannot_be_completed_is_said_and_kept_for_the_next_night(
+        api, run_cli, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    work = inbox / ".bulkedit" / "work" / "gone.csv"
+    work.mkdir(parents=True)
+    (work / "gone.results.csv").write_text("r")
+    records = inbox / ".bulkedit" / "filing"
+    planned = filing.plan(inbox / "gone.csv", tmp_path / "no" / "such" / "folder",
+                          [work / "gone.results.csv"], None, work,
+                          {"sheet": "gone.csv", "exit_code": 0})
+    filing.record(records, planned)
+    night = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0")
+    assert night.code == 3, night.out + night.err
+    assert "filing_not_completed sheet=gone.csv" in night.out
+    assert "the next night tries again from its record" in night.out
+    assert [r.id for r in filing.pending(records)] == [planned.id]
+    assert (work / "gone.results.csv").exists()  # nothing lost
