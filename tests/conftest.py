@@ -123,6 +123,10 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     the bulkedit processes tests start."""
     folder = tmp_path / "state"
     monkeypatch.setenv("BULKEDIT_STATE_DIR", str(folder))
+    # Sheet locks live in one folder every state folder shares (run/lock.py): the test's.
+    monkeypatch.setenv("BULKEDIT_LOCK_DIR", str(tmp_path / "locks"))
+    # A sheet a test has just written is taken at once (tests of settling say otherwise).
+    monkeypatch.setenv("BULKEDIT_SETTLE", "0")
     return folder
 
 

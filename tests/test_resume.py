@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import KEY, apply, results, sheet, titles
 
-from bulkedit.run.lock import RunLock, lock_path
+from bulkedit.run.lock import RunLock, SheetLock
 from bulkedit.sandbox import SandboxConfig, running_sandbox
 from bulkedit.sandbox.store import video_id
 
@@ -106,7 +106,7 @@ def test_sigterm_finishes_in_flight_requests_and_resumes(api, tmp_path):
 def test_a_second_run_on_the_same_sheet_is_refused(run_cli, api, tmp_path):
     sandbox = api()
     path = sheet(tmp_path, titles(3))
-    holder = RunLock(lock_path(tmp_path / "state", str(path.resolve())), str(path))
+    holder = SheetLock(str(path.resolve()), str(path), path)
     with holder:
         result = apply(run_cli, sandbox, path)
     assert result.code == 3

@@ -221,7 +221,7 @@ def test_the_journal_and_the_undo_are_private(api, run_cli, tmp_path, state_dir)
     assert st.S_IMODE(state_dir.stat().st_mode) == 0o700
     for private in (state_dir / "journal.sqlite", tmp_path / "edits.rollback.csv",
                     *(state_dir / "sheets").iterdir(), *(state_dir / "seals").iterdir(),
-                    *(state_dir / "locks").iterdir()):
+                    *(tmp_path / "locks").iterdir()):
         assert st.S_IMODE(private.stat().st_mode) == 0o600, private
     results = tmp_path / "edits.results.csv"
     assert st.S_IMODE(results.stat().st_mode) == 0o666 & ~_umask()

@@ -111,6 +111,27 @@ BREAKS = (
           "bulkedit/run/config.py",
           "if status.st_uid != os.geteuid() or status.st_mode & 0o022:", "if False:",
           (SECURITY + "test_a_settings_file_others_may_write_is_refused",)),
+    # Issue 26 (the nightly job): a sheet still arriving, a killed filing, one lock a sheet.
+    Break("settle", "a sheet still being written is never taken",
+          "bulkedit/run/settle.py", '        return "it is gone"\n',
+          '        return "it is gone"\n    return None  # BROKEN\n',
+          ("tests/test_settle.py::test_a_sheet_written_in_two_halves_is_applied_whole",
+           "tests/test_settle.py::test_a_sheet_a_process_still_holds_open_for_writing_is_not_taken")),
+    Break("open-writer", "a sheet's file still open for writing is never filed nor removed",
+          "bulkedit/run/filing.py", "    if writers([seen]):", "    if False:",
+          ("tests/test_filing.py::test_a_writer_still_appending_never_reaches_the_filed_sheet",)),
+    Break("filing", "a night killed while filing is completed by the next, nothing run twice",
+          "bulkedit/run/batch.py", "= self._complete_filings()", "= []",
+          ("tests/test_filing.py::test_a_night_killed_while_filing_is_completed_by_the_next",)),
+    Break("applied-unfiled", "a night killed between a run and its filing never reruns it",
+          "bulkedit/run/batch.py", "        if applied is not None:", "        if False:",
+          ("tests/test_filing.py::test_a_night_killed_while_filing_is_completed_by_the_next",)),
+    Break("sheet-lock", "one sheet never runs twice at once, whatever the state folder",
+          "bulkedit/run/lock.py", "self._held.append(RunLock(path, self.what).acquire())",
+          "pass",
+          ("tests/test_lock.py::test_stdin_sheets_are_locked_by_their_content_not_by_a_dash",
+           "tests/test_lock.py::"
+           "test_two_applies_of_one_sheet_with_different_state_folders_never_both_run")),
 )
 
 

@@ -484,7 +484,7 @@ def _journal(args: argparse.Namespace) -> Journal:
 
 
 def run_runs(args: argparse.Namespace, out: TextIO) -> int:
-    from bulkedit.run.lock import is_held, lock_path
+    from bulkedit.run.lock import sheet_is_held
 
     journal = _journal(args)
     try:
@@ -498,7 +498,7 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     for record in runs:
         counts = held[record.id] or (record.summary or {}).get("counts", {})
         state = record.state
-        if state == "running" and not is_held(lock_path(journal.folder, record.sheet)):
+        if state == "running" and not sheet_is_held(record.sheet):
             state = "interrupted"  # its process is gone: `apply` again resumes it
         rows.append([record.id, state, _when(record.started),
                      ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),

@@ -171,7 +171,7 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     add("--no-canary", action="store_true", help="send every row at once")
     add("--yes", "-y", action="store_true", help="do not ask for confirmation")
     add("--state-dir", metavar="DIR",
-        help="where the run journal and locks live (default: bulkedit.toml's state_dir, "
+        help="where the run journal lives (default: bulkedit.toml's state_dir, "
              "else $BULKEDIT_STATE_DIR, else ~/.local/state/bulkedit)")
     add("--fresh", action="store_true",
         help="start over instead of resuming the sheet's unfinished run")
@@ -214,7 +214,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     log = JsonLog(Path(args.log) if args.log else settings.log, out)
     with api_access(args, resolved, settings.credentials) as (credentials, base):
         said = {**api_choices(args), "api_base": base, "verify": args.verify,
-                "canary": canary_choice(args)}
+                "canary": canary_choice(args), "settle": args.settle}
         run_options(settings, **said)  # a wrong setting is refused before the first sheet
         return Batch(settings, inbox, credentials, said, log, trust=args.trust_inbox).run()
 
@@ -294,7 +294,10 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("inbox", nargs="?", help="the folder of sheets (default: [batch] inbox)")
     add("--config", metavar="FILE", help="settings (default ./bulkedit.toml if present)")
     add("--log", metavar="FILE", help="append one JSON line per event to FILE")
-    add("--state-dir", metavar="DIR", help="journal and locks (default INBOX/.bulkedit)")
+    add("--state-dir", metavar="DIR", help="the run journal (default INBOX/.bulkedit)")
+    add("--settle", type=float, metavar="SECONDS",
+        help="take a sheet only once it has stopped changing for this long (default 5; "
+             "[batch] settle): one still being copied in is left for later")
     add("--rate", type=rate_flag, metavar="N|auto",
         help="requests per second (0 = no limit), or auto: found as the run goes")
     add("--max-rate", type=float, metavar="N", help="with --rate auto, the most it may try")

@@ -10,6 +10,11 @@ filed, the new one stays in the inbox for the next run, and the night says so (e
 An interrupted sheet stays in the inbox and resumes next time. A full disk stops the
 night cleanly (exit 3): the event is logged, the night's summary written if it can be.
 One JSON line per event in the log, a summary JSON per night, the worst exit code.
+
+Before a sheet is taken it must have stopped changing (run/settle.py): a sheet still being
+copied in is left for later in the night, then for the next night, and said so. Filing is
+one journaled step (run/filing.py): a night killed while filing leaves a record that the
+next night completes first, so nothing is stranded and nothing runs twice.
 """
 
 from __future__ import annotations
@@ -18,12 +23,10 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
-import stat
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,19 +35,14 @@ from typing import Any, TextIO
 from bulkedit.client.transport import Credentials
 from bulkedit.core.charclasses import visible
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
+from bulkedit.run import filing
 from bulkedit.run.config import Settings
-from bulkedit.run.journal import DEFAULT_STATE_DIR, JournalDamaged
+from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
 from bulkedit.run.lock import RunLock
 from bulkedit.run.options import run_options
 from bulkedit.run.runner import InvalidSheet, SheetRun
-from bulkedit.run.savedplan import sheet_digest
-from bulkedit.sheets.files import (
-    PinnedSheet,
-    atomic_path,
-    foreign_file,
-    own_folder,
-    preflight,
-)
+from bulkedit.run.settle import Seen, observe, unsettled, writers
+from bulkedit.sheets.files import PinnedSheet, foreign_file, own_folder, preflight
 from bulkedit.sheets.report import write_issues, write_summary
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
@@ -81,18 +79,20 @@ def inbox_sheets(inbox: Path, trust: bool = False) -> tuple[list[Path], list[tup
 
 
 WORK = Path(DEFAULT_STATE_DIR) / "work"  # in the inbox: each sheet's outputs until filed
-FILING = ".filing"  # a sheet being filed: `.NAME.filing` (put back if the night died)
+FILINGS = Path(DEFAULT_STATE_DIR) / filing.RECORDS  # in the inbox: the filing records
+FILING = filing.HOLDING  # a sheet being filed: `.NAME.filing`
 
 
 def recover_filing(inbox: Path) -> list[Path]:
-    """Sheets a killed night left half-filed (renamed aside, not yet moved): back in the
-    inbox under their name, or a free one beside it."""
+    """Sheets an older bulkedit's killed night left half-filed, with no record (renamed
+    aside, not yet moved): back in the inbox under their name, or a free one beside it."""
     recovered = []
     for holding in sorted(inbox.glob(f".*{FILING}")):
         name = holding.name[1:-len(FILING)]
         if not name or not holding.is_file():
             continue
-        target = inbox / name if not (inbox / name).exists() else _free_name(inbox, name)
+        target = inbox / name if not (inbox / name).exists() else filing.free_name(inbox,
+                                                                                  name)
         os.replace(holding, target)
         recovered.append(target)
     return recovered
@@ -153,67 +153,27 @@ class BatchFolders:
         return folders
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or a dated (and if need be numbered) variant no file has yet."""
-    target = folder / name
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    number = 1
-    while target.exists() or target.is_symlink():
-        extra = "" if number == 1 else f"-{number}"
-        target = folder / f"{Path(name).stem}.{stamp}{extra}{Path(name).suffix}"
-        number += 1
-    return target
-
-
-def _move(files: list[Path], folder: Path) -> list[Path]:
-    """Move files into `folder`, never overwriting an earlier night's file (the night holds
-    the inbox lock, so no one else files there meanwhile)."""
-    moved = []
-    for source in files:
-        if not source.exists():
-            continue
-        target = _free_name(folder, source.name)
-        shutil.move(str(source), target)
-        moved.append(target)
-    return moved
-
-
-def _file_sheet(sheet: Path, pinned: PinnedSheet | None, folder: Path) -> bool:
-    """File into `folder` exactly the bytes the run applied (the pinned copy); the sheet
-    leaves the inbox only if it still holds those bytes. True when it was saved again
-    during the run: that newer version stays in the inbox for the next run."""
-    if pinned is None:  # the run never read it (a lock, the journal): it stays as it is
-        return False
-    holding = sheet.with_name(f".{sheet.name}{FILING}")
-    try:
-        os.replace(sheet, holding)  # from here a save makes a new file in the inbox
-    except FileNotFoundError:
-        holding = None
-    # Hashed only if it is still a plain file of the user's: a link to /dev/zero or a pipe
-    # swapped in meanwhile would never end.
-    plain = holding is not None and stat.S_ISREG(os.lstat(holding).st_mode)
-    if holding is not None and plain and sheet_digest(holding) == pinned.digest:
-        shutil.move(str(holding), _free_name(folder, sheet.name))
-        return False
-    with atomic_path(_free_name(folder, sheet.name)) as copy:
-        shutil.copyfile(pinned.path, copy)
-    if holding is not None:  # the newer version goes back, or beside a newer still
-        os.replace(holding, sheet if not sheet.exists() else _free_name(sheet.parent,
-                                                                         sheet.name))
-    return True
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class Batch:
     def __init__(self, settings: Settings, inbox: Path, credentials: Credentials,
-                 choices: Mapping[str, Any], log: JsonLog, trust: bool = False):
+                 choices: Mapping[str, Any], log: JsonLog, trust: bool = False, *,
+                 sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.time,
+                 fault: filing.Fault = filing.kill_at):
         """`choices`: what the user said for every sheet of the night (run_options' names,
-        None where nothing was said); bulkedit.toml and the engine's defaults do the rest."""
+        None where nothing was said); bulkedit.toml and the engine's defaults do the rest.
+        `sleep` and `clock` wait for a sheet to settle; `fault` is called at each step of
+        a filing (tests kill the night there)."""
         self.settings = settings
         self.trust = trust  # apply other users' files and files others may write
         self.folders = BatchFolders.of(settings, inbox)
         self.credentials = credentials
         self.choices = dict(choices)
+        self.settle = run_options(settings, **self.choices).settle
         self.log = log
+        self.sleep, self.clock, self.fault = sleep, clock, fault
+        self.records = self.folders.inbox / FILINGS
         self._current: SheetRun | None = None
         self._stopping = False
 
@@ -232,12 +192,12 @@ class Batch:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         started = time.time()
+        report: list[dict[str, Any]] = self._complete_filings()
         for recovered in recover_filing(self.folders.inbox):
             self.log("sheet_recovered", sheet=recovered.name,
                      note="a night stopped while filing it; it is back in the inbox")
         sheets, refused = inbox_sheets(self.folders.inbox, self.trust)
         self.log("batch_start", inbox=str(self.folders.inbox), sheets=len(sheets))
-        report: list[dict[str, Any]] = []
         for path, why in refused:  # left where they are, said every night until dealt with
             self.log("sheet_refused", sheet=path.name, exit_code=ExitCode.BAD_INPUT,
                      error=f"{why}; copy the sheet itself in, as the user bulkedit runs as"
@@ -245,17 +205,34 @@ class Batch:
                               else ", or pass --trust-inbox"))
             report.append({"sheet": path.name, "exit_code": ExitCode.BAD_INPUT,
                            "error": why})
-        for sheet in sheets:
-            if self._stopping:
-                break
-            try:
-                report.append(await self._one(sheet))
-            except DiskProblem as problem:  # no sheet after this one can do better
-                self.log("disk_problem", sheet=sheet.name, exit_code=problem.exit_code,
-                         error=str(problem))
-                report.append({"sheet": sheet.name, "exit_code": problem.exit_code,
-                               "error": str(problem)})
-                break
+        # Only sheets that have stopped changing; the others are looked at again once the
+        # ready ones are done (later in the night), and left for the next night if still
+        # being written.
+        looks, verdicts = self._look(sheets, None)
+        unsure = [sheet for sheet in sheets if verdicts[sheet] and looks[sheet] is not None]
+        if unsure:  # changed a moment ago, or held open: one more look, a settle later
+            await self.sleep(self.settle)
+            self._relook(unsure, looks, verdicts)
+        looked = self.clock()
+        waiting = [sheet for sheet in sheets if verdicts[sheet] and looks[sheet] is not None]
+        stop = await self._apply([(sheet, looks[sheet]) for sheet in sheets
+                                  if verdicts[sheet] is None], report)
+        if waiting and not stop:
+            await self.sleep(max(0.0, self.settle - (self.clock() - looked)))
+            for sheet in waiting:
+                self.log("sheet_waited", sheet=sheet.name, note=f"{verdicts[sheet]}; "
+                         "looked at again after the other sheets")
+            self._relook(waiting, looks, verdicts)
+            stop = await self._apply([(sheet, looks[sheet]) for sheet in waiting
+                                      if verdicts[sheet] is None], report)
+            for sheet in waiting:
+                why = verdicts[sheet]
+                if stop or why is None or looks[sheet] is None:
+                    continue
+                self.log("sheet_not_settled", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
+                         error=f"{why}: left in the inbox for the next night, untouched")
+                report.append({"sheet": sheet.name, "exit_code": ExitCode.PROBLEMS,
+                               "error": why, "left_in_inbox": True})
         codes = [entry["exit_code"] for entry in report]
         code = ExitCode.INTERRUPTED if self._stopping else worst(codes)
         summary = {"started": datetime.fromtimestamp(started, UTC).isoformat(),
@@ -271,13 +248,144 @@ class Batch:
                  summary_file=str(path) if path else None)
         return code
 
-    async def _one(self, sheet: Path) -> dict[str, Any]:
+    async def _apply(self, sheets: list[tuple[Path, Seen]], report: list[dict[str, Any]]
+                     ) -> bool:
+        """Apply and file each sheet in turn; True when the night must stop (a signal,
+        a full disk)."""
+        for sheet, seen in sheets:
+            if self._stopping:
+                return True
+            try:
+                report.append(await self._one(sheet, seen))
+            except DiskProblem as problem:  # no sheet after this one can do better
+                self.log("disk_problem", sheet=sheet.name, exit_code=problem.exit_code,
+                         error=str(problem))
+                report.append({"sheet": sheet.name, "exit_code": problem.exit_code,
+                               "error": str(problem)})
+                return True
+        return self._stopping
+
+    def _look(self, sheets: list[Path], earlier: Mapping[Path, Seen | None] | None
+              ) -> tuple[dict[Path, Seen | None], dict[Path, str | None]]:
+        """How each sheet is now, and why it may not be taken yet (None: it may)."""
+        looks = {sheet: observe(sheet) for sheet in sheets}
+        busy = writers(seen for seen in looks.values() if seen is not None)
+        now = self.clock()
+        return looks, {sheet: unsettled(
+            None if earlier is None else earlier.get(sheet), seen,
+            busy.get((seen.device, seen.inode), []) if seen is not None else [], now,
+            self.settle) for sheet, seen in looks.items()}
+
+    def _relook(self, sheets: list[Path], looks: dict[Path, Seen | None],
+                verdicts: dict[Path, str | None]) -> None:
+        again, why = self._look(sheets, looks)
+        looks.update(again)
+        verdicts.update(why)
+
+    def _complete_filings(self) -> list[dict[str, Any]]:
+        """Filings a killed night left half done, completed from their records before
+        anything else: the true results filed, nothing left in the work folder, nothing
+        run again. Said in the log and in the night's summary."""
+        report = []
+        for record in filing.pending(self.records):
+            was = record.state
+            try:
+                filed = filing.carry_out(record, self.records, self.fault)
+            except (OSError, BulkEditError) as exc:  # the record stays for the next night
+                why = str(exc) if isinstance(exc, BulkEditError) else \
+                    (exc.strerror or str(exc)).lower()
+                self.log("filing_not_completed", sheet=Path(record.sheet).name,
+                         exit_code=ExitCode.ABORTED, error=f"{why}; the next night tries "
+                         "again from its record")
+                report.append({"sheet": Path(record.sheet).name,
+                               "exit_code": ExitCode.ABORTED, "error": why})
+                continue
+            if was == "filed":
+                continue  # it was all done; only the record was left
+            entry = self._settled_entry(record.entry, filed, Path(record.target))
+            entry["completed_filing"] = True
+            self.log("filing_completed", sheet=Path(record.sheet).name,
+                     exit_code=entry["exit_code"], moved_to=record.target,
+                     files=[str(path) for path in filed.moved], missing=filed.missing,
+                     note="a night stopped while filing this sheet; its filing was "
+                          "completed from the record (the sheet is not run again)")
+            report.append(entry)
+        return report
+
+    def _settled_entry(self, entry: dict[str, Any], filed: filing.Filed, target: Path
+                       ) -> dict[str, Any]:
+        """The night's entry for a filed sheet, with what filing found."""
+        entry = {**entry, "saved_again": filed.saved_again}
+        if filed.missing:
+            entry["missing"] = filed.missing
+        if filed.saved_again:
+            self.log("sheet_saved_again", sheet=entry["sheet"], exit_code=ExitCode.PROBLEMS,
+                     error=f"the sheet {filed.why or 'was saved again'} during its run: the "
+                           "version applied "
+                           f"is filed in {target}, the new one stays in the inbox for the "
+                           "next run")
+            entry["exit_code"] = worst([entry["exit_code"], ExitCode.PROBLEMS])
+        return entry
+
+    def _file(self, sheet: Path, pinned: PinnedSheet | None, target: Path,
+              outputs: list[Path], work: Path, entry: dict[str, Any]) -> dict[str, Any]:
+        """File the sheet with its outputs as one journaled step (run/filing.py): the
+        bytes the run applied (its pinned copy), or the file itself when it was never
+        read. The record goes to disk before the first move."""
+        first = (filing.stage(pinned.path, pinned.digest, work, sheet.name)
+                 if pinned is not None else sheet)
+        planned = filing.plan(sheet, target, [first, *(o for o in outputs if o.exists())],
+                              pinned.digest if pinned is not None else None, work, entry)
+        filing.record(self.records, planned)
+        self.fault("recorded")
+        return self._settled_entry(entry, filing.carry_out(planned, self.records,
+                                                           self.fault), target)
+
+    def _applied_not_filed(self, sheet: Path, summary_path: Path
+                           ) -> tuple[dict[str, Any], PinnedSheet] | None:
+        """The summary and pinned copy of a run of this sheet that the journal says ended
+        (not interrupted) but whose outputs still wait in the work folder: a night killed
+        after the run and before its filing record. None otherwise."""
+        try:
+            facts = json.loads(summary_path.read_text(encoding="utf-8"))
+            journal = Journal(self.folders.state)
+        except (OSError, ValueError, BulkEditError):
+            return None
+        try:
+            record = journal.run(str(facts["run"]))
+        except (BulkEditError, KeyError, TypeError):
+            return None
+        finally:
+            journal.close()
+        if record.state not in ("finished", "aborted") or record.sheet != str(sheet.resolve()) \
+                or facts.get("exit_code") == ExitCode.INTERRUPTED:
+            return None
+        pins = sorted((self.folders.state / PINNED_SHEETS).glob(f"{record.sheet_sha256}*"))
+        if not pins:
+            return None
+        return facts, PinnedSheet(sheet.name, record.sheet, pins[0], record.sheet_sha256)
+
+    async def _one(self, sheet: Path, seen: Seen) -> dict[str, Any]:
         folders = self.folders
         # Written in the night's work folder, never in the inbox, then filed with the sheet.
         work = own_folder(folders.inbox / WORK / sheet.name, "work folder")
         results = work / f"{sheet.stem}.results{_kind(sheet)}"
         rollback = work / f"{sheet.stem}.rollback{_kind(sheet)}"
         summary_path = work / f"{sheet.stem}.summary.json"
+        applied = self._applied_not_filed(sheet, summary_path)
+        if applied is not None:  # a night died between the run's end and its filing
+            facts, pinned = applied
+            code = facts["exit_code"]
+            target = folders.done if code == 0 else folders.failed
+            entry = self._file(sheet, pinned, target, [results, rollback, summary_path], work,
+                               {"sheet": sheet.name, "exit_code": code,
+                                "moved_to": str(target), "summary": facts,
+                                "completed_filing": True})
+            self.log("filing_completed", sheet=sheet.name, exit_code=entry["exit_code"],
+                     moved_to=str(target), note="a night stopped after applying this sheet "
+                     f"(run {facts['run']}) and before filing it; its results are filed now "
+                     "(the sheet is not run again)")
+            return entry
         self.log("sheet_start", sheet=sheet.name)
         # A shared inbox: the sheet is checked on the open file (no link, no one else's).
         options = run_options(self.settings, **self.choices, sheet=sheet,
@@ -291,31 +399,35 @@ class Batch:
         except InvalidSheet as invalid:
             problems = work / f"{sheet.stem}.problems.csv"
             write_issues(problems, invalid.validation.issues)
-            changed = _file_sheet(sheet, run.pinned, folders.failed)
-            _move([problems], folders.failed)
-            with contextlib.suppress(OSError):
-                work.rmdir()
             self.log("sheet_invalid", sheet=sheet.name, exit_code=invalid.exit_code,
                      problems=len(invalid.validation.errors), moved_to=str(folders.failed))
-            return {"sheet": sheet.name, "exit_code": invalid.exit_code,
-                    "moved_to": str(folders.failed), "saved_again": changed}
+            return self._file(sheet, run.pinned, folders.failed, [problems], work,
+                              {"sheet": sheet.name, "exit_code": invalid.exit_code,
+                               "moved_to": str(folders.failed)})
         except DiskProblem:
             raise
         except BulkEditError as error:
             # A sheet that cannot be used goes to failed/; a damaged journal is not the
-            # sheet's fault: it waits in the inbox until the journal is dealt with.
+            # sheet's fault: it waits in the inbox until the journal is dealt with; nor is
+            # a sheet that changed as it was read (still being written): it waits too.
             filed = error.exit_code == ExitCode.BAD_INPUT and not isinstance(error,
                                                                             JournalDamaged)
-            if filed and run.pinned is not None:
-                _file_sheet(sheet, run.pinned, folders.failed)
-            elif filed:
-                _move([sheet], folders.failed)
+            if filed and run.pinned is None and observe(sheet) != seen:
+                self.log("sheet_not_settled", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
+                         error="it changed while it was being read: left in the inbox for "
+                               "the next night, untouched")
+                return {"sheet": sheet.name, "exit_code": ExitCode.PROBLEMS,
+                        "error": str(error), "left_in_inbox": True}
             self.log("sheet_error", sheet=sheet.name, exit_code=error.exit_code,
                      error=str(error))
-            return {"sheet": sheet.name, "exit_code": error.exit_code, "error": str(error),
-                    "moved_to": str(folders.failed) if filed else None}
+            entry = {"sheet": sheet.name, "exit_code": error.exit_code, "error": str(error),
+                     "moved_to": str(folders.failed) if filed else None}
+            if filed:
+                return self._file(sheet, run.pinned, folders.failed, [], work, entry)
+            return entry
         finally:
             self._current = None
+        self.fault("applied")
         facts = result.summary()  # the run wrote it, with the results and rollback sheets
         code = result.exit_code
         if code == ExitCode.INTERRUPTED:  # stays in the inbox; the journal resumes it next time
@@ -323,20 +435,12 @@ class Batch:
                      counts=facts["counts"])
             return {"sheet": sheet.name, "exit_code": code, "summary": facts}
         target = folders.done if code == 0 else folders.failed
-        changed = _file_sheet(sheet, run.pinned, target)
-        _move([results, rollback, summary_path], target)
-        with contextlib.suppress(OSError):
-            work.rmdir()
-        if changed:
-            self.log("sheet_saved_again", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
-                     error="the sheet was saved again during its run: the version applied "
-                           f"is filed in {target}, the new one stays in the inbox for the "
-                           "next run")
-            code = worst([code, ExitCode.PROBLEMS])
-        self.log("sheet_done", sheet=sheet.name, exit_code=code, counts=facts["counts"],
-                 moved_to=str(target), summary=facts)
-        return {"sheet": sheet.name, "exit_code": code, "moved_to": str(target),
-                "summary": facts, "saved_again": changed}
+        entry = self._file(sheet, run.pinned, target, [results, rollback, summary_path], work,
+                           {"sheet": sheet.name, "exit_code": code, "moved_to": str(target),
+                            "summary": facts})
+        self.log("sheet_done", sheet=sheet.name, exit_code=entry["exit_code"],
+                 counts=facts["counts"], moved_to=str(target), summary=facts)
+        return entry
 
 
 def _kind(sheet: Path) -> str:

@@ -44,6 +44,7 @@ class Settings:
     log: Path | None = None
     state_dir: Path | None = None
     summaries: Path | None = None
+    settle: float | None = None  # seconds a sheet must have stopped changing to be taken
     # [run] (also accepted under [batch], where they were first): how every run reads and
     # sends a sheet. None: the file does not say, the engine's default holds.
     timezone: str | None = None
@@ -82,7 +83,8 @@ RUN_KEYS = ("timezone", "skip_invalid", "verify", "canary", "allow_irreversible"
 _SECTIONS = {
     "api": ("base", "allow_hosts", "key_env", "secret_env", *LIMITS),
     "run": RUN_KEYS,
-    "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", *RUN_KEYS),
+    "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "settle",
+              *RUN_KEYS),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
 

@@ -1,18 +1,31 @@
 """One run at a time: an exclusive lock on a file, released by the OS when its holder dies.
 
-The lock is an `fcntl.flock` on a file in the state folder, so a lock whose process
-is gone (killed, crashed, rebooted) is simply free again: there is no stale lock to
-clean up and no race in taking one over. The file says who holds it (pid, host,
-start time) so that a refused run can name the holder.
+The lock is an `fcntl.flock` on a file, so a lock whose process is gone (killed, crashed,
+rebooted) is simply free again: there is no stale lock to clean up and no race in taking
+one over. The file says who holds it (pid, host, start time) so that a refused run can
+name the holder.
+
+A sheet's lock lives in one folder every state folder shares (`lock_folder`), keyed by the
+sheet itself: its resolved path, and its device and inode (the same file by another name),
+so the same sheet never runs twice at once whichever `--state-dir` each run uses. Standard
+input has no name: its sheet is locked by its content's hash. The folder is the user's own
+under the system temp (`/tmp/bulkedit-UID/locks`, 0700), not `$XDG_RUNTIME_DIR`, which a
+cron job or a systemd timer usually lacks while the user's shell has it: two runs must
+agree on the place whatever environment they start in. `BULKEDIT_LOCK_DIR` moves it (for
+every run of the user's, or for a test); a temp folder another user took first is never
+used: the locks then go to `~/.cache/bulkedit/locks`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import socket
+import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -26,9 +39,33 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
-def lock_path(state_dir: Path, name: str) -> Path:
-    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-    return state_dir / "locks" / f"{digest}.lock"
+LOCK_DIR_ENV = "BULKEDIT_LOCK_DIR"
+
+
+def lock_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """The one folder of sheet locks, whatever the state folder: made private (0700) and
+    checked (never a symbolic link, never another user's)."""
+    env = os.environ if environ is None else environ
+    if env.get(LOCK_DIR_ENV):
+        return own_folder(Path(env[LOCK_DIR_ENV]), "folder of locks")
+    temp = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    try:
+        own_folder(temp / f"bulkedit-{os.geteuid()}", "folder of locks")
+        return own_folder(temp / f"bulkedit-{os.geteuid()}" / "locks", "folder of locks")
+    except UsageError:  # another user's, or a link someone left there: never used
+        return own_folder(Path.home() / ".cache" / "bulkedit" / "locks", "folder of locks")
+
+
+def sheet_lock_path(key: str, folder: Path | None = None) -> Path:
+    """The lock of the sheet the journal knows as `key` (a resolved path, or `-:SHA256`
+    for a sheet read from standard input)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return (folder or lock_folder()) / f"sheet-{digest}.lock"
+
+
+def sheet_is_held(key: str) -> bool:
+    """Whether a live process runs the sheet the journal knows as `key`."""
+    return is_held(sheet_lock_path(key))
 
 
 def is_held(path: Path) -> bool:
@@ -41,6 +78,42 @@ def is_held(path: Path) -> bool:
         except BlockingIOError:
             return True
         return False
+
+
+class SheetLock:
+    """The locks of one sheet: by its key (the resolved path, or the content hash of a
+    sheet from standard input) and, for a file, by its device and inode. Both are taken or
+    neither; the second run of a sheet is refused (exit 3) naming the first."""
+
+    def __init__(self, key: str, what: str, file: Path | None = None):
+        folder = lock_folder()
+        self.paths = [sheet_lock_path(key, folder)]
+        if file is not None:
+            with contextlib.suppress(OSError):  # gone: pin_sheet says so, in its words
+                status = os.stat(file)
+                self.paths.append(folder / f"inode-{status.st_dev}-{status.st_ino}.lock")
+        self.what = what
+        self._held: list[RunLock] = []
+
+    def acquire(self) -> SheetLock:
+        try:
+            for path in self.paths:
+                self._held.append(RunLock(path, self.what).acquire())
+        except BaseException:
+            self.release()
+            raise
+        return self
+
+    def release(self) -> None:
+        while self._held:
+            self._held.pop().release()
+
+    def __enter__(self) -> SheetLock:
+        return self.acquire()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.release()
 
 
 class RunLock:

@@ -38,6 +38,8 @@ from bulkedit.run.savedplan import SavedPlan, load_plan
 _LIMITS = ApiLimits()  # the defaults
 DEFAULT_CANARY = 3  # rows sent and read back first, against an API not on this machine
 DECIMAL_SEPARATORS = (".", ",")
+DEFAULT_SETTLE = 5.0  # seconds a sheet in an inbox must have stopped changing (batch)
+SETTLE_ENV = "BULKEDIT_SETTLE"
 
 
 @dataclass(frozen=True)
@@ -76,15 +78,20 @@ class RunOptions:
     # Rows sent and read back before the others; None: the engine's policy (canary_for).
     canary: int | None = None
     journal: bool = True  # keep a crash-safe journal (apply), resume an unfinished run
-    state_dir: Path | None = None  # where the journal and locks live
+    state_dir: Path | None = None  # where the journal lives
     fresh: bool = False  # start over instead of resuming
     from_inbox: bool = False  # a shared inbox: no symlink, no pipe, no file of another user's
     trust_inbox: bool = False  # ... unless the user trusts it: other users' files too
     results: Path | None = None
     rollback: Path | None = None
     summary_json: Path | None = None
+    # batch: a sheet in the inbox is taken once it has not changed for this many seconds
+    settle: float = DEFAULT_SETTLE
 
     def __post_init__(self) -> None:
+        if isinstance(self.settle, bool) or not isinstance(self.settle, int | float) \
+                or not 0 <= self.settle <= 3600:
+            raise UsageError("settle is a number of seconds, from 0 to 3600")
         self.limits()  # the same checks whoever builds the options: a flag, a toml, batch
         if self.canary is not None and (isinstance(self.canary, bool)
                                         or not isinstance(self.canary, int) or self.canary < 0):
@@ -233,6 +240,16 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
             values[name] = Path(said[name])
     if "state_dir" not in values and settings.state_dir is not None:
         values["state_dir"] = settings.state_dir
+    if "settle" in said:
+        values["settle"] = said["settle"]
+    elif env.get(SETTLE_ENV):
+        try:
+            values["settle"] = float(env[SETTLE_ENV])
+        except ValueError:
+            raise UsageError(f"{SETTLE_ENV}={env[SETTLE_ENV]!r}: give a number of "
+                             "seconds") from None
+    elif settings.settle is not None:
+        values["settle"] = settings.settle
     return RunOptions(sheet=sheet, reviewed=reviewed, **values)
 
 

@@ -247,9 +247,9 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
                        finished=run.finished or run.started,
                        verify=bool(options.get("verify", False)))
     # A run still marked running whose process is gone (killed) was interrupted.
-    from bulkedit.run.lock import is_held, lock_path
+    from bulkedit.run.lock import sheet_is_held
 
-    gone = run.state == "running" and not is_held(lock_path(journal.folder, run.sheet))
+    gone = run.state == "running" and not sheet_is_held(run.sheet)
     result.interrupted = run.state == "interrupted" or gone
     result.aborted = summary.get("aborted") if run.state == "aborted" else None
     result.canary_stop = bool(summary.get("canary_stop")) and run.state == "aborted"

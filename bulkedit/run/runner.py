@@ -55,7 +55,7 @@ from bulkedit.run.journal import (
     state_dir_for,
     state_folder,
 )
-from bulkedit.run.lock import RunLock, lock_path
+from bulkedit.run.lock import SheetLock
 from bulkedit.run.options import RunOptions, contradiction
 from bulkedit.run.resume import RunJournal
 from bulkedit.run.savedplan import SavedPlan, masked_form
@@ -150,8 +150,14 @@ class SheetRun:
             result = await self._run(sheet, validation)
         else:
             folder = state_folder(state_dir_for(options.sheet, options.state_dir))
-            key = "-" if str(options.sheet) == "-" else str(options.sheet.resolve())
-            with RunLock(lock_path(folder, key), str(options.sheet)):
+            # One lock per sheet, in the folder every state folder shares (run/lock.py):
+            # a file by its path and inode; standard input, read first, by its content.
+            stdin = str(options.sheet) == "-"
+            if stdin:
+                self.pinned = pin_sheet("-", folder / PINNED_SHEETS)
+            key = self.pinned.key if self.pinned is not None else str(options.sheet.resolve())
+            with SheetLock(key, "stdin" if stdin else str(options.sheet),
+                           None if stdin else options.sheet):
                 try:
                     journal = Journal(folder)
                 except JournalDamaged:
@@ -162,9 +168,11 @@ class SheetRun:
                     journal = Journal(folder)
                 try:
                     journal.prune()
-                    self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS,
-                                            from_inbox=options.from_inbox,
-                                            trust=options.trust_inbox)
+                    if not stdin:
+                        self.pinned = pin_sheet(options.sheet, folder / PINNED_SHEETS,
+                                                from_inbox=options.from_inbox,
+                                                trust=options.trust_inbox)
+                    assert self.pinned is not None
                     if options.reviewed is not None \
                             and options.reviewed.sheet_sha256 != self.pinned.digest:
                         raise UsageError(f"{options.sheet} has changed since the plan was "
