@@ -219,6 +219,7 @@ def test_the_journal_and_the_undo_are_private(api, run_cli, tmp_path, state_dir)
     assert run_cli("apply", str(path), "--api-base", sandbox.base_url, "--yes",
                    "--rate", "0").code == 0
     assert st.S_IMODE(state_dir.stat().st_mode) == 0o700
+    assert st.S_IMODE((tmp_path / "locks").stat().st_mode) == 0o700  # BULKEDIT_LOCK_DIR
     for private in (state_dir / "journal.sqlite", tmp_path / "edits.rollback.csv",
                     *(state_dir / "sheets").iterdir(), *(state_dir / "seals").iterdir(),
                     *(tmp_path / "locks").iterdir()):
