@@ -56,7 +56,7 @@ EQUIVALENTS = Path(__file__).resolve().parent / "mutation_equivalents.txt"
 # schema, planning renders cells back...). All fast: no sandbox, no subprocess.
 _CORE_TESTS = ["tests/test_core_boundaries.py", "tests/test_validate.py", "tests/test_cells.py",
                "tests/test_schema.py", "tests/test_plan.py", "tests/test_protocol.py",
-               "tests/test_numformat.py"]
+               "tests/test_numformat.py", "tests/test_data_tables.py"]
 
 
 def _first(*own: str) -> list[str]:
@@ -362,7 +362,11 @@ def _workspace(base: Path, index: int) -> Path:
     work = base / f"w{index}"
     shutil.copytree(ROOT / "bulkedit", work / "bulkedit")
     shutil.copytree(ROOT / "tests", work / "tests")
-    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    # What the wider tests read beside the code: the samples, templates, tools and docs.
+    for folder in ("samples", "templates", "tools"):
+        shutil.copytree(ROOT / folder, work / folder)
+    for name in ("pyproject.toml", "README.md", "SECURITY.md"):
+        shutil.copy(ROOT / name, work / name)
     return work
 
 
@@ -578,7 +582,6 @@ def check_equivalents(names: list[str]) -> int:
     _warm_up()
     base = Path(tempfile.mkdtemp(prefix="bulkedit-equivalents-"))
     work = _workspace(base, 0)
-    shutil.copytree(ROOT / "samples", work / "samples")
     shutil.copytree(work / "bulkedit", base / "snapshot")
     differ = 0
     try:
@@ -653,11 +656,16 @@ def main(argv: list[str]) -> None:
     shutil.copytree(spaces[0] / "bulkedit", base / "snapshot")
     report: dict[str, dict[str, object]] = {}
     started = time.monotonic()
+    wide_checked = False
     try:
         for name in names:
             tests = MODULES[name]
             if not _run_all(spaces[:1], [None], tests)[0]:
                 raise SystemExit(f"{name}: its tests fail without any mutant")
+            if not wide_checked:  # else every survivor would be "killed" by a broken copy
+                if not _run_all(spaces[:1], [None], WIDE, 900.0)[0]:
+                    raise SystemExit("the wider tests fail without any mutant")
+                wide_checked = True
             todo = drawn(name, mutants(name, base / "snapshot", families), sample, seed)
             survivors, equivalent, by_wide = [], [], []
             first = [m for m, survived in zip(todo, _run_all(spaces, list(todo), tests),
