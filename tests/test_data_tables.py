@@ -122,6 +122,14 @@ def test_every_read_only_name_is_refused_as_a_header_and_named_so():
     assert codes == dict.fromkeys(names, "read_only")
 
 
+def test_a_name_outside_the_read_only_families_is_an_unknown_column():
+    near = ["views_last_", "thumbnail_x_url", "first_frame__url",
+            "preview_p_url", "preview_480_url", "stream__url", "x_views_last_week"]
+    result = run(["video_id", "title", *near], [[ids(1)[0], "A title", *("1" for _ in near)]])
+    assert {i.column: i.code for i in result.header_errors} == dict.fromkeys(
+        near, "unknown_column")
+
+
 @pytest.mark.parametrize("access", ["refused", "live_only"])
 def test_every_field_bulkedit_will_not_send_is_refused_as_a_header(access):
     names = sorted(n for n, facts in TABLES["fields"].items() if facts["access"] == access)

@@ -158,3 +158,12 @@ def test_the_enum_words_list_up_to_twenty_values():
         "one of " + ", ".join(twenty))
     assert FieldSpec("e", Kind.ENUM, "E.", allowed=(*twenty, "v20")).limits() == (
         "one of 21 codes")
+
+
+def test_a_read_only_header_is_known_whatever_its_spaces_and_case():
+    from bulkedit.core.schema import resolve_header
+
+    for header in (" Views Last Week ", "views_last_week", "  thumbnail_720_url", "Duration "):
+        assert resolve_header(header) in ("views_last_week", "thumbnail_720_url", "duration")
+    assert resolve_header(" Views Last Week ") == "views_last_week"
+    assert resolve_header("  thumbnail_720_url") == "thumbnail_720_url"
