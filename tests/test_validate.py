@@ -271,3 +271,25 @@ def test_a_misspelt_header_is_offered_the_field_it_is_near():
     offered = {i.column: i.message for i in result.issues if i.code == "unknown_column"}
     assert {header: f"did you mean '{field}'?" in offered.get(header, "")
             for header, field in near.items()} == dict.fromkeys(near, True)
+
+
+def test_the_cells_on_the_grammars_edges_say_what_to_write():
+    """Survivors of issue 28's mutation sample, each a cell a user could write."""
+    result = check('video_id,geoblocking,tags,soundtrack_popularity\n'
+                   'x8abc12,"deny +us, ca","café, NULL",1e999\n'
+                   'x8abc13,fr us,,\n'
+                   + "x" + "a" * 20 + ",,,\n"   # the longest id: 20 characters after the x
+                   + "x" + "a" * 21 + ",,,\n")  # one more is not an id
+    messages = {(i.row, i.column): (i.code, i.message) for i in result.issues}
+    assert messages[(2, "geoblocking")] == (
+        "mixed_patch", "after 'deny', start every country with + or - to patch the deny "
+        "list (like deny +us, -fr), or write the whole list without +/-")
+    # The JSON the hint offers keeps the user's letters as they are.
+    assert messages[(2, "tags")] == (
+        "null_marker", "the item NULL is a null marker (what SQL tools and JSON put for a "
+        'missing value); remove it, or write the list as JSON, like ["café", "NULL"], to '
+        "send it as an item")
+    assert messages[(2, "soundtrack_popularity")] == ("type", "not a finite number")
+    assert messages[(3, "geoblocking")][0] == "list_separator"
+    assert (4, "video_id") not in messages
+    assert messages[(5, "video_id")][0] == "bad_id"
