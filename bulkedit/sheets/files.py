@@ -28,7 +28,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -391,6 +391,11 @@ class PinnedSheet:
     digest: str  # SHA-256 of exactly those bytes
 
 
+# The refusals --trust-inbox never lifts (their text starts so): a link or a special file
+# is not the sheet a user put there, whoever owns it.
+NEVER_TRUSTED = ("a symbolic", "a hard link", "not a")
+
+
 def foreign_file(status: os.stat_result) -> str | None:
     """Why a file in a shared folder must not be applied, or None: not a regular file, a
     symbolic link, another user's, or writable by others (who could change it first)."""
@@ -398,6 +403,9 @@ def foreign_file(status: os.stat_result) -> str | None:
         return "a symbolic link, which bulkedit never follows in an inbox"
     if not stat.S_ISREG(status.st_mode):
         return "not a regular file (a pipe, a device or a socket)"
+    if status.st_nlink > 1:
+        return ("a hard link (the file has other names, perhaps another user's), which "
+                "bulkedit never applies from an inbox")
     if status.st_uid != os.geteuid():
         return f"owned by another user (uid {status.st_uid})"
     if status.st_mode & 0o022:
@@ -413,6 +421,25 @@ def _identity(reader: BinaryIO) -> tuple[int, int] | None:
     except (OSError, ValueError, io.UnsupportedOperation):
         return None
     return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
+
+
+# Called with an inbox sheet's path just before it is opened: the moment another user
+# would swap it for a link or a pipe. Tests swap it there (tests/test_inbox_swaps.py).
+BEFORE_INBOX_OPEN: list[Callable[[str], None]] = []
+
+
+def world_writable(folder: Path) -> str | None:
+    """A warning for a folder every user may write that lacks the sticky bit (any of them
+    may then rename or delete what others put there), else None."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return None
+    if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+        return (f"the inbox {folder} may be written by every user and has no sticky bit: "
+                "anyone may rename, replace or remove the sheets in it; chmod o-w it (or "
+                "+t, so that only a file's owner may move it)")
+    return None
 
 
 def pin_sheet(source: str | os.PathLike[str], folder: Path, *, from_inbox: bool = False,
@@ -433,6 +460,9 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path, *, from_inbox: bool 
                 reader: BinaryIO = sys.stdin.buffer
             else:
                 try:
+                    if from_inbox:
+                        for hook in BEFORE_INBOX_OPEN:
+                            hook(name)
                     flags = os.O_RDONLY | (os.O_NOFOLLOW | os.O_NONBLOCK if from_inbox else 0)
                     reader = stack.enter_context(os.fdopen(os.open(name, flags), "rb"))
                     if from_inbox:
