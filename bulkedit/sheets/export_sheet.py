@@ -8,6 +8,7 @@ a later apply reads as "keep", so an untouched export plans zero changes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from datetime import tzinfo
 from pathlib import Path
@@ -93,9 +94,14 @@ class SheetWriter:
         self.rows += 1
 
     def discard(self) -> None:
-        """The export failed: remove what was written, keep the earlier file."""
+        """The export failed or was stopped: remove what was written, keep the earlier
+        file. openpyxl's writer is ended first: left to the garbage collector, it would
+        write its closing tags into a closed spool and print a traceback at exit."""
         if self._csv:
             self._handle.close()
+        else:
+            with contextlib.suppress(Exception):
+                self._sheet.close()
         self._file.discard()
 
     def close(self) -> None:
