@@ -179,6 +179,12 @@ BREAKS = (
           ("tests/test_tls_refused.py::"
            "test_a_refused_certificate_is_said_once_and_never_retried",
            SECURITY + "test_a_self_signed_certificate_is_refused_before_any_request")),
+    Break("irreversible", "explicit = true needs --allow-irreversible",
+          "bulkedit/core/planning.py",
+          'if name == "explicit" and new is True and not rules.allow_irreversible:',
+          "if False:",
+          ("tests/test_plan.py::"
+           "test_explicit_true_is_refused_unless_allowed_and_false_or_unchanged_is_fine",)),
     Break("settings-owner", "a bulkedit.toml others may write is refused",
           "bulkedit/run/config.py",
           "if status.st_uid != os.geteuid() or status.st_mode & 0o022:", "if False:",
