@@ -13,6 +13,7 @@ import threading
 import pytest
 from conftest import sheet, titles
 
+from bulkedit.core.errors import LoadError
 from bulkedit.sheets import files
 
 
@@ -39,47 +40,60 @@ def swap(monkeypatch):
     return install
 
 
-def test_a_sheet_swapped_for_a_link_after_the_check_is_never_followed(api, run_cli,
-                                                                       tmp_path, swap):
-    sandbox = api()
+def test_a_sheet_swapped_for_a_link_after_the_check_is_never_followed(tmp_path, swap):
+    """The night listed the sheet (a regular file of the user's), then it became a link
+    to another private file of the user's: were the link followed, every check made on
+    the open file would pass."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    sheet(inbox, titles(2), "edits.csv")
-    # The user's own private sheet: were the link followed, every check would pass.
+    path = sheet(inbox, titles(2), "edits.csv")
     elsewhere = sheet(tmp_path, titles(3, prefix="Not meant"), "elsewhere.csv")
     elsewhere.chmod(0o600)
     swap(lambda name: os.symlink(elsewhere, name))
-    night = _night(run_cli, sandbox, inbox)
-    assert night.code == 2, night.out + night.err
-    assert sum(sandbox.counters.writes.values()) == 0
-    assert "symbolic link" in (tmp_path / "night.jsonl").read_text()
+    with pytest.raises(LoadError, match="a symbolic link"):
+        files.pin_sheet(path, tmp_path / "pins", from_inbox=True)
+    assert not list((tmp_path / "pins").iterdir())  # nothing of it copied
 
 
-def test_a_sheet_swapped_for_a_pipe_after_the_check_is_never_waited_on(api, run_cli,
-                                                                       tmp_path, swap):
-    """A pipe no one writes: opened without O_NONBLOCK, the night would wait forever. If it
+def test_a_sheet_swapped_for_a_pipe_after_the_check_is_never_waited_on(tmp_path, swap):
+    """A pipe no one writes: opened without O_NONBLOCK, the open would wait forever. If it
     does wait, the test ends it by opening the pipe's other end, and fails."""
-    sandbox = api()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     path = sheet(inbox, titles(2), "edits.csv")
     swap(os.mkfifo)
     done = threading.Event()
-    said = []
+    raised: list[BaseException] = []
 
-    def night() -> None:
-        said.append(_night(run_cli, sandbox, inbox))
+    def pin() -> None:
+        try:
+            files.pin_sheet(path, tmp_path / "pins", from_inbox=True)
+        except BaseException as error:  # the test looks at it below
+            raised.append(error)
         done.set()
 
-    worker = threading.Thread(target=night)
+    worker = threading.Thread(target=pin)
     worker.start()
     waited = not done.wait(60)  # a guard against a hang, not a timing
     if waited:
-        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # let the night go on
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # let the open return
     worker.join()
-    assert not waited, "the night waited on a pipe in the inbox"
-    assert said[0].code == 2 and sum(sandbox.counters.writes.values()) == 0
-    assert "not a regular file" in (tmp_path / "night.jsonl").read_text()
+    assert not waited, "the open waited on a pipe in the inbox"
+    assert len(raised) == 1 and isinstance(raised[0], LoadError), raised
+    assert "not a regular file" in str(raised[0])
+
+
+def test_a_swapped_sheet_is_never_applied_by_the_night(api, run_cli, tmp_path, swap):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, titles(2), "edits.csv")
+    elsewhere = sheet(tmp_path, titles(3, prefix="Not meant"), "elsewhere.csv")
+    elsewhere.chmod(0o600)
+    swap(lambda name: os.symlink(elsewhere, name))
+    night = _night(run_cli, sandbox, inbox)
+    assert night.code != 0, night.out + night.err
+    assert sum(sandbox.counters.writes.values()) == 0
 
 
 @pytest.mark.parametrize("trust", [False, True])
