@@ -261,7 +261,7 @@ def test_a_self_signed_certificate_is_refused_before_any_request(tmp_path):
     from bulkedit.client.connect import connect
     from bulkedit.client.transport import Credentials
     from bulkedit.core import protocol
-    from bulkedit.core.errors import NetworkError
+    from bulkedit.core.errors import CertificateRefused
     from bulkedit.core.policy import ApiLimits
 
     key, cert = _self_signed(tmp_path)
@@ -287,14 +287,14 @@ def test_a_self_signed_certificate_is_refused_before_any_request(tmp_path):
                                ApiLimits(rate=0, max_attempts=1)) as dispatcher:
                 try:
                     await dispatcher.client.send(protocol.read_videos_request(["x1"], ["title"]))
-                except NetworkError as error:
+                except CertificateRefused as error:
                     return error
         finally:
             await runner.cleanup()
         return None
 
     error = asyncio.run(scenario())
-    assert isinstance(error, NetworkError) and "Certificate" in str(error)
+    assert isinstance(error, CertificateRefused) and "certificate" in str(error)
     assert received == []
 
 

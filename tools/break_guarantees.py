@@ -31,9 +31,18 @@ class Break:
     old: str
     new: str
     tests: tuple[str, ...]
+    # Further (file, old, new) edits, for a guarantee that holds in more than one place:
+    # the break must remove all of them, or the cited test rightly still passes.
+    more: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def edits(self) -> tuple[tuple[str, str, str], ...]:
+        return ((self.file, self.old, self.new), *self.more)
 
 
 SECURITY = "tests/test_security.py::"
+SWAPS = "tests/test_inbox_swaps.py::"
+TEMPS = "tests/test_temporaries.py::"
 BREAKS = (
     Break("html", "the HTML diff report escapes every value",
           "bulkedit/sheets/diffreport.py", "import html\n",
@@ -49,9 +58,13 @@ BREAKS = (
     Break("traceback", "an internal error is one line, no traceback",
           "bulkedit/cli/main.py", 'if os.environ.get("BULKEDIT_DEBUG"):', "if True:",
           (SECURITY + "test_an_internal_error_is_one_line_without_traceback",)),
+    # The listing's lstat and the open's O_NOFOLLOW both keep a link out: the break removes
+    # both (either alone is the open-nofollow break, or a listing the open still guards).
     Break("symlinks", "the inbox never follows a symbolic link",
           "bulkedit/run/batch.py", "entry.stat(follow_symlinks=False)", "entry.stat()",
-          (SECURITY + "test_the_inbox_never_follows_a_symlink",)),
+          (SECURITY + "test_the_inbox_never_follows_a_symlink",),
+          more=(("bulkedit/sheets/files.py", "os.O_NOFOLLOW | os.O_NONBLOCK if from_inbox",
+                 "os.O_NONBLOCK if from_inbox"),)),
     Break("http-base", "credentials never travel over plain http to another machine",
           "bulkedit/core/protocol.py", 'if parts.scheme != "https":', "if False:",
           (SECURITY + "test_every_command_refuses_a_plain_http_base_before_connecting",
@@ -107,6 +120,71 @@ BREAKS = (
           "bulkedit/sheets/files.py", "if stat.S_ISLNK(status.st_mode):\n        raise",
           "if False:\n        raise",
           (SECURITY + "test_a_symlinked_folder_in_the_inbox_is_refused",)),
+    Break("open-nofollow", "a sheet swapped for a link after the inbox check is refused",
+          "bulkedit/sheets/files.py", "os.O_NOFOLLOW | os.O_NONBLOCK if from_inbox",
+          "os.O_NONBLOCK if from_inbox",
+          (SWAPS + "test_a_sheet_swapped_for_a_link_after_the_check_is_never_followed",)),
+    Break("open-nonblock", "a sheet swapped for a pipe is never waited on",
+          "bulkedit/sheets/files.py", "os.O_NOFOLLOW | os.O_NONBLOCK if from_inbox",
+          "os.O_NOFOLLOW if from_inbox",
+          (SWAPS + "test_a_sheet_swapped_for_a_pipe_after_the_check_is_never_waited_on",)),
+    Break("hard-links", "a hard link in the inbox is refused like a symbolic link",
+          "bulkedit/sheets/files.py", "if status.st_nlink > 1:", "if False:",
+          (SWAPS + "test_a_hard_link_in_the_inbox_is_refused_like_a_symbolic_link",)),
+    Break("private-problems", "a problems report is 0600",
+          "bulkedit/sheets/report.py", 'text_columns=("value",),\n                mode=0o600)',
+          'text_columns=("value",))',
+          (SWAPS + "test_a_problems_report_is_private",)),
+    Break("shared-inbox", "an inbox every user may write without the sticky bit is said",
+          "bulkedit/sheets/files.py", "if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:",
+          "if False:",
+          (SWAPS + "test_an_inbox_every_user_may_write_is_said",)),
+    Break("seals", "a damaged or lost seal is damage, never a silent restart",
+          "bulkedit/run/journal.py",
+          "            if sealed is None:  # garbled: its sheet is known only if the journal "
+          "has the run\n",
+          "            if sealed is None:\n                continue\n            if False:\n",
+          ("tests/test_journal_damage.py::test_a_damaged_seal_is_damage_never_a_silent_restart",),
+          more=(("bulkedit/run/journal.py", "            if self.counts(record[\"id\"])[0]:",
+                 "            if False:"),)),
+    Break("integrity-line", "a failed integrity check is one line (detail under BULKEDIT_DEBUG)",
+          "bulkedit/run/journal.py", "else str(exc).splitlines()[0])", "else str(exc))\n"
+          "            reason = str(exc)",
+          ("tests/test_journal_damage.py::"
+           "test_a_journal_failing_its_integrity_check_is_one_line",)),
+    Break("spools", "openpyxl never spools an XLSX in $TMPDIR",
+          "bulkedit/sheets/files.py", "token = _SPOOL_BESIDE.set(Path(target))",
+          "token = _SPOOL_BESIDE.set(None)",
+          (TEMPS + "test_no_xlsx_bulkedit_writes_spools_in_tmpdir",
+           TEMPS + "test_what_a_killed_write_left_is_swept_by_the_next_run")),
+    Break("sweep", "what a killed write left is removed by the next run",
+          "bulkedit/sheets/files.py", "        sweep_leftovers(self.target)\n", "",
+          (TEMPS + "test_what_a_killed_write_left_is_swept_by_the_next_run",),
+          more=(("bulkedit/sheets/files.py",
+                 "        sweep_leftovers(path)  # what a killed run left while writing it\n",
+                 ""),)),
+    Break("full-folder", "a full disk names the folder that is full, with its free space",
+          "bulkedit/sheets/files.py",
+          "full = Path(os.fsdecode(exc.filename)) if exc.filename else Path(path)",
+          "full = Path(path)",
+          (TEMPS + "test_a_full_disk_names_the_folder_that_is_full",)),
+    Break("shown-host", "a refused API base shows the host the request would go to",
+          "bulkedit/core/protocol.py", "    shown = _shown_base(base)\n",
+          '    shown = re.sub(r"//[^/@]*@", "//***@", base)\n',
+          ("tests/test_api_base_shown.py::test_a_refused_base_shows_its_real_host",)),
+    Break("certificates", "a refused certificate is never retried, and says so",
+          "bulkedit/client/transport.py",
+          "except (aiohttp.ClientConnectorCertificateError, ssl.SSLCertVerificationError):",
+          "except ZeroDivisionError:",
+          ("tests/test_tls_refused.py::"
+           "test_a_refused_certificate_is_said_once_and_never_retried",
+           SECURITY + "test_a_self_signed_certificate_is_refused_before_any_request")),
+    Break("irreversible", "explicit = true needs --allow-irreversible",
+          "bulkedit/core/planning.py",
+          'if name == "explicit" and new is True and not rules.allow_irreversible:',
+          "if False:",
+          ("tests/test_plan.py::"
+           "test_explicit_true_is_refused_unless_allowed_and_false_or_unchanged_is_fine",)),
     Break("settings-owner", "a bulkedit.toml others may write is refused",
           "bulkedit/run/config.py",
           "if status.st_uid != os.geteuid() or status.st_mode & 0o022:", "if False:",
@@ -150,11 +228,12 @@ def run(chosen: Break) -> tuple[bool, str, float]:
     with tempfile.TemporaryDirectory(prefix="bulkedit-break-") as scratch:
         copy = Path(scratch)
         copy_project(copy)
-        target = copy / chosen.file
-        text = target.read_text(encoding="utf-8")
-        if chosen.old not in text:
-            return False, f"the code to break is gone from {chosen.file}: update the break", 0.0
-        target.write_text(text.replace(chosen.old, chosen.new, 1), encoding="utf-8")
+        for file, old, new in chosen.edits:
+            target = copy / file
+            text = target.read_text(encoding="utf-8")
+            if old not in text:
+                return False, f"the code to break is gone from {file}: update the break", 0.0
+            target.write_text(text.replace(old, new, 1), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy)}
         started = time.perf_counter()
         try:

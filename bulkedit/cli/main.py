@@ -611,6 +611,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return int(exc.code or 0)
     except BulkEditError as exc:
         err.write(f"bulkedit: error: {exc}\n")
+        if os.environ.get("BULKEDIT_DEBUG") and getattr(exc, "detail", ""):
+            err.write(f"bulkedit: debug: {exc.detail}\n")  # type: ignore[attr-defined]
         if isinstance(exc, DiskProblem):
             gc.collect()  # a half-written file's objects go while the quiet hook is ours
         return exc.exit_code

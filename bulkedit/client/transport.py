@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import stat
 import time
 import tomllib
@@ -23,7 +24,13 @@ import aiohttp
 from yarl import URL
 
 from bulkedit.core import protocol
-from bulkedit.core.errors import NetworkError, PermanentError, TokenRejected, UsageError
+from bulkedit.core.errors import (
+    CertificateRefused,
+    NetworkError,
+    PermanentError,
+    TokenRejected,
+    UsageError,
+)
 from bulkedit.core.protocol import AccessToken, HttpRequest
 
 ENV_KEY = "DAILYMOTION_API_KEY"
@@ -159,6 +166,12 @@ class DailymotionClient:
                 status, answer_headers = response.status, response.headers
         except TimeoutError:
             raise NetworkError(f"no answer within {self.timeout.total:g} s") from None
+        except (aiohttp.ClientConnectorCertificateError, ssl.SSLCertVerificationError):
+            raise CertificateRefused(
+                f"the TLS certificate of {URL(self.base_url).host} was refused: no authority "
+                "this machine trusts signed it, or it is for another host. Nothing was sent "
+                "to it; check the API base URL (bulkedit never turns certificate checks "
+                "off)") from None
         except aiohttp.ClientError as exc:
             # Only the class name: some aiohttp errors carry the request's headers.
             raise NetworkError(f"connection to the API failed ({type(exc).__name__})"

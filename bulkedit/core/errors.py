@@ -15,7 +15,9 @@
         ├── PermanentError        the API refused the request (400, 403, 404…)
         └── AuthError             the token was refused (401)
             ├── TokenRejected     expired or unknown token: renew it once and retry
-            └── CredentialsRejected  the token endpoint refused the key: stop the run
+            ├── CredentialsRejected  the token endpoint refused the key: stop the run
+            └── CertificateRefused   the server's TLS certificate failed verification:
+                                     never retried, stop the run
 
 Retrying is an `except TransientError` clause, never a string match. No error
 carries a secret: messages come from the API's error body, never from headers.
@@ -150,3 +152,13 @@ class TokenRejected(AuthError):
 
 class CredentialsRejected(AuthError):
     pass
+
+
+class CertificateRefused(AuthError):
+    """The server's TLS certificate was refused (no authority this machine trusts signed
+    it, or it is for another host): the server is not who it says it is. Nothing was sent
+    to it; retrying cannot help, so the run stops."""
+
+    @property
+    def error_class(self) -> ErrorClass:
+        return ErrorClass.PERMANENT

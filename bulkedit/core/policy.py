@@ -15,6 +15,7 @@ from bulkedit.core.autorate import MAX_RATE
 from bulkedit.core.errors import (
     ApiError,
     AuthError,
+    CertificateRefused,
     CredentialsRejected,
     RateLimited,
     TransientError,
@@ -232,7 +233,7 @@ class CircuitBreaker:
         if error is None or not isinstance(error, TransientError | AuthError):
             self.consecutive = 0
             return self.tripped
-        if isinstance(error, CredentialsRejected):
+        if isinstance(error, CredentialsRejected | CertificateRefused):
             self.reason = str(error)
             return True
         self.consecutive += 1

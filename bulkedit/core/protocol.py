@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from bulkedit.core.errors import (
     ApiError,
@@ -47,8 +47,7 @@ def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
     host, or to a host the user allowed by name (--allow-api-host); http or https to this
     machine's loopback (the sandbox). Never plain http elsewhere: the client secret and
     the bearer token would cross the network in the clear."""
-    shown = re.sub(r"//[^/@]*@", "//***@", base)  # a password in it is never repeated
-    shown = shown if len(shown) <= 200 else shown[:200] + "…"
+    shown = _shown_base(base)
     try:
         parts = urlsplit(base.strip())
         host = (parts.hostname or "").lower()
@@ -79,6 +78,23 @@ def checked_api_base(base: str, allowed_hosts: Iterable[str] = ()) -> str:
                          "credentials would be sent to it; if you mean it, pass "
                          f"--allow-api-host {host} (or allow_hosts in bulkedit.toml's [api])")
     return base.strip().rstrip("/")
+
+
+def _shown_base(base: str) -> str:
+    """The base as a message may show it: a user name or password in it masked, where
+    urllib (and so aiohttp) sees one. `https://evil.example#@api.dailymotion.com` goes
+    to evil.example: the `@` is in the fragment, and the host shown stays evil.example."""
+    try:
+        parts = urlsplit(base.strip())
+    except ValueError:
+        parts = None
+    if parts is None:  # no URL to speak of: anything like a user name is masked
+        shown = re.sub(r"//[^/@]*@", "//***@", base)
+    elif "@" in parts.netloc:
+        shown = urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+    else:
+        shown = base
+    return shown if len(shown) <= 200 else shown[:200] + "…"
 
 
 API_BASE_ENV = "DAILYMOTION_API_BASE"

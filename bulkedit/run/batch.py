@@ -42,7 +42,14 @@ from bulkedit.run.lock import RunLock
 from bulkedit.run.options import run_options
 from bulkedit.run.runner import InvalidSheet, SheetRun
 from bulkedit.run.settle import Seen, observe, unsettled, writers
-from bulkedit.sheets.files import PinnedSheet, foreign_file, own_folder, preflight
+from bulkedit.sheets.files import (
+    NEVER_TRUSTED,
+    PinnedSheet,
+    foreign_file,
+    own_folder,
+    preflight,
+    world_writable,
+)
 from bulkedit.sheets.report import write_issues, write_summary
 
 SHEET_SUFFIXES = (".xlsx", ".csv", ".ods")
@@ -71,7 +78,7 @@ def inbox_sheets(inbox: Path, trust: bool = False) -> tuple[list[Path], list[tup
             continue
         status = entry.stat(follow_symlinks=False)
         why = foreign_file(status)
-        if why is not None and (not trust or why.startswith(("a symbolic", "not a"))):
+        if why is not None and (not trust or why.startswith(NEVER_TRUSTED)):
             refused.append((path, why))
             continue
         found.append((status.st_mtime, entry.name, path))
@@ -198,10 +205,12 @@ class Batch:
                      note="a night stopped while filing it; it is back in the inbox")
         sheets, refused = inbox_sheets(self.folders.inbox, self.trust)
         self.log("batch_start", inbox=str(self.folders.inbox), sheets=len(sheets))
+        if (shared := world_writable(self.folders.inbox)) is not None:
+            self.log("inbox_warning", warning=shared)
         for path, why in refused:  # left where they are, said every night until dealt with
             self.log("sheet_refused", sheet=path.name, exit_code=ExitCode.BAD_INPUT,
                      error=f"{why}; copy the sheet itself in, as the user bulkedit runs as"
-                           + ("" if why.startswith(("a symbolic", "not a"))
+                           + ("" if why.startswith(NEVER_TRUSTED)
                               else ", or pass --trust-inbox"))
             report.append({"sheet": path.name, "exit_code": ExitCode.BAD_INPUT,
                            "error": why})

@@ -31,6 +31,7 @@ import socket
 import sqlite3
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,16 @@ def _disk_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 
 class JournalDamaged(UsageError):
     """The journal lost what it had recorded: resuming from it could resend rows or leave
-    them out of the rollback, so nothing runs until the user chooses a safe way on."""
+    them out of the rollback, so nothing runs until the user chooses a safe way on. The
+    message is one line; `detail` (shown with BULKEDIT_DEBUG=1) is what SQLite said."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class _CheckFailed(sqlite3.DatabaseError):
+    """PRAGMA quick_check did not answer "ok"; the text is its report."""
 
 DEFAULT_STATE_DIR = ".bulkedit"
 PINNED_SHEETS = "sheets"  # the copies of the sheets runs worked from, by SHA-256
@@ -230,9 +240,9 @@ class Journal:
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            checked = self._db.execute("PRAGMA quick_check").fetchone()
-            if checked is None or checked[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check: {checked[0] if checked else ''}")
+            checked = [str(row[0]) for row in self._db.execute("PRAGMA quick_check")]
+            if checked != ["ok"]:
+                raise _CheckFailed("\n".join(checked))
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(Exception):
@@ -240,11 +250,16 @@ class Journal:
             if "locked" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc):
                 raise UsageError(f"cannot open the run journal {self.path} ({exc}); pass "
                                  "--state-dir with a folder you can write to") from None
+            # One line: SQLite's own report (many lines, page by page) is for BULKEDIT_DEBUG.
+            reason = ("SQLite's integrity check found it damaged"
+                      if isinstance(exc, _CheckFailed) else str(exc).splitlines()[0])
             raise JournalDamaged(
-                f"the run journal {self.path} is damaged ({exc}): what its runs did can no "
-                "longer be read. The rollback sheets they wrote are kept beside their "
+                f"the run journal {self.path} is damaged ({reason}): what its runs did can "
+                "no longer be read. The rollback sheets they wrote are kept beside their "
                 "sheets. To go on, move the journal aside (or pass --fresh, which does) "
-                "and run again: every row is planned against the live values") from None
+                "and run again: every row is planned against the live values",
+                detail=f"SQLite's integrity check of {self.path}:\n{exc}"
+                if isinstance(exc, _CheckFailed) else str(exc)) from None
         except OSError as exc:
             raise UsageError(f"cannot open the run journal in {folder} ({exc}); pass "
                              "--state-dir to put it somewhere writable") from None
@@ -270,15 +285,32 @@ class Journal:
         return int(rows), int(settled)
 
     def damage(self, sheet: str | None = None) -> list[str]:
-        """What the journal has lost, run by run (the sheet's runs only, if given)."""
+        """What the journal has lost, run by run (the sheet's runs only, if given). A seal
+        that cannot be read is damage too, and so is an unfinished run that recorded rows
+        but whose seal is gone: either way, what the journal lost can no longer be told."""
         lost = []
-        for path in sorted((self.folder / SEALS).glob("*")):
-            sealed = _Seal.read(path) if path.is_file() else None
-            if sealed is None or (sheet is not None and sealed[2] != sheet):
+        folder = self.folder / SEALS
+        sealed_ids = set()
+        for path in sorted(folder.glob("*")):
+            if not path.is_file():
+                continue
+            sealed_ids.add(path.name)
+            sealed = _Seal.read(path)
+            held = self._db.execute("SELECT sheet FROM runs WHERE id = ?",
+                                    (path.name,)).fetchone()
+            if sealed is None:  # garbled: its sheet is known only if the journal has the run
+                if held is not None and sheet is not None and held["sheet"] != sheet:
+                    continue
+                lost.append(f"run {path.name} "
+                            + (f"of {held['sheet']} has a damaged seal ({path}), so what the "
+                               "journal lost of it cannot be told" if held is not None else
+                               f"is gone from it and its seal ({path}) is damaged, so not "
+                               "even its sheet can be told"))
                 continue
             rows, settled, key = sealed
-            if self._db.execute("SELECT 1 FROM runs WHERE id = ?", (path.name,)).fetchone() \
-                    is None:
+            if sheet is not None and key != sheet:
+                continue
+            if held is None:
                 lost.append(f"run {path.name} of {key} ({rows} rows) is gone from it")
                 continue
             held_rows, held_settled = self.counts(path.name)
@@ -286,6 +318,14 @@ class Journal:
                 lost.append(f"run {path.name} of {key} recorded {rows} rows, {settled} of them "
                             f"settled; it now holds {held_rows}, {held_settled} settled (its "
                             f"write-ahead log {self.path.name}-wal was removed or damaged)")
+        for record in self._db.execute(
+                f"SELECT id, sheet FROM runs WHERE state IN {UNFINISHED} ORDER BY started"):
+            if record["id"] in sealed_ids or (sheet is not None and record["sheet"] != sheet):
+                continue
+            if self.counts(record["id"])[0]:  # rows recorded, so a seal was written
+                lost.append(f"run {record['id']} of {record['sheet']} has lost its seal "
+                            f"({folder / record['id']}), so what the journal lost of it "
+                            "cannot be told")
         return lost
 
     def check(self, sheet: str | None = None) -> None:
@@ -306,8 +346,9 @@ class Journal:
         damaged = self.folder / SEALS / "damaged"
         for line in self.damage(sheet):
             run_id = line.split()[1]
-            damaged.mkdir(exist_ok=True, mode=0o700)
-            os.replace(self.folder / SEALS / run_id, damaged / run_id)
+            if (self.folder / SEALS / run_id).is_file():  # a lost seal has nothing to move
+                damaged.mkdir(exist_ok=True, mode=0o700)
+                os.replace(self.folder / SEALS / run_id, damaged / run_id)
 
     def _sealed(self, run_id: str) -> None:
         """Rewrite the run's seal after a commit."""
@@ -508,29 +549,47 @@ class Journal:
 class _Seal:
     """A run's counts outside the database: rows recorded and rows settled, in one small
     file rewritten in place (no fsync: it must survive a killed process, as the WAL does;
-    after a power cut both may lag)."""
+    after a power cut both may lag). Its first line carries a CRC-32 of the counts and the
+    sheet, so a garbled byte anywhere is seen as damage, never read as another sheet's
+    seal or as other counts."""
 
     def __init__(self, path: Path, sheet: str, rows: int, settled: int):
         own_folder(path.parent, "folder of journal seals")
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        self.sheet = sheet
         self.rows, self.settled = rows, settled
-        os.pwrite(self._fd, f"{rows:012d} {settled:012d}\n{sheet}\n".encode(), 0)
+        text = f"{_seal_counts(rows, settled, sheet)}\n{sheet}\n".encode()
+        os.pwrite(self._fd, text, 0)
+        os.ftruncate(self._fd, len(text))
 
     def write(self, rows: int, settled: int) -> None:
         self.rows, self.settled = rows, settled
-        os.pwrite(self._fd, f"{rows:012d} {settled:012d}".encode(), 0)
+        os.pwrite(self._fd, _seal_counts(rows, settled, self.sheet).encode(), 0)
 
     def close(self) -> None:
         os.close(self._fd)
 
     @classmethod
     def read(cls, path: Path) -> tuple[int, int, str] | None:
-        try:
-            counts, sheet = path.read_text(encoding="utf-8").split("\n")[:2]
-            rows, settled = counts.split()
-            return int(rows), int(settled), sheet
-        except (OSError, ValueError, UnicodeDecodeError):
-            return None
+        """(rows, settled, sheet), or None if the seal is damaged (read again a few times,
+        in case a running attempt was rewriting its counts in that very moment)."""
+        for _ in range(3):
+            try:
+                counts, sheet = path.read_text(encoding="utf-8").split("\n")[:2]
+                fields = counts.split(" ")
+                rows, settled = int(fields[0]), int(fields[1])
+            except (OSError, ValueError, UnicodeDecodeError, IndexError):
+                continue
+            # Two fields: a seal written before seals had a checksum.
+            if len(fields) == 2 or (len(fields) == 3 and counts == _seal_counts(rows, settled,
+                                                                                sheet)):
+                return rows, settled, sheet
+        return None
+
+
+def _seal_counts(rows: int, settled: int, sheet: str) -> str:
+    check = zlib.crc32(f"{rows} {settled}\n{sheet}".encode())
+    return f"{rows:012d} {settled:012d} {check:08x}"
 
 
 def _identity(path: Path) -> str:

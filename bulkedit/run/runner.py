@@ -25,6 +25,7 @@ from bulkedit.core.errors import (
     ErrorClass,
     ExitCode,
     RunAborted,
+    TransientError,
     UsageError,
 )
 from bulkedit.core.outcomes import (
@@ -449,6 +450,12 @@ class SheetRun:
         def on_write(outcome: JobResult) -> None:
             nonlocal done, failures
             plan: RowPlan = outcome.key
+            if self._stopped and isinstance(outcome.error, TransientError):
+                # Ctrl-C cut its retries short: not failed, not sent (as far as anyone
+                # knows); it stays `sent` in the journal, so the same command reads it
+                # and sends it again if it did not land.
+                result.writes += outcome.attempts
+                return
             row = self._sent(plan, outcome, result)
             failures += row.status == Status.FAILED
             if journal is not None:  # committed before the row counts as done

@@ -21,7 +21,7 @@ from bulkedit.core.cells import to_cell
 from bulkedit.core.outcomes import RunResult
 from bulkedit.core.schema import FIELDS
 from bulkedit.core.types import UnknownValue
-from bulkedit.sheets.files import atomic_path, write_text
+from bulkedit.sheets.files import atomic_path, spooled_beside, write_text
 from bulkedit.sheets.report import xlsx_text
 
 _TOKENS = re.compile(r"\s+|[^\s,]+|,")
@@ -71,6 +71,11 @@ def field_counts(rows: Sequence[ReportRow]) -> Counter[str]:
 # ----------------------------------------------------------------------------- XLSX
 
 def write_xlsx(path: Path, result: RunResult) -> None:
+    with spooled_beside(path):  # openpyxl's spool beside the report, never in $TMPDIR
+        _write_xlsx(path, result)
+
+
+def _write_xlsx(path: Path, result: RunResult) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill

@@ -8,6 +8,7 @@ a later apply reads as "keep", so an untouched export plans zero changes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from datetime import tzinfo
 from pathlib import Path
@@ -17,7 +18,7 @@ from bulkedit.core.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell,
 from bulkedit.core.planning import normal, resolve
 from bulkedit.core.schema import ID_COLUMN, FieldSpec, Kind
 from bulkedit.core.types import SetValue, Severity, UnknownValue
-from bulkedit.sheets.files import AtomicFile
+from bulkedit.sheets.files import AtomicFile, spooled_beside
 from bulkedit.sheets.report import OWN_MARK, xlsx_text
 
 
@@ -43,7 +44,8 @@ class SheetWriter:
             # apply (report.OWN_MARK), so the export plans zero changes.
             self._writer.writerow([*self.headers, OWN_MARK])
         else:
-            self._open_xlsx()
+            with spooled_beside(path):  # openpyxl's spool beside the export, not in $TMPDIR
+                self._open_xlsx()
 
     def _open_xlsx(self) -> None:
         from openpyxl import Workbook
@@ -92,9 +94,14 @@ class SheetWriter:
         self.rows += 1
 
     def discard(self) -> None:
-        """The export failed: remove what was written, keep the earlier file."""
+        """The export failed or was stopped: remove what was written, keep the earlier
+        file. openpyxl's writer is ended first: left to the garbage collector, it would
+        write its closing tags into a closed spool and print a traceback at exit."""
         if self._csv:
             self._handle.close()
+        else:
+            with contextlib.suppress(Exception):
+                self._sheet.close()
         self._file.discard()
 
     def close(self) -> None:
@@ -112,14 +119,18 @@ class SheetWriter:
         rules = dropdowns(self.specs, 2, max(last, 1000))
         for rule in rules.rules:
             self._sheet.data_validations.append(rule)
-        if rules.lists:
+        with spooled_beside(self.path):
+            self._save_xlsx(rules.lists)
+
+    def _save_xlsx(self, choices: list[tuple[str, list[str]]]) -> None:
+        if choices:
             lists = self._book.create_sheet("Lists")
             lists.sheet_state = "hidden"
-            longest = max(len(choices) for _, choices in rules.lists)
-            lists.append([name for name, _ in rules.lists])
+            longest = max(len(items) for _, items in choices)
+            lists.append([name for name, _ in choices])
             for row in range(longest):
-                lists.append([choices[row] if row < len(choices) else None
-                              for _, choices in rules.lists])
+                lists.append([items[row] if row < len(items) else None
+                              for _, items in choices])
         try:
             self._book.save(self._file.path)
         except BaseException:

@@ -16,16 +16,19 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import functools
 import hashlib
 import io
 import os
+import re
 import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,18 +58,120 @@ def _fsync_folder(folder: Path) -> None:
             os.close(descriptor)
 
 
+# The temporaries bulkedit keeps beside an output while it writes it, named for the output
+# and the process: `.NAME.PID.XXXXXXXX.part` (the new content), `.spool` (openpyxl's
+# worksheet XML while an XLSX is written: the rows themselves, so never in $TMPDIR) and
+# `.check` (preflight's probe). A killed process leaves them; the next bulkedit that
+# writes that output, or checks it, removes those whose process is gone.
+_TEMPORARY_KINDS = (".part", ".spool", ".check")
+_TEMPORARY = re.compile(r"(?:(\d+)\.)?[a-z0-9_]{8}")  # "PID.random", or an older "random"
+_OLDER_KEPT = 86400  # an older temporary (no PID in its name) is removed after a day
+
+
+def _temporary(target: Path, suffix: str) -> tuple[int, str]:
+    return tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=suffix,
+                            dir=target.parent)
+
+
+def _gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False
+
+
+def sweep_leftovers(target: Path, *, own: bool = False) -> list[Path]:
+    """Remove the temporaries of `target` that a killed bulkedit left beside it (`own`:
+    this process's, once the output is written or given up). Returns what went."""
+    target = Path(target)
+    prefix = f".{target.name}."
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(prefix) or not name.endswith(_TEMPORARY_KINDS):
+            continue
+        kind = name[name.rindex("."):]
+        found = _TEMPORARY.fullmatch(name[len(prefix):-len(kind)])
+        try:
+            status = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if found is None or not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid():
+            continue
+        pid = found.group(1)
+        if own:
+            stale = pid is not None and int(pid) == os.getpid() and kind == ".spool"
+        elif pid is not None:
+            stale = _gone(int(pid))
+        else:
+            stale = time.time() - status.st_mtime > _OLDER_KEPT
+        if stale:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+# Where openpyxl spools a worksheet being written: beside the output (see `spooled_beside`).
+_SPOOL_BESIDE: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "bulkedit_spool_beside", default=None)
+
+
+@contextlib.contextmanager
+def spooled_beside(target: Path) -> Iterator[None]:
+    """While an XLSX for `target` is being filled: openpyxl spools each worksheet's XML
+    to a temporary file, by default in $TMPDIR (shared, and left there by a kill). Within
+    this block it goes beside `target` instead, 0600 and named for the sweep."""
+    _spool_in_place()
+    token = _SPOOL_BESIDE.set(Path(target))
+    try:
+        yield
+    finally:
+        _SPOOL_BESIDE.reset(token)
+
+
+@functools.cache
+def _spool_in_place() -> None:
+    from openpyxl.worksheet import _writer
+
+    default = _writer.create_temporary_file
+
+    def create_temporary_file(suffix: str = "") -> str:
+        target = _SPOOL_BESIDE.get()
+        if target is None:
+            return str(default(suffix))
+        try:
+            handle, name = _temporary(target, ".spool")
+        except OSError as exc:
+            raise disk_problem(exc, target.parent / f".{target.name}.spool") or exc from None
+        os.close(handle)
+        _writer.ALL_TEMP_FILES.append(name)  # openpyxl removes it once saved, or at exit
+        return name
+
+    _writer.create_temporary_file = create_temporary_file
+
+
 class AtomicFile:
     """A temporary file beside `target`, for the caller to write (by `path`: openpyxl
     saves to a path); `commit` replaces `target` with it in one rename, `discard` removes
     it and leaves `target` as it was. `mode`: the user's umask unless given (0o600 for
-    files that hold private values)."""
+    files that hold private values). What a killed run left beside `target` goes first."""
 
     def __init__(self, target: Path, mode: int | None = None):
         self.target = Path(target)
         self.mode = mode
+        sweep_leftovers(self.target)
         try:
-            handle, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part",
-                                            dir=self.target.parent)
+            handle, name = _temporary(self.target, ".part")
         except OSError as exc:
             raise disk_problem(exc, self.target) or exc from None
         os.close(handle)
@@ -81,18 +186,23 @@ class AtomicFile:
         except OSError as exc:
             self.discard()
             raise disk_problem(exc, self.target) or exc from None
+        sweep_leftovers(self.target, own=True)
         _fsync_folder(self.target.parent)
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
+        sweep_leftovers(self.target, own=True)
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path, mode: int | None = None) -> Iterator[Path]:
-    """An `AtomicFile`'s path to write; committed on a clean exit, discarded otherwise."""
+    """An `AtomicFile`'s path to write; committed on a clean exit, discarded otherwise.
+    An XLSX written there spools beside `target` (`spooled_beside`)."""
     atomic = AtomicFile(target, mode)
     try:
-        yield atomic.path
+        with spooled_beside(target) if Path(target).suffix.lower() in (".xlsx", ".xlsm") \
+                else contextlib.nullcontext():
+            yield atomic.path
     except OSError as exc:
         atomic.discard()
         raise disk_problem(exc, target) or exc from None
@@ -121,7 +231,11 @@ def disk_problem(exc: OSError, path: Path, needed: int | None = None) -> DiskPro
     free space and what to do; None for other errors (a bug, or the user's to fix)."""
     if exc.errno not in _ENVIRONMENT:
         return None
-    folder = next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("."))
+    # The file that hit the disk's limit, when the error names it: it may be on another
+    # disk than `path` (a temporary elsewhere), and that disk's free space is what counts.
+    full = Path(os.fsdecode(exc.filename)) if exc.filename else Path(path)
+    folder = next((p for p in (full, *full.parents) if p.exists() and p.is_dir()),
+                  Path("."))
     try:
         free = shutil.disk_usage(folder).free
     except OSError:
@@ -129,9 +243,11 @@ def disk_problem(exc: OSError, path: Path, needed: int | None = None) -> DiskPro
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         want = f"; it needs at least {_size(needed)} more" if needed else ""
         have = f" ({_size(free)} free)" if free is not None else ""
-        return DiskProblem(f"cannot write {path}: the disk is full{have}{want}. Free some "
-                           "space and run the same command again (an apply continues where "
-                           "it stopped)")
+        where = "" if Path(path).parent == folder or Path(path) == folder else \
+            f" in {folder}"
+        return DiskProblem(f"cannot write {path}: the disk is full{where}{have}{want}. Free "
+                           "some space and run the same command again (an apply continues "
+                           "where it stopped)")
     return DiskProblem(f"cannot write {path}: {os.strerror(exc.errno or 0).lower()}. Check "
                        "the disk, then run the same command again (an apply continues "
                        "where it stopped)")
@@ -187,9 +303,9 @@ def preflight(outputs: Iterable[tuple[str, Path | None]],
             hint = "is a file" if folder.exists() else "does not exist"
             raise UsageError(f"cannot write the {what} {path}: the folder {folder} {hint}; "
                              "create it or choose another path")
+        sweep_leftovers(path)  # what a killed run left while writing it
         try:
-            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check",
-                                            dir=folder)
+            handle, name = _temporary(path, ".check")
         except OSError as exc:
             reason = (exc.strerror or str(exc)).lower()
             raise UsageError(f"cannot write the {what} {path}: {reason} in {folder}; choose "
@@ -275,6 +391,11 @@ class PinnedSheet:
     digest: str  # SHA-256 of exactly those bytes
 
 
+# The refusals --trust-inbox never lifts (their text starts so): a link or a special file
+# is not the sheet a user put there, whoever owns it.
+NEVER_TRUSTED = ("a symbolic", "a hard link", "not a")
+
+
 def foreign_file(status: os.stat_result) -> str | None:
     """Why a file in a shared folder must not be applied, or None: not a regular file, a
     symbolic link, another user's, or writable by others (who could change it first)."""
@@ -282,6 +403,9 @@ def foreign_file(status: os.stat_result) -> str | None:
         return "a symbolic link, which bulkedit never follows in an inbox"
     if not stat.S_ISREG(status.st_mode):
         return "not a regular file (a pipe, a device or a socket)"
+    if status.st_nlink > 1:
+        return ("a hard link (the file has other names, perhaps another user's), which "
+                "bulkedit never applies from an inbox")
     if status.st_uid != os.geteuid():
         return f"owned by another user (uid {status.st_uid})"
     if status.st_mode & 0o022:
@@ -297,6 +421,25 @@ def _identity(reader: BinaryIO) -> tuple[int, int] | None:
     except (OSError, ValueError, io.UnsupportedOperation):
         return None
     return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
+
+
+# Called with an inbox sheet's path just before it is opened: the moment another user
+# would swap it for a link or a pipe. Tests swap it there (tests/test_inbox_swaps.py).
+BEFORE_INBOX_OPEN: list[Callable[[str], None]] = []
+
+
+def world_writable(folder: Path) -> str | None:
+    """A warning for a folder every user may write that lacks the sticky bit (any of them
+    may then rename or delete what others put there), else None."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return None
+    if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+        return (f"the inbox {folder} may be written by every user and has no sticky bit: "
+                "anyone may rename, replace or remove the sheets in it; chmod o-w it (or "
+                "+t, so that only a file's owner may move it)")
+    return None
 
 
 def pin_sheet(source: str | os.PathLike[str], folder: Path, *, from_inbox: bool = False,
@@ -317,6 +460,9 @@ def pin_sheet(source: str | os.PathLike[str], folder: Path, *, from_inbox: bool 
                 reader: BinaryIO = sys.stdin.buffer
             else:
                 try:
+                    if from_inbox:
+                        for hook in BEFORE_INBOX_OPEN:
+                            hook(name)
                     flags = os.O_RDONLY | (os.O_NOFOLLOW | os.O_NONBLOCK if from_inbox else 0)
                     reader = stack.enter_context(os.fdopen(os.open(name, flags), "rb"))
                     if from_inbox:

@@ -125,7 +125,9 @@ ISSUE_HEADERS = ("row", "column", "value", "code", "severity", "message")
 
 def write_issues(path: Path, issues: Iterable[Issue]) -> None:
     rows = ((i.row, i.column, i.value, i.code, i.severity.value, i.message) for i in issues)
-    write_table(path, ISSUE_HEADERS, rows, sheet_title="Problems", text_columns=("value",))
+    # 0600: a problem quotes the cell, and a sheet may hold what others must not read.
+    write_table(path, ISSUE_HEADERS, rows, sheet_title="Problems", text_columns=("value",),
+                mode=0o600)
 
 
 RESULT_COLUMNS = ("#status", "#error_class", "#error", "#http_status", "#changed_fields",
