@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from conftest import apply, results
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bulkedit.core.cells import EXCEL_ERROR_CELL
 from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import SheetReading
 from bulkedit.sheets.export_sheet import SheetWriter
@@ -40,7 +42,10 @@ def _user_csv(rows: list[list[str]]) -> bytes:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.one_of(
-    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=20),
+    # A cell that is exactly a spreadsheet error literal (#A?, like #WERT!) is refused, not
+    # read as text (test_an_error_literal_in_a_csv_is_refused_not_read_as_text).
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=20)
+    .filter(lambda v: not re.match(EXCEL_ERROR_CELL, v)),
     st.sampled_from(["'+summer", "'=1+2", "'-80s", "'@me", "'#N/A", "''=x", "'\tx", "=1+2",
                      '="007"', '=""', '="a""b"', "'Allo 'Allo!", "+a, -b"])),
     min_size=1, max_size=8))
@@ -158,3 +163,19 @@ def test_apply_sends_what_the_user_meant(run_cli, api, tmp_path):
     assert again.code == 0, again.out + again.err
     assert {r["#status"] for r in results(tmp_path / "edits.results.results.csv")} == {
         "unchanged"}
+
+
+def test_an_error_literal_in_a_csv_is_refused_not_read_as_text():
+    # Excel writes a failed formula's error to a CSV as its text, in the user's language
+    # (#N/A, #WERT!, #NOM?): any #WORD! or #WORD? is one, and the value it stood for is
+    # unknown. In a CSV the apostrophe is the user's text, so the fix is Excel's ="…".
+    from bulkedit.core.validation import validate
+
+    data = _user_csv([["video_id", "title"], ["x000001", "#A?"], ["x000002", "#WERT!"],
+                      ["x000003", '="#A?"'], ["x000004", "#hashtag"]])
+    result = validate(load_sheet(io.BytesIO(data), name="user.csv"))
+    assert [(i.row, i.code) for i in result.errors] == [(2, "excel_error"), (3, "excel_error")]
+    assert result.errors[0].message.endswith(
+        'To send the text #A? itself, write ="#A?" (Excel\'s text formula)')
+    sent = {row.row: row.changes["title"].value for row in result.rows()}
+    assert sent == {4: "#A?", 5: "#hashtag"}

@@ -829,8 +829,10 @@ _ERROR_CAUSES = {
 }
 
 
-def excel_error_problem(text: str, formula: str = "") -> CellProblem:
-    """The problem of a cell that holds a spreadsheet error instead of a value."""
+def excel_error_problem(text: str, formula: str = "", *, csv: bool = False) -> CellProblem:
+    """The problem of a cell that holds a spreadsheet error instead of a value. In a CSV
+    a leading apostrophe is the user's own text, so there the way to send the error's
+    text is Excel's text formula ="…", which the CSV reader reads as its text."""
     error = text.strip()
     cause = _ERROR_CAUSES.get(error.upper(), "a formula failed")
     if formula:
@@ -840,10 +842,11 @@ def excel_error_problem(text: str, formula: str = "") -> CellProblem:
                 f"the cell holds the spreadsheet error {error}: Excel read what you typed, "
                 f"{formula}, as a formula. Type it with an apostrophe first ('{formula}) so "
                 "Excel keeps it as text"))
+    how = (f'write ="{error}" (Excel\'s text formula)' if csv
+           else f"write '{error} (with an apostrophe)")
     return CellProblem("excel_error", (
         f"the cell holds the spreadsheet error {error} ({cause}), so the value it stood for is "
-        f"unknown; fix the formula or type the value. To send the text {error} itself, "
-        f"write '{error} (with an apostrophe)"))
+        f"unknown; fix the formula or type the value. To send the text {error} itself, {how}"))
 
 
 # Excel safety (DESIGN.md §5): a CSV cell that Excel would evaluate as a formula (or read

@@ -88,12 +88,13 @@ def _clean_headers(cells: list[str], row: int) -> tuple[list[str], tuple[Issue, 
 
 def _split_errors(values: pa.ChunkedArray, marked: pa.ChunkedArray | None
                   ) -> tuple[pa.ChunkedArray, tuple[tuple[int, str, CellProblem], ...]]:
-    """The column's values with error cells blanked, and their problems."""
+    """The column's values with error cells blanked, and their problems (only a CSV marks
+    its error cells here: a workbook's are found in its XML, workbook.py)."""
     if marked is None or not pc.any(marked).as_py():
         return values, ()
     positions = pc.indices_nonzero(marked).to_pylist()
     texts = [values[i].as_py().strip() for i in positions]
-    problems = tuple((i, text, excel_error_problem(text))
+    problems = tuple((i, text, excel_error_problem(text, csv=True))
                      for i, text in zip(positions, texts, strict=True))
     return pc.if_else(marked, "", values), problems
 
