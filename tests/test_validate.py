@@ -295,3 +295,10 @@ def test_the_cells_on_the_grammars_edges_say_what_to_write():
     assert messages[(3, "geoblocking")][0] == "list_separator"
     assert (4, "video_id") not in messages
     assert messages[(5, "video_id")][0] == "bad_id"
+
+
+def test_a_sheet_with_no_field_to_change_says_how_to_add_one():
+    result = check("video_id,# note\nx8abc12,hello\n")
+    assert [(i.code, i.message) for i in result.header_errors] == [(
+        "no_fields", "the sheet has no field to change; add columns named after video fields "
+        "(see `bulkedit fields`)")]
