@@ -329,6 +329,8 @@ def _read_csv_python(label: str, text: str, delimiter: str, skip: int
             rows.append(record)
     except csv.Error as exc:
         row = len(rows) + 1 - skip
+        if "field larger than field limit" in str(exc):
+            raise _too_long(label, f"a cell of row {row}", LIMITS) from None
         if "unexpected end of data" in str(exc):
             raise LoadError(label, f"a quoted cell that starts on row {row} is never "
                                           "closed", "Add the missing double quote (\") or "

@@ -12,6 +12,7 @@ abort impossible for whatever that scan does not foresee.
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import os
 import pickle
@@ -57,7 +58,7 @@ def read_native(source: SheetInput, fmt: str, sheet: str | None,
     if answer[0] == "load":
         raise LoadError(source.label, answer[1], answer[2])
     if answer[0] == "error":
-        if answer[1] == "MemoryError":
+        if answer[1] in ("MemoryError", "ArrowMemoryError"):
             raise SheetRefused(source.label, "unsafe_workbook", (
                 f"this workbook could not be read safely (reading it needs more than "
                 f"{count(limits.child_memory // 1024**2)} MB of memory)"), _FIX)
@@ -150,7 +151,9 @@ def _death(status: int) -> str:
 def _child(fd: int, label: str, path: str | None, data: bytes | None, sheet: str | None,
            fmt: str, memory: int) -> None:
     """In the child: limit the address space, read, write the answer to `fd`."""
-    # A native abort prints a backtrace: it is not the user's to read.
+    # A native abort prints a backtrace (and faulthandler, when on, a Python one): it is
+    # not the user's to read.
+    faulthandler.disable()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)

@@ -138,17 +138,6 @@ def _check_extent(label: str, extent: Extent, limits: ReadLimits) -> None:
     fix = (f"Delete the rows and columns past your data (the farthest cell is {far}: select "
            "the empty rows and columns after it and delete them, then save), or split the "
            "sheet")
-    if extent.claimed:
-        claimed = _claimed(extent.claimed)
-        if claimed is not None and (claimed[0] > limits.rows or claimed[1] > limits.columns
-                                    or claimed[0] * claimed[1] > limits.cells):
-            raise SheetRefused(label, "sheet_too_large", (
-                f"{where} claims the range {extent.claimed.upper()} ({count(claimed[0])} rows "
-                f"x {count(claimed[1])} columns = {count(claimed[0] * claimed[1])} cells); "
-                f"bulkedit reads at most {count(limits.rows)} rows, {count(limits.columns)} "
-                f"columns and {count(limits.cells)} cells"),
-                "Open it in Excel, delete the rows and columns past your data and save it "
-                "again, or split the sheet")
     if extent.columns > limits.columns:
         raise SheetRefused(label, "sheet_too_large", (
             f"{where} reaches column {_letters(extent.columns - 1)} ({count(extent.columns)} "
@@ -165,6 +154,17 @@ def _check_extent(label: str, extent: Extent, limits: ReadLimits) -> None:
         raise SheetRefused(label, "sheet_too_large", (
             f"{where} spans A1:{far} ({shown}); bulkedit reads at most {count(limits.cells)} "
             "cells (rows x columns)"), fix)
+    if extent.claimed:
+        claimed = _claimed(extent.claimed)
+        if claimed is not None and (claimed[0] > limits.rows or claimed[1] > limits.columns
+                                    or claimed[0] * claimed[1] > limits.cells):
+            raise SheetRefused(label, "sheet_too_large", (
+                f"{where} claims the range {extent.claimed.upper()} ({count(claimed[0])} rows "
+                f"x {count(claimed[1])} columns = {count(claimed[0] * claimed[1])} cells); "
+                f"bulkedit reads at most {count(limits.rows)} rows, {count(limits.columns)} "
+                f"columns and {count(limits.cells)} cells"),
+                "Open it in Excel, delete the rows and columns past your data and save it "
+                "again, or split the sheet")
 
 
 def _claimed(ref: str) -> tuple[int, int] | None:
