@@ -20,6 +20,7 @@ the file holds.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import zipfile
@@ -40,6 +41,7 @@ _CELL_ROW = re.compile(rb"""<(?:[\w.-]+:)?c(?=\s)[^>]*?\sr\s*=\s*["']\$?[A-Za-z]
 _CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s/>])")
 _NO_REF = re.compile(rb"""<(?:[\w.-]+:)?(?:c|row)(?=[\s/>])(?![^>]*?\sr\s*=)""")
 _DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension(?=\s)[^>]*?\sref\s*=\s*["']([^"']*)""")
+_LAST_REF = re.compile(rb'\sr="([A-Za-z]+)([0-9]+)"')
 _TOKEN = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
 _R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]*)\$?([0-9]*)""")
 _REF = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,10})")
@@ -351,22 +353,36 @@ class _XlsxScanner(_Scanner):
         if self.walk:
             self._walk(data)
         else:
-            if _NO_REF.search(data) is not None:
+            cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/")
+            rows = data.count(b"<row ") + data.count(b"<row>")
+            # Every row and cell carries its reference (what Excel and most writers
+            # write) when the references are as many as the tags; else look closer.
+            plain = data.count(b' r="') == cells + rows
+            if not plain and _NO_REF.search(data) is not None:
                 self.restart = True  # walked again, from the start
                 return
-            self.cells += sum(1 for _ in _CELL_TAG.finditer(data))
-            cols = _CELL_COL.findall(data)
-            if cols:
-                width = max(map(len, cols))
-                if width > 3:
-                    self.columns = max(self.columns, limits.columns + 1, 16385)
-                else:
-                    widest = max(c for c in cols if len(c) == width) if width > 1 else max(cols)
-                    self.columns = max(self.columns, _col(widest) + 1)
-                self.rows = max(self.rows, max(map(int, _CELL_ROW.findall(data)), default=0))
+            self.cells += cells if plain else sum(1 for _ in _CELL_TAG.finditer(data))
+            self._farthest(data, plain)
         if self.cells > limits.cells or self.columns > limits.columns \
                 or self.rows > limits.rows:
             _check_extent(label, self.extent(), limits)
+
+    def _farthest(self, data: bytes, plain: bool) -> None:
+        """The farthest row and column the block's cells reach. Cells come in order, so
+        the last one's row and the widest column seen so far are guesses that one search
+        each confirms; only a block that breaks them lists every reference."""
+        last = _LAST_REF.search(data, max(0, data.rfind(b' r="', 0, len(data)) - 1))
+        guess_row = int(last[2]) if last else 0
+        if plain and self.columns and guess_row and \
+                _above(self.columns, guess_row).search(data) is None:
+            self.rows = max(self.rows, guess_row)
+            return
+        cols = _CELL_COL.findall(data)
+        if cols:
+            width = max(map(len, cols))
+            widest = max(c.upper() for c in cols if len(c) == width)
+            self.columns = max(self.columns, _col(widest) + 1)
+            self.rows = max(self.rows, max(map(int, _CELL_ROW.findall(data)), default=0))
 
     def _walk(self, data: bytes) -> None:
         for m in _TOKEN.finditer(data):
@@ -454,6 +470,32 @@ class _OdsScanner(_Scanner):
 
     def extents(self) -> list[Extent]:
         return self.found
+
+
+@functools.lru_cache(maxsize=64)
+def _above(columns: int, row: int) -> re.Pattern[bytes]:
+    """A cell reference past column `columns` (a count) or past row `row`, or one that is
+    not plain upper-case letters and digits (then the block is read reference by
+    reference). A row's reference (digits only) is not one. Only for blocks whose every
+    reference is written ` r="…"` (what the tag counts say)."""
+    letters = _letters(columns - 1).encode()
+    digits = str(row).encode()
+    return re.compile(rb' r="(?:[^A-Z0-9"]|(?:' + _greater(letters, b"A", b"Z")
+                      + rb')[0-9]|[A-Z]+(?:[^0-9"]|(?:' + _greater(digits, b"0", b"9")
+                      + rb')"))')
+
+
+def _greater(text: bytes, low: bytes, high: bytes) -> bytes:
+    """A pattern for the strings over [low-high] (as numbers, without leading `low`) that
+    are greater than `text`: longer, or as long and greater at some position."""
+    span = b"[" + low + b"-" + high + b"]"
+    first = b"[" + bytes([low[0] + 1]) + b"-" + high + b"]" if low == b"0" else span
+    options = [first + span + b"{" + str(len(text)).encode() + b",}"]
+    for i, ch in enumerate(text):
+        if ch < high[0]:
+            options.append(re.escape(text[:i]) + b"[" + bytes([ch + 1]) + b"-" + high + b"]"
+                           + span + b"{" + str(len(text) - i - 1).encode() + b"}")
+    return b"|".join(options)
 
 
 def _repeat(raw: bytes, name: bytes) -> int:
