@@ -94,14 +94,20 @@ def test_a_native_abort_is_a_refused_sheet_not_a_dead_process(tmp_path):
     assert "could not be read safely (the reader aborted: SIGABRT)" in str(refused.value)
 
 
-def test_a_reader_past_its_memory_is_a_refused_sheet(tmp_path):
-    """The child's memory is its own: 16 MB of text read under a 1 MB limit."""
-    path = write_xlsx(tmp_path / "ok.xlsx", [["video_id", "title"]] +
-                      [[f"x8abc{n}", f"{n:08}" * 1000] for n in range(2000)])
+def test_a_reader_past_its_memory_is_a_refused_sheet(tmp_path, monkeypatch):
+    """The child's address space is limited: a reader asking for 1 GB under a 64 MB limit
+    fails in the child (whatever this process has free), and the sheet is refused."""
+    from bulkedit.sheets import workbook_child
+
+    def greedy(*args):
+        return bytearray(1 << 30)
+
+    path = write_xlsx(tmp_path / "ok.xlsx", [["video_id", "title"], ["x8abc12", "New"]])
+    monkeypatch.setattr(workbook_child, "_read", greedy)
     with pytest.raises(SheetRefused) as refused:
-        load_sheet(path, limits=ReadLimits(child_memory=1 << 20))
+        load_sheet(path, limits=ReadLimits(child_memory=64 << 20))
     assert refused.value.code == "unsafe_workbook"
-    assert "could not be read safely (reading it needs more than 1 MB of memory)" in str(
+    assert "could not be read safely (reading it needs more than 64 MB of memory)" in str(
         refused.value)
 
 

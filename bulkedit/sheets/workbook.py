@@ -38,10 +38,15 @@ def _check_zip(source: SheetInput, sheet: str | None, limits: ReadLimits) -> str
                         ) from None
 
 
+def _head(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as part:
+        return part.read(256)
+
+
 def _check_archive(label: str, archive: zipfile.ZipFile) -> str:
     members = archive.infolist()
     names = {m.filename for m in members}
-    if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype")[:256]:
+    if "mimetype" in names and b"opendocument.spreadsheet" in _head(archive, "mimetype"):
         fmt = "ods"
     elif "xl/workbook.xml" in names:
         fmt = "xlsx"

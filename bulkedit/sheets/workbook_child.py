@@ -79,7 +79,12 @@ def run_child(label: str, path: str | None, data: bytes | None, sheet: str | Non
     A fork, not a spawn: the child starts in a few milliseconds with everything imported.
     It runs only calamine and pyarrow, whose allocators are fork-safe, and never returns
     into the caller's code (os._exit)."""
-    import python_calamine  # noqa: F401 - imported before the fork
+    # Everything the child imports, imported here: no other thread of this process can
+    # then hold an import lock the child would wait on.
+    import python_calamine  # noqa: F401
+
+    import bulkedit.sheets.workbook
+    import bulkedit.sheets.workbook_tabs  # noqa: F401
 
     read_fd, write_fd = os.pipe()
     pid = os.fork()
