@@ -21,7 +21,8 @@ from bulkedit.sheets.encoding import UTF8_BOM, text_encoding
 from bulkedit.sheets.grid import build_sheet
 from bulkedit.sheets.limits import LIMITS, ReadLimits
 from bulkedit.sheets.source import Source, open_source
-from bulkedit.sheets.workbook import cell_text, read_workbook_sheet, show_typed_cells
+from bulkedit.sheets.workbook import read_workbook_sheet, show_typed_cells
+from bulkedit.sheets.workbook_child import cell_text
 
 __all__ = ["Source", "load_sheet", "load_table"]
 _ZIP_MAGIC = b"PK\x03\x04"

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pyarrow as pa
 
-from bulkedit.core.cells import CellProblem, date_cell_text, excel_error_problem
+from bulkedit.core.cells import CellProblem, excel_error_problem
 from bulkedit.core.errors import LoadError
 from bulkedit.core.schema import FIELDS, Kind
 from bulkedit.core.sheet import Sheet, SheetReading, column_letter
@@ -18,7 +18,7 @@ from bulkedit.core.types import Severity
 from bulkedit.sheets.grid import build_sheet
 from bulkedit.sheets.limits import LIMITS, MAX_COLUMNS, ReadLimits
 from bulkedit.sheets.source import SheetInput
-from bulkedit.sheets.workbook_child import read_native
+from bulkedit.sheets.workbook_child import cell_text, read_native
 from bulkedit.sheets.workbook_extent import check_workbook
 from bulkedit.sheets.workbook_reading import read_layout
 from bulkedit.sheets.workbook_scan import CellScan, scan_workbook
@@ -66,23 +66,6 @@ def _check_archive(label: str, archive: zipfile.ZipFile) -> str:
                                        "Excel never writes (a possible XML bomb)",
                                 "Export the sheet again from Excel")
     return fmt
-
-
-def cell_text(value: object) -> str:
-    """How a typed cell reads in the grammar."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime | date):
-        return date_cell_text(value)
-    if isinstance(value, time | timedelta):
-        return str(value)
-    return str(value)
 
 
 def read_workbook_sheet(source: SheetInput, sheet: str | None,

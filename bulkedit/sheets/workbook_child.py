@@ -12,6 +12,7 @@ abort impossible for whatever that scan does not foresee.
 
 from __future__ import annotations
 
+import datetime as dt
 import faulthandler
 import io
 import os
@@ -27,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from bulkedit.core.cells import date_cell_text
 from bulkedit.core.errors import LoadError
 from bulkedit.core.types import Issue
 from bulkedit.sheets.limits import LIMITS, ReadLimits, SheetRefused, count
@@ -83,7 +85,6 @@ def run_child(label: str, path: str | None, data: bytes | None, sheet: str | Non
     # then hold an import lock the child would wait on.
     import python_calamine  # noqa: F401
 
-    import bulkedit.sheets.workbook
     import bulkedit.sheets.workbook_tabs  # noqa: F401
 
     read_fd, write_fd = os.pipe()
@@ -194,6 +195,23 @@ def _child(fd: int, label: str, path: str | None, data: bytes | None, sheet: str
         out.write(memoryview(payload))
 
 
+def cell_text(value: object) -> str:
+    """How a typed cell reads in the grammar."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return date_cell_text(value)
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return str(value)
+
+
 def _unpack(read: tuple[tuple[Any, ...], list[pa.Array]]) -> NativeRead:
     meta, columns = read
     return NativeRead(meta[0], meta[1], meta[2], meta[3], meta[4], columns, meta[5])
@@ -205,7 +223,6 @@ def _read(label: str, path: str | None, data: bytes | None, sheet: str | None,
     the text columns)."""
     import python_calamine as cal
 
-    from bulkedit.sheets.workbook import cell_text
     from bulkedit.sheets.workbook_tabs import active_sheet, choose_sheet
 
     chosen_note: Issue | None = None
