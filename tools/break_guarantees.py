@@ -43,6 +43,7 @@ class Break:
 SECURITY = "tests/test_security.py::"
 SWAPS = "tests/test_inbox_swaps.py::"
 TEMPS = "tests/test_temporaries.py::"
+HOSTILE = "tests/test_hostile_sheets.py::"
 BREAKS = (
     Break("html", "the HTML diff report escapes every value",
           "bulkedit/sheets/diffreport.py", "import html\n",
@@ -210,6 +211,21 @@ BREAKS = (
           ("tests/test_lock.py::test_stdin_sheets_are_locked_by_their_content_not_by_a_dash",
            "tests/test_lock.py::"
            "test_two_applies_of_one_sheet_with_different_state_folders_never_both_run")),
+    Break("native-abort", "no workbook can abort the process: calamine reads in a child",
+          "bulkedit/sheets/workbook_child.py", "    if in_process:\n        return _unpack(",
+          "    if True:\n        return _unpack(",
+          (HOSTILE + "test_a_native_abort_is_a_refused_sheet_not_a_dead_process",)),
+    Break("sheet-extent", "a workbook beyond the rows, columns or cells read is refused "
+                          "before it is read",
+          "bulkedit/sheets/workbook_extent.py",
+          '    where = f"sheet \'{extent.sheet}\'" if extent.sheet else "the sheet"',
+          '    return\n    where = ""',
+          (HOSTILE + "test_a_hostile_sheet_is_refused_with_its_numbers",)),
+    Break("csv-line", "a CSV line past the cell cap is refused before the file is read",
+          "bulkedit/sheets/csv_reader.py", "    cap = limits.field_bytes\n",
+          "    cap = 1 << 62\n",
+          (HOSTILE + "test_a_hostile_sheet_is_refused_with_its_numbers[one_line_csv]",
+           HOSTILE + "test_a_long_csv_line_is_refused_before_the_file_is_read")),
 )
 
 

@@ -27,15 +27,54 @@ from bulkedit.sheets.encoding import (
     not_utf8,
     word_at,
 )
-from bulkedit.sheets.grid import MAX_COLUMNS, build_sheet
+from bulkedit.sheets.grid import build_sheet
+from bulkedit.sheets.limits import (
+    LIMITS,
+    MAX_COLUMNS,
+    MAX_FIELD_BYTES,
+    ReadLimits,
+    SheetRefused,
+    count,
+)
 from bulkedit.sheets.report import ISSUE_HEADERS, OWN_MARK
 from bulkedit.sheets.source import SheetInput
 
 _DELIMITERS = (",", ";", "\t")
-_BLOCK_SIZE = 1 << 25  # 32 MiB: a cell this long is refused by the validator, not the reader
+_BLOCK_SIZE = MAX_FIELD_BYTES  # Arrow cannot parse a row that straddles two blocks
 _SEP_HINT = re.compile(r"^sep=([,;\t|])(?:\r\n|\r|\n)")
 # Every line-end convention a CSV is saved with: Windows CRLF, Unix LF, classic Mac CR.
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def check_lines(source: SheetInput, limits: ReadLimits = LIMITS) -> None:
+    """Refuse a CSV with a line longer than a cell may be, streaming: two searches per
+    block, so a 300 MB file with no line break is refused at its first 32 MiB, without
+    being read into memory."""
+    cap = limits.field_bytes
+    block_size = max(min(1 << 20, cap), 1)
+    run = 0  # bytes since the last line break
+    line = 1
+    with source.binary() as handle:
+        while block := handle.read(block_size):
+            first = min((at for at in (block.find(b"\n"), block.find(b"\r")) if at >= 0),
+                        default=-1)
+            if first < 0:
+                run += len(block)
+            else:
+                run += first
+                if run <= cap:
+                    line += block.count(b"\n") or block.count(b"\r")
+                    run = len(block) - 1 - max(block.rfind(b"\n"), block.rfind(b"\r"))
+            if run > cap:
+                raise _too_long(source.label, f"line {count(line)}, with no line break,", limits)
+
+
+def _too_long(label: str, what: str, limits: ReadLimits) -> SheetRefused:
+    return SheetRefused(label, "cell_too_large", (
+        f"{what} holds more than {count(limits.field_bytes)} bytes, more than any cell "
+        "bulkedit reads"),
+        "Check that this is the sheet you meant, that every double quote (\") is closed, "
+        "and save it again from Excel as CSV UTF-8")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -54,8 +93,9 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None, *,
-                   reading: SheetReading | None = None) -> Sheet:
+                   reading: SheetReading | None = None, limits: ReadLimits = LIMITS) -> Sheet:
     reading = reading or SheetReading()
+    check_lines(source, limits)
     ignored = None
     if forced is not None and forced not in ("utf-8", "utf-16") and is_utf8(source, head):
         # A BOM, or text that is valid UTF-8 throughout, is UTF-8 whatever the option says:
@@ -85,6 +125,9 @@ def read_csv_sheet(source: SheetInput, head: bytes, forced: str | None = None, *
             if _last_row_spans_lines(grid):
                 grid = None
         except pa.ArrowInvalid as exc:
+            if "straddling" in str(exc):  # a row longer than a block: a cell past the cap
+                raise _too_long(source.label, "a row (a quoted cell over many lines, or a "
+                                "quote never closed)", limits) from None
             if encoding == "utf-8" and "UTF8" in str(exc):
                 encoding = "legacy"  # a byte that is not UTF-8 past the first 64 KiB
         except UnicodeDecodeError:
@@ -286,6 +329,8 @@ def _read_csv_python(label: str, text: str, delimiter: str, skip: int
             rows.append(record)
     except csv.Error as exc:
         row = len(rows) + 1 - skip
+        if "field larger than field limit" in str(exc):
+            raise _too_long(label, f"a cell of row {row}", LIMITS) from None
         if "unexpected end of data" in str(exc):
             raise LoadError(label, f"a quoted cell that starts on row {row} is never "
                                           "closed", "Add the missing double quote (\") or "

@@ -15,8 +15,8 @@ from bulkedit.core.errors import LoadError
 from bulkedit.core.schema import ID_COLUMN, header_key, is_id_alias, resolve_header
 from bulkedit.core.sheet import Column, Sheet, column_letter
 from bulkedit.core.types import Issue, Severity
+from bulkedit.sheets.limits import MAX_COLUMNS
 
-MAX_COLUMNS = 1000
 _BLANK = rf"^(?:\s|{INVISIBLE_CHARS})*$"  # nothing a person can see
 
 

@@ -19,8 +19,10 @@ from bulkedit.core.sheet import Sheet, SheetReading
 from bulkedit.sheets.csv_reader import read_csv_sheet
 from bulkedit.sheets.encoding import UTF8_BOM, text_encoding
 from bulkedit.sheets.grid import build_sheet
+from bulkedit.sheets.limits import LIMITS, ReadLimits
 from bulkedit.sheets.source import Source, open_source
-from bulkedit.sheets.workbook import cell_text, read_workbook_sheet, show_typed_cells
+from bulkedit.sheets.workbook import read_workbook_sheet, show_typed_cells
+from bulkedit.sheets.workbook_child import cell_text
 
 __all__ = ["Source", "load_sheet", "load_table"]
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -29,11 +31,13 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = None,
-               encoding: str | None = None, reading: SheetReading | None = None) -> Sheet:
+               encoding: str | None = None, reading: SheetReading | None = None,
+               limits: ReadLimits = LIMITS) -> Sheet:
     """Read a sheet from a path or a binary file-like object. `encoding` names a CSV's
     encoding (any Python codec name, like cp1251) instead of finding it; `reading` holds
     the choices for cells that could mean two things: what a workbook hides or merges, a
-    CSV's apostrophes (core/sheet.py; the default refuses the doubt)."""
+    CSV's apostrophes (core/sheet.py; the default refuses the doubt). `limits` caps what
+    is read (sheets/limits.py); tests pass smaller ones."""
     if encoding is not None:
         encoding = text_encoding(encoding)
     source_input = open_source(source, name)
@@ -43,7 +47,7 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
         raise LoadError(label, "the file is empty", "Save the sheet with a header row and "
                                                     "one row per video")
     if head.startswith(_ZIP_MAGIC):
-        return read_workbook_sheet(source_input, sheet, reading)
+        return read_workbook_sheet(source_input, sheet, reading, limits)
     if head.startswith(_CFB_MAGIC):
         if _ENCRYPTED_PACKAGE in source_input.all():
             raise LoadError(label, "the workbook is password-protected",
@@ -54,7 +58,7 @@ def load_sheet(source: Source, *, sheet: str | None = None, name: str | None = N
     if sheet is not None:
         raise LoadError(label, f"--sheet {sheet} was given but a CSV file has no sheets",
                         "Drop --sheet, or export that sheet from the workbook")
-    return read_csv_sheet(source_input, head, encoding, reading=reading)
+    return read_csv_sheet(source_input, head, encoding, reading=reading, limits=limits)
 
 
 def load_table(data: Any, name: str = "<table>") -> Sheet:

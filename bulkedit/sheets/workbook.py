@@ -4,59 +4,55 @@ dates, errors, formulas never calculated) shown as the person saw them."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pyarrow as pa
 
-from bulkedit.core.cells import CellProblem, date_cell_text, excel_error_problem
+from bulkedit.core.cells import CellProblem, excel_error_problem
 from bulkedit.core.errors import LoadError
 from bulkedit.core.schema import FIELDS, Kind
 from bulkedit.core.sheet import Sheet, SheetReading, column_letter
-from bulkedit.core.types import Issue, Severity
-from bulkedit.sheets.grid import MAX_COLUMNS, build_sheet
+from bulkedit.core.types import Severity
+from bulkedit.sheets.grid import build_sheet
+from bulkedit.sheets.limits import LIMITS, MAX_COLUMNS, ReadLimits
 from bulkedit.sheets.source import SheetInput
+from bulkedit.sheets.workbook_child import cell_text, read_native
+from bulkedit.sheets.workbook_extent import check_workbook
 from bulkedit.sheets.workbook_reading import read_layout
 from bulkedit.sheets.workbook_scan import CellScan, scan_workbook
-from bulkedit.sheets.workbook_tabs import active_sheet, choose_sheet
-
-# XLSX parts are XML that Excel compresses 5-20x. A part that inflates more than
-# this, or a workbook bigger than this in all, is a zip bomb, not a spreadsheet.
-MAX_UNCOMPRESSED_BYTES = 4 * 1024**3
-MAX_COMPRESSION_RATIO = 200
 
 
-def _check_zip(source: SheetInput) -> str:
-    """Refuse zip bombs and XML with entity declarations; return the format."""
+def _check_zip(source: SheetInput, sheet: str | None, limits: ReadLimits) -> str:
+    """Refuse zip bombs, sheets beyond `limits` and XML with entity declarations; return
+    the format."""
     try:
         with source.binary() as handle, zipfile.ZipFile(handle) as archive:
-            return _check_archive(source.label, archive)
+            fmt = _check_archive(source.label, archive)
+            check_workbook(handle, source.label, fmt, sheet, limits)
+            return fmt
     except (zipfile.BadZipFile, OSError, ValueError):
         raise LoadError(source.label, "the workbook is damaged or incomplete (not a valid zip)",
                         "Open it in Excel; if it opens, save it again, else get a new copy"
                         ) from None
 
 
+def _head(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as part:
+        return part.read(256)
+
+
 def _check_archive(label: str, archive: zipfile.ZipFile) -> str:
     members = archive.infolist()
     names = {m.filename for m in members}
-    if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype"):
+    if "mimetype" in names and b"opendocument.spreadsheet" in _head(archive, "mimetype"):
         fmt = "ods"
     elif "xl/workbook.xml" in names:
         fmt = "xlsx"
     else:
         raise LoadError(label, "this zip file is not an Excel workbook",
                         "Give a .xlsx file or a .csv file")
-    total = sum(m.file_size for m in members)
-    for member in members:
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > 100 * 1024**2 and ratio > MAX_COMPRESSION_RATIO:
-            total = MAX_UNCOMPRESSED_BYTES + 1
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise LoadError(label, "the workbook inflates to an implausible size (a zip bomb)",
-                        "Export the sheet again from Excel")
     for member in members:
         if member.filename.endswith((".xml", ".rels")):
             try:
@@ -72,100 +68,45 @@ def _check_archive(label: str, archive: zipfile.ZipFile) -> str:
     return fmt
 
 
-def cell_text(value: object) -> str:
-    """How a typed cell reads in the grammar."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime | date):
-        return date_cell_text(value)
-    if isinstance(value, time | timedelta):
-        return str(value)
-    return str(value)
-
-
 def read_workbook_sheet(source: SheetInput, sheet: str | None,
-                        reading: SheetReading | None = None) -> Sheet:
+                        reading: SheetReading | None = None, limits: ReadLimits = LIMITS,
+                        *, in_process: bool = False) -> Sheet:
     """Sheet `sheet` (else the one with the edits) of the workbook, hidden rows and
-    columns and merged ranges read as `reading` says (sheets/workbook_reading.py)."""
-    import python_calamine as cal
+    columns and merged ranges read as `reading` says (sheets/workbook_reading.py).
 
+    The workbook is measured first (sheets/workbook_extent.py: refused beyond `limits`),
+    then read by calamine in a child process (sheets/workbook_child.py), `in_process`
+    only for benchmarks."""
     label = source.label
-    fmt = _check_zip(source)
-    chosen_note: Issue | None = None
+    fmt = _check_zip(source, sheet, limits)
+    native = read_native(source, fmt, sheet, limits, in_process=in_process)
+    chosen, chosen_note, first_col = native.chosen, native.chosen_note, native.first_col
+    last_row, count, typed = native.last_row, native.count, native.typed
+    width = len(native.columns)
     try:
-        # calamine reads a path itself; a file-like upload is handed over in memory.
-        book = (cal.CalamineWorkbook.from_path(str(source.path)) if source.path is not None
-                else cal.CalamineWorkbook.from_filelike(io.BytesIO(source.data or b"")))
-        visible = [m.name for m in book.sheets_metadata
-                   if m.visible == cal.SheetVisibleEnum.Visible
-                   and m.typ == cal.SheetTypeEnum.WorkSheet]
-        if sheet is not None:
-            if sheet not in book.sheet_names:
-                raise LoadError(label, f"there is no sheet named '{sheet}'",
-                                "Use one of: " + ", ".join(book.sheet_names))
-            chosen = sheet
-            worksheet = book.get_sheet_by_name(chosen)
-        elif len(visible) > 1:
-            chosen, worksheet, chosen_note = choose_sheet(
-                label, book, visible, active_sheet(source, fmt, list(book.sheet_names)))
-        elif visible:
-            chosen = visible[0]
-            worksheet = book.get_sheet_by_name(chosen)
-        else:
-            raise LoadError(label, "the workbook has no visible worksheet",
-                            "Unhide the sheet with your edits or pass --sheet NAME")
-        first_col = (worksheet.start or (0, 0))[1]
-        last_row = (worksheet.end or (0, 0))[0]
-        rows = worksheet.iter_rows()
-        width = worksheet.width
-        texts: list[list[str]] = [[] for _ in range(width)]
-        count = 0
-        appends = [column.append for column in texts]
-        padding = [""] * width
-        typed: list[tuple[int, int, object]] = []  # (grid row, column, value) of non-text
-        converted: list[object] = []  # the typed cells met, to find their rows cheaply
-
-        def convert(value: object) -> str:
-            converted.append(value)
-            return cell_text(value)
-
-        for row in rows:
-            if len(row) < width:
-                row = [*row, *padding[len(row):]]
-            seen = len(converted)
-            for append, value in zip(appends, row, strict=False):
-                # Most cells are text: skip the conversion call for them.
-                append(value if value.__class__ is str else convert(value))
-            if len(converted) != seen:  # a typed cell: note where, for text fields
-                typed.extend((count, first_col + j, v) for j, v in enumerate(row)
-                             if v.__class__ is not str)
-            count += 1
-        book.close()
         # calamine reads an error cell (#N/A…) as "" (or an ODS one as 0), and a formula
         # that no spreadsheet program ever calculated as its placeholder: find them.
         where = source.path if source.path is not None else source.data or b""
         scan = scan_workbook(where, fmt, chosen)
-    except LoadError:
-        raise
-    except (cal.CalamineError, cal.PasswordError, cal.XmlError, cal.ZipError,
-            ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:
         raise LoadError(label, f"the workbook cannot be read ({type(exc).__name__})",
                         "Open it in Excel and save it again as .xlsx") from None
+    texts = list(native.columns)
     # Count back from the last used row: calamine yields the rows above the used
     # range as blanks in some versions and not in others.
     top = last_row + 1 - count  # the 0-based sheet row of grid row 0
+    edits: dict[int, list[tuple[int, str]]] = {}
     for (row_index, col), text in scan.errors.items():  # a header cell keeps the text
         if 0 <= row_index - top < count and first_col <= col < first_col + width:
-            texts[col - first_col][row_index - top] = text
+            edits.setdefault(col - first_col, []).append((row_index - top, text))
+    for index, cells in edits.items():
+        values = texts[index].to_pylist()
+        for at, text in cells:
+            values[at] = text
+        texts[index] = pa.array(values, pa.string())
     # Columns left of the used range are empty; keep letters true to Excel.
     grid = [pa.chunked_array([pa.array([""] * count, pa.string())]) for _ in range(first_col)]
-    grid += [pa.chunked_array([pa.array(col, pa.string())]) for col in texts]
+    grid += [pa.chunked_array([col]) for col in texts]
     numbers = list(range(top + 1, top + 1 + count))
     built = build_sheet(label, fmt, grid, numbers, sheet_name=chosen)
     if chosen_note is not None:
