@@ -22,6 +22,15 @@ def test_equal_values_are_no_change():
                         geoblocking=CLEAR, geoloc=SetValue((-9.14, 38.71)),
                         soundtrack_popularity=SetValue(7)), LIVE)
     assert plan.status is RowStatus.NOOP and plan.form == {}
+    assert (plan.row, plan.video_id) == (2, "x8abc12")
+
+
+def test_video_ids_compare_trimmed_like_text():
+    for name in ("player_next_video", "thumbnail_url", "title"):
+        assert normal(FIELDS[name], " x8abc12 ") == "x8abc12", name
+    plan = plan_row(row(player_next_video=SetValue("x8abc13")),
+                    {**LIVE, "player_next_video": "x8abc13 "})
+    assert plan.status is RowStatus.NOOP
 
 
 def test_only_changed_fields_are_sent():
@@ -171,6 +180,9 @@ def test_geoblocking_patches_that_could_mean_two_things_are_refused():
                                          allowed).problems[0].message
     emptied = plan_row(row(geoblocking=PatchList((), ("fr",))), allowed)
     assert problems_of(emptied) == [("geoblocking", "no_country_left")]
+    assert emptied.problems[0].message.endswith(
+        "leaves no allowed country, which Dailymotion reads as 'everywhere'; to hide the "
+        "video everywhere set private to true, or write the whole list")
     granted = plan_row(row(geoblocking=PatchList(("us",), (), "allow")), unrestricted)
     assert granted.status is RowStatus.CHANGE and granted.form == {"geoblocking": "allow,us"}
     assert problems_of(granted) == [("geoblocking", "who_may_watch")]
