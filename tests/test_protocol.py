@@ -151,6 +151,8 @@ def test_token_response():
     (" https://partner.api.dailymotion.com ", (), "https://partner.api.dailymotion.com"),
     ("https://API.example.com/", ("api.example.com",), "https://API.example.com"),
     ("http://[::1]:8000", (), "http://[::1]:8000"),
+    ("https://api.dailymotion.com/", (), "https://api.dailymotion.com"),  # both API hosts
+    ("https://partner.example.com", (" Partner.Example.com ",), "https://partner.example.com"),
 ])
 def test_api_bases_that_are_accepted(base, allowed, expected):
     assert protocol.checked_api_base(base, allowed) == expected
@@ -161,9 +163,11 @@ def test_api_bases_that_are_accepted(base, allowed, expected):
     ("http://", (), "is not a URL like"),
     ("http://127.0.0.1 :80", (), "is not a URL like"),
     ("http://[::1]evil", (), "is not a URL like"),
+    ("http://127.0.0.1/re st", (), "is not a URL like"),  # a space past the host
+    ("http://127.0.0.1/a\x07", (), "is not a URL like"),
     ("http://user@127.0.0.1", (), "user name or password"),
     ("http://:pw@127.0.0.1", (), "user name or password"),
-    ("http://127.0.0.1/?a=1", (), "query or fragment"),
+    ("http://127.0.0.1/?a=1", (), "has a query or fragment; give the bare URL"),
     ("http://127.0.0.1/#x", (), "query or fragment"),
     ("http://localhost:8642", (), "write 127.0.0.1"),
     ("http://api.example.com", ("api.example.com",), "plain http to another machine"),
