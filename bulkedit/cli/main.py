@@ -515,12 +515,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+# The README's "Exit codes" table, short (tests/test_cli_exit_codes.py keeps them in step).
+EXIT_CODES_HELP = """\
+exit codes:
+  0    done: every row's status true (validate: the sheet is valid)
+  1    finished with invalid or failed rows
+  2    bad input, configuration or usage: nothing was sent
+  3    run aborted (credentials, too many failures, lock held, disk)
+  70   internal error: a bug of bulkedit's, please report it
+       (BULKEDIT_DEBUG=1 shows its traceback)
+  130  interrupted (resumable)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bulkedit",
         description="Change the metadata of many Dailymotion videos from one spreadsheet.",
-        epilog="Exit codes: 0 done, 1 invalid or failed rows, 2 bad input or usage, "
-               "3 run aborted, 130 interrupted.")
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"bulkedit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
