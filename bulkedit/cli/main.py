@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import errno
 import gc
 import json
@@ -13,16 +14,27 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bulkedit import __version__
 from bulkedit.cli.console import TerminalSafe, print_issues, print_table
-from bulkedit.core.cells import DATE_ORDERS, zone_named
+from bulkedit.cli.options import add_api_options, rate_flag
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
-from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Access, FieldSpec
+
+if TYPE_CHECKING:
+    from bulkedit.core.schema import FieldSpec
+
+# Building the parser (all `--help` and `--version` do) imports no command module: each
+# command imports what it needs when it runs. tests/test_startup.py holds the line.
+
+# core.cells.DATE_ORDERS, spelt here so the parser does not import the cell grammar (and
+# pycountry with it); tests/test_startup.py checks they agree.
+DATE_ORDER_CHOICES = ("dmy", "mdy")
 
 
 def _timezone(name: str) -> tzinfo:
+    from bulkedit.core.cells import zone_named
+
     return zone_named(name)
 
 
@@ -42,6 +54,8 @@ def _field_rows(specs: Sequence[FieldSpec]) -> list[dict[str, str]]:
 
 
 def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Access
+
     specs = [s for s in FIELDS.values() if args.all or s.access is Access.WRITABLE]
     rows = _field_rows(specs)
     if args.format == "json":
@@ -138,8 +152,6 @@ def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
-    from bulkedit.cli.commands import add_api_options
-
     apply = commands.add_parser(
         "apply", help="send the sheet's edits",
         description="Check the sheet, read the videos' current values, and send only the "
@@ -226,8 +238,6 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_doctor_parser(commands: argparse._SubParsersAction) -> None:
-    from bulkedit.cli.commands import add_api_options
-
     doctor = commands.add_parser(
         "doctor", help="check what your key can do on the API, with read-only calls",
         description="Check the token and its scopes, which fields the API reads for your "
@@ -247,8 +257,6 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_export_parser(commands: argparse._SubParsersAction) -> None:
-    from bulkedit.cli.commands import add_api_options
-
     export = commands.add_parser(
         "export", help="write live videos to an editable sheet",
         description="Write chosen fields of a set of videos to a sheet that is itself a "
@@ -284,8 +292,6 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
-    from bulkedit.cli.commands import rate_flag
-
     batch = commands.add_parser(
         "batch", help="apply every sheet in a folder (the nightly job)",
         description="Apply every sheet in an inbox folder, oldest first, without prompts; "
@@ -357,8 +363,6 @@ def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_config_parser(commands: argparse._SubParsersAction) -> None:
-    from bulkedit.cli.commands import add_api_options
-
     config = commands.add_parser(
         "config", help="show the settings a command would use, and where each comes from",
         description="Print the resolved settings (flag > environment > bulkedit.toml > "
@@ -485,18 +489,49 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
 # ----------------------------------------------------------------------------- main
 
 class _Parser(argparse.ArgumentParser):
-    """Usage mistakes become one line on stderr and exit 2, like every other user error."""
+    """Usage mistakes become one line on stderr and exit 2, like every other user error.
+
+    No option is taken from a prefix of its name (`--max-sh` is not `--max-shown`): an
+    option added later must never change what an old script means. The subcommands are
+    built by this same class (argparse's default parser_class), so this holds on each.
+    A choice that is not one (a command, a --format) is answered with the closest ones."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(c) for c in choices]
+        near = difflib.get_close_matches(str(value), names, n=3, cutoff=0.6)
+        what = "command" if isinstance(action, argparse._SubParsersAction) else "choice"
+        hint = (f"; did you mean {' or '.join(repr(n) for n in near)}?" if near
+                else f" (choose from {', '.join(names)})")
+        raise argparse.ArgumentError(action, f"unknown {what} {str(value)!r}{hint}")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# The README's "Exit codes" table, short (tests/test_cli_exit_codes.py keeps them in step).
+EXIT_CODES_HELP = """\
+exit codes:
+  0    done: every row's status true (validate: the sheet is valid)
+  1    finished with invalid or failed rows
+  2    bad input, configuration or usage: nothing was sent
+  3    run aborted (credentials, too many failures, lock held, disk)
+  70   internal error: a bug of bulkedit's, please report it
+       (BULKEDIT_DEBUG=1 shows its traceback)
+  130  interrupted (resumable)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bulkedit",
         description="Change the metadata of many Dailymotion videos from one spreadsheet.",
-        epilog="Exit codes: 0 done, 1 invalid or failed rows, 2 bad input or usage, "
-               "3 run aborted, 130 interrupted.")
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"bulkedit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -542,6 +577,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unknown_arguments(parser: argparse.ArgumentParser, command: str,
+                       unknown: Sequence[str]) -> str:
+    """argparse's "unrecognized arguments", with the command's closest option for each."""
+    prog = parser.prog
+    options: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub = action.choices[command]
+            prog = sub.prog
+            options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+    hints = []
+    for word in unknown:
+        name = word.split("=", 1)[0]
+        if name.startswith("--"):
+            near = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+            if near:
+                hints.append(f"{name}: did you mean {near[0]}?")
+    said = "".join(f"{hint}; " for hint in hints)
+    return f"unrecognized arguments: {' '.join(unknown)} ({said}see `{prog} --help`)"
+
+
 def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", dest="sheet_name", metavar="NAME",
                         help="the worksheet to read (default: the first visible one)")
@@ -559,7 +615,7 @@ def _add_sheet_options(parser: argparse.ArgumentParser) -> None:
                         help="the CSV's encoding, like cp1251 (default: UTF-8, or "
                              "Windows-1252 when the file is not UTF-8 and reads as Western "
                              "text; any other is refused rather than guessed)")
-    parser.add_argument("--date-order", choices=DATE_ORDERS, metavar="dmy|mdy",
+    parser.add_argument("--date-order", choices=DATE_ORDER_CHOICES, metavar="dmy|mdy",
                         help="read dates like 01/12/2026 day first (dmy) or month first "
                              "(mdy); without it they are refused as ambiguous")
     # A sheet that could mean two things is refused; each of these says which it means.
@@ -599,7 +655,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     sys.unraisablehook = _quiet_disk_cleanup(previous_hook)
     try:
         with contextlib.redirect_stdout(out):  # --help and --version print to `out`
-            args = parser.parse_args(argv)
+            args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            raise UsageError(_unknown_arguments(parser, args.command, unknown))
         code = int(args.run(args, out, err))
         out.flush()
         lost = out.lost  # type: ignore[attr-defined]

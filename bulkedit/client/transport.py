@@ -24,6 +24,7 @@ import aiohttp
 from yarl import URL
 
 from bulkedit.core import protocol
+from bulkedit.core.apibase import not_an_api_answer, wrong_base_message
 from bulkedit.core.errors import (
     CertificateRefused,
     NetworkError,
@@ -138,6 +139,7 @@ class DailymotionClient:
         self._credentials = credentials
         self.tokens = TokenProvider(self._fetch_token, clock)
         self.calls = 0
+        self._base_answered = False
 
     def __repr__(self) -> str:
         return f"DailymotionClient(base_url={self.base_url!r})"
@@ -146,7 +148,13 @@ class DailymotionClient:
         request = protocol.token_request(self._credentials.api_key,
                                          self._credentials.api_secret)
         status, headers, body = await self._exchange(request, None)
-        return protocol.parse_token_response(status, headers, body)
+        if not self._base_answered:  # the run's first answer: is this the API at all?
+            seen = not_an_api_answer(status, headers, body)
+            if seen is not None:
+                raise UsageError(wrong_base_message(self.base_url, seen))
+        token = protocol.parse_token_response(status, headers, body)
+        self._base_answered = True
+        return token
 
     async def _exchange(self, request: HttpRequest, token: str | None
                         ) -> tuple[int, Mapping[str, str], bytes]:

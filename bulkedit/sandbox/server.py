@@ -126,13 +126,21 @@ def banner(sandbox: Sandbox) -> str:
               "fail_rate", "throttle_rate", "timeout_rate", "drop_rate")
              if getattr(config, name)]
     return "\n".join([
-        f"bulkedit sandbox: {len(sandbox.store)} videos on {base} (REST API under {base}/rest)",
+        # The base bulkedit takes, not the REST root under it (issue 29: `…/rest` as the
+        # --api-base was read as refused credentials).
+        f"bulkedit sandbox: {len(sandbox.store)} videos on {base} (the API base; its REST "
+        "API is under /rest)",
         f"  API key:    {key}",
         f"  API secret: {secret}   (sandbox credentials, not a secret)",
         f"  state:      {config.state_file or 'in memory (lost when stopped)'}",
         f"  faults:     {', '.join(knobs) if knobs else 'none'}",
         "",
-        "Try it:",
+        "Use it:",
+        f"  bulkedit apply SHEET --api-base {base}",
+        f"  (or, for every command: export DAILYMOTION_API_BASE={base} "
+        f"DAILYMOTION_API_KEY={key} DAILYMOTION_API_SECRET={secret})",
+        "",
+        "Try it with curl:",
         f"  TOKEN=$(curl -s -X POST {base}/oauth/v1/token -d grant_type=client_credentials "
         f"-d client_id={key} -d client_secret={secret} -d scope=manage_videos "
         "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",

@@ -1,0 +1,54 @@
+"""The options several commands share, kept apart so that building the parser (for
+`--help` and `--version`) imports nothing heavy: no engine, no pyarrow, no aiohttp."""
+
+from __future__ import annotations
+
+import argparse
+
+from bulkedit.core.errors import UsageError
+from bulkedit.core.policy import ApiLimits, Rate, parse_rate
+
+
+def rate_flag(text: str) -> Rate:
+    try:
+        return parse_rate(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that talks to the API shares. Their defaults are ApiLimits';
+    a flag left out is None here, so bulkedit.toml and the environment can set it."""
+    add = parser.add_argument
+    default = ApiLimits()
+    add("--rate", type=rate_flag, metavar="N|auto",
+        help="requests per second, never exceeded in any second "
+             f"(default {default.rate:g}; 0 = no limit), or auto: find the API's rate as "
+             "the run goes, starting at 10/s, never above --max-rate")
+    add("--max-rate", type=float, metavar="N",
+        help=f"with --rate auto, the most requests per second it may try (default "
+             f"{default.max_rate:g})")
+    add("--concurrency", type=int, metavar="N",
+        help=f"requests in flight at most (default {default.concurrency})")
+    add("--timeout", type=float, metavar="SECONDS",
+        help=f"give up on a request after this long (default {default.timeout:g})")
+    add("--max-attempts", type=int, metavar="N",
+        help=f"attempts per request for transient failures (default {default.max_attempts})")
+    add("--batch-size", type=int, metavar="N",
+        help=f"ids per read of current values (default {default.batch_size}; halved if the "
+             "API refuses it)")
+    add("--backoff", type=float, metavar="SECONDS",
+        help=f"first retry delay, doubled at each attempt (default {default.backoff:g})")
+    add("--api-base", metavar="URL",
+        help="API base URL (default $DAILYMOTION_API_BASE, then bulkedit.toml's [api] base, "
+             "then the partner API); https, or http to this machine (the sandbox)")
+    add("--allow-api-host", action="append", metavar="HOST",
+        help="send credentials to this API host too (https only); Dailymotion's own and "
+             "this machine's need no flag")
+    add("--credentials", metavar="FILE",
+        help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
+             "DAILYMOTION_API_SECRET environment variables)")
+    add("--config", metavar="FILE",
+        help="settings file (default ./bulkedit.toml if it exists); flags win over it")
+    add("--sandbox", action="store_true",
+        help="talk to a local sandbox started for this run (no credentials needed)")
