@@ -287,15 +287,18 @@ class RateFinder:
             medians.popleft()
         base = lower_quartile([value for _, value in medians])
         slow = typical > base * self.latency_rise and typical - base > self.latency_margin
-        queueing = slow and self._queue_grows(now, typical)
         if self._draining is not None:
             if not slow:
                 self._draining = None  # the queue has drained: climbing may resume
                 self._since = now
-            elif queueing and typical > self._draining * 1.25:  # the cut was not enough
+            elif typical > self._draining * 1.25:  # still growing: the cut was not enough
                 self._queueing(now, sent_rate, typical)
             return
         probing = self.good is not None and sent_rate > self.good
+        # Slower answers just after the rate rose are its queue. At a rate that held, they
+        # may be the client's own machine (busy CPUs slow every answer): the API's queue
+        # only if it also delivers less than it is sent.
+        queueing = slow and (probing or self._queue_grows(now, typical))
         self._queue_strikes = self._queue_strikes + 1 if queueing else 0
         # Above the rate that held, one slow group is enough to step back (a probe costs
         # little); at a rate that held, latency that merely varies must not cut the rate:
@@ -457,7 +460,16 @@ class RateFinder:
             good = self.good
             self._met(max(min(sent_rate, max(delivered, good) * (1 + self.probe_step)),
                           good * 1.000001))
-            target = min(good, delivered * drain) if delivered else good
+            # Below what the API delivered only when it did deliver less than it was
+            # sent (else the answers were slow for another reason: back to what held).
+            grows = self._queue_grows(now, typical)
+            target = min(good, delivered * drain) if delivered and grows else good
+        elif not self._queue_grows(now, typical):
+            # Slower, and yet as many answers as requests: a queue bounded by the
+            # concurrency, or a busy client machine. A step down, not a cut.
+            target = sent_rate * (1 - self.probe_step)
+            self.good = None
+            self._met(sent_rate)
         else:
             upper = sent_rate * self.decrease
             target = min(upper, max(sent_rate * self.decrease ** 2, delivered * drain))
