@@ -229,6 +229,7 @@ class RateFinder:
         self._cuts_in_a_row = 0  # cuts with nothing held in between
         self._queueing_api = False  # the last limit met was latency, not a refusal
         self._queue_strikes = 0  # queueing groups in a row at a rate that held
+        self._rising = False  # the last group of latencies was well above the base
         self._gentle = 0  # held steps above `known` since it was met: the next is 5 % x 2^n
         self._failed_probes = 0  # probes refused in a row at the same ceiling
         self._stepped_back_at = -math.inf
@@ -287,6 +288,9 @@ class RateFinder:
             medians.popleft()
         base = lower_quartile([value for _, value in medians])
         slow = typical > base * self.latency_rise and typical - base > self.latency_margin
+        # Half that rise: no rate holds above an API that queues while it lasts.
+        self._rising = (typical > base * (1 + (self.latency_rise - 1) / 2)
+                        and typical - base > self.latency_margin / 2)
         if self._draining is not None:
             if not slow:
                 self._draining = None  # the queue has drained: climbing may resume
@@ -348,7 +352,7 @@ class RateFinder:
         oldest = self._sends.oldest()
         if begin < self._since or oldest is None or oldest > begin:
             return False  # not enough answered history at this rate to judge
-        if self._refusals.count(begin, end):
+        if self._refusals.count(begin, end) or (self._queueing_api and self._rising):
             return False
         sends = self._sends.count(begin, end)
         return sends >= self.used * self._rate * self.hold
