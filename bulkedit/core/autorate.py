@@ -381,7 +381,7 @@ class RateFinder:
             else:
                 # Above a limit met before (or an API that queues, whose overshoot fills a
                 # queue every request then waits for): 5 %, 10 %, 20 %... never x 2.
-                self._gentle += 1
+                self._gentle = min(self._gentle + 1, 32)
                 gentle = min(self.growth, 1 + self.probe_step * 2 ** self._gentle)
                 self._set(now, rate * gentle, "climb")
         elif self.bad > self.good * step * 1.000001:
@@ -508,6 +508,9 @@ class RateFinder:
             return None
         sends = self._sends.count(sent_at - 1.0, sent_at)
         refused = self._refusals.count(sent_at - 1.0, sent_at)
+        if sends and self._sends.widest_gap(sent_at - 1.0, sent_at) > max(
+                self.steady_gap, 2.0 / sends):
+            return None  # the run paused in that second: what it sent is not a limit
         second = float(max(0, sends - refused))  # 0: it took nothing (a spent quota)
         if not steady or not second:
             return second
