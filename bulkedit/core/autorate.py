@@ -11,7 +11,8 @@ every send and every answer.
   are still on their way.
 - **Climb.** It starts at a safe rate and doubles it each time the rate has held, until
   a limit is first met. Above a limit it has met once (`known`), it climbs gently: 5 %,
-  then 10 %, 20 %... each time that holds, never twice the rate into a ceiling it knows.
+  then 10 %, 20 %, 40 % at most each time that holds, never twice the rate into a
+  ceiling it knows.
 - **Step back.** A throttle (429, a throttling 403) for a request sent above the last
   rate that held (`good`) is a failed probe: back to `good`, and nobody else waits.
 - **Cut.** A throttle for a request sent at or below `good` means the limit fell (or was a
@@ -358,8 +359,8 @@ class RateFinder:
         return sends >= self.used * self._rate * self.hold
 
     def _probe_wait(self, rate: float) -> float:
-        doubled = 2 ** min(self._failed_probes, self.probe_backoff)
-        wait = max(self.probe_every, self.probe_requests / rate) * doubled
+        doubled = 2.0 ** min(self._failed_probes, self.probe_backoff)
+        wait: float = max(self.probe_every, self.probe_requests / rate) * doubled
         return min(wait, max(self.probe_every, self.probe_longest))
 
     def _step_up(self, now: float) -> None:
@@ -381,7 +382,8 @@ class RateFinder:
             else:
                 # Above a limit met before (or an API that queues, whose overshoot fills a
                 # queue every request then waits for): 5 %, 10 %, 20 %... never x 2.
-                self._gentle = min(self._gentle + 1, 32)
+                # (After a stored burst ran out, 10 % at most: a burst pays for any step.)
+                self._gentle = min(self._gentle + 1, 1 if self._bursty else 3)
                 gentle = min(self.growth, 1 + self.probe_step * 2 ** self._gentle)
                 self._set(now, rate * gentle, "climb")
         elif self.bad > self.good * step * 1.000001:
@@ -390,7 +392,7 @@ class RateFinder:
             self._base = self.good  # where the probing starts: settled, long held
             # Each probe refused in a row at the same ceiling tries half as far above it
             # (5 %, 2.5 %, 1.25 %): the limit is between what held and what was refused.
-            finer = 2 ** min(self._failed_probes, self.probe_backoff)
+            finer = 2.0 ** min(self._failed_probes, self.probe_backoff)
             self._set(now, self.good * (1 + self.probe_step / finer), "probe")
 
     def _met(self, bad: float) -> None:
@@ -420,7 +422,7 @@ class RateFinder:
             target = self.good = self._base
             self._met(self._base * step)
             self._failed_probes += 1
-        self._set(now, max(self.good, target), why, cut=True)
+        self._set(now, max(self.good or good, target), why, cut=True)
 
     def _cut(self, now: float, sent_rate: float, accepted: float | None, why: str) -> None:
         # A first cut trusts the estimate (a limit a little lower than the rate that held
