@@ -175,8 +175,83 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# The shapes the sandbox can express today (bulkedit sandbox options), run for real:
+# the real HTTP client and dispatcher on loopback, the sandbox in its own process.
+REAL: dict[str, tuple[tuple[str, ...], float]] = {
+    "sliding": (("--rate-schedule", "0:40,60:15,120:40", "--latency", "0.05", "--jitter",
+                 "0.01"), 180.0),
+    "403-spam": (("--rate", "37", "--rate-limit-status", "403", "--no-retry-after",
+                  "--latency", "0.05", "--jitter", "0.01"), 60.0),
+    "429-html": (("--rate", "37", "--no-retry-after", "--latency", "0.05", "--jitter",
+                  "0.01"), 60.0),
+    "latency300": (("--rate", "60", "--latency", "0.3", "--jitter", "0.03"), 60.0),
+    "fast200": (("--rate", "200", "--latency", "0.05", "--jitter", "0.01"), 60.0),
+}
+
+
+def real_run(shape: Shape, contender: str) -> dict[str, Any]:
+    import time
+
+    import aiohttp
+    from bench_apply import KEY, SECRET, SandboxProcess
+    from bench_rate import Recorder
+
+    from bulkedit.client.transport import Credentials, DailymotionClient
+    from bulkedit.core.protocol import edit_request
+    from bulkedit.sandbox.store import video_id
+
+    options, seconds = REAL[shape.name]
+
+    async def main(base: str) -> dict[str, Any]:
+        connector = aiohttp.TCPConnector(limit=shape.concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            recorder = Recorder(DailymotionClient(session, Credentials(KEY, SECRET), base,
+                                                  30.0))
+            sender: Any = recorder
+            rate: Any = "auto" if contender == "auto" else shape.sustainable
+            if contender == "botocore":
+                rate, sender = None, botocore_limiter.BotocoreSender(recorder, time.monotonic)
+            dispatcher = Dispatcher(sender, rate=rate, concurrency=shape.concurrency,
+                                    policy=RetryPolicy(max_attempts=50, max_elapsed=1e9))
+            results: list[JobResult] = []
+            jobs = (Job(i, edit_request(video_id(i % 2000), {"title": f"{contender} {i}"}))
+                    for i in range(10**9))
+            recorder.start = time.monotonic()
+            stopper = asyncio.get_running_loop().call_later(seconds, dispatcher.stop)
+            try:
+                await dispatcher.run(jobs, lambda r: None if dispatcher.stopping
+                                     else results.append(r))
+            except RunAborted:
+                if not dispatcher.stopping:
+                    raise
+            stopper.cancel()
+        attempts = recorder.attempts
+        mean = shape.mean_limit(15.0, seconds) if shape.mean_limit else shape.sustainable
+        ok = sum(1 for a in attempts if a.ok and 15.0 <= a.answered < seconds)
+        throttled = [a for a in attempts if a.throttled]
+        later = [a for a in attempts if a.answered >= 15.0]
+        return {"shape": shape.name, "contender": contender, "real": True,
+                "ratio": round(ok / (seconds - 15.0) / mean, 3),
+                "throttled": round(len(throttled) / max(1, len(attempts)), 4),
+                "throttled_after_15s": round(sum(a.throttled for a in later)
+                                             / max(1, len(later)), 4),
+                "answers": len(attempts), "failed_rows": sum(not r.ok for r in results)}
+
+    import asyncio
+
+    with SandboxProcess(*options, videos=2000) as sandbox:
+        return asyncio.run(main(sandbox.base))
+
+
 def main(argv: list[str]) -> None:
-    names = [a for a in argv if a in SHAPES] or list(SHAPES)
+    real = "--real" in argv
+    if real:
+        import os
+
+        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+            os.sched_setaffinity(0, {1})  # the sandbox has CPU 0
+    names = [a for a in argv if a in (REAL if real else SHAPES)] or list(
+        REAL if real else SHAPES)
     contenders = [a for a in argv if a in CONTENDERS] or list(CONTENDERS)
     missing = botocore_limiter.available()
     if missing and "botocore" in contenders:
@@ -187,11 +262,12 @@ def main(argv: list[str]) -> None:
             if contender == "botocore" and missing:
                 rows.append({"shape": name, "contender": contender, "skipped": "skipped"})
                 continue
-            row = virtual_run(SHAPES[name], contender)
+            row = (real_run if real else virtual_run)(SHAPES[name], contender)
             rows.append(row)
             print(json.dumps(row), flush=True)
     print(table(rows))
-    out = HERE / "data" / "bench_rate_matrix.json"
+    out = HERE / "data" / ("bench_rate_matrix_real.json" if real else
+                           "bench_rate_matrix.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
 
