@@ -5,6 +5,7 @@ side with a fixed rate and botocore's own limiter."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from typing import Any
 
@@ -14,6 +15,7 @@ from simulated import VirtualTimeLoop, run_virtual, schedule
 
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.core.autorate import MAX_RATE, RateFinder
+from bulkedit.core.errors import RunAborted
 from bulkedit.core.policy import RetryPolicy
 from bulkedit.core.protocol import HttpRequest
 
@@ -242,3 +244,34 @@ def test_slower_answers_at_a_rate_that_held_with_every_request_answered_are_no_c
     assert finder.good == 200.0
     settle(finder, end, 1.0, latency=0.2)
     assert finder.cuts == 0 and finder.current == 200.0
+
+
+def test_server_errors_do_not_hold_the_climb_back():
+    """One request in five answered 502: the dispatcher tells the finder they are lost, so
+    the finder does not wait for their answers before it judges a rate."""
+    from bulkedit.core.errors import ServerError
+
+    class Flaky:
+        def __init__(self, api: ShapedApi):
+            self.api, self.count = api, 0
+
+        async def send(self, request: HttpRequest) -> Any:
+            self.count += 1
+            if self.count % 5 == 0:
+                await self.api.send(request)  # it took the time, and answered 502
+                raise ServerError("bad gateway", status=502)
+            return await self.api.send(request)
+
+    async def main(loop: VirtualTimeLoop) -> Dispatcher:
+        api = ShapedApi(loop, Sliding(schedule("0:100")))
+        dispatcher = Dispatcher(Flaky(api), rate="auto", concurrency=16, clock=loop.time,
+                                policy=RetryPolicy(max_attempts=50, max_elapsed=1e9))
+        loop.call_later(15.0, dispatcher.stop)
+        jobs = (Job(i, HttpRequest("POST", f"/video/x{i}")) for i in range(10**9))
+        with contextlib.suppress(RunAborted):  # retries cut short by the stop
+            await dispatcher.run(jobs, lambda _: None)
+        assert dispatcher.stopping
+        return dispatcher
+
+    dispatcher = run_virtual(main)
+    assert dispatcher.finder is not None and dispatcher.finder.current >= 70.0
