@@ -275,3 +275,15 @@ def test_server_errors_do_not_hold_the_climb_back():
 
     dispatcher = run_virtual(main)
     assert dispatcher.finder is not None and dispatcher.finder.current >= 70.0
+
+
+def test_the_unanswered_sends_kept_stay_bounded_while_nothing_is_judged():
+    """While a queue drains the rate is not judged, and answered sends pile up in the
+    heap behind the oldest unanswered one; sending prunes them."""
+    finder = RateFinder(1000.0)
+    finder.sent(0.0)  # never answered: given up on after `patience`
+    for i in range(1, 100_000):
+        moment = i / 100
+        finder.sent(moment)
+        finder.answered(moment, moment, 100.0, 0.0)
+    assert len(finder._pending) < 5000

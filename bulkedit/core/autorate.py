@@ -164,6 +164,9 @@ class _Pending:
         else:
             del self._count[moment]
 
+    def __len__(self) -> int:
+        return len(self._heap)
+
     def oldest(self, forget_before: float) -> float | None:
         """The oldest unanswered send; older than `forget_before` is given up on."""
         heap = self._heap
@@ -221,6 +224,7 @@ class RateFinder:
         self._refusals = _Stamps(horizon=30.0)
         self._delivered = _Stamps(horizon=4.0)  # when successful answers came back
         self._pending = _Pending()
+        self._prune_at = 1024
         # The group medians of the last minute: their lower quartile is the latency of an
         # unloaded API. (Their minimum is not: on an API whose latency varies widely, the
         # luckiest group of a minute is far below the usual one.)
@@ -263,6 +267,9 @@ class RateFinder:
         """A request leaves now; the rate it was sent at, to hand back with its answer."""
         self._sends.add(now)
         self._pending.add(now)
+        if len(self._pending) > self._prune_at:  # answered ones below the oldest: drop
+            self._pending.oldest(now - self.patience)
+            self._prune_at = 2 * max(1024, len(self._pending))
         return self._rate
 
     def lost(self, now: float, sent_at: float) -> None:
