@@ -10,9 +10,11 @@ exists), 50 ms latency (+ up to 10 ms) unless said otherwise:
   latency   no refusals: the sandbox serves 30 requests/s and queues the rest
             (--slow-above 30), 100 ms latency; 2,400 edits
 Four contenders, each through bulkedit's real client and dispatcher (the HTTP client,
-token, retries, limiter; no sheet or journal): `auto` (--rate auto, default ceiling 50/s),
+token, retries, limiter; no sheet or journal): `auto` (--rate auto, its defaults),
 `fixed10` (a careful user's --rate 10), `fixed100` (an overeager one's --rate 100) and
-`botocore` (bench/botocore_adaptive.py, a port of botocore's adaptive mode). A run stops
+`botocore` (botocore's own adaptive limiter classes, bench/botocore_limiter.py; skipped
+with a line saying so when botocore is not importable). For every shape of limit side by
+side, see bench/bench_rate_matrix.py. A run stops
 at 3,000 edits (2,400 for latency) or at 100 s (180 s for schedule), whichever is first.
 
 Every figure is a ratio from one run:
@@ -39,8 +41,8 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import botocore_limiter
 from bench_apply import KEY, SECRET, SandboxProcess
-from botocore_adaptive import BotocoreAdaptive
 
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.client.transport import Credentials, DailymotionClient
@@ -108,9 +110,9 @@ def dispatcher_for(contender: str, client: Recorder) -> Dispatcher:
     policy = RetryPolicy(max_attempts=20, max_elapsed=600)
     if contender == "auto":
         return Dispatcher(client, rate="auto", concurrency=8, policy=policy)
-    if contender == "botocore":
-        return Dispatcher(client, rate=None, concurrency=8, policy=policy,
-                          finder=BotocoreAdaptive(time.monotonic()))
+    if contender == "botocore":  # botocore's own limiter in front of the client
+        return Dispatcher(botocore_limiter.BotocoreSender(client, time.monotonic), rate=None,
+                          concurrency=8, policy=policy)
     return Dispatcher(client, rate=float(contender.removeprefix("fixed")), concurrency=8,
                       policy=policy)
 
@@ -185,6 +187,10 @@ def main(argv: list[str]) -> None:
         os.sched_setaffinity(0, {1})  # the sandbox has CPU 0
     names = [a for a in argv if a in SCENARIOS] or list(SCENARIOS)
     contenders = [a for a in argv if a in CONTENDERS] or list(CONTENDERS)
+    missing = botocore_limiter.available()
+    if missing and "botocore" in contenders:
+        print(missing, flush=True)
+        contenders.remove("botocore")
     rows = []
     for name in names:
         scenario = SCENARIOS[name]

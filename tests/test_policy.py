@@ -128,7 +128,7 @@ def test_the_documented_limits_are_the_defaults():
     limits = ApiLimits()
     assert (limits.rate, limits.max_rate, limits.concurrency, limits.timeout,
             limits.max_attempts, limits.backoff, limits.batch_size) == (
-        10.0, 50.0, 8, 30.0, 6, 0.5, 100)
+        10.0, 1000.0, 8, 30.0, 6, 0.5, 100)
     with pytest.raises(FrozenInstanceError):
         limits.rate = 99  # type: ignore[misc]
     retry = RetryPolicy()

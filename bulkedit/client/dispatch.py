@@ -265,6 +265,8 @@ class Dispatcher:
                 if finder is not None and isinstance(error, PermanentError):
                     now = self.clock()  # the API answered, and how fast tells of its load
                     finder.answered(now, sent_at, sent_rate, now - sent_at)
+                elif finder is not None and not isinstance(error, RateLimited):
+                    finder.lost(self.clock(), sent_at)  # a 5xx, a timeout: not waited for
                 retried = error
                 if self.disguised.worth_a_retry(error, attempts):
                     suspect = self.disguised.signature(error)

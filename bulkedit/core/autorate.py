@@ -1,35 +1,43 @@
-"""`--rate auto`: find the API's real request rate and hold just under it (issue 16).
+"""`--rate auto`: find the API's real request rate and hold just under it (issues 16, 27).
 
 Dailymotion does not document its limits, so the rate is found by trying. Pure: the time
 and the measurements come in as arguments, a rate goes out; client/dispatch.py feeds it
 every send and every answer.
 
-- **Climb.** It starts at a safe rate and doubles it each time the rate has *held* for
-  `hold` seconds: really used (the sends reached most of it; a run held back by its
-  concurrency learns nothing from its rate) with no throttling answer and no queueing.
+- **Judged by answers.** A rate has *held* when the requests sent at it for `hold`
+  seconds were really sent (most of the rate: a run held back by its concurrency learns
+  nothing from its rate) and every one of them has been answered without a throttle. The
+  sends alone say nothing: at 300 ms of latency the answers to the last quarter of them
+  are still on their way.
+- **Climb.** It starts at a safe rate and doubles it each time the rate has held, until
+  a limit is first met. Above a limit it has met once (`known`), it climbs gently: 5 %,
+  then 10 %, 20 %, 40 % at most each time that holds, never twice the rate into a
+  ceiling it knows.
 - **Step back.** A throttle (429, a throttling 403) for a request sent above the last
   rate that held (`good`) is a failed probe: back to `good`, and nobody else waits.
-- **Cut.** A throttle for a request sent at or below `good` means the limit fell: the rate
-  drops to the estimate below (at most 5 % off the first time, then by `decrease`, never
-  below `decrease`³ of what it was), `good` is
+- **Cut.** A throttle for a request sent at or below `good` means the limit fell (or was a
+  stored burst that ran out): the rate drops to the estimate below (at most 5 % off the
+  first time, then by `decrease`, never below `decrease`³ of what it was), `good` is
   forgotten, and the caller pauses every worker for the Retry-After (the return value says
   so).
-- **Estimate.** Whichever it was, what the API accepted in the second before the refused
-  request (that second's sends minus its refusals) estimates the limit: the next rate
-  tries it, and the ceiling `bad` is set just above it, so the search takes one or two
-  steps instead of a bisection.
+- **Estimate.** What the API accepted in the second before the refused request (that
+  second's sends less its refusals), and, when an earlier refusal is a few seconds back
+  and the run sent steadily since, what it accepted per second between the two: a token
+  bucket is empty at both refusals, so what it took in between is its refill rate, not
+  the burst it had stored. The lower of the two is where the rate goes, and the ceiling
+  `bad` is set just above it.
 - **Probe.** Settled just under the ceiling, it tries `probe_step` above it every
-  `probe_every` seconds, or every `probe_requests` requests when that is longer (a failed
-  probe costs a refusal or two, whatever the rate): the limit may have risen. A probe that
-  holds lifts the ceiling and the climb resumes.
+  `probe_every` seconds, or every `probe_requests` requests when that is longer; each
+  failed probe in a row doubles that wait (at most four times): a limit that stays put
+  costs few refusals, one that rises is found within seconds. A probe that holds lifts
+  the ceiling and the gentle climb resumes.
 - **Queueing.** An API may answer slowly instead of refusing. Latencies are taken in
   groups of `latency_samples`; when a group's median is `latency_rise` times the lower
-  quartile of the group medians of the last minute (and `latency_margin` seconds above it),
-  the API is
-  queueing: handled like a throttle, at the delivered rate, with a margin that lets the
-  queue drain, and no pause. Medians of groups, not single answers, and two slow groups in
-  a row at a rate that held, so that an API whose latency merely varies is not taken for
-  one that queues.
+  quartile of the group medians of the last minute (and `latency_margin` seconds above it)
+  *and* the API delivers less than it is sent (its queue grows), the API is queueing:
+  handled like a throttle, at the delivered rate, with a margin that lets the queue
+  drain, and no pause. Latency that rises while every request still comes back (a busy
+  client machine, a slower network) is not the API's queue and changes nothing.
 
 Answers to requests sent before the last cut, or in the `settle` second after it, are stale:
 they tell of the old rate (the API's window still holds it) and are not acted on twice.
@@ -37,6 +45,7 @@ they tell of the old rate (the API's window still holds it) and are not acted on
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from bisect import bisect_left
@@ -45,7 +54,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 START_RATE = 10.0  # requests/s: the fixed default, which the API is known to take
-MAX_RATE = 50.0  # the default ceiling of --rate auto; --max-rate sets it
+# The default safety cap of --rate auto (--max-rate sets it): not the range of the search,
+# which finds the API's limit wherever it is below it.
+MAX_RATE = 1000.0
 
 
 class _Stamps:
@@ -72,6 +83,23 @@ class _Stamps:
     def oldest(self) -> float | None:
         return self._times[self._start] if self._start < len(self._times) else None
 
+    def last_before(self, moment: float) -> float | None:
+        """The latest kept moment at or before `moment`."""
+        index = bisect_left(self._times, moment, self._start)
+        if index < len(self._times) and self._times[index] == moment:
+            return moment
+        return self._times[index - 1] if index > self._start else None
+
+    def widest_gap(self, begin: float, end: float) -> float:
+        """The longest time in [begin, end) with no moment in it."""
+        low = bisect_left(self._times, begin, self._start)
+        high = bisect_left(self._times, end, low)
+        previous, widest = begin, 0.0
+        for moment in self._times[low:high]:
+            widest = max(widest, moment - previous)
+            previous = moment
+        return max(widest, end - previous)
+
     def count(self, begin: float, end: float) -> int:
         """Moments in [begin, end)."""
         low = bisect_left(self._times, begin, self._start)
@@ -90,7 +118,7 @@ class Change:
 
     at: float
     rate: float
-    why: str  # "climb", "probe", "step back", "cut", "queueing"
+    why: str  # "climb", "probe", "step back", "cut", "burst spent", "queueing", "resume"
 
 
 class RateControl(Protocol):
@@ -110,16 +138,63 @@ class RateControl(Protocol):
     def refused(self, now: float, sent_at: float, sent_rate: float) -> bool: ...
 
 
+    def lost(self, now: float, sent_at: float) -> None:
+        """An answer that tells nothing of the rate: a server error, a timeout, a dropped
+        connection. The request is no longer waited for."""
+
+
+class _Pending:
+    """The send times of requests not yet answered: the oldest is as far as the answers
+    have judged the run."""
+
+    def __init__(self) -> None:
+        self._heap: list[float] = []
+        self._count: dict[float, int] = {}
+
+    def add(self, moment: float) -> None:
+        heapq.heappush(self._heap, moment)
+        self._count[moment] = self._count.get(moment, 0) + 1
+
+    def done(self, moment: float) -> None:
+        count = self._count.get(moment)
+        if count is None:
+            return  # answered twice (a 403 that turned out to be a throttle), or forgotten
+        if count > 1:
+            self._count[moment] = count - 1
+        else:
+            del self._count[moment]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def oldest(self, forget_before: float) -> float | None:
+        """The oldest unanswered send; older than `forget_before` is given up on."""
+        heap = self._heap
+        while heap:
+            moment = heap[0]
+            count = self._count.get(moment, 0)
+            if count and moment >= forget_before:
+                return moment
+            heapq.heappop(heap)  # answered; or lost without a word, a duplicate kept
+            if count and moment < forget_before:
+                if count > 1:
+                    self._count[moment] = count - 1
+                else:
+                    del self._count[moment]
+        return None
+
+
 class RateFinder:
     """The request rate that the API takes, found by trying (see the module's text)."""
 
     def __init__(self, ceiling: float = MAX_RATE, *, start: float = START_RATE,
                  floor: float = 0.5, hold: float = 1.2, growth: float = 2.0,
                  probe_step: float = 0.05, probe_every: float = 3.0,
-                 probe_requests: int = 90,
+                 probe_requests: int = 90, probe_backoff: int = 2,
                  decrease: float = 0.7, latency_rise: float = 1.5,
                  latency_margin: float = 0.02, latency_samples: int = 8,
-                 used: float = 0.75, settle: float = 1.0, now: float = 0.0):
+                 used: float = 0.75, settle: float = 1.0, patience: float = 10.0,
+                 queue_share: float = 0.9, now: float = 0.0):
         if not ceiling > 0:
             raise ValueError("the ceiling must be more than 0")
         self.ceiling = ceiling
@@ -129,21 +204,27 @@ class RateFinder:
         self.probe_step = probe_step
         self.probe_every = probe_every
         self.probe_requests = probe_requests
+        self.probe_backoff = probe_backoff  # failed probes in a row that double the wait
         self.decrease = decrease
         self.latency_rise = latency_rise
         self.latency_margin = latency_margin
         self.used = used
         self.settle = settle
+        self.patience = patience  # seconds an answer is waited for before it is given up
+        self.queue_share = queue_share  # delivered below this share of the sends: a queue
         self.good: float | None = None  # the highest rate that held since the last cut
         self.bad: float | None = None  # the lowest rate known to be too much
+        self.known: float | None = None  # the last limit met: climbed gently above it
         self.changes: list[Change] = []
         self.cuts = 0  # cuts and step-backs
         self._rate = max(self.floor, min(start, ceiling))
         self._since = now  # when the rate last changed
         self._cut_at = -math.inf  # answers to requests sent before this are stale
-        self._sends = _Stamps(horizon=10.0)
-        self._refusals = _Stamps(horizon=10.0)
-        self._delivered = _Stamps(horizon=2.0)  # when successful answers came back
+        self._sends = _Stamps(horizon=30.0)
+        self._refusals = _Stamps(horizon=30.0)
+        self._delivered = _Stamps(horizon=4.0)  # when successful answers came back
+        self._pending = _Pending()
+        self._prune_at = 1024
         # The group medians of the last minute: their lower quartile is the latency of an
         # unloaded API. (Their minimum is not: on an API whose latency varies widely, the
         # luckiest group of a minute is far below the usual one.)
@@ -153,6 +234,14 @@ class RateFinder:
         self._cuts_in_a_row = 0  # cuts with nothing held in between
         self._queueing_api = False  # the last limit met was latency, not a refusal
         self._queue_strikes = 0  # queueing groups in a row at a rate that held
+        self._rising = False  # the last group of latencies was well above the base
+        self._gentle = 0  # held steps above `known` since it was met: the next is 5 % x 2^n
+        self._failed_probes = 0  # probes refused in a row at the same ceiling
+        self._stepped_back_at = -math.inf
+        self._base: float | None = None  # the settled rate the last probe started from
+        self._bursty = False  # a stored burst ran out after the last climb
+        self._taken_since_cut = 0  # answers taken since the last cut
+        self._refused_since_cut = 0
 
     # ------------------------------------------------------------------ what the caller asks
 
@@ -177,12 +266,23 @@ class RateFinder:
     def sent(self, now: float) -> float:
         """A request leaves now; the rate it was sent at, to hand back with its answer."""
         self._sends.add(now)
+        self._pending.add(now)
+        if len(self._pending) > self._prune_at:  # answered ones below the oldest: drop
+            self._pending.oldest(now - self.patience)
+            self._prune_at = 2 * max(1024, len(self._pending))
         return self._rate
+
+    def lost(self, now: float, sent_at: float) -> None:
+        """An answer that tells nothing of the rate (a server error, a timeout, a dropped
+        connection): the request is no longer waited for."""
+        self._pending.done(sent_at)
 
     def answered(self, now: float, sent_at: float, sent_rate: float, latency: float) -> None:
         """A successful answer (or any answer that is not a throttle) to a request sent at
         `sent_at`, `latency` seconds after it left."""
+        self._pending.done(sent_at)
         self._delivered.add(now)
+        self._taken_since_cut += 1
         if self._stale(sent_at):
             return
         self._recent.append(latency)
@@ -195,15 +295,22 @@ class RateFinder:
         while medians[0][0] < now - 60.0:
             medians.popleft()
         base = lower_quartile([value for _, value in medians])
-        queueing = typical > base * self.latency_rise and typical - base > self.latency_margin
+        slow = typical > base * self.latency_rise and typical - base > self.latency_margin
+        # Half that rise: no rate holds above an API that queues while it lasts.
+        self._rising = (typical > base * (1 + (self.latency_rise - 1) / 2)
+                        and typical - base > self.latency_margin / 2)
         if self._draining is not None:
-            if not queueing:
+            if not slow:
                 self._draining = None  # the queue has drained: climbing may resume
                 self._since = now
             elif typical > self._draining * 1.25:  # still growing: the cut was not enough
                 self._queueing(now, sent_rate, typical)
             return
         probing = self.good is not None and sent_rate > self.good
+        # Slower answers just after the rate rose are its queue. At a rate that held, they
+        # may be the client's own machine (busy CPUs slow every answer): the API's queue
+        # only if it also delivers less than it is sent.
+        queueing = slow and (probing or self._queue_grows(now, typical))
         self._queue_strikes = self._queue_strikes + 1 if queueing else 0
         # Above the rate that held, one slow group is enough to step back (a probe costs
         # little); at a rate that held, latency that merely varies must not cut the rate:
@@ -216,16 +323,23 @@ class RateFinder:
         """A throttling answer to a request sent at `sent_at`. True when every worker should
         wait out the Retry-After (the limit fell, or nothing explains the throttle); False
         when it was a failed probe already stepped back from, or stale."""
+        self._pending.done(sent_at)
         self._refusals.add(sent_at)
+        self._refused_since_cut += 1
         if self._stale(sent_at):
-            return False
+            if self._taken_since_cut or self._refused_since_cut < self.nothing_taken:
+                return False
+            # Since the last cut the API has taken nothing at all: not the old rate
+            # still in its window but a quota spent (until its window ends). Little is
+            # sent until it takes again.
+            self._cut(now, sent_rate, 0.0, "cut")
+            return True
         self._queueing_api = False
-        accepted = self._accepted_before(sent_at)
         good = self.good
         if good is not None and sent_rate > good:
-            self._step_back(now, sent_rate, accepted, "step back")
+            self._step_back(now, sent_rate, self._estimate(sent_at), "step back")
             return False
-        self._cut(now, sent_rate, accepted, "cut")
+        self._cut(now, sent_rate, self._estimate(sent_at, steady=True), "cut")
         return True
 
     # ------------------------------------------------------------------ decisions
@@ -233,41 +347,89 @@ class RateFinder:
     def _stale(self, sent_at: float) -> bool:
         return sent_at < self._cut_at + self.settle
 
+    def _judged_until(self, now: float) -> float:
+        """Every request sent before this moment has been answered."""
+        oldest = self._pending.oldest(now - self.patience)
+        return now if oldest is None else min(now, oldest)
+
     def _held(self, now: float) -> bool:
-        """The rate was really used for the hold time (else it taught nothing)."""
+        """The rate was really used for the hold time, and every request sent at it in
+        that time has been answered, none refused (else it taught nothing yet)."""
+        end = self._judged_until(now)
+        begin = end - self.hold
         oldest = self._sends.oldest()
-        if oldest is None or oldest > now - self.hold:
-            return False  # not enough history to judge
-        sends = self._sends.count(now - self.hold, now)
+        if begin < self._since or oldest is None or oldest > begin:
+            return False  # not enough answered history at this rate to judge
+        if self._refusals.count(begin, end) or (self._queueing_api and self._rising):
+            return False
+        sends = self._sends.count(begin, end)
         return sends >= self.used * self._rate * self.hold
+
+    def _probe_wait(self, rate: float) -> float:
+        doubled = 2.0 ** min(self._failed_probes, self.probe_backoff)
+        wait: float = max(self.probe_every, self.probe_requests / rate) * doubled
+        return min(wait, max(self.probe_every, self.probe_longest))
 
     def _step_up(self, now: float) -> None:
         rate = self._rate
         self._cuts_in_a_row = 0
+        step = 1 + self.probe_step
+        if self.good is not None and rate > self.good and not self._bursty:
+            self._failed_probes = 0  # a probe held: the next goes 5 % above it, at once
         self.good = max(self.good or 0.0, rate)
         if self.bad is not None and rate >= self.bad:
-            self.bad = None  # a probe held: the limit rose
+            # A probe held: the limit rose. What it was is kept, and climbed above gently.
+            self.known = max(self.known or 0.0, self.bad)
+            self.bad = None
         if rate < self.good:  # drained after queueing: back to what held
             self._set(now, self.good, "resume")
         elif self.bad is None:
-            # An API that queues is climbed gently: an overshoot fills its queue, and
-            # every request waits for that queue to drain.
-            growth = 1 + 4 * self.probe_step if self._queueing_api else self.growth
-            self._set(now, rate * growth, "climb")
-        elif self.bad > self.good * (1 + self.probe_step) * 1.000001:
+            if self.known is None and not self._queueing_api:
+                self._set(now, rate * self.growth, "climb")
+            else:
+                # Above a limit met before (or an API that queues, whose overshoot fills a
+                # queue every request then waits for): 5 %, 10 %, 20 %... never x 2.
+                # (After a stored burst ran out, 10 % at most: a burst pays for any step.)
+                self._gentle = min(self._gentle + 1, 1 if self._bursty else 3)
+                gentle = min(self.growth, 1 + self.probe_step * 2 ** self._gentle)
+                self._set(now, rate * gentle, "climb")
+        elif self.bad > self.good * step * 1.000001:
             self._set(now, min((self.good + self.bad) / 2, rate * self.growth), "climb")
-        elif now - self._since >= max(self.probe_every, self.probe_requests / rate):
-            self._set(now, self.good * (1 + self.probe_step), "probe")
+        elif now - self._since >= self._probe_wait(rate):
+            self._base = self.good  # where the probing starts: settled, long held
+            # Each probe refused in a row at the same ceiling tries half as far above it
+            # (5 %, 2.5 %, 1.25 %): the limit is between what held and what was refused.
+            finer = 2.0 ** min(self._failed_probes, self.probe_backoff)
+            self._set(now, self.good * (1 + self.probe_step / finer), "probe")
+
+    def _met(self, bad: float) -> None:
+        """A limit was met at `bad`: the climb above it starts again at 5 %."""
+        self.bad = bad
+        self.known = bad
+        self._gentle = 0
 
     def _step_back(self, now: float, sent_rate: float, accepted: float | None,
                    why: str) -> None:
         good = self.good
         assert good is not None
         step = 1 + self.probe_step
+        if sent_rate <= good * step * 1.000001:
+            self._failed_probes += 1  # the limit is where it was: probe less often
         ceiling = sent_rate if accepted is None else min(sent_rate, max(accepted, good) * step)
-        self.bad = max(ceiling, good * 1.000001)
-        target = good if accepted is None else min(max(accepted, good), self.bad / step)
-        self._set(now, max(good, target), why, cut=True)
+        gentle = self.known is not None  # the climb was gentle: back to what held
+        self._met(max(ceiling, good * 1.000001))
+        self._stepped_back_at = now
+        bad = self.bad
+        assert bad is not None
+        target = good if accepted is None or gentle else min(max(accepted, good), bad / step)
+        if gentle and self._bursty and self._base is not None and self._base < good:
+            # A stored burst ran out here before: the steps above the settled rate held
+            # only for a moment each, which the burst paid for. Back to where the probing
+            # started, and the next probe waits longer.
+            target = self.good = self._base
+            self._met(self._base * step)
+            self._failed_probes += 1
+        self._set(now, max(self.good or good, target), why, cut=True)
 
     def _cut(self, now: float, sent_rate: float, accepted: float | None, why: str) -> None:
         # A first cut trusts the estimate (a limit a little lower than the rate that held
@@ -277,14 +439,31 @@ class RateFinder:
         self._cuts_in_a_row += 1
         first = self._cuts_in_a_row == 1 and accepted is not None
         upper = sent_rate * ((1 - self.probe_step) if first else self.decrease)
-        lower = sent_rate * self.decrease ** 3  # an estimate from a pause is not a limit
+        # An estimate from a pause is not a limit; an API that took nothing at all (a quota
+        # spent until its window ends) is sent little until it takes again.
+        lower = sent_rate * self.decrease ** 3
         target = upper if accepted is None else min(upper, max(lower, accepted))
         target = max(self.floor, target)
-        self.good = None
+        # A cut just after a step back to a rate climbed to above the settled one: that
+        # rate had held on a stored burst (a token bucket's), now spent. Probes wait
+        # longer, and above the settled rate nothing that held for a moment is trusted.
         step = 1 + self.probe_step
-        self.bad = max(target * step, sent_rate if accepted is None
-                       else min(sent_rate, accepted * step))
+        self._bursty = (now - self._stepped_back_at <= self.probe_every
+                        and sent_rate > (self._base or 0.0) * (1 + 4 * self.probe_step))
+        self.good = self._base = None
+        self._failed_probes = self._failed_probes + 1 if self._bursty else 0
+        step = 1 + self.probe_step
+        self._met(max(target * step, sent_rate if accepted is None
+                      else min(sent_rate, accepted * step)))
         self._set(now, target, why, cut=True)
+
+    def _queue_grows(self, now: float, typical: float) -> bool:
+        """The API delivers less than it is sent: a queue at the API grows. (A busy client
+        machine slows every answer, and still gets back as many as it sends.)"""
+        window = 2.0
+        sent = self._sends.count(now - typical - window, now - typical)
+        delivered = self._delivered.count(now - window, now)
+        return sent > 0 and delivered < self.queue_share * sent
 
     def _queueing(self, now: float, sent_rate: float, typical: float) -> None:
         """The API answers slower: hold below the rate it delivers, so its queue drains."""
@@ -292,14 +471,23 @@ class RateFinder:
         drain = 0.9
         if self.good is not None and sent_rate > self.good:
             good = self.good
-            self.bad = max(min(sent_rate, max(delivered, good) * (1 + self.probe_step)),
-                           good * 1.000001)
-            target = min(good, delivered * drain) if delivered else good
+            self._met(max(min(sent_rate, max(delivered, good) * (1 + self.probe_step)),
+                          good * 1.000001))
+            # Below what the API delivered only when it did deliver less than it was
+            # sent (else the answers were slow for another reason: back to what held).
+            grows = self._queue_grows(now, typical)
+            target = min(good, delivered * drain) if delivered and grows else good
+        elif not self._queue_grows(now, typical):
+            # Slower, and yet as many answers as requests: a queue bounded by the
+            # concurrency, or a busy client machine. A step down, not a cut.
+            target = sent_rate * (1 - self.probe_step)
+            self.good = None
+            self._met(sent_rate)
         else:
             upper = sent_rate * self.decrease
             target = min(upper, max(sent_rate * self.decrease ** 2, delivered * drain))
             self.good = None
-            self.bad = max(target * (1 + self.probe_step), min(sent_rate, delivered))
+            self._met(max(target * (1 + self.probe_step), min(sent_rate, delivered)))
         self._draining = typical
         self._queueing_api = True
         self._set(now, max(self.floor, target), "queueing", cut=True)  # clears the group
@@ -309,6 +497,7 @@ class RateFinder:
         if cut:
             self.cuts += 1
             self._cut_at = now
+            self._taken_since_cut = self._refused_since_cut = 0
             self._recent.clear()
         if rate == self._rate and not cut:
             return
@@ -316,12 +505,35 @@ class RateFinder:
         self._since = now
         self.changes.append(Change(now, rate, why))
 
-    def _accepted_before(self, sent_at: float) -> float | None:
-        """What the API took in the second before `sent_at`: that second's sends less its
-        refusals. None when the history does not reach back a whole second."""
+    def _estimate(self, sent_at: float, steady: bool = False) -> float | None:
+        """What the API takes per second, from what it accepted before `sent_at`: that
+        second's sends less its refusals. With `steady` (a refusal at a rate that held),
+        the lower of that and what it took per second since an earlier refusal, when the
+        run sent without a pause since: a token bucket is empty at both refusals, so what
+        it took in between is its refill, not the burst it had stored. None when the
+        history does not reach back a whole second."""
         oldest = self._sends.oldest()
         if oldest is None or oldest > sent_at - 1.0:
             return None
         sends = self._sends.count(sent_at - 1.0, sent_at)
         refused = self._refusals.count(sent_at - 1.0, sent_at)
-        return float(sends - refused) if sends > refused else None
+        if sends and self._sends.widest_gap(sent_at - 1.0, sent_at) > max(
+                self.steady_gap, 2.0 / sends):
+            return None  # the run paused in that second: what it sent is not a limit
+        second = float(max(0, sends - refused))  # 0: it took nothing (a spent quota)
+        if not steady or not second:
+            return second
+        earlier = self._refusals.last_before(sent_at - self.long_span)
+        if earlier is None or earlier < sent_at - self._sends.horizon:
+            return second
+        if self._sends.widest_gap(earlier, sent_at) > self.steady_gap:
+            return second  # the run paused (a Retry-After): the span says nothing
+        span = sent_at - earlier
+        taken = (self._sends.count(earlier, sent_at)
+                 - self._refusals.count(earlier, sent_at)) / span
+        return min(second, taken)
+
+    long_span = 2.0  # the shortest span between two refusals that estimates a refill rate
+    nothing_taken = 4  # refusals since a cut, none taken, that mean a spent quota
+    steady_gap = 0.5  # seconds without a send that make a span unsteady (a pause)
+    probe_longest = 6.0  # seconds: the longest wait between two probes
