@@ -128,3 +128,27 @@ def test_a_full_disk_names_the_folder_that_is_full(tmp_path):
     same = str(disk_problem(OSError(errno.ENOSPC, "No space left on device"),
                             tmp_path / "r.xlsx"))
     assert "the disk is full (" in same
+
+
+def test_a_dry_runs_scratch_copy_left_by_a_killed_run_is_swept(api, run_cli, tmp_path,
+                                                                monkeypatch):
+    """plan reads its sheet from a private copy in the system's temporary folder; a run
+    killed while reading leaves it there, and the next dry run removes it (issue 26,
+    point 7). Its own copy is gone when it ends."""
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = int(finished.stdout)  # a process that has ended
+    left = scratch / f"bulkedit-{dead}-abcd1234"
+    left.mkdir(mode=0o700)
+    (left / "edits.csv").write_text("video_id,title\nx1,private\n")
+    alive = scratch / f"bulkedit-{os.getpid()}-efgh5678"  # a run still going: kept
+    alive.mkdir(mode=0o700)
+    sandbox = api()
+    result = run_cli("plan", str(sheet(tmp_path, titles(2))), "--api-base", sandbox.base_url)
+    assert result.code == 0, result.out + result.err
+    assert sorted(p.name for p in scratch.iterdir()) == [alive.name]

@@ -9,7 +9,6 @@ called from a signal handler and lets the requests in flight finish.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +59,13 @@ from bulkedit.run.lock import SheetLock
 from bulkedit.run.options import RunOptions, contradiction
 from bulkedit.run.resume import RunJournal
 from bulkedit.run.savedplan import SavedPlan, masked_form
-from bulkedit.sheets.files import PinnedSheet, keep_earlier, pin_sheet, preflight
+from bulkedit.sheets.files import (
+    PinnedSheet,
+    keep_earlier,
+    pin_sheet,
+    preflight,
+    scratch_folder,
+)
 from bulkedit.sheets.load import load_sheet
 from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
@@ -145,8 +150,8 @@ class SheetRun:
             sheet, validation = self.load()
             result = await self._run(sheet, validation)
         elif not (options.send and options.journal):
-            with tempfile.TemporaryDirectory(prefix="bulkedit-") as scratch:
-                self.pinned = pin_sheet(options.sheet, Path(scratch))
+            with scratch_folder() as scratch:
+                self.pinned = pin_sheet(options.sheet, scratch)
                 sheet, validation = self.load(self.pinned)
             result = await self._run(sheet, validation)
         else:

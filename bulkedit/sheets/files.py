@@ -121,6 +121,43 @@ def sweep_leftovers(target: Path, *, own: bool = False) -> list[Path]:
     return removed
 
 
+# A dry run (plan, apply --dry-run) reads its sheet from a private copy in a scratch folder
+# of the system's temporary folder, `bulkedit-PID-XXXXXXXX`, removed as soon as the sheet is
+# read; one a killed run left is removed by the next run that makes one.
+_SCRATCH = re.compile(r"bulkedit-(\d+)-[a-z0-9_]{8}")
+
+
+@contextlib.contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A private folder for a dry run's copy of its sheet, gone when the block ends; the
+    folders killed runs left are swept first."""
+    sweep_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"bulkedit-{os.getpid()}-") as folder:
+        yield Path(folder)
+
+
+def sweep_scratch(parent: Path | None = None) -> list[Path]:
+    """Remove the scratch folders (this user's) whose process is gone. Returns what went."""
+    parent = Path(parent or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _SCRATCH.fullmatch(entry.name)
+        if found is None or not _gone(int(found.group(1))):
+            continue
+        try:
+            status = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(status.st_mode) and status.st_uid == os.geteuid():
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
 # Where openpyxl spools a worksheet being written: beside the output (see `spooled_beside`).
 _SPOOL_BESIDE: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
     "bulkedit_spool_beside", default=None)
