@@ -599,7 +599,9 @@ def check_equivalents(names: list[str]) -> int:
                 print(f"{name}: not reached by the battery; its equivalents stand on their "
                       "reasons", flush=True)
                 continue
-            listed = {m.key: m for m in mutants(name, base / "snapshot") if m.key in known}
+            every = frozenset({"classic", "wide"})
+            listed = {m.key: m for m in mutants(name, base / "snapshot", every)
+                      if m.key in known}
             for key in sorted(k for k in known if k.startswith(f"{name}:")):
                 mutant = listed.get(key)
                 if mutant is None:

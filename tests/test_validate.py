@@ -302,3 +302,17 @@ def test_a_sheet_with_no_field_to_change_says_how_to_add_one():
     assert [(i.code, i.message) for i in result.header_errors] == [(
         "no_fields", "the sheet has no field to change; add columns named after video fields "
         "(see `bulkedit fields`)")]
+
+
+def test_a_text_that_looks_like_a_date_stays_text_in_a_text_field():
+    # The fast ISO 8601 path is for date fields only: a title or a tag that reads as a
+    # date is sent as the user typed it (found by mutate.py --check-equivalents: this
+    # mutant had been listed as equivalent).
+    result = check('video_id,title,tags,publish_date\n'
+                   'x8abc12,2026-12-01T18:00:00+01:00,"2026-12-01T18:00:00+01:00",'
+                   '2026-12-01T18:00:00+01:00\n')
+    assert result.issues == []
+    assert next(result.rows()).changes == {
+        "title": SetValue("2026-12-01T18:00:00+01:00"),
+        "tags": SetValue(("2026-12-01T18:00:00+01:00",)),
+        "publish_date": SetValue(1796144400)}
