@@ -304,15 +304,16 @@ def test_a_sheet_with_no_field_to_change_says_how_to_add_one():
         "(see `bulkedit fields`)")]
 
 
-def test_a_text_that_looks_like_a_date_stays_text_in_a_text_field():
-    # The fast ISO 8601 path is for date fields only: a title or a tag that reads as a
-    # date is sent as the user typed it (found by mutate.py --check-equivalents: this
-    # mutant had been listed as equivalent).
-    result = check('video_id,title,tags,publish_date\n'
-                   'x8abc12,2026-12-01T18:00:00+01:00,"2026-12-01T18:00:00+01:00",'
-                   '2026-12-01T18:00:00+01:00\n')
-    assert result.issues == []
-    assert next(result.rows()).changes == {
-        "title": SetValue("2026-12-01T18:00:00+01:00"),
-        "tags": SetValue(("2026-12-01T18:00:00+01:00",)),
-        "publish_date": SetValue(1796144400)}
+def test_a_cell_that_looks_like_a_date_is_a_date_only_in_a_date_field():
+    # The fast ISO 8601 path is for date fields only: in a coded field (channel, language,
+    # country) such a cell is refused like any other value, and in a text field it is
+    # sent as typed (found by mutate.py --check-equivalents: the mutant that ran the fast
+    # path for every coded field had been listed as equivalent).
+    iso = "2026-12-01T18:00:00+01:00"
+    result = check(f"video_id,title,channel,language,country,publish_date\n"
+                   f"x8abc12,{iso},{iso},{iso},{iso},{iso}\n")
+    assert where(result) == [(2, "channel", "enum"), (2, "language", "enum"),
+                             (2, "country", "enum")]
+    result = check(f"video_id,title,publish_date\nx8abc12,{iso},{iso}\n")
+    assert next(result.rows()).changes == {"title": SetValue(iso),
+                                           "publish_date": SetValue(1796144400)}
