@@ -48,18 +48,38 @@ def test_retry_after_is_honoured():
     assert POLICY.delay(RateLimited("slow", retry_after=0.1), 3, 0, 0.0) == 2.0
 
 
-def test_aimd_halves_then_recovers_slowly():
-    rate = AdaptiveRate(100, decrease=0.5, recovery=0.05, cooldown=1.0)
-    assert rate.rate(0) == 100
-    assert rate.rate_limited(10.0) == 50
-    assert rate.rate_limited(10.5) == 52.5  # the same burst of 429s cuts once; +5/s since
-    assert rate.cuts == 1
-    assert rate.rate(14.0) == 70
-    assert rate.rate_limited(14.0) == 35 and rate.cuts == 2
-    assert rate.rate(1000) == 100
+def limited(rate: AdaptiveRate, at: float, answers: int, throttles: int) -> bool:
+    """`answers` answers, then `throttles` throttles, all at `at`; whether it cut."""
+    for _ in range(answers):
+        rate.answered(at)
+    return any([rate.rate_limited(at) for _ in range(throttles)])
+
+
+def test_a_lone_throttle_does_not_cut_a_fixed_rate():
+    """Random throttles (3 % of answers, whatever the rate) cost their share: the refused
+    request goes again, the rate stays (issue 26)."""
+    rate = AdaptiveRate(150)
+    assert not limited(rate, 10.0, 97, 3)  # 3 % refused: chance, not a limit
+    assert rate.rate(10.0) == 150 and rate.cuts == 0
+    assert not limited(AdaptiveRate(150), 10.0, 0, 2)  # two are not enough to judge
+
+
+def test_a_real_limit_cuts_to_what_the_api_took_then_recovers_within_seconds():
+    rate = AdaptiveRate(100)
+    assert limited(rate, 10.0, 60, 40)  # a limit: cut once more than 10 % are refused
+    assert rate.cuts == 1 and rate.rate(10.0) == pytest.approx(100 * (1 - 7 / 67))
+    assert not limited(rate, 10.5, 0, 10)  # the same burst, within the cooldown: once
+    assert rate.rate(11.0) < 100
+    # Back to the target within seconds of the last cut: 2 s from half of it. Fails when
+    # the recovery is removed or zeroed.
+    assert rate.rate(13.0) == 100
+    halved = AdaptiveRate(100, decrease=0.5)
+    limited(halved, 0.0, 0, 10)  # everything refused: at most halved
+    assert halved.rate(0.0) == 50 and halved.rate(1.0) == 75 and halved.rate(2.0) == 100
+    assert AdaptiveRate(100, recovery=0.0).recovery == 0.0  # (the knob the test guards)
     floor = AdaptiveRate(1, floor=0.2)
     for moment in range(10):
-        floor.rate_limited(float(moment * 2))
+        limited(floor, float(moment * 2), 0, 5)
     assert floor.rate(18.0) == 0.2
 
 
@@ -181,15 +201,15 @@ def test_time_bounds_are_inclusive_where_they_say_so():
     assert POLICY.delay(error, 2, 29.0, 0.0) == 1.0
     assert POLICY.delay(error, 2, 29.01, 0.0) is None
     rate = AdaptiveRate(100, cooldown=1.0)
-    rate.rate_limited(10.0)
-    rate.rate_limited(10.999)  # within the cooldown: the same burst
+    limited(rate, 10.0, 0, 5)
+    limited(rate, 10.999, 0, 5)  # within the cooldown: the same burst
     assert rate.cuts == 1
-    rate.rate_limited(11.0)  # a full cooldown later: a new cut
+    limited(rate, 11.0, 0, 5)  # a full cooldown later: a new cut
     assert rate.cuts == 2
     assert AdaptiveRate(100).floor == 0.2 and AdaptiveRate(0.1).floor == 0.1
     default = AdaptiveRate(100)  # the default cooldown is one second
-    default.rate_limited(10.0)
-    default.rate_limited(11.0)
+    limited(default, 10.0, 0, 5)
+    limited(default, 11.0, 0, 5)
     assert default.cuts == 2
 
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from bulkedit.client.dispatch import Dispatcher, Sender
 from bulkedit.client.transport import Credentials
 from bulkedit.core.policy import ApiLimits, CircuitBreaker, RetryPolicy
+from bulkedit.core.throttle import THROTTLE_BUDGET, QuotaWatch
 
 MAX_ELAPSED = 300.0  # seconds a request keeps being retried
 BREAKER_THRESHOLD = 5  # failures of one kind in a row that stop a run
@@ -28,9 +29,13 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
                   sender: Sender | None = None,
                   clock: Callable[[], float] = time.monotonic,
                   draw: Callable[[], float] = random.random,
-                  sleep: Callable[[float], Awaitable[None]] | None = None
+                  sleep: Callable[[float], Awaitable[None]] | None = None,
+                  throttle_budget: float = THROTTLE_BUDGET,
+                  notify: Callable[[str], None] | None = None,
                   ) -> AsyncIterator[Dispatcher]:
-    """A dispatcher for the API at `api_base` (or for `sender`), open for the block."""
+    """A dispatcher for the API at `api_base` (or for `sender`), open for the block.
+    `throttle_budget`: the seconds the run may spend held by throttling, in all (a quota
+    window); `notify` hears the dispatcher's notices as they happen."""
     policy = RetryPolicy(max_attempts=limits.max_attempts, base_delay=limits.backoff,
                          max_elapsed=max_elapsed)
 
@@ -38,7 +43,8 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
         return Dispatcher(client, rate=limits.rate or None, max_rate=limits.max_rate,
                           concurrency=limits.concurrency,
                           policy=policy, breaker=CircuitBreaker(breaker_threshold),
-                          clock=clock, draw=draw, sleep=sleep)
+                          clock=clock, draw=draw, sleep=sleep,
+                          quota=QuotaWatch(budget=throttle_budget), notify=notify)
 
     if sender is not None:
         yield dispatcher(sender)

@@ -23,9 +23,10 @@ from typing import Any, Literal, Protocol
 from aiolimiter import AsyncLimiter
 
 from bulkedit.core.autorate import MAX_RATE, RateControl, RateFinder
-from bulkedit.core.errors import ApiError, PermanentError, RateLimited, RunAborted
+from bulkedit.core.errors import ApiError, AuthError, PermanentError, RateLimited, RunAborted
 from bulkedit.core.policy import AdaptiveRate, CircuitBreaker, DisguisedThrottle, RetryPolicy
 from bulkedit.core.protocol import HttpRequest
+from bulkedit.core.throttle import QuotaWatch
 
 
 class Sender(Protocol):
@@ -84,8 +85,9 @@ def bucket_limiter(rate: float) -> AsyncLimiter:
 
 
 class RateGate:
-    """The limiter at the current rate (`rate_at(now)`, None: no limit), plus a pause all
-    workers honour."""
+    """The limiter at the current rate (`rate_at(now)`, None: no limit), a pause all
+    workers honour (a Retry-After), and a hold (a quota window): every worker waits,
+    and at `probe_at` one of them, the probe, goes through alone."""
 
     def __init__(self, rate_at: Callable[[float], float] | None, clock: Callable[[], float],
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
@@ -95,22 +97,67 @@ class RateGate:
         self._limiter_rate = rate_at(clock()) if rate_at else 0.0
         self._limiter = bucket_limiter(self._limiter_rate) if rate_at else None
         self._resume_at = 0.0
+        self._held = False
+        self._probe_at = 0.0
+        self._probe_out = False  # the probe left, its answer is awaited
+        self.changed = asyncio.Event()  # set (and replaced) whenever the hold changes
 
     def pause_until(self, moment: float) -> None:
         self._resume_at = max(self._resume_at, moment)
 
-    def open(self) -> bool:
-        """Nothing to wait for: no limit and no pause."""
-        return self._rate_at is None and self._resume_at <= self._clock()
+    @property
+    def held(self) -> bool:
+        return self._held
 
-    async def acquire(self) -> None:
+    def hold(self, probe_at: float) -> None:
+        """Hold every worker; at `probe_at`, let one request through: the probe."""
+        self._held, self._probe_at, self._probe_out = True, probe_at, False
+        self._changed()
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._changed()
+
+    def _changed(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def open(self) -> bool:
+        """Nothing to wait for: no limit, no pause and no hold."""
+        return (self._rate_at is None and not self._held
+                and self._resume_at <= self._clock())
+
+    async def _nap(self, seconds: float | None) -> None:
+        """Until `seconds` pass (None: forever) or the hold changes, whichever is first."""
+        changed = self.changed
+        if seconds is None:
+            await changed.wait()
+        elif self._sleep is not asyncio.sleep:  # an injected clock: its sleep
+            await self._sleep(seconds)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), seconds)
+
+    async def acquire(self) -> bool:
+        """Wait for the right to send; True when this request is a quota window's probe."""
         while True:
+            if self._held:
+                if self._probe_out:
+                    await self._nap(None)  # until the probe's answer changes the hold
+                    continue
+                wait = self._probe_at - self._clock()
+                if wait > 0:
+                    await self._nap(wait)
+                    continue
+                self._probe_out = True
+                return True
             wait = self._resume_at - self._clock()
             if wait > 0:
                 await self._sleep(wait)
                 continue
             if self._rate_at is None or self._limiter is None:
-                return
+                return False
             current = self._rate_at(self._clock())
             if abs(current - self._limiter_rate) > 0.02 * self._limiter_rate:
                 # A new bucket starts full: a change of rate is not a burst on top of the
@@ -122,8 +169,8 @@ class RateGate:
             await limiter.acquire()
             if limiter is not self._limiter:
                 continue  # the rate changed while this worker waited: wait at the new one
-            if self._clock() >= self._resume_at:
-                return
+            if self._clock() >= self._resume_at and not self._held:
+                return False
 
 
 class Dispatcher:
@@ -133,16 +180,22 @@ class Dispatcher:
                  clock: Callable[[], float] = time.monotonic,
                  draw: Callable[[], float] = random.random,
                  sleep: Callable[[float], Awaitable[None]] | None = None,
-                 finder: RateControl | None = None):
+                 finder: RateControl | None = None, quota: QuotaWatch | None = None,
+                 notify: Callable[[str], None] | None = None,
+                 wall: Callable[[], float] = time.time):
         """`rate`: requests per second, "auto" to find it (up to `max_rate`), or None for
         no limit. `clock`, `draw` and `sleep` are injectable so that tests drive retries,
         pauses and the breaker on a fake clock, instantly. Without `sleep`, a retry's wait
-        ends early when the run is stopped. `finder` replaces the default RateFinder."""
+        ends early when the run is stopped. `finder` replaces the default RateFinder;
+        `quota` the default QuotaWatch (its throttle budget); `notify` hears each notice
+        (a quota window met, waited out) as it happens, and `notices` keeps them."""
         self.client = client
         self.concurrency = max(1, concurrency)
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
+        self.quota = quota or QuotaWatch()
         self.clock = clock
+        self.wall = wall
         self.rate: AdaptiveRate | None = None  # a fixed rate, AIMD below it
         self.finder: RateControl | None = None  # or a rate found as the run goes
         rate_at: Callable[[float], float] | None = None
@@ -154,6 +207,8 @@ class Dispatcher:
             rate_at = self.rate.rate
         self.draw = draw
         self.stats = DispatchStats()
+        self.notices: list[str] = []
+        self._notify = notify
         self._sleep = sleep
         self._gate = RateGate(rate_at, clock, sleep or asyncio.sleep)
         self._stop = asyncio.Event()
@@ -171,16 +226,17 @@ class Dispatcher:
 
     def rate_report(self) -> dict[str, Any]:
         """How the rate was set, or what was found: for the summary."""
+        throttling = self.quota.report()
         if self.finder is not None:
             held = self.finder.found  # None: no rate held long enough
             return {"mode": "auto", "max_per_second": self.finder.ceiling,
                     "found_per_second": round(held, 2) if held is not None else None,
                     "final_per_second": round(self.finder.current, 2),
-                    "cuts": self.finder.cuts}
+                    "cuts": self.finder.cuts, **throttling}
         if self.rate is not None:
             return {"mode": "fixed", "per_second": self.rate.target,
-                    "cuts": self.rate.cuts}
-        return {"mode": "none"}
+                    "cuts": self.rate.cuts, **throttling}
+        return {"mode": "none", **throttling}
 
     def stop(self) -> None:
         """Take no new job and start no retry; requests in flight finish."""
@@ -188,17 +244,21 @@ class Dispatcher:
 
     async def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None],
                   on_start: Callable[[Job], None] | None = None) -> None:
-        """Run every job (until stopped); RunAborted when the circuit breaker trips.
+        """Run every job (until stopped); RunAborted when the circuit breaker trips or
+        the throttle budget runs out.
 
         `on_start` hears of each job just before its first attempt (the journal marks
-        the row as sent), `on_result` as soon as its outcome is known.
+        the row as sent), `on_result` as soon as its outcome is known. A job whose every
+        attempt was throttled when the run stopped has no outcome: the API took none of
+        its requests, so it was not sent, and `on_result` does not hear of it.
         """
         pending = iter(jobs)
         broken: list[Exception] = []  # a callback that failed (a full disk): stop, then raise
 
         async def worker() -> None:
             for job in pending:
-                if self._stop.is_set() or not await self._admitted():
+                probe = await self._admitted()
+                if probe is None:
                     return
                 try:
                     if on_start is not None:
@@ -207,7 +267,9 @@ class Dispatcher:
                     broken.append(error)
                     self._stop.set()
                     return
-                result = await self._run_job(job, admitted=True)
+                result = await self._run_job(job, probe)
+                if result is None:  # throttled until the run stopped: not sent
+                    continue
                 try:
                     on_result(result)
                 except Exception as error:  # the other workers' requests in flight finish
@@ -222,13 +284,18 @@ class Dispatcher:
             raise broken[0]
         if self.breaker.tripped:
             raise RunAborted(self.breaker.reason or "the run stopped early")
+        if self.quota.reason is not None:
+            raise RunAborted(self.quota.reason)
 
-    async def _admitted(self) -> bool:
-        """Wait at the gate for a job's first attempt; False when the run is stopped
-        meanwhile. A long wait (a Retry-After of an hour, a rate of one an hour) must not
-        keep a stopped run from ending: the job is then not started, so not sent."""
+    async def _admitted(self) -> bool | None:
+        """Wait at the gate; None when the run is stopped meanwhile, else whether this
+        request is a quota window's probe. A long wait (a Retry-After of an hour, a rate
+        of one an hour) must not keep a stopped run from ending: the job is then not
+        started, so not sent."""
+        if self._stop.is_set():
+            return None
         if self._gate.open():
-            return True
+            return False
         gate = asyncio.ensure_future(self._gate.acquire())
         stop = asyncio.ensure_future(self._stop.wait())
         done, _ = await asyncio.wait({gate, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -237,19 +304,47 @@ class Dispatcher:
                 waiting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiting
-        return gate in done and not self._stop.is_set()
+        if gate not in done or self._stop.is_set():
+            if gate in done and gate.result():
+                self._probe_lost()  # the probe slot taken by a stopped worker: free it
+            return None
+        return bool(gate.result())
 
-    async def _run_job(self, job: Job, admitted: bool = False) -> JobResult:
-        first = self.clock()
+    async def _wait(self, delay: float) -> None:
+        """A retry's wait: cut short by a stop, or by a quota window's hold or release
+        (then the gate says when to go)."""
+        if self._sleep is not None:
+            await self._sleep(delay)
+            return
+        waits = {asyncio.ensure_future(self._stop.wait()),
+                 asyncio.ensure_future(self._gate.changed.wait())}
+        await asyncio.wait(waits, timeout=delay,
+                           return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+
+    async def _run_job(self, job: Job, probe: bool = False) -> JobResult | None:
+        """One job to its end: its result, or None when the run stopped while it was
+        throttled and the API had taken none of its requests (it was not sent)."""
         started = time.time()
-        attempts = 0
+        attempts = 0  # requests sent
+        tries = 0  # attempts that count toward max_attempts: throttles do not
+        throttles = 0  # throttled answers in a row
+        failing_since: float | None = None  # the first failure that is not a throttle
+        last_failure: ApiError | None = None  # ... and the latest
         suspect = None  # the signature of a 403 this job is retrying once
         suspect_sent = (0.0, 0.0)  # when, and at what rate, that 403's request left
         finder = self.finder
+        first_pass = True
         while True:
-            if not admitted:  # the first attempt passed the gate in _admitted
-                await self._gate.acquire()
-            admitted = False
+            if not first_pass:  # the first attempt passed the gate in run()
+                admitted = await self._admitted()
+                if admitted is None:
+                    return self._given_up(job, last_failure, attempts, started)
+                probe = admitted
+            first_pass = False
             attempts += 1
             self.stats.requests += 1
             sent_at = self.clock()
@@ -261,52 +356,113 @@ class Dispatcher:
                 if self.disguised.is_throttle(error):  # known throttling in disguise
                     error = RateLimited(error.message, retry_after=None, status=403,
                                         type=error.type)
-                self._count(error, sent_at, sent_rate)
+                self._count(error, sent_at, sent_rate, probe)
+                if isinstance(error, RateLimited):
+                    # Throttled: not applied, not a failure. It waits and goes again; the
+                    # run's throttle budget (core/throttle.py) bounds the waiting.
+                    throttles += 1
+                    if self._stop.is_set():
+                        return self._given_up(job, last_failure, attempts, started)
+                    if not self._gate.held:
+                        self.stats.retries += 1
+                        await self._wait(self.policy.throttle_delay(
+                            throttles, error.retry_after, self.draw()))
+                    else:
+                        self.stats.retries += 1
+                    continue
+                throttles = 0
+                tries += 1
+                now = self.clock()
+                failing_since = now if failing_since is None else failing_since
+                last_failure = error
                 if finder is not None and isinstance(error, PermanentError):
-                    now = self.clock()  # the API answered, and how fast tells of its load
                     finder.answered(now, sent_at, sent_rate, now - sent_at)
                 elif finder is not None and not isinstance(error, RateLimited):
                     finder.lost(self.clock(), sent_at)  # a 5xx, a timeout: not waited for
                 retried = error
-                if self.disguised.worth_a_retry(error, attempts):
+                if self.disguised.worth_a_retry(error, tries):
                     suspect = self.disguised.signature(error)
                     suspect_sent = (sent_at, sent_rate)
                     retried = RateLimited(error.message, retry_after=None, status=403)
-                delay = self.policy.delay(retried, attempts, self.clock() - first,
-                                          self.draw())
+                delay = self.policy.delay(retried, tries, now - failing_since, self.draw())
                 if delay is None or self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 self.stats.retries += 1
-                if self._sleep is not None:
-                    await self._sleep(delay)
-                else:
-                    with contextlib.suppress(TimeoutError):  # a stop cuts the wait short
-                        await asyncio.wait_for(self._stop.wait(), delay)
+                await self._wait(delay)
                 if self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 continue
+            now = self.clock()
+            self._answered(now)
             if finder is not None:
-                now = self.clock()
                 finder.answered(now, sent_at, sent_rate, now - sent_at)
             if suspect is not None:  # the 403 went away on its own: it was throttling
                 self.disguised.recovered(suspect)
                 self._throttled(*suspect_sent)
             return JobResult(job.key, value, None, attempts, started, time.time())
 
-    def _count(self, error: ApiError, sent_at: float, sent_rate: float) -> None:
+    def _given_up(self, job: Job, failure: ApiError | None, attempts: int,
+                  started: float) -> JobResult | None:
+        """The run stopped while the job waited to go again. Only throttled so far: not
+        sent (None). Else the failure that may have reached the API (a timeout)."""
+        if failure is None:
+            return None
+        return JobResult(job.key, None, failure, attempts, started, time.time())
+
+    def _tell(self, notice: str) -> None:
+        self.notices.append(notice)
+        if self._notify is not None:
+            self._notify(notice)
+
+    def _answered(self, now: float) -> None:
+        """The API answered, and not with a throttle: a quota window is over."""
+        if self.rate is not None:
+            self.rate.answered(now)
+        told = self.quota.answered(now)
+        if told is not None:
+            self._tell(told)
+        self._gate.release()
+
+    def _probe_lost(self) -> None:
+        if self._gate.held:
+            self._gate.hold(self.clock() + self.quota.probe_lost())
+
+    def _count(self, error: ApiError, sent_at: float, sent_rate: float,
+               probe: bool = False) -> None:
         if error.status is not None:
             self.stats.by_status[error.status] = self.stats.by_status.get(error.status, 0) + 1
-        if isinstance(error, RateLimited):
-            everyone_waits = self._throttled(sent_at, sent_rate)
-            if error.retry_after is not None and everyone_waits:
-                self._gate.pause_until(self.clock() + error.retry_after)
-
-    def _throttled(self, sent_at: float, sent_rate: float) -> bool:
-        """A rate-limit answer, or a 403 that turned out to be one: slow down. True when
-        every worker waits out its Retry-After; with a found rate, not when the throttle
-        answered a probe above the rate that held, which is stepped back from at once
-        (the refused request still waits its Retry-After)."""
+        if not isinstance(error, RateLimited):
+            if isinstance(error, PermanentError | AuthError):
+                self._answered(self.clock())  # an answer of its own: the API is there
+            elif probe:
+                self._probe_lost()  # a 5xx or a timeout tells nothing of the window
+            return
         self.stats.rate_limited += 1
+        now = self.clock()
+        held = self._gate.held
+        hold = self.quota.throttled(now, self.wall(), error.retry_after, probe)
+        if hold is not None:
+            self._tell(hold.notice)
+            if hold.kind == "exhausted":
+                self._gate.release()
+                self.stop()
+            else:
+                self._gate.hold(now + hold.wait)
+            return
+        if held:
+            return  # left before the window was seen: the window, not the rate
+        everyone_waits = self._throttled(sent_at, sent_rate, counted=True)
+        if error.retry_after is not None and everyone_waits:
+            self._gate.pause_until(now + error.retry_after)
+
+    def _throttled(self, sent_at: float, sent_rate: float, counted: bool = False) -> bool:
+        """A rate-limit answer, or a 403 that turned out to be one: slow down when it is a
+        limit. True when every worker waits out its Retry-After: with a fixed rate, only
+        when the throttles are a limit (the rate was cut), never for one by chance; with
+        a found rate, not when the throttle answered a probe above the rate that held,
+        which is stepped back from at once (the refused request still waits)."""
+        if not counted:
+            self.stats.rate_limited += 1
         if self.finder is not None:
             before = self.finder.cuts
             everyone = self.finder.refused(self.clock(), sent_at, sent_rate)
@@ -314,6 +470,7 @@ class Dispatcher:
             return everyone
         if self.rate is not None:
             before = self.rate.cuts
-            self.rate.rate_limited(self.clock())
+            cut = self.rate.rate_limited(self.clock())
             self.stats.rate_cuts += self.rate.cuts - before
+            return cut
         return True

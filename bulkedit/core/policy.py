@@ -8,6 +8,7 @@ tested with plain values. client/dispatch.py applies these decisions to real req
 from __future__ import annotations
 
 import math
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,7 +18,9 @@ from bulkedit.core.errors import (
     AuthError,
     CertificateRefused,
     CredentialsRejected,
+    NetworkError,
     RateLimited,
+    ServerError,
     TransientError,
     UsageError,
 )
@@ -101,6 +104,7 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 30.0
     max_elapsed: float = 300.0
+    max_throttle_delay: float = 8.0
 
     def delay(self, error: ApiError, attempt: int, elapsed: float, draw: float
               ) -> float | None:
@@ -119,25 +123,49 @@ class RetryPolicy:
             return None
         return delay
 
+    def throttle_delay(self, throttles: int, retry_after: float | None, draw: float
+                       ) -> float:
+        """Seconds a throttled request waits before it is sent again, after `throttles`
+        throttled answers in a row. Never None: a throttle is not a failure, and uses up no
+        attempt; the run's throttle budget bounds the waiting (core/throttle.py). The
+        backoff stops growing at `max_throttle_delay`: past that, a quota window is what
+        holds the run, and its probes say when to go on."""
+        backoff = min(self.max_throttle_delay, self.base_delay * 2.0 ** (throttles - 1))
+        delay = backoff / 2 + draw * backoff / 2
+        if retry_after is not None:
+            delay = max(delay, float(retry_after))
+        return delay
+
 
 class AdaptiveRate:
-    """Additive increase, multiplicative decrease of the request rate.
+    """A fixed rate, held unless the API really limits it; then back to it within seconds.
 
-    A rate-limit answer halves the rate (at most once per `cooldown` seconds, so
-    a burst of 429s from requests already in flight counts once); the rate then
-    climbs back by `recovery` of the target per second.
+    Throttles that come by chance (an API that refuses 3 % of requests whatever the rate)
+    cost their share and nothing more: the refused requests wait and go again, the rate
+    stays. Only when more than `share` of the answers of the last `window` seconds (and at
+    least `least` of them) were throttles is the rate cut, to what the API took (never
+    below `decrease` of it, at most once per `cooldown`); it then climbs back by
+    `recovery` of the target per second (from half the target: 2 s at the default).
     """
 
-    def __init__(self, target: float, *, decrease: float = 0.5, recovery: float = 0.05,
-                 floor: float = 0.2, cooldown: float = 1.0):
+    def __init__(self, target: float, *, decrease: float = 0.5, recovery: float = 0.25,
+                 floor: float = 0.2, cooldown: float = 1.0, share: float = 0.1,
+                 least: int = 3, window: float = 2.0):
         self.target = target
         self.decrease = decrease
         self.recovery = recovery
         self.floor = min(floor, target)
         self.cooldown = cooldown
+        self.share = share
+        self.least = least
+        # Long enough to hold some twenty answers at the target, so a slow rate judges
+        # its throttles on more than one or two of them.
+        self.window = max(window, 20.0 / target) if target > 0 else window
         self._base = target
         self._since = 0.0
         self._last_cut: float | None = None
+        self._answers: deque[float] = deque()
+        self._throttles: deque[float] = deque()
         self.cuts = 0
 
     def rate(self, now: float) -> float:
@@ -146,15 +174,35 @@ class AdaptiveRate:
         grown = self._base + self.recovery * self.target * (now - self._since)
         return min(self.target, grown)
 
-    def rate_limited(self, now: float) -> float:
-        """Record a rate-limit answer; the new rate."""
+    def answered(self, now: float) -> None:
+        """An answer that is not a throttle."""
+        self._answers.append(now)
+        self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        for stamps in (self._answers, self._throttles):
+            while stamps and stamps[0] <= now - self.window:
+                stamps.popleft()
+
+    def throttled_share(self, now: float) -> float:
+        """The share of the last `window` seconds' answers that were throttles."""
+        self._forget(now)
+        throttles = len(self._throttles)
+        return throttles / (throttles + len(self._answers)) if throttles else 0.0
+
+    def rate_limited(self, now: float) -> bool:
+        """Record a throttle; True when it cut the rate (the throttles are a limit)."""
+        self._throttles.append(now)
+        refused = self.throttled_share(now)
+        if len(self._throttles) < self.least or refused <= self.share:
+            return False  # by chance: the refused request goes again, the rate stays
         if self._last_cut is not None and now - self._last_cut < self.cooldown:
-            return self.rate(now)
-        self._base = max(self.floor, self.rate(now) * self.decrease)
+            return False  # the same burst of refusals: counted once
+        self._base = max(self.floor, self.rate(now) * max(self.decrease, 1.0 - refused))
         self._since = now
         self._last_cut = now
         self.cuts += 1
-        return self._base
+        return True
 
 
 Signature = tuple[int, str, str]  # (status, type, message) of a refusal
@@ -211,17 +259,31 @@ class DisguisedThrottle:
         return False
 
 
+def failure_kind(error: ApiError) -> str:
+    """How the breaker names a failure in its message."""
+    if isinstance(error, NetworkError):
+        return "connection errors"
+    if isinstance(error, ServerError):
+        return "server errors (5xx)"
+    if isinstance(error, AuthError):
+        return "auth refusals"
+    return "other transient errors"
+
+
 class CircuitBreaker:
     """Stop the run after `threshold` calls in a row failed for the API's sake.
 
     Rows that failed on transient errors (after their retries) or on refused
     authentication count; a success or a row-specific refusal (400, 404) resets
-    the count. Refused credentials trip it at once: nothing else can work.
+    the count. Throttling never counts: a throttled row was not refused, it waits (and
+    never ends failed). Refused credentials trip it at once: nothing else can work. The
+    reason names what it saw, by kind, and blames the credentials only for auth refusals.
     """
 
     def __init__(self, threshold: int = 5):
         self.threshold = threshold
         self.consecutive = 0
+        self.kinds: Counter[str] = Counter()
         self.reason: str | None = None
 
     @property
@@ -230,14 +292,24 @@ class CircuitBreaker:
 
     def record(self, error: ApiError | None) -> bool:
         """Count one finished row; True when the run must stop."""
+        if isinstance(error, RateLimited):
+            return self.tripped  # throttling: neither a failure nor a success
         if error is None or not isinstance(error, TransientError | AuthError):
             self.consecutive = 0
+            self.kinds.clear()
             return self.tripped
         if isinstance(error, CredentialsRejected | CertificateRefused):
             self.reason = str(error)
             return True
         self.consecutive += 1
+        self.kinds[failure_kind(error)] += 1
         if self.consecutive >= self.threshold and self.reason is None:
-            self.reason = (f"{self.consecutive} calls in a row failed ({error}); the API seems "
-                           "down or the credentials revoked, so the run stopped early")
+            seen = ", ".join(f"{count} {kind}" for kind, count in self.kinds.most_common())
+            auth = self.kinds.get("auth refusals", 0)
+            blame = ("the API refused the token every time: check the credentials" if
+                     auth == self.consecutive else
+                     "the API seems down or unreachable, and refused the token too" if auth
+                     else "the API seems down or unreachable")
+            self.reason = (f"{self.consecutive} calls in a row failed ({seen}; the last: "
+                           f"{error}); {blame}, so the run stopped early")
         return self.tripped
