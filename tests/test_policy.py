@@ -77,7 +77,7 @@ def test_a_real_limit_cuts_to_what_the_api_took_then_recovers_within_seconds():
     limited(halved, 0.0, 0, 10)  # everything refused: at most halved
     assert halved.rate(0.0) == 50 and halved.rate(1.0) == 75 and halved.rate(2.0) == 100
     assert AdaptiveRate(100, recovery=0.0).recovery == 0.0  # (the knob the test guards)
-    floor = AdaptiveRate(1, floor=0.2)
+    floor = AdaptiveRate(1, floor=0.2, recovery=0.0)
     for moment in range(10):
         limited(floor, float(moment * 2), 0, 5)
     assert floor.rate(18.0) == 0.2
