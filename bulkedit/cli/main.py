@@ -415,6 +415,12 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         schedule = parse_schedule(args.rate_schedule) if args.rate_schedule is not None else ()
     except ValueError as exc:
         raise UsageError(f"--rate-schedule: {exc}") from None
+    window = _pair(args.window_quota, "--window-quota", "N/SECONDS", "100/60")
+    bucket = _pair(args.token_bucket, "--token-bucket", "BURST/REFILL", "20/5")
+    if args.latency_ms is not None:
+        if not (math.isfinite(args.latency_ms) and args.latency_ms >= 0):
+            raise UsageError("--latency-ms is milliseconds, 0 or more")
+        args.latency = args.latency_ms / 1000
     key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
     knobs = SandboxConfig.strict() if args.profile == "strict" else SandboxConfig()
     config = SandboxConfig(
@@ -426,6 +432,10 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         timeout_rate=args.timeout_rate, drop_rate=args.drop_rate,
         hold_seconds=args.hold, fault_seed=args.fault_seed, state_file=args.state,
         rate_schedule=schedule, slow_above=args.slow_above,
+        window_quota=window[0] if window else None,
+        window_seconds=window[1] if window else 1.0,
+        bucket_burst=bucket[0] if bucket else None,
+        bucket_refill=bucket[1] if bucket else 1.0,
         **{name: getattr(knobs, name) for name in PROFILE_KNOBS})
     if args.profile == "strict":
         config.retry_after_header = False
@@ -436,6 +446,20 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror})") from None
     return ExitCode.OK
+
+
+def _pair(text: str | None, flag: str, form: str, example: str) -> tuple[int, float] | None:
+    """"100/60" -> (100, 60.0): a count and a number of seconds (or a rate) more than 0."""
+    if text is None:
+        return None
+    count, _, other = text.partition("/")
+    try:
+        pair = (int(count), float(other))
+    except ValueError:
+        pair = (0, 0.0)
+    if pair[0] < 1 or not (math.isfinite(pair[1]) and pair[1] > 0):
+        raise UsageError(f"{flag} {text!r}: write {form}, like {example}")
+    return pair
 
 
 def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
@@ -464,10 +488,18 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
         help="slow down instead of refusing: serve N requests per second and queue the "
              "rest, so latency grows with the load above N")
     add("--hourly-quota", type=int, metavar="N", help="requests per hour per token")
+    add("--window-quota", metavar="N/SECONDS",
+        help="a fixed window quota: N requests per SECONDS-long window, then every request "
+             "is refused until the window turns (with --no-retry-after: no hint when)")
+    add("--token-bucket", metavar="BURST/REFILL",
+        help="a token bucket: BURST requests at once, refilled at REFILL per second")
     add("--no-retry-after", action="store_true", help="send 429s without Retry-After")
     add("--rate-limit-status", type=int, choices=(429, 403), default=429,
         help="answer the rate limit with 429 (default) or a 403 'spam' error")
     add("--latency", type=float, default=0.0, metavar="SECONDS", help="added to each request")
+    add("--latency-ms", type=float, metavar="MS",
+        help="the same in milliseconds (replaces --latency): high latency needs many "
+             "requests in flight (--concurrency) to reach a rate")
     add("--jitter", type=float, default=0.0, metavar="SECONDS", help="up to this much more")
     add("--fail-rate", type=float, default=0.0, metavar="SHARE", help="answer 500/502/503")
     add("--throttle-rate", type=float, default=0.0, metavar="SHARE",

@@ -266,6 +266,7 @@ class SheetRun:
             result.retries, result.rate_limited = stats.retries, stats.rate_limited
             result.rate_cuts = stats.rate_cuts
             result.rate = dispatcher.rate_report()
+            result.notices.extend(dispatcher.notices)  # quota windows met and waited out
         if self._stopped and result.aborted in (None, "stopped"):
             # A stop that came once every row had its answer left nothing to resume.
             result.aborted, result.interrupted = None, not (options.send

@@ -27,7 +27,13 @@ from bulkedit.sandbox.config import (
     SandboxConfig,
     scheduled_rate,
 )
-from bulkedit.sandbox.limits import Counters, PeakPerWindow, TokenLimits
+from bulkedit.sandbox.limits import (
+    Counters,
+    FixedWindow,
+    PeakPerWindow,
+    TokenBucket,
+    TokenLimits,
+)
 from bulkedit.sandbox.store import Video, VideoStore
 from bulkedit.sandbox.wire import ApiError, invalid, read_edit
 
@@ -223,8 +229,13 @@ class SandboxApp:
         self.counters.peak_per_token.setdefault(value, PeakPerWindow()).add(self.clock())
         limits = self._limits.get(value)
         if limits is None:
-            limits = self._limits[value] = TokenLimits(self.rate_now,
-                                                       self.config.hourly_quota, self.clock)
+            config = self.config
+            window = (FixedWindow(config.window_quota, config.window_seconds)
+                      if config.window_quota else None)
+            bucket = (TokenBucket(config.bucket_burst, config.bucket_refill)
+                      if config.bucket_burst else None)
+            limits = self._limits[value] = TokenLimits(self.rate_now, config.hourly_quota,
+                                                       self.clock, window, bucket)
         wait = limits.admit()
         if wait > 0:
             self.counters.rate_limited += 1

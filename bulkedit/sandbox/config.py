@@ -56,6 +56,14 @@ class SandboxConfig:
     # and queues the rest, so latency grows with the load above it (the knee).
     slow_above: float | None = None
     hourly_quota: int | None = None
+    # A fixed window quota: `window_quota` requests per `window_seconds`, counted from the
+    # first /rest request; spent, every request is refused until the window turns (with
+    # Retry-After to its end when `retry_after_header`).
+    window_quota: int | None = None
+    window_seconds: float = 1.0
+    # A token bucket: `bucket_burst` requests at once, refilled at `bucket_refill` a second.
+    bucket_burst: int | None = None
+    bucket_refill: float = 1.0
     retry_after_header: bool = True
     rate_limit_status: int = 429  # 403 to answer like "denied due to spam activity"
     # Faults, drawn from a random generator seeded by `fault_seed`.

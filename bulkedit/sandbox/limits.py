@@ -30,6 +30,50 @@ class SlidingWindow:
         return stamps[len(stamps) - limit] + self.window - now
 
 
+class FixedWindow:
+    """At most `limit` events per window of `window` seconds, the windows back to back from
+    the first event: the kind of quota that refuses everything once spent."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit = limit
+        self.window = window
+        self._start: float | None = None
+        self._count = 0
+
+    def admit(self, now: float) -> float:
+        """0.0 if admitted (and counted), else the seconds until the window turns."""
+        if self._start is None:
+            self._start = now
+        turns = math.floor((now - self._start) / self.window)
+        begin = self._start + turns * self.window
+        if turns > 0:
+            self._start, self._count = begin, 0
+        if self._count < self.limit:
+            self._count += 1
+            return 0.0
+        return begin + self.window - now
+
+
+class TokenBucket:
+    """`burst` requests at once, refilled at `refill` a second."""
+
+    def __init__(self, burst: int, refill: float):
+        self.burst = burst
+        self.refill = refill
+        self._tokens = float(burst)
+        self._at: float | None = None
+
+    def admit(self, now: float) -> float:
+        """0.0 if admitted (a token taken), else the seconds until a token is there."""
+        if self._at is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.refill)
+        self._at = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.refill
+
+
 class PeakPerWindow:
     """The largest number of events seen in any window of `window` seconds."""
 
@@ -76,12 +120,15 @@ class TokenLimits:
     """A token's per-second window and hourly quota."""
 
     def __init__(self, rate: float | Callable[[], float | None] | None, hourly: int | None,
-                 clock: Callable[[], float]):
+                 clock: Callable[[], float], window: FixedWindow | None = None,
+                 bucket: TokenBucket | None = None):
         """`rate`: requests per second, or a function of now (a schedule)."""
         self._clock = clock
         self._rate_now = rate if callable(rate) else (lambda: rate)
         self._second = SlidingWindow(1, 1.0)
         self._hour = SlidingWindow(hourly, 3600.0) if hourly else None
+        self._window = window
+        self._bucket = bucket
 
     def admit(self) -> float:
         """0.0 when the request may go on, else the seconds to wait (Retry-After)."""
@@ -91,6 +138,11 @@ class TokenLimits:
             wait = self._second.admit(now, max(1, math.floor(rate)))
             if wait > 0:
                 return wait
+        for limit in (self._window, self._bucket):
+            if limit is not None:
+                wait = limit.admit(now)
+                if wait > 0:
+                    return wait
         if self._hour is not None:
             return self._hour.admit(now)
         return 0.0
