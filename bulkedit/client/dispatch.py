@@ -226,7 +226,8 @@ class Dispatcher:
 
     def rate_report(self) -> dict[str, Any]:
         """How the rate was set, or what was found: for the summary."""
-        throttling = self.quota.report()
+        # Said only when a quota window was met: what held the run, and for how long.
+        throttling = self.quota.report() if self.quota.windows else {}
         if self.finder is not None:
             held = self.finder.found  # None: no rate held long enough
             return {"mode": "auto", "max_per_second": self.finder.ceiling,
