@@ -103,9 +103,8 @@ class QuotaWatch:
             self.reason = (
                 f"the API refused every request for {_duration(now - self._since)} (since "
                 f"{since}: throttling, a quota window), and waiting {_duration(wait)} more "
-                f"would pass the run's throttle budget of {_duration(self.budget)} "
-                f"(--max-throttle-wait); nothing failed: run the same command again later "
-                "to send the rest")
+                f"would pass the run's throttle budget of {_duration(self.budget)}; "
+                "nothing failed: run the same command again later to send the rest")
             return Hold("exhausted", 0.0, self.reason)
         self._wait = wait
         self.held += wait
