@@ -6,16 +6,16 @@ import json
 
 from conftest import apply, results, sheet, titles
 
-ROWS = 150
+ROWS = 100
 
 
 def test_a_quota_window_without_retry_after_is_waited_out_and_every_row_updated(
         run_cli, api, tmp_path):
-    """A fixed window (30 requests per 3 s) that refuses everything once spent, with no
+    """A fixed window (20 requests per 3 s) that refuses everything once spent, with no
     Retry-After, and --rate auto: every row ends updated, exit 0, the quota window is told,
     and the breaker never blames the credentials. Before, the refused rows used up their
     attempts, ended failed, and the breaker stopped the run."""
-    sandbox = api(videos=ROWS, window_quota=30, window_seconds=3, retry_after_header=False)
+    sandbox = api(videos=ROWS, window_quota=20, window_seconds=3, retry_after_header=False)
     summary = tmp_path / "summary.json"
     result = apply(run_cli, sandbox, sheet(tmp_path, titles(ROWS)), "--rate", "auto",
                    "--max-rate", "200", "--concurrency", "16", "--max-attempts", "3",
@@ -24,11 +24,22 @@ def test_a_quota_window_without_retry_after_is_waited_out_and_every_row_updated(
     rows = results(tmp_path / "edits.results.csv")
     assert {r["#status"] for r in rows} == {"updated"}
     assert sandbox.counters.rate_limited > 0  # the window was met
+    assert "credentials" not in result.out and "Stopped early" not in result.out
+
+
+def test_a_quota_window_at_a_fixed_rate_is_told_and_waited_out(run_cli, api, tmp_path):
+    """A fixed --rate far above a spent window: every worker is held, one probe at a
+    time, the notice says why and how long; every row ends updated."""
+    sandbox = api(videos=60, window_quota=20, window_seconds=2, retry_after_header=False)
+    summary = tmp_path / "summary.json"
+    result = apply(run_cli, sandbox, sheet(tmp_path, titles(60)), "--rate", "50",
+                   "--max-attempts", "2", "--backoff", "0.05", "--summary-json",
+                   str(summary))
+    assert result.code == 0, result.out + result.err
+    assert {r["#status"] for r in results(tmp_path / "edits.results.csv")} == {"updated"}
     assert "a quota window" in result.out and "the API refuses every request since" in (
         result.out)
-    assert "credentials" not in result.out and "Stopped early" not in result.out
-    facts = json.loads(summary.read_text())
-    assert facts["rate"]["quota_windows"] >= 1
+    assert json.loads(summary.read_text())["rate"]["quota_windows"] >= 1
 
 
 def test_a_lone_throttle_neither_fails_a_row_nor_trips_the_breaker(run_cli, api, tmp_path):

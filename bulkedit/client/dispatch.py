@@ -441,7 +441,10 @@ class Dispatcher:
         self.stats.rate_limited += 1
         now = self.clock()
         held = self._gate.held
-        hold = self.quota.throttled(now, self.wall(), error.retry_after, probe)
+        # With --rate auto the finder paces a spent window itself (core/autorate.py, issue
+        # 27): holding every worker on top of it loses much of each reopened window.
+        hold = (self.quota.throttled(now, self.wall(), error.retry_after, probe)
+                if self.finder is None else None)
         if hold is not None:
             self._tell(hold.notice)
             if hold.kind == "exhausted":

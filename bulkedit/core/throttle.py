@@ -12,8 +12,8 @@ A quota window (N requests per W seconds, spent) refuses every request whatever 
 often without Retry-After. It shows as `streak` throttled answers in a row, with no other
 answer between them, over at least `span` seconds (under a per-second limit, successes
 keep arriving between the refusals). Then every worker is held, and one request at a time
-probes at growing intervals (`first_wait`, doubled up to `max_wait`, never less than the
-API's Retry-After); the first answer that is not a throttle ends the window.
+probes at growing intervals (`first_wait`, doubled up to `max_wait`: a window that
+reopens is used within a second; never less than the API's Retry-After); the first answer that is not a throttle ends the window.
 
 Pure: the time (monotonic, and the wall clock for the notices) comes in as arguments.
 """
@@ -32,6 +32,8 @@ def _clock_time(wall: float) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
@@ -52,8 +54,8 @@ class Hold:
 class QuotaWatch:
     """Sees every answer; says when the API is in a quota window and how long to wait."""
 
-    def __init__(self, *, streak: int = 10, span: float = 1.0, first_wait: float = 1.0,
-                 max_wait: float = 60.0, growth: float = 2.0,
+    def __init__(self, *, streak: int = 10, span: float = 1.0, first_wait: float = 0.5,
+                 max_wait: float = 1.0, growth: float = 2.0,
                  budget: float = THROTTLE_BUDGET):
         self.streak = streak
         self.span = span
