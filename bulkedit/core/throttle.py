@@ -13,7 +13,9 @@ often without Retry-After. It shows as `streak` throttled answers in a row, with
 answer between them, over at least `span` seconds (under a per-second limit, successes
 keep arriving between the refusals). Then every worker is held, and one request at a time
 probes at growing intervals (`first_wait`, doubled up to `max_wait`: a window that
-reopens is used within a second; never less than the API's Retry-After); the first answer that is not a throttle ends the window.
+reopens is used within a second; never less than the API's Retry-After); the first
+answer that is not a throttle ends the window. With `--rate auto` the rate finder paces a
+spent window itself, so the dispatcher holds only a fixed rate (or none) this way.
 
 Pure: the time (monotonic, and the wall clock for the notices) comes in as arguments.
 """
