@@ -30,6 +30,20 @@ def test_a_streak_of_throttles_over_a_second_is_a_quota_window():
     assert not watch.holding and watch.windows == 1
 
 
+def test_under_the_rate_finder_a_window_is_told_once_never_held():
+    # --rate auto sends little into a spent window: four refusals in a row over a second
+    # make it one, told when met and when it ends; nothing is held, no budget is used.
+    watch = QuotaWatch(streak=10, span=1.0, budget=100)
+    told = [watch.throttled(10.0 + i * 0.4, 0.0, None, paced=True) for i in range(6)]
+    assert [t.kind if t else None for t in told] == [None, None, None, "paced", None, None]
+    assert told[3].wait == 0.0 and "--rate auto sends little" in told[3].notice
+    assert watch.held == 0.0 and watch.windows == 1 and not watch.exhausted
+    assert "takes requests again after 2.0 s" in (watch.answered(12.0) or "")
+    quick = QuotaWatch(streak=10, span=1.0)  # four in a row within a second: a rate limit
+    assert [quick.throttled(10.0 + i * 0.1, 0.0, None, paced=True) for i in range(4)] == [
+        None] * 4
+
+
 def test_successes_between_throttles_are_a_rate_limit_not_a_window():
     watch = QuotaWatch(streak=3, span=1.0)
     for moment in range(20):

@@ -25,6 +25,11 @@ def test_a_quota_window_without_retry_after_is_waited_out_and_every_row_updated(
     assert {r["#status"] for r in rows} == {"updated"}
     assert sandbox.counters.rate_limited > 0  # the window was met
     assert "credentials" not in result.out and "Stopped early" not in result.out
+    # Told, though the finder paces it (no hold on top of the finder): why, and the end.
+    assert "a quota window; --rate auto sends little until the API takes requests again" in (
+        result.out)
+    assert "the API takes requests again after" in result.out
+    assert json.loads(summary.read_text())["rate"]["quota_windows"] >= 1
 
 
 def test_a_quota_window_at_a_fixed_rate_is_told_and_waited_out(run_cli, api, tmp_path):

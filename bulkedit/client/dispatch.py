@@ -442,11 +442,13 @@ class Dispatcher:
         now = self.clock()
         held = self._gate.held
         # With --rate auto the finder paces a spent window itself (core/autorate.py, issue
-        # 27): holding every worker on top of it loses much of each reopened window.
-        hold = (self.quota.throttled(now, self.wall(), error.retry_after, probe)
-                if self.finder is None else None)
+        # 27): holding every worker on top of it loses much of each reopened window, so
+        # the window is only told.
+        hold = self.quota.throttled(now, self.wall(), error.retry_after, probe,
+                                    paced=self.finder is not None)
         if hold is not None:
             self._tell(hold.notice)
+        if hold is not None and hold.kind != "paced":
             if hold.kind == "exhausted":
                 self._gate.release()
                 self.stop()

@@ -15,7 +15,8 @@ keep arriving between the refusals). Then every worker is held, and one request 
 probes at growing intervals (`first_wait`, doubled up to `max_wait`: a window that
 reopens is used within a second; never less than the API's Retry-After); the first
 answer that is not a throttle ends the window. With `--rate auto` the rate finder paces a
-spent window itself, so the dispatcher holds only a fixed rate (or none) this way.
+spent window itself, so the dispatcher holds only a fixed rate (or none) this way; under
+the finder the window is still told (`paced`), when it is met and when it ends.
 
 Pure: the time (monotonic, and the wall clock for the notices) comes in as arguments.
 """
@@ -46,15 +47,18 @@ def _duration(seconds: float) -> str:
 @dataclass(frozen=True)
 class Hold:
     """What the dispatcher does about a throttle: hold every worker for `wait` seconds and
-    then send one probe ("hold"), or stop the run ("exhausted"), or nothing special."""
+    then send one probe ("hold"), or stop the run ("exhausted"), or only tell the window
+    to the user while the rate finder paces it ("paced")."""
 
-    kind: Literal["hold", "exhausted"]
+    kind: Literal["hold", "exhausted", "paced"]
     wait: float
     notice: str  # what the user is told: the console, the log, the run's notices
 
 
 class QuotaWatch:
     """Sees every answer; says when the API is in a quota window and how long to wait."""
+
+    paced_streak = 4  # throttles in a row that make a window under the rate finder
 
     def __init__(self, *, streak: int = 10, span: float = 1.0, first_wait: float = 0.5,
                  max_wait: float = 1.0, growth: float = 2.0,
@@ -79,19 +83,29 @@ class QuotaWatch:
         return self.reason is not None
 
     def throttled(self, now: float, wall: float, retry_after: float | None,
-                  probe: bool = False) -> Hold | None:
+                  probe: bool = False, *, paced: bool = False) -> Hold | None:
         """A throttled answer, at `now` (monotonic) and `wall` (unix time). While holding,
-        only the probe's answer counts (the others left before the window was seen)."""
+        only the probe's answer counts (the others left before the window was seen).
+        `paced`: the rate finder slows down itself; a window met is only told, once."""
         if self._since is None:
             self._since, self._since_wall = now, wall
         self._consecutive += 1
         after = float(retry_after) if retry_after is not None else 0.0
         since = _clock_time(self._since_wall)
         if not self.holding:
-            if self._consecutive < self.streak or now - self._since < self.span:
+            # The finder sends little into a spent window, so fewer refusals in a row
+            # (still over `span`, with no answer between them) already say it is one.
+            streak = min(self.streak, self.paced_streak) if paced else self.streak
+            if self._consecutive < streak or now - self._since < self.span:
                 return None
             self.holding = True
             self.windows += 1
+            if paced:
+                return Hold("paced", 0.0, (
+                    f"the API refuses every request since {since} ({self._consecutive} "
+                    "throttled answers in a row, whatever the rate) — a quota window; "
+                    "--rate auto sends little until the API takes requests again"
+                    + (f" (it says in {_duration(after)})" if retry_after is not None else "")))
             wait = max(self.first_wait, after)
             told = (f"the API refuses every request since {since} ({self._consecutive} "
                     "throttled answers in a row, whatever the rate) — a quota window; "
