@@ -79,7 +79,9 @@ MODULES: dict[str, list[str]] = {
                   "tests/test_settings.py"],
     "autorate.py": ["tests/test_autorate.py"],
     "dispatch.py": ["tests/test_dispatch_clock.py", "tests/test_dispatch_callbacks.py",
-                    "tests/test_autorate.py", "tests/test_policy.py", "tests/test_client.py"],
+                    "tests/test_throttle.py", "tests/test_autorate.py",
+                    "tests/test_autorate_shapes.py", "tests/test_policy.py",
+                    "tests/test_client.py"],
 }
 # Where a module lives under bulkedit/ (the default: core/).
 PATHS = {"dispatch.py": "client/dispatch.py"}
@@ -89,7 +91,7 @@ WIDE = ["tests/test_data_tables.py", "tests/test_cli.py", "tests/test_apply.py",
         "tests/test_plan.py", "tests/test_real_sheets.py", "tests/test_engine.py",
         "tests/test_read_back.py", "tests/test_client.py", "tests/test_list_separators.py",
         "tests/test_locale_numbers.py", "tests/test_value_hints.py", "tests/test_settings.py",
-        "tests/test_sandbox_profiles.py"]
+        "tests/test_sandbox_profiles.py", "tests/test_throttling.py"]
 
 
 def module_path(module: str) -> str:
