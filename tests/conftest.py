@@ -263,3 +263,42 @@ def write_ods_tables(path: Path, tables: str, active: str | None = None) -> Path
             '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type='
             '"text/xml"/></manifest:manifest>'))
     return path
+
+
+def grow_while_read(monkeypatch, path: Path, extra: bytes) -> list[bool]:
+    """Make `path` grow by `extra` just after bulkedit's first read of it, as a program
+    still writing it would (an upload, cp, scp): every os.fdopen of that inode returns a
+    reader that appends once. The list returned holds True once it has grown."""
+    import os
+
+    grown: list[bool] = []
+    inode = path.stat().st_ino
+    real_fdopen = os.fdopen
+
+    class Growing:
+        def __init__(self, handle):
+            self._handle = handle
+
+        def read(self, size=-1):
+            block = self._handle.read(size)
+            if block and not grown:
+                with path.open("ab") as other:
+                    other.write(extra)
+                grown.append(True)
+            return block
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._handle.close()
+
+    def opening(descriptor, *args, **kwargs):
+        handle = real_fdopen(descriptor, *args, **kwargs)
+        return Growing(handle) if os.fstat(descriptor).st_ino == inode else handle
+
+    monkeypatch.setattr(os, "fdopen", opening)
+    return grown

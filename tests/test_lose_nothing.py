@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KEY, apply, results, sheet, titles
+from conftest import KEY, apply, grow_while_read, results, sheet, titles
 
 from bulkedit.core.errors import DiskProblem, LoadError, UsageError
 from bulkedit.sandbox.store import video_id
@@ -561,39 +561,7 @@ def test_a_sheet_still_being_written_is_not_pinned(tmp_path, monkeypatch):
     half-copied sheet is never taken for a whole one."""
     path = tmp_path / "uploading.csv"
     path.write_bytes(b"video_id,title\n" + b"x7zq1a,One\n" * 300_000)  # several reads
-    appended = []
-
-    class Growing:
-        """The sheet as another program keeps writing it, between two of our reads."""
-
-        def __init__(self, handle):
-            self._handle = handle
-
-        def read(self, size=-1):
-            block = self._handle.read(size)
-            if block and not appended:
-                with path.open("ab") as other:
-                    other.write(b"x7zq1b,Two\n")
-                appended.append(True)
-            return block
-
-        def __getattr__(self, name):
-            return getattr(self._handle, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self._handle.close()
-
-    real_fdopen = os.fdopen
-    sheet_inode = path.stat().st_ino
-
-    def opening(descriptor, *args, **kwargs):
-        handle = real_fdopen(descriptor, *args, **kwargs)
-        return Growing(handle) if os.fstat(descriptor).st_ino == sheet_inode else handle
-
-    monkeypatch.setattr(os, "fdopen", opening)
+    appended = grow_while_read(monkeypatch, path, b"x7zq1b,Two\n")
     with pytest.raises(LoadError, match="changed while it was being read"):
         pin_sheet(path, tmp_path / "pins")
     assert appended

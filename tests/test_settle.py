@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import KEY, titles
+from conftest import KEY, grow_while_read, titles
 
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import UsageError
@@ -203,38 +203,9 @@ def test_a_sheet_that_changes_while_it_is_read_is_left_not_failed(run_cli, api, 
     inbox.mkdir()
     path = inbox / "uploading.csv"
     path.write_bytes(b"video_id,title\n" + f"{video_id(1)},One\n".encode() * 200_000)
-    inode = path.stat().st_ino
-    real_fdopen = os.fdopen
-
-    class Growing:
-        def __init__(self, handle):
-            self._handle, self._grown = handle, False
-
-        def read(self, size=-1):
-            block = self._handle.read(size)
-            if block and not self._grown:
-                with path.open("ab") as other:
-                    other.write(f"{video_id(2)},Two\n".encode())
-                self._grown = True
-            return block
-
-        def __getattr__(self, name):
-            return getattr(self._handle, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self._handle.close()
-
-    def opening(descriptor, *args, **kwargs):
-        handle = real_fdopen(descriptor, *args, **kwargs)
-        return Growing(handle) if os.fstat(descriptor).st_ino == inode else handle
-
-    monkeypatch.setattr(os, "fdopen", opening)
+    grown = grow_while_read(monkeypatch, path, f"{video_id(2)},Two\n".encode())
     night = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0")
-    monkeypatch.setattr(os, "fdopen", real_fdopen)
-    assert night.code == 1, night.out + night.err
+    assert grown and night.code == 1, night.out + night.err
     assert "sheet_not_settled sheet=uploading.csv" in night.out
     assert "changed while it was being read" in night.out
     assert path.exists() and not list((inbox / "failed").iterdir())
