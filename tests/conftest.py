@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -302,3 +302,57 @@ def grow_while_read(monkeypatch, path: Path, extra: bytes) -> list[bool]:
 
     monkeypatch.setattr(os, "fdopen", opening)
     return grown
+
+
+@pytest.fixture
+def untrusted_server(tmp_path) -> Iterator[tuple[str, list[str]]]:
+    """https://127.0.0.1:PORT with a self-signed certificate (in a thread, on loopback);
+    the paths it was asked. Skipped where openssl is missing."""
+    import asyncio
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    from aiohttp import web
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a self-signed certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    received: list[str] = []
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    where: list[str] = []
+
+    async def anything(request: web.Request) -> web.Response:
+        received.append(request.path)
+        return web.json_response({"access_token": "t", "expires_in": 3600})
+
+    async def start() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", anything)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        where.append(f"https://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
+        return runner
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        runner = loop.run_until_complete(start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait()
+    yield where[0], received
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()

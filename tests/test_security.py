@@ -238,59 +238,24 @@ def _umask() -> int:
 
 # ----------------------------------------------------------------------------- the network
 
-def _self_signed(folder):
-    import shutil
-    import subprocess
-
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a self-signed certificate")
-    key, cert = folder / "key.pem", folder / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return key, cert
-
-
-def test_a_self_signed_certificate_is_refused_before_any_request(tmp_path):
+def test_a_self_signed_certificate_is_refused_before_any_request(untrusted_server):
     """TLS verification stays on: a server with a certificate no authority signed never
     receives the token request (and so never sees the client secret)."""
-    import ssl
-
-    from aiohttp import web
-
     from bulkedit.client.connect import connect
     from bulkedit.client.transport import Credentials
     from bulkedit.core import protocol
     from bulkedit.core.errors import CertificateRefused
     from bulkedit.core.policy import ApiLimits
 
-    key, cert = _self_signed(tmp_path)
-    received: list[str] = []
+    base, received = untrusted_server
 
     async def scenario() -> BaseException | None:
-        async def anything(request: web.Request) -> web.Response:
-            received.append(request.path)
-            return web.json_response({"access_token": "t", "expires_in": 3600})
-
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", anything)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            async with connect(Credentials("key", "the-client-secret"),
-                               f"https://127.0.0.1:{port}",
-                               ApiLimits(rate=0, max_attempts=1)) as dispatcher:
-                try:
-                    await dispatcher.client.send(protocol.read_videos_request(["x1"], ["title"]))
-                except CertificateRefused as error:
-                    return error
-        finally:
-            await runner.cleanup()
+        async with connect(Credentials("key", "the-client-secret"), base,
+                           ApiLimits(rate=0, max_attempts=1)) as dispatcher:
+            try:
+                await dispatcher.client.send(protocol.read_videos_request(["x1"], ["title"]))
+            except CertificateRefused as error:
+                return error
         return None
 
     error = asyncio.run(scenario())
