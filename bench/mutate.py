@@ -373,6 +373,7 @@ def _workspace(base: Path, index: int) -> Path:
     # What the wider tests read beside the code: the samples, templates, tools and docs.
     for folder in ("samples", "templates", "tools"):
         shutil.copytree(ROOT / folder, work / folder)
+    shutil.copytree(ROOT / "docs", work / "docs")
     for name in ("pyproject.toml", "README.md", "SECURITY.md"):
         shutil.copy(ROOT / name, work / name)
     return work

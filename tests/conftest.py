@@ -181,7 +181,7 @@ def apply(run_cli, sandbox, path: Path, *extra: str):
 
 # ----------------------------------------------------------------------------- problem codes
 # Every problem code the suite makes a sheet produce must be in the one registry
-# (bulkedit/core/problems.py), which the README's table of problems is made from: the
+# (bulkedit/core/problems.py), which docs/sheet.md's table of problems is made from: the
 # session fails, naming the code, when one is missing.
 CODES_SEEN: dict[str, str] = {}
 

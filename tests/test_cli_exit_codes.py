@@ -1,23 +1,28 @@
-"""Every exit code bulkedit returns, 70 included, is in `bulkedit --help` and the README's
-table; BULKEDIT_DEBUG, which changes what exit 70 prints, is in the README (issue 29)."""
+"""Every exit code bulkedit returns, 70 included, is in `bulkedit --help`, the README's
+table and docs/exit-codes.md; BULKEDIT_DEBUG, which changes what exit 70 prints, is in
+both (issue 29)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
+
 from bulkedit.core.errors import ExitCode
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+EXIT_PAGE = (ROOT / "docs" / "exit-codes.md").read_text(encoding="utf-8")
 
 
 def _readme_exit_section() -> str:
     return README.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
 
 
-def test_every_exit_code_is_in_the_readme_table():
-    table = {int(code) for code in re.findall(r"^\| (\d+) \|", _readme_exit_section(),
-                                               flags=re.M)}
+@pytest.mark.parametrize("text", [_readme_exit_section(), EXIT_PAGE], ids=["README", "docs"])
+def test_every_exit_code_is_in_the_readme_and_the_docs(text):
+    table = {int(code) for code in re.findall(r"^\| (\d+) \|", text, flags=re.M)}
     assert table == {int(code) for code in ExitCode}
 
 
@@ -30,6 +35,6 @@ def test_every_exit_code_is_in_help(run_cli):
     assert "70   internal error" in result.out and "BULKEDIT_DEBUG=1" in result.out
 
 
-def test_bulkedit_debug_is_documented_in_the_readme():
-    section = _readme_exit_section()
-    assert "`BULKEDIT_DEBUG=1`" in section and "70" in section
+@pytest.mark.parametrize("text", [_readme_exit_section(), EXIT_PAGE], ids=["README", "docs"])
+def test_bulkedit_debug_is_documented(text):
+    assert "`BULKEDIT_DEBUG=1`" in text and "70" in text

@@ -1,4 +1,4 @@
-"""The one registry of problem codes (bulkedit/core/problems.py): the README's table is
+"""The one registry of problem codes (bulkedit/core/problems.py): docs/sheet.md's table is
 made from it, and every code the suite sees a sheet produce is in it (tests/conftest.py)."""
 
 from __future__ import annotations
@@ -22,18 +22,18 @@ def _tool():
     return module
 
 
-def test_the_readme_table_is_the_registry():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_table_is_the_registry():
+    text = (ROOT / "docs" / "sheet.md").read_text(encoding="utf-8")
     assert _tool().rewritten(text) == text, "run python tools/problem_table.py"
 
 
 @pytest.mark.parametrize("code", list(PROBLEMS))
-def test_each_problem_has_a_title_and_a_fix_and_is_in_the_readme(code):
+def test_each_problem_has_a_title_and_a_fix_and_is_in_the_docs(code):
     problem = PROBLEMS[code]
     assert problem.code == code and code.islower() and " " not in code
     assert problem.title and problem.fix and problem.fix[0].isupper()
     assert f"| `{code}` | {problem.title} | {problem.fix} |" in (
-        ROOT / "README.md").read_text(encoding="utf-8")
+        ROOT / "docs" / "sheet.md").read_text(encoding="utf-8")
 
 
 def test_a_code_outside_the_registry_fails_the_session(tmp_path):

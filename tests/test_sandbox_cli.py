@@ -1,4 +1,4 @@
-"""`bulkedit sandbox` as a user runs it, and the README's curl calls, run as printed."""
+"""`bulkedit sandbox` as a user runs it, and docs/sandbox.md's curl calls, run as printed."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def readme_blocks() -> tuple[str, str]:
-    """The README's curl commands and the output it promises."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## The API sandbox", 1)[1]
+    """docs/sandbox.md's curl commands and the output it promises."""
+    section = (ROOT / "docs" / "sandbox.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```(?:sh)?\n(.*?)```", section, flags=re.S)
     commands = next(b for b in blocks if b.startswith("TOKEN="))
     output = blocks[blocks.index(commands) + 1]

@@ -1,7 +1,7 @@
-"""Write the README's table of problems from the registry (bulkedit/core/problems.py).
+"""Write the docs' table of problems from the registry (bulkedit/core/problems.py).
 
-    python tools/problem_table.py          # rewrite the table in README.md
-    python tools/problem_table.py --check  # exit 1 when README.md's table is out of date
+    python tools/problem_table.py          # rewrite the table in docs/sheet.md
+    python tools/problem_table.py --check  # exit 1 when docs/sheet.md's table is out of date
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bulkedit.core.problems import PROBLEMS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "sheet.md"
 START, END = "<!-- problems:start -->", "<!-- problems:end -->"
 
 
