@@ -1,7 +1,7 @@
 """The one registry of problem codes: each code a sheet can be refused or warned with, its
 title, and the fix in general words (each message also names its own cell's fix).
 
-The README's table of problems is made from it (`python tools/problem_table.py`), and the
+The table of problems in docs/sheet.md is made from it (`python tools/problem_table.py`), and the
 test suite fails on any code it sees that is not here (tests/conftest.py)."""
 
 from __future__ import annotations
