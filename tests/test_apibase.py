@@ -3,7 +3,8 @@ before any row is tried: not "the API refused the credentials" once per row."""
 
 from __future__ import annotations
 
-import re
+import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -112,7 +113,9 @@ def test_a_web_server_as_the_base_is_one_message_exit_2(api, run_cli, tmp_path):
                           "(or $DAILYMOTION_API_BASE, bulkedit.toml's [api] base)\n")
 
 
-def test_the_sandbox_banner_prints_the_api_base_to_use(run_cli, tmp_path, monkeypatch):
+def test_the_sandbox_banner_lines_work_as_copied(tmp_path):
+    """The banner's "Use it" lines, pasted into a shell with no credentials set, apply a
+    sheet against the sandbox (the address alone was refused for want of credentials)."""
     server = subprocess.Popen(
         [sys.executable, "-m", "bulkedit", "sandbox", "--port", "0", "--videos", "50"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -122,17 +125,20 @@ def test_the_sandbox_banner_prints_the_api_base_to_use(run_cli, tmp_path, monkey
             line = server.stdout.readline()  # blocks until the banner's next line
             assert line, "".join(lines) + server.stderr.read()
             lines.append(line)
-        banner = "".join(lines)
-        use = re.search(r"^  bulkedit apply SHEET --api-base (\S+)$", banner, flags=re.M)
-        assert use, banner
-        env = re.search(r"export DAILYMOTION_API_BASE=(\S+) DAILYMOTION_API_KEY=(\S+) "
-                        r"DAILYMOTION_API_SECRET=(\S+)\)", banner)
-        assert env and env.group(1) == use.group(1), banner
-        monkeypatch.setenv("DAILYMOTION_API_KEY", env.group(2))
-        monkeypatch.setenv("DAILYMOTION_API_SECRET", env.group(3))
+        start = next(i for i, line in enumerate(lines) if line.startswith("Use it"))
+        end = lines.index("\n", start)
+        pasted = "".join(line.strip() + "\n" for line in lines[start + 1:end])
+        assert "--api-base" not in pasted and "/rest" not in pasted, pasted
         path = sheet(tmp_path, titles(5))
-        result = run_cli("apply", str(path), "--api-base", use.group(1), "--yes")
-        assert result.code == 0, result.out + result.err
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith("DAILYMOTION_")}
+        script = (f'bulkedit() {{ {shlex.quote(sys.executable)} -m bulkedit "$@"; }}\n'
+                  + pasted.replace("SHEET", shlex.quote(str(path))))
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, pasted + done.stdout + done.stderr
+        assert "5 updated" in done.stdout, done.stdout
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

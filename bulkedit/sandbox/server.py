@@ -135,10 +135,12 @@ def banner(sandbox: Sandbox) -> str:
         f"  state:      {config.state_file or 'in memory (lost when stopped)'}",
         f"  faults:     {', '.join(knobs) if knobs else 'none'}",
         "",
-        "Use it:",
-        f"  bulkedit apply SHEET --api-base {base}",
-        f"  (or, for every command: export DAILYMOTION_API_BASE={base} "
-        f"DAILYMOTION_API_KEY={key} DAILYMOTION_API_SECRET={secret})",
+        # Two lines that work as copied: the address alone is refused for want of the
+        # credentials, so the environment names all three, for every command after it.
+        "Use it from another terminal (both lines, as they are):",
+        f"  export DAILYMOTION_API_BASE={base} DAILYMOTION_API_KEY={key} "
+        f"DAILYMOTION_API_SECRET={secret}",
+        "  bulkedit apply SHEET",
         "",
         "Try it with curl:",
         f"  TOKEN=$(curl -s -X POST {base}/oauth/v1/token -d grant_type=client_credentials "
