@@ -175,7 +175,8 @@ def plan(source: Source, *, api: Any = None, api_base: str | None = None,
                                         {"skip_invalid": skip_invalid, **sheet_options,
                                          "send": False})
     result = _sync(SheetRun(options, keys, sheet=given).run())
-    return Plan(result, result.estimate(options.batch_size, options.limits().fixed_rate))
+    return Plan(result, result.estimate(options.batch_size, options.limits().fixed_rate,
+                                        options.verify, options.apply_canary_size))
 
 
 def apply(source: Source, *, api: Any = None, api_base: str | None = None,

@@ -67,7 +67,8 @@ def test_plan_reads_in_batches_and_writes_nothing(run_cli, api, tmp_path):
     lines = result.out.splitlines()
     assert lines[0] == f"Reading {path} (header on row 1)"  # before any read of the API
     assert lines[1].endswith("251 rows — 249 change, 1 noop, 1 not_found")
-    assert ("249 videos to change; an apply will make 252 API calls (3 reads, 249 writes), "
+    assert ("249 videos to change; an apply will make 255 API calls (3 reads, 249 writes, 3 to "
+            "read them back), "
             "about 5 s at --rate 50.") in result.out
     assert "Nothing was sent." in result.out
     book = openpyxl.load_workbook(tmp_path / "edits.plan.xlsx")

@@ -375,14 +375,16 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
     planned = result.planned()
     changes = planned.get("change", 0)
     fixed = options.limits().fixed_rate
-    estimate = result.estimate(options.batch_size, fixed)
+    estimate = result.estimate(options.batch_size, fixed, options.verify,
+                               options.apply_canary_size)
     reads, writes, calls = estimate.reads, estimate.writes, estimate.calls
+    back = f", {estimate.read_backs} to read them back" if estimate.read_backs else ""
     pace = (f"about {estimate.seconds:.0f} s at --rate {fixed:g}"
             if estimate.seconds is not None else
             f"at the rate the API takes, found as it goes (at most {options.max_rate:g}/s)"
             if options.rate == "auto" else "as fast as the API answers (no --rate)")
     footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
-              f"{calls} API calls ({reads} reads, {writes} writes), {pace}.")
+              f"{calls} API calls ({reads} reads, {writes} writes{back}), {pace}.")
     diffreport.write_xlsx(report, result)
     diffreport.write_html(page, result, f"bulkedit plan — {sheet.name}", footer)
     out.write(f"{result.sheet.source}: {len(result.outcomes)} rows — "

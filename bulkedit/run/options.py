@@ -115,9 +115,12 @@ class RunOptions:
 
     @property
     def canary_size(self) -> int:
-        """How many rows the canary sends first (0: none)."""
-        if not self.send:
-            return 0
+        """How many rows the canary sends first (0: none; a dry run sends none)."""
+        return self.apply_canary_size if self.send else 0
+
+    @property
+    def apply_canary_size(self) -> int:
+        """The canary an apply with these options sends: what a dry run's estimate counts."""
         return canary_for(self.api_base) if self.canary is None else self.canary
 
     def shaping(self) -> dict[str, Any]:
