@@ -127,6 +127,10 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BULKEDIT_LOCK_DIR", str(tmp_path / "locks"))
     # A sheet a test has just written is taken at once (tests of settling say otherwise).
     monkeypatch.setenv("BULKEDIT_SETTLE", "0")
+    # Never the real user's settings (~/.config/bulkedit/bulkedit.toml, $BULKEDIT_CONFIG):
+    # each test has its own, empty, user config folder.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.delenv("BULKEDIT_CONFIG", raising=False)
     return folder
 
 

@@ -80,7 +80,8 @@ def test_config_shows_each_value_and_where_it_came_from(run_cli, tmp_path, monke
     (tmp_path / "bulkedit.toml").write_text("[api]\nrate = 3\n", encoding="utf-8")
     result = run_cli("config", "--concurrency", "2")
     assert result.code == 0
-    lines = {line.split()[0]: line.split()[1:] for line in result.out.splitlines()[4:]}
+    table = result.out.split("\n\n")[1].splitlines()[2:]  # the lookup comes after it
+    lines = {line.split()[0]: line.split()[1:] for line in table}
     assert lines["rate"] == ["3.0", str(tmp_path / "bulkedit.toml")]
     assert lines["concurrency"] == ["2", "flag"] and lines["timeout"][1] == "default"
     assert "s3cr3t" not in result.out and "$DAILYMOTION_API_SECRET" in result.out

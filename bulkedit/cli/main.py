@@ -298,7 +298,9 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
                     "move each to done/ or failed/ with its results and rollback sheets.")
     add = batch.add_argument
     add("inbox", nargs="?", help="the folder of sheets (default: [batch] inbox)")
-    add("--config", metavar="FILE", help="settings (default ./bulkedit.toml if present)")
+    add("--config", metavar="FILE",
+        help="settings file (default: $BULKEDIT_CONFIG, else ./bulkedit.toml, else "
+             "~/.config/bulkedit/bulkedit.toml; `bulkedit config` shows which)")
     add("--log", metavar="FILE", help="append one JSON line per event to FILE")
     add("--state-dir", metavar="DIR", help="the run journal (default INBOX/.bulkedit)")
     add("--settle", type=float, metavar="SECONDS",
@@ -325,41 +327,9 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bulkedit.cli.commands import settings_of
-    from bulkedit.run.config import LIMITS
+    from bulkedit.cli.config_command import run_config
 
-    settings, resolved = settings_of(args)
-    out.write(f"Settings file: {settings.source or 'none (no ./bulkedit.toml)'}\n\n")
-    rows = [["api_base", resolved.api_base, resolved.sources["api_base"]]]
-    rows += [[name, str(getattr(resolved.limits, name)), resolved.sources[name]]
-             for name in LIMITS]
-    # How a run reads and sends a sheet ([run]), as apply and batch would have it.
-    from bulkedit.run.options import run_options
-
-    options = run_options(settings, api_base=resolved.api_base,
-                          allow_hosts=getattr(args, "allow_api_host", None))
-    said = settings.run_keys()
-    shown = {"verify": "on (read back)" if options.verify else "off",
-             "canary": f"{options.canary_size} rows" + (
-                 "" if "canary" in said else " (none on this machine, 3 against any other API)"),
-             "timezone": str(options.timezone),
-             "date_order": options.date_order or "none (ambiguous dates refused)",
-             "encoding": options.encoding or "found (UTF-8, else Windows-1252)",
-             "hidden": {"refuse": "refused (hidden or filtered rows and columns)",
-                        "skip": "skipped (only visible rows sent)",
-                        "include": "included (read as if visible)"}[options.hidden],
-             "decimal_separator": options.decimal_separator or "none (12.000 refused)",
-             **{name: str(getattr(options, name)).lower() for name in (
-                 "skip_invalid", "allow_irreversible", "allow_live_fields",
-                 "allow_past_expiry", "spread_merged", "strip_apostrophes",
-                 "split_lists")}}
-    rows += [[name, value, str(settings.source) if name in said else "default"]
-             for name, value in shown.items()]
-    # Never a secret: only the names of the variables that hold them.
-    rows += [["api key", f"${settings.key_env}", "environment variable name"],
-             ["api secret", f"${settings.secret_env}", "environment variable name"]]
-    print_table(out, ["setting", "value", "from"], rows, widths={"value": 80, "from": 200})
-    return ExitCode.OK
+    return run_config(args, out)
 
 
 def _add_config_parser(commands: argparse._SubParsersAction) -> None:
@@ -367,8 +337,13 @@ def _add_config_parser(commands: argparse._SubParsersAction) -> None:
         "config", help="show the settings a command would use, and where each comes from",
         description="Print the resolved settings (flag > environment > bulkedit.toml > "
                     "default) and where each value comes from. Secrets are shown only as "
-                    "the name of the variable that holds them.")
+                    "the name of the variable that holds them. The settings file is the "
+                    "first found of: --config FILE, $BULKEDIT_CONFIG, ./bulkedit.toml, "
+                    "$XDG_CONFIG_HOME/bulkedit/bulkedit.toml (~/.config/bulkedit/...); "
+                    "the output says which won, why, and every place looked at.")
     add_api_options(config)
+    config.add_argument("--json", action="store_true",
+                        help="the settings, their sources and the lookup, as JSON on stdout")
     config.set_defaults(run=cmd_config)
 
 
@@ -559,6 +534,16 @@ exit codes:
   130  interrupted (resumable)"""
 
 
+class _ExitCodesFormatter(argparse.HelpFormatter):
+    """A command's help as argparse writes it, with the table of exit codes kept as laid
+    out (argparse would refill it into one paragraph)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("exit codes:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bulkedit",
@@ -585,7 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="problems shown on screen (default 20)")
     check.add_argument("--config", metavar="FILE",
                        help="settings file whose [run] section says how to read the sheet "
-                            "(default ./bulkedit.toml if it exists); flags win over it")
+                            "(default: $BULKEDIT_CONFIG, else ./bulkedit.toml, else "
+                            "~/.config/bulkedit/bulkedit.toml); flags win over it")
     check.set_defaults(run=cmd_validate)
 
     template = commands.add_parser("template", help="write a sheet to fill in",
@@ -606,6 +592,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_journal_parsers(commands)
     _add_config_parser(commands)
     _add_sandbox_parser(commands)
+    for command in commands.choices.values():  # every command's --help lists them too
+        command.epilog = command.epilog or EXIT_CODES_HELP
+        if command.formatter_class is argparse.HelpFormatter:
+            command.formatter_class = _ExitCodesFormatter
     return parser
 
 

@@ -49,6 +49,8 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         help="TOML file with api_key and api_secret (default: the DAILYMOTION_API_KEY and "
              "DAILYMOTION_API_SECRET environment variables)")
     add("--config", metavar="FILE",
-        help="settings file (default ./bulkedit.toml if it exists); flags win over it")
+        help="settings file (default: $BULKEDIT_CONFIG, else ./bulkedit.toml, else "
+             "$XDG_CONFIG_HOME/bulkedit/bulkedit.toml, ~/.config/... when unset; `bulkedit "
+             "config` shows which); flags win over it")
     add("--sandbox", action="store_true",
         help="talk to a local sandbox started for this run (no credentials needed)")

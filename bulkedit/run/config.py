@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from bulkedit.client.transport import ENV_BASE, ENV_KEY, ENV_SECRET, Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits, Rate, parse_rate
 from bulkedit.core.protocol import PARTNER_API, checked_api_base
+from bulkedit.run.config_lookup import find_config
 
 DEFAULT_FILE = "bulkedit.toml"
 _SECRET_KEYS = {"api_key", "api_secret", "key", "secret", "client_secret", "token"}
@@ -89,13 +91,14 @@ _SECTIONS = {
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Settings from `path`, or from ./bulkedit.toml if it exists, else the defaults."""
-    if path is None:
-        candidate = Path.cwd() / DEFAULT_FILE
-        if not candidate.exists():
-            return Settings()
-        path = candidate
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path` (--config), else from the file the lookup finds
+    (run/config_lookup.py: $BULKEDIT_CONFIG, ./bulkedit.toml, the user's), else the
+    defaults."""
+    found = find_config(path, environ).path
+    if found is None:
+        return Settings()
+    path = found
     try:
         status = os.stat(path)
         # It decides where the credentials go: only the user may have written it.
