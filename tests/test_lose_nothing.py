@@ -89,18 +89,39 @@ def test_a_table_that_fails_midway_leaves_the_earlier_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.json", "out.xlsx"]
 
 
-def test_an_existing_output_is_kept_beside_named_by_its_time(tmp_path):
+def test_an_existing_output_no_run_is_known_to_have_written_is_named_by_its_time(tmp_path):
     target = tmp_path / "edits.rollback.csv"
     target.write_text("first run\n")
     os.utime(target, (1_764_441_312, 1_764_441_312))  # 2025-11-29T18:35:12Z
     aside = keep_earlier(target)
-    assert aside == tmp_path / "edits.rollback.2025-11-29T183512Z.csv"
+    assert aside == tmp_path / "edits.20251129-183512.rollback.csv"  # still *.rollback.csv
     assert aside.read_text() == "first run\n" and not target.exists()
     target.write_text("second run\n")
     os.utime(target, (1_764_441_312, 1_764_441_312))  # the same second: never overwritten
-    assert keep_earlier(target) == tmp_path / "edits.rollback.2025-11-29T183512Z-2.csv"
+    assert keep_earlier(target) == tmp_path / "edits.20251129-183512-2.rollback.csv"
     assert aside.read_text() == "first run\n"
     assert keep_earlier(tmp_path / "nothing.csv") is None
+    target.write_text("a run's\n")
+    assert keep_earlier(target, "20251130-101010-abcdef") == (
+        tmp_path / "edits.20251130-101010-abcdef.rollback.csv")
+
+
+def test_the_first_rollback_kept_aside_gets_a_stable_name(tmp_path):
+    target = tmp_path / "edits.rollback.csv"
+    (tmp_path / "edits.v2.rollback.csv").write_text("another sheet's\n")  # not this one's
+    target.write_text("the originals\n")
+    first = keep_earlier(target, "20251130-101010-abcdef", rollback=True)
+    assert first == tmp_path / "edits.first.rollback.csv"
+    target.write_text("later\n")
+    assert keep_earlier(target, "20251201-101010-abcdef", rollback=True) == (
+        tmp_path / "edits.20251201-101010-abcdef.rollback.csv")
+    assert first.read_text() == "the originals\n"
+    older = tmp_path / "old"  # kept aside by an older bulkedit, under its time
+    older.mkdir()
+    (older / "edits.rollback.2025-11-29T183512Z.csv").write_text("the originals\n")
+    (older / "edits.rollback.csv").write_text("later\n")
+    assert keep_earlier(older / "edits.rollback.csv", "20251201-101010-abcdef",
+                        rollback=True) == older / "edits.20251201-101010-abcdef.rollback.csv"
 
 
 def test_preflight_names_the_output_and_the_fix(tmp_path):
@@ -189,13 +210,13 @@ def test_a_second_run_keeps_the_first_runs_undo_and_results(api, run_cli, tmp_pa
     replace_atomically(path, titles(2, prefix="Second"))
     second = apply(run_cli, sandbox, path)
     assert second.code == 0, second.err
-    kept = sorted(tmp_path.glob("edits.rollback.*Z.csv"))
+    kept = sorted(tmp_path.glob("edits.*.rollback.csv"))
     assert len(kept) == 1 and kept[0].read_bytes() == first_undo
     assert {v: r["title"] for v, r in rollback_rows(kept[0]).items()} == originals
     now = rollback_rows(tmp_path / "edits.rollback.csv")
     assert {v: r["title"] for v, r in now.items()} == {
         video_id(i): f"First {i}" for i in range(2)}
-    assert len(sorted(tmp_path.glob("edits.results.*Z.csv"))) == 1
+    assert len(sorted(tmp_path.glob("edits.*.results.csv"))) == 1
     assert "kept" in second.out and kept[0].name in second.out
 
 
@@ -316,7 +337,7 @@ def test_a_damaged_journal_is_refused_not_restarted(api, run_cli, tmp_path, stat
     # attempt wrote before its first edit is kept beside, with every original value.
     fresh = apply(run_cli, sandbox, path, "--fresh")
     assert fresh.code == 0, fresh.out + fresh.err
-    kept = sorted(tmp_path.glob("edits.rollback.*Z.csv"))
+    kept = sorted(tmp_path.glob("edits.*.rollback.csv"))
     assert len(kept) == 1
     assert {v: r["title"] for v, r in rollback_rows(kept[0]).items()} == originals
     assert run_cli("runs").out.count("Damaged journal") == 0
@@ -628,7 +649,7 @@ def test_a_resumed_run_still_keeps_another_runs_undo(api, tmp_path):
     resumed_run = SheetRun(options(), credentials)
     resumed = asyncio.run(resumed_run.run())
     assert resumed_run.resumed is not None and resumed.counts() == {"updated": 4}
-    kept = sorted(tmp_path.glob("edits.rollback.*Z*.csv"))
+    kept = sorted(tmp_path.glob("edits.*.rollback.csv"))
     assert [k.read_bytes() for k in kept] == [first_undo]
     assert {r["title"] for r in rollback_rows(undo).values()} == {f"First {i}" for i in range(4)}
 

@@ -138,7 +138,7 @@ def test_fresh_starts_over_and_runs_lists_the_runs(run_cli, api, tmp_path, monke
     listing = run_cli("runs")
     assert listing.code == 0
     lines = listing.out.splitlines()
-    assert lines[0].split() == ["run", "state", "started", "rows", "sheet"]
+    assert lines[0].split() == ["run", "state", "started", "rows", "sheet", "rollback"]
     assert len(lines) == 4 and "finished" in lines[2] and "4 updated" in lines[2]
     assert "4 unchanged" in lines[3]
     run_id = lines[2].split()[0]

@@ -287,13 +287,16 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
                   + ". Run the same command again to resume.\n")
     if result.results_path is not None:
         out.write(f"Results: {result.results_path}\n")
+    # Every summary, resumed or not, says where the undo is (issue 29, point 7).
     if result.rollback_path is not None:
         out.write(f"Rollback: {result.rollback_path} (apply it to undo this run)\n")
+    else:
+        out.write("Rollback: none (this run changed no video, so there is nothing to "
+                  "undo)\n")
     for notice in result.notices:
         out.write(notice + "\n")
     for earlier in result.kept_earlier:
-        out.write(f"The earlier run's {earlier.name.split('.')[-3]} sheet is kept as "
-                  f"{earlier}\n")
+        out.write(f"{_kept_line(earlier)}\n")
     if result.not_rolled_back:
         fields = sorted({name for _, name in result.not_rolled_back})
         out.write(f"The rollback sheet cannot undo {len(result.not_rolled_back)} changes "
@@ -301,6 +304,19 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     if options.summary_json is not None:
         out.write(f"Summary: {options.summary_json}\n")
     return result.exit_code
+
+
+def _kept_line(earlier: Path) -> str:
+    """What a kept-aside output is, said with where it went (sheets/kept_aside.py)."""
+    from bulkedit.sheets import kept_aside
+
+    before, after = kept_aside.split_name(earlier)
+    kind = after.split(".")[1] if after.count(".") > 1 else "output"
+    tag = before.rpartition(".")[2]
+    if tag == kept_aside.FIRST:
+        return (f"The first rollback sheet of this sheet (the values from before any run) is "
+                f"kept as {earlier}")
+    return f"The earlier {kind} sheet is kept as {earlier}"
 
 
 def _print_read_back(result: RunResult, out: TextIO) -> None:
@@ -440,6 +456,11 @@ def _journal(args: argparse.Namespace) -> Journal:
 
 
 def run_runs(args: argparse.Namespace, out: TextIO) -> int:
+    """Every run in the journal, with its state, its rows and where its rollback sheet is
+    now (the journal follows it when it is kept aside or filed); --json for machines."""
+    import json
+    from datetime import UTC, datetime
+
     from bulkedit.run.lock import sheet_is_held
 
     journal = _journal(args)
@@ -448,23 +469,48 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
         damage = journal.damage()
         # From the rows themselves: a killed run never wrote its summary.
         held = {record.id: journal.status_counts(record.id) for record in runs}
+        outputs = {record.id: journal.outputs(record.id) for record in runs}
     finally:
         journal.close()
-    rows = []
+    listed = []
     for record in runs:
         counts = held[record.id] or (record.summary or {}).get("counts", {})
         state = record.state
         if state == "running" and not sheet_is_held(record.sheet):
             state = "interrupted"  # its process is gone: `apply` again resumes it
-        rows.append([record.id, state, _when(record.started),
-                     ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
-                     # A long path keeps its end, where the file's name is.
-                     record.sheet if len(record.sheet) <= 80 else "…" + record.sheet[-79:]])
-    print_table(out, ["run", "state", "started", "rows", "sheet"], rows,
-                widths={"sheet": 80, "rows": 60})
+        rollback = outputs[record.id].get("rollback")
+        results = outputs[record.id].get("results")
+        listed.append({
+            "run": record.id, "state": state,
+            "started": datetime.fromtimestamp(record.started, UTC).isoformat(),
+            "finished": datetime.fromtimestamp(record.finished, UTC).isoformat()
+            if record.finished else None,
+            "sheet": record.sheet, "rows": counts,
+            "results": str(results) if results else None,
+            "rollback": str(rollback) if rollback else None,
+            "rollback_exists": rollback is not None and rollback.exists()})
+    if getattr(args, "json", False):
+        out.write(json.dumps({"runs": listed, "damage": damage}, indent=2,
+                             ensure_ascii=False) + "\n")
+        return ExitCode.OK
+    rows = []
+    for record, entry in zip(runs, listed, strict=True):
+        rollback = entry["rollback"]
+        undo = ("none" if rollback is None else rollback if entry["rollback_exists"]
+                else f"{rollback} (gone)")
+        rows.append([entry["run"], entry["state"], _when(record.started),
+                     ", ".join(f"{n} {s}" for s, n in sorted(entry["rows"].items())),
+                     _end(record.sheet), _end(undo, 100)])
+    print_table(out, ["run", "state", "started", "rows", "sheet", "rollback"], rows,
+                widths={"sheet": 80, "rows": 60, "rollback": 100})
     for line in damage:
         out.write(f"Damaged journal: {line}\n")
     return ExitCode.OK
+
+
+def _end(path: str, width: int = 80) -> str:
+    """A long path keeps its end, where the file's name is."""
+    return path if len(path) <= width else "…" + path[-(width - 1):]
 
 
 def run_report(args: argparse.Namespace, out: TextIO) -> int:
@@ -474,27 +520,37 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
     try:
         result, rollback_plans = rebuild(journal, journal.run(args.run_id))
         damage = journal.damage(journal.run(args.run_id).sheet)
+        sheet = Path(result.sheet.source)
+        results = Path(args.results) if args.results else default_side_path(sheet, "results")
+        rollback = (Path(args.rollback) if args.rollback
+                    else default_side_path(sheet, "rollback"))
+        summary_path = Path(args.summary_json) if args.summary_json else None
+        preflight([("results sheet", results), ("rollback sheet", rollback),
+                   ("summary", summary_path)], inputs=[sheet])
+        for line in damage:
+            out.write(f"Damaged journal: {line}; these results hold what remains\n")
+        kept = []
+        for kind, path in (("results", results), ("rollback", rollback)):
+            aside = keep_earlier(path, journal.writer(kind, path),
+                                 rollback=kind == "rollback")
+            if aside is not None:
+                journal.moved(path, aside)
+                kept.append(aside)
+        write_results(results, result.sheet, result.outcomes,
+                      sheet_notes(result.sheet, result.validation))
+        write_rollback(rollback, rollback_plans)
+        for kind, path in (("results", results), ("rollback", rollback)):
+            journal.wrote(args.run_id, kind, path)  # `bulkedit runs` points at these now
     finally:
         journal.close()
-    sheet = Path(result.sheet.source)
-    results = Path(args.results) if args.results else default_side_path(sheet, "results")
-    rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
-    summary_path = Path(args.summary_json) if args.summary_json else None
-    preflight([("results sheet", results), ("rollback sheet", rollback),
-               ("summary", summary_path)], inputs=[sheet])
-    for line in damage:
-        out.write(f"Damaged journal: {line}; these results hold what remains\n")
-    kept = [p for p in (keep_earlier(results), keep_earlier(rollback)) if p]
-    write_results(results, result.sheet, result.outcomes,
-                  sheet_notes(result.sheet, result.validation))
-    write_rollback(rollback, rollback_plans)
     for earlier in kept:
-        out.write(f"The earlier {earlier.name.split('.')[-3]} sheet is kept as {earlier}\n")
+        out.write(f"{_kept_line(earlier)}\n")
     counts = result.counts()
     out.write(f"Run {args.run_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
               + f"\nResults: {results}\nRollback: {rollback}\n")
     if args.summary_json:
         summary = result.summary()
+        summary["results"], summary["rollback"] = str(results), str(rollback)
         write_summary(Path(args.summary_json), summary)
         out.write(f"Summary: {args.summary_json}\n")
     return ExitCode.OK

@@ -350,9 +350,13 @@ def _add_config_parser(commands: argparse._SubParsersAction) -> None:
 def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
     runs = commands.add_parser("runs", help="list the runs in a journal",
                                description="List the runs kept in a run journal, with their "
-                                           "state (finished, interrupted, aborted, running).")
+                                           "state (finished, interrupted, aborted, running) "
+                                           "and where each one's rollback sheet is now.")
     runs.add_argument("--state-dir", metavar="DIR",
                       help="the journal's folder (default: as apply's)")
+    runs.add_argument("--json", action="store_true",
+                      help="the runs as JSON on stdout, with where each one's results and "
+                           "rollback sheets are now")
     runs.set_defaults(run=cmd_runs)
     report = commands.add_parser("report", help="rewrite a run's results and rollback sheets",
                                  description="Rebuild a run's results sheet, rollback sheet "

@@ -410,6 +410,25 @@ class Journal:
         return row is not None and row["path"] == str(Path(path).resolve()) \
             and row["identity"] == _identity(path)
 
+    def writer(self, kind: str, path: Path) -> str | None:
+        """The run that wrote the file now at `path` (unchanged since), if one did."""
+        row = self._db.execute("SELECT run_id FROM outputs WHERE kind = ? AND path = ? AND "
+                               "identity = ? ORDER BY run_id DESC LIMIT 1",
+                               (kind, str(Path(path).resolve()), _identity(path))).fetchone()
+        return str(row["run_id"]) if row is not None else None
+
+    @_disk_errors
+    def moved(self, old: Path, new: Path) -> None:
+        """A run's output was moved (kept aside, filed): the journal follows it, so that
+        `bulkedit runs` says where each run's rollback is now."""
+        self._db.execute("UPDATE outputs SET path = ?, identity = ? WHERE path = ?",
+                         (str(Path(new).resolve()), _identity(new), str(Path(old).resolve())))
+
+    def outputs(self, run_id: str) -> dict[str, Path]:
+        """Where the run's outputs are, by kind (results, rollback), as last known."""
+        return {str(r["kind"]): Path(r["path"]) for r in self._db.execute(
+            "SELECT kind, path FROM outputs WHERE run_id = ?", (run_id,))}
+
     def carried(self, run_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
         """video id -> (sheet row, values before the first write of an earlier attempt)."""
         cursor = self._db.execute("SELECT video_id, row, old FROM carried WHERE run_id = ?",

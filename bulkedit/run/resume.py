@@ -161,6 +161,11 @@ class RunJournal:
     def owns(self, kind: str, path: Path) -> bool:
         return self.journal.owns(self.run.id, kind, path)
 
+    def output(self, kind: str) -> Path | None:
+        """Where this run's `kind` output is, as the journal knows it (an earlier attempt's
+        rollback sheet included)."""
+        return self.journal.outputs(self.run.id).get(kind)
+
     def sent(self, position: int) -> None:
         self.journal.mark_sent(self.run.id, position)
 

@@ -192,6 +192,9 @@ class SheetRun:
                         _same_reading(options, self._journal.run.id,
                                       self._journal.run.options)
                     result = await self._run(sheet, validation)
+                    if result.rollback_path is None:  # an earlier attempt wrote the undo
+                        result.rollback_path = _as_given(self._journal.output("rollback"),
+                                                         options.rollback)
                     # The outputs before the run counts as finished: if they cannot be
                     # written (a full disk), the same command resumes and writes them.
                     result.notices[:0] = self.notices
@@ -222,10 +225,14 @@ class SheetRun:
     def _keep_earlier(self, kind: str, path: Path, result: RunResult) -> None:
         """Another run's results or undo at `path` is moved aside, never replaced; only
         the file this very run wrote there (an earlier attempt of it) is rewritten."""
+        journal = self._journal.journal if self._journal is not None else None
         if self._journal is not None and self._journal.owns(kind, path):
             return
-        aside = keep_earlier(path)
+        writer = journal.writer(kind, path) if journal is not None else None
+        aside = keep_earlier(path, writer, rollback=kind == "rollback")
         if aside is not None:
+            if journal is not None:
+                journal.moved(path, aside)  # `bulkedit runs` says where it is now
             result.kept_earlier.append(aside)
 
     @property
@@ -656,3 +663,10 @@ def _mark_unsent(result: RunResult) -> None:
             why = (f"sent and accepted, not read back yet ({stopped} first); run the same "
                    "command again to read it back")
             outcome.error = f"{why}; {outcome.error}" if outcome.error else why
+
+
+def _as_given(path: Path | None, given: Path | None) -> Path | None:
+    """`path` as the user wrote it (relative, say) when it is the one they gave."""
+    if path is not None and given is not None and given.resolve() == path:
+        return given
+    return path

@@ -7,7 +7,7 @@
 * `preflight`: every output a command will write is checked before anything is sent, so
   a wrong folder is one line and exit 2, not an edit sent and its record lost.
 * `keep_earlier`: an output that already exists (an earlier run's undo) is moved aside,
-  named by the time it was written, instead of being overwritten.
+  named by the run that wrote it (sheets/kept_aside.py), instead of being overwritten.
 * `disk_problem`: a full disk or an I/O error as one line naming the path (exit 3).
 * `pin_sheet`: the sheet a run works from, read once and hashed as it is read.
 * `own_folder`: a folder bulkedit writes in is never a link nor another user's.
@@ -30,7 +30,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -358,19 +357,23 @@ def _same_file(one: Path | str, other: Path | str) -> bool:
         return False
 
 
-def keep_earlier(target: Path) -> Path | None:
-    """Move an existing `target` aside, named by the time it was last written
-    (`undo.csv` → `undo.2026-11-29T203512Z.csv`), so that it is never overwritten.
-    Returns where it went."""
+def keep_earlier(target: Path, tag: str | None = None, *, rollback: bool = False
+                 ) -> Path | None:
+    """Move an existing `target` aside, never overwriting anything: named by `tag` (the
+    run that wrote it) put before its kind (`undo.rollback.csv` ->
+    `undo.RUN.rollback.csv`), or by the time it was last written when no run is known;
+    a `rollback` kept first beside its sheet as `undo.first.rollback.csv`
+    (sheets/kept_aside.py). Returns where it went."""
+    from bulkedit.sheets import kept_aside
+
     target = Path(target)
     try:
         written = target.stat().st_mtime
     except FileNotFoundError:
         return None
-    stamp = datetime.fromtimestamp(written, UTC).strftime("%Y-%m-%dT%H%M%SZ")
-    for number in range(1, 1000):
-        extra = "" if number == 1 else f"-{number}"
-        aside = target.with_name(f"{target.stem}.{stamp}{extra}{target.suffix}")
+    if rollback and not kept_aside.kept_before(target):
+        tag = kept_aside.FIRST
+    for aside in kept_aside.candidates(target, tag or kept_aside.time_tag(written)):
         try:
             os.link(target, aside)  # never replaces an existing file, unlike a rename
         except FileExistsError:
