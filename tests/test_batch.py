@@ -40,7 +40,7 @@ def test_batch_processes_the_inbox_oldest_first(run_cli, api, tmp_path):
     assert result.code == 2  # the worst sheet: an invalid one
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["event"] for e in events] == [
-        "batch_start", "sheet_start", "sheet_done", "sheet_start", "sheet_done",
+        "batch_start", "sheet_start", "sheet_done", "sheet_start", "sheet_failed",
         "sheet_start", "sheet_invalid", "batch_done"]
     assert [e["sheet"] for e in events if e["event"] == "sheet_start"] == [
         "a-first.csv", "b-second.csv", "c-broken.csv"]

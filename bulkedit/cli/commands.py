@@ -259,9 +259,11 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     out.write(f"{result.sheet.source}: {summary['rows']} rows in "
               f"{summary['duration_seconds']:.1f} s — "
               + ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) + "\n")
-    out.write(f"API calls: {result.reads} reads, {result.writes} writes "
-              f"({summary['achieved_rate_per_second']}/s), {result.retries} retries, "
-              f"{result.rate_limited} rate-limited\n")
+    rate = summary["achieved_rate_per_second"]
+    pace = (f"{rate:g}/s over {summary['duration_seconds']:.1f} s" if rate is not None
+            else "too short a run to measure a rate")
+    out.write(f"API calls: {result.reads} reads, {result.writes} writes ({pace}), "
+              f"{result.retries} retries, {result.rate_limited} rate-limited\n")
     if result.rate.get("mode") == "auto" and result.writes:
         found = result.rate["found_per_second"]
         out.write(f"Rate found by --rate auto: {found:g}/s, the highest rate that held "

@@ -64,6 +64,10 @@ class Estimate:
         return self.reads + self.writes + self.read_backs
 
 
+# The shortest run whose calls per second are reported (RunResult.achieved_rate).
+MIN_RATE_SECONDS = 5.0
+
+
 @dataclass(repr=False)  # its repr would list every outcome
 class RunResult:
     sheet: Sheet
@@ -145,7 +149,7 @@ class RunResult:
             "rate_limited": self.rate_limited,
             "rate_cuts": self.rate_cuts,
             "rate": self.rate,
-            "achieved_rate_per_second": round((self.reads + self.writes) / duration, 2),
+            **self.achieved_rate(),
             "aborted": self.aborted,
             "interrupted": self.interrupted,
             "exit_code": self.exit_code,
@@ -157,6 +161,20 @@ class RunResult:
             "canary_stop": self.canary_stop,
             "blocked_by_refused_rows": self.blocked,
         }
+
+    def achieved_rate(self) -> dict[str, Any]:
+        """API calls per second over the whole run, when the run lasted long enough for a
+        rate to mean anything: over a fraction of a second, the few calls the limiter lets
+        through at once would read as a rate above the limit it keeps in every second."""
+        duration = max(self.finished - self.started, 0.0)
+        calls = self.reads + self.writes
+        if duration < MIN_RATE_SECONDS:
+            return {"achieved_rate_per_second": None,
+                    "achieved_rate_note": f"not measured: {calls} API calls in "
+                                          f"{duration:.2f} s, under the {MIN_RATE_SECONDS:g} s "
+                                          "a rate needs to mean anything"}
+        return {"achieved_rate_per_second": round(calls / duration, 2),
+                "achieved_rate_note": f"{calls} API calls over the run's {duration:.1f} s"}
 
     @property
     def verified(self) -> int:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bulkedit.client.transport import Credentials
+from bulkedit.core import logfmt
 from bulkedit.core.charclasses import visible
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
 from bulkedit.run import filing
@@ -125,10 +126,10 @@ class JsonLog:
                 sys.stderr.write(f"bulkedit: cannot write the log {self.path} "
                                  f"({(exc.strerror or str(exc)).lower()}): {line}")
         if self.echo is not None:
-            # One line per event, whatever a value holds (a file name with a newline).
-            details = " ".join(f"{k}={visible(str(v)).replace(chr(10), chr(92) + 'n')}"
-                               for k, v in facts.items() if k != "summary")
-            self.echo.write(f"{event} {details}\n")
+            # One logfmt line per event (core/logfmt.py), whatever a value holds (a file name
+            # with a newline); the run's whole summary is in the file, not on the terminal.
+            shown = {key: value for key, value in record.items() if key != "summary"}
+            self.echo.write(logfmt.line(shown) + "\n")
             self.echo.flush()
 
 
@@ -311,6 +312,7 @@ class Batch:
                 continue
             if was == "filed":
                 continue  # it was all done; only the record was left
+            self._follow(record)
             entry = self._settled_entry(record.entry, filed, Path(record.target))
             entry["completed_filing"] = True
             self.log("filing_completed", sheet=Path(record.sheet).name,
@@ -343,12 +345,34 @@ class Batch:
         read. The record goes to disk before the first move."""
         first = (filing.stage(pinned.path, pinned.digest, work, sheet.name)
                  if pinned is not None else sheet)
+        facts = entry.get("summary") or {}
         planned = filing.plan(sheet, target, [first, *(o for o in outputs if o.exists())],
-                              pinned.digest if pinned is not None else None, work, entry)
+                              pinned.digest if pinned is not None else None, work, entry,
+                              tag=facts.get("run"))
+        # The summaries say where the files are once filed, not where they were written.
+        if facts:
+            planned.entry = entry = {**entry, "summary": _filed_paths(facts, planned.moves)}
+            for source, _ in planned.moves:
+                if Path(source).name.endswith(".summary.json"):
+                    write_summary(Path(source), entry["summary"])
         filing.record(self.records, planned)
         self.fault("recorded")
-        return self._settled_entry(entry, filing.carry_out(planned, self.records,
-                                                           self.fault), target)
+        filed = filing.carry_out(planned, self.records, self.fault)
+        self._follow(planned)
+        return self._settled_entry(entry, filed, target)
+
+    def _follow(self, planned: filing.Filing) -> None:
+        """The journal follows the run's results and rollback sheets into done/ or failed/,
+        so `bulkedit runs` says where they are."""
+        try:
+            journal = Journal(self.folders.state)
+        except BulkEditError:
+            return  # a journal that cannot be opened is told when a sheet needs it
+        try:
+            for source, destination in planned.moves:
+                journal.moved(Path(source), Path(destination))
+        finally:
+            journal.close()
 
     def _applied_not_filed(self, sheet: Path, summary_path: Path
                            ) -> tuple[dict[str, Any], PinnedSheet] | None:
@@ -447,10 +471,30 @@ class Batch:
         entry = self._file(sheet, run.pinned, target, [results, rollback, summary_path], work,
                            {"sheet": sheet.name, "exit_code": code, "moved_to": str(target),
                             "summary": facts})
-        self.log("sheet_done", sheet=sheet.name, exit_code=entry["exit_code"],
-                 counts=facts["counts"], moved_to=str(target), summary=facts)
+        # Named for where the sheet went: done/ (every row done) or failed/.
+        facts = entry["summary"]  # with the paths the files were filed under
+        self.log("sheet_done" if target == folders.done else "sheet_failed",
+                 sheet=sheet.name, exit_code=entry["exit_code"], run=facts.get("run"),
+                 counts=facts["counts"], moved_to=str(target), results=facts.get("results"),
+                 rollback=facts.get("rollback"), summary=facts)
         return entry
 
 
 def _kind(sheet: Path) -> str:
     return ".csv" if sheet.suffix.lower() == ".csv" else ".xlsx"
+
+
+def _filed_paths(facts: dict[str, Any], moves: list[tuple[str, str]]) -> dict[str, Any]:
+    """A run's summary with its results and rollback paths (written in the work folder)
+    replaced by the names they are filed under, and the summary's own."""
+    where = {str(Path(source).resolve()): destination for source, destination in moves}
+    filed = dict(facts)
+    for key in ("results", "rollback"):
+        if filed.get(key):
+            filed[key] = where.get(str(Path(filed[key]).resolve()), filed[key])
+    if moves:  # the staged sheet comes first: the bytes applied, as filed
+        filed["sheet_filed"] = moves[0][1]
+    for source, destination in moves:
+        if Path(source).name.endswith(".summary.json"):
+            filed["summary_file"] = destination
+    return filed

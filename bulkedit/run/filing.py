@@ -98,16 +98,43 @@ def free_name(folder: Path, name: str, taken: set[Path] | None = None) -> Path:
 
 
 def plan(sheet: Path, target: Path, files: list[Path], digest: str | None, work: Path,
-         entry: dict[str, Any]) -> Filing:
+         entry: dict[str, Any], tag: str | None = None) -> Filing:
     """The filing of `files` (the staged sheet first) into `target`, each under a name no
-    file there has."""
-    taken: set[Path] = set()
+    file there has. The first sheet filed under a name keeps it; when any of the names is
+    taken (the same sheet filed on an earlier night), every file of this filing is named
+    by `tag`, the run's id, after the sheet's name: `edits.RUN.csv`,
+    `edits.RUN.results.csv`, `edits.RUN.rollback.csv` (still matched by `*.results.csv`
+    and the like), sorted by run. Without a run, by the time."""
+    stem = Path(files[0].name).stem if files else ""
+    if tag and any(_there(target / source.name) for source in files):
+        taken: set[Path] = set()
+        moves = []
+        for source in files:
+            destination = _tagged(target, source.name, stem, tag, taken)
+            taken.add(destination)
+            moves.append((str(source), str(destination)))
+        return Filing(str(sheet), str(target), moves, digest, str(work), entry)
+    taken = set()
     moves = []
     for source in files:
         destination = free_name(target, source.name, taken)
         taken.add(destination)
         moves.append((str(source), str(destination)))
     return Filing(str(sheet), str(target), moves, digest, str(work), entry)
+
+
+def _tagged(folder: Path, name: str, stem: str, tag: str, taken: set[Path]) -> Path:
+    """`folder/STEM.TAG.REST` for `name` = STEM.REST (a number added if need be)."""
+    if stem and name.startswith(f"{stem}."):
+        head, rest = stem, name[len(stem):]
+    else:
+        head, rest = Path(name).stem, Path(name).suffix
+    for number in range(1, 1000):
+        extra = "" if number == 1 else f"-{number}"
+        target = folder / f"{head}.{tag}{extra}{rest}"
+        if not (_there(target) or target in taken):
+            return target
+    return free_name(folder, name, taken)
 
 
 def record(folder: Path, filing: Filing) -> None:
