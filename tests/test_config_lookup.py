@@ -133,3 +133,13 @@ def test_every_command_help_lists_every_exit_code(run_cli):
             r"^  (\d+) ", result.out.split("exit codes:\n")[1], flags=re.M)}
         assert listed == {int(code) for code in ExitCode}, command
         assert "70   internal error" in result.out
+
+
+def test_a_user_settings_file_others_may_write_is_refused(run_cli, tmp_path, monkeypatch):
+    """It decides where the credentials go, wherever it is found (SECURITY.md)."""
+    monkeypatch.chdir(tmp_path)
+    user = settings_file(tmp_path / "user-config" / "bulkedit" / "bulkedit.toml", 4)
+    user.chmod(0o666)
+    result = run_cli("config")
+    assert result.code == ExitCode.BAD_INPUT
+    assert result.err.startswith(f"bulkedit: error: {user} may be written by other users")
