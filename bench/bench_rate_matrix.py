@@ -98,6 +98,9 @@ SHAPES: dict[str, Shape] = {s.name: s for s in (
     Shape("random3", "100/s, and 3 % refused at random whatever the rate",
           lambda loop: ShapedApi(loop, Sliding(schedule("0:100")), throttle_share=0.03),
           100.0, concurrency=16),
+    Shape("random05", "150/s, and 0.5 % refused at random whatever the rate",
+          lambda loop: ShapedApi(loop, Sliding(schedule("0:150")), throttle_share=0.005),
+          150.0, concurrency=16),
 )}
 CONTENDERS = ("auto", "fixed", "botocore")
 

@@ -97,9 +97,12 @@ def test_a_refusal_at_a_rate_that_held_means_the_limit_fell_and_everyone_waits()
     assert finder.refused(end, end - 0.05, settled) is True
     first = finder.current
     assert first < settled and finder.good is None and finder.changes[-1].why == "cut"
-    # A second cut in a row does not trust the estimate: at least `decrease` off.
+    # The first refusal at the rate the cut chose may be chance (issue 27): it alone goes
+    # again. Another close behind it is a limit the cut did not clear: a second cut in a
+    # row, which does not trust the estimate: at least `decrease` off.
     end = send_for(finder, end + 1.7, 0.3)  # the API took little of the last second
-    assert refuse(finder, end) is True
+    assert refuse(finder, end) is False and finder.current == first
+    assert refuse(finder, end + 0.03, end - 0.02) is True
     assert finder.current <= first * 0.7 + 1e-9
 
 

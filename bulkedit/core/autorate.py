@@ -39,6 +39,16 @@ every send and every answer.
   drain, and no pause. Latency that rises while every request still comes back (a busy
   client machine, a slower network) is not the API's queue and changes nothing.
 
+- **Chance.** Some APIs refuse a share of requests whatever the rate. A cut for a
+  refusal at a rate that held, with few others in the second before it, is on trial for
+  `noise_trial` seconds: refusals of requests sent at the rate it chose (or one that held
+  since, well below the rate refused), apart from each other, are what no limit does (it
+  would take that rate whole, or refuse at once): the cut is undone, and from then on
+  refusals up to their share (`noise`, the refused share of the sends at rates that held)
+  neither cut the rate nor stop a rate from holding. The refused requests go again on
+  their own. A share well above that is a limit, as before; the share is forgotten once
+  such refusals stop.
+
 Answers to requests sent before the last cut, or in the `settle` second after it, are stale:
 they tell of the old rate (the API's window still holds it) and are not acted on twice.
 """
@@ -119,6 +129,32 @@ class Change:
     at: float
     rate: float
     why: str  # "climb", "probe", "step back", "cut", "burst spent", "queueing", "resume"
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What the search knew, kept before a cut that may be undone."""
+
+    good: float | None
+    bad: float | None
+    known: float | None
+    gentle: int
+    failed_probes: int
+    base: float | None
+    bursty: bool
+    cuts_in_a_row: int
+
+
+@dataclass(frozen=True)
+class _CutTrial:
+    """A cut for a refusal at a rate that held, on trial: refusals that keep coming at
+    the same share after it say the rate was not their cause."""
+
+    at: float
+    rate: float  # the rate the refused request was sent at
+    cut_to: float  # the rate the cut chose
+    before: _Search  # the search before the first of the cuts in a row
+    restore: float  # ... and its rate
 
 
 class RateControl(Protocol):
@@ -223,6 +259,9 @@ class RateFinder:
         self._sends = _Stamps(horizon=30.0)
         self._refusals = _Stamps(horizon=30.0)
         self._delivered = _Stamps(horizon=4.0)  # when successful answers came back
+        # Sends at a rate that held, and their refusals: what the noise is judged on.
+        self._calm_sends = _Stamps(horizon=30.0)
+        self._calm_refusals = _Stamps(horizon=30.0)
         self._pending = _Pending()
         self._prune_at = 1024
         # The group medians of the last minute: their lower quartile is the latency of an
@@ -242,6 +281,11 @@ class RateFinder:
         self._bursty = False  # a stored burst ran out after the last climb
         self._taken_since_cut = 0  # answers taken since the last cut
         self._refused_since_cut = 0
+        # Throttles the rate does not cause (a share refused whatever the speed): the cut
+        # each refusal was judged to need, and what the finder was before it, so that
+        # refusals that keep coming at the same share after it undo it.
+        self._last_cut: _CutTrial | None = None
+        self._noise_learned = 0.0  # the share refused whatever the rate, when first seen
 
     # ------------------------------------------------------------------ what the caller asks
 
@@ -267,6 +311,8 @@ class RateFinder:
         """A request leaves now; the rate it was sent at, to hand back with its answer."""
         self._sends.add(now)
         self._pending.add(now)
+        if self.good is not None and self._rate <= self.good:
+            self._calm_sends.add(now)
         if len(self._pending) > self._prune_at:  # answered ones below the oldest: drop
             self._pending.oldest(now - self.patience)
             self._prune_at = 2 * max(1024, len(self._pending))
@@ -325,6 +371,8 @@ class RateFinder:
         when it was a failed probe already stepped back from, or stale."""
         self._pending.done(sent_at)
         self._refusals.add(sent_at)
+        if self.good is not None and sent_rate <= self.good:
+            self._calm_refusals.add(sent_at)
         self._refused_since_cut += 1
         if self._stale(sent_at):
             if self._taken_since_cut or self._refused_since_cut < self.nothing_taken:
@@ -334,13 +382,112 @@ class RateFinder:
             # sent until it takes again.
             self._cut(now, sent_rate, 0.0, "cut")
             return True
+        if self._not_the_rate(now, sent_at, sent_rate):
+            return False  # the refused request alone goes again; the rate stays
         self._queueing_api = False
         good = self.good
         if good is not None and sent_rate > good:
-            self._step_back(now, sent_rate, self._estimate(sent_at), "step back")
+            accepted = self._estimate(sent_at, rate=sent_rate)
+            noise = self.noise(sent_at)
+            if noise and accepted is not None:
+                # What the API took, with its chance refusals added back: the rate it
+                # takes. A rate that held above it held by chance.
+                accepted /= 1.0 - noise
+                if accepted < good:
+                    self.good = max(self.floor, accepted)
+            self._step_back(now, sent_rate, accepted, "step back")
             return False
-        self._cut(now, sent_rate, self._estimate(sent_at, steady=True), "cut")
+        before, restore = self._snapshot(), sent_rate
+        chained = self._last_cut
+        if chained is not None and self._cuts_in_a_row:
+            # A cut on a cut, nothing held between: if the rate is not the cause, it is
+            # the first one's that is undone.
+            before, restore = chained.before, chained.restore
+        self._cut(now, sent_rate, self._estimate(sent_at, steady=True, rate=sent_rate),
+                  "cut")
+        # On trial only when the second before this refusal had few others: many
+        # refusals together are a limit.
+        sends = self._sends.count(sent_at - 1.0, sent_at)
+        few = self._refusals.count(sent_at - 1.0, sent_at) <= self.noise_ceiling * sends
+        self._last_cut = _CutTrial(now, sent_rate, self._rate, before, restore) if few else None
         return True
+
+    def noise(self, moment: float) -> float:
+        """The share of requests refused whatever the rate, once such refusals were seen
+        (0 before): the refused share of the last `noise_span` seconds' sends at rates
+        that held (never above: a climb's refusals are its own), weighed with the share
+        first seen as if it were `noise_prior` more refusals, so that a few quiet seconds
+        at a low rate do not forget it, and a long quiet run does."""
+        learned = self._noise_learned
+        if learned <= 0.0:
+            return 0.0
+        begin = moment - self.noise_span
+        sends = self._calm_sends.count(begin, moment)
+        refused = self._calm_refusals.count(begin, moment)
+        return (refused + self.noise_prior) / (sends + self.noise_prior / learned)
+
+    def _allowed(self, noise: float, sends: int) -> float:
+        """Refusals among `sends` that a share of `noise` refused by chance explains."""
+        if noise <= 0.0:
+            return 0.0
+        expected = noise * sends
+        return expected + 2.0 * math.sqrt(expected) + 1.0
+
+    def _not_the_rate(self, now: float, sent_at: float, sent_rate: float) -> bool:
+        """This refusal is not the rate's doing (the caller retries the refused request
+        alone, and the rate stays): once such refusals are known, no more of them came
+        at this rate than their share explains; before, it is the first refusal at the
+        rate a recent cut chose, or the second, far from the first (refusals close
+        together are a limit the cut did not clear), and that undoes the cut."""
+        end = sent_at + 1e-9
+        noise = self.noise(end)
+        if noise > 0.0:
+            # At the rate it was sent at: a climb into a limit is told within a few
+            # refusals, not after the seconds of a rate that held are outweighed.
+            begin = max(sent_at - max(2.0, 3 * self.noise_sample / self._rate), self._since)
+            sends = self._sends.count(begin, end)
+            return self._refusals.count(begin, end) <= self._allowed(noise, sends)
+        trial = self._last_cut
+        if (trial is None or sent_at < trial.at + self.settle
+                or sent_at > trial.at + max(self.noise_trial,
+                                            self.noise_trial_sends / trial.cut_to)
+                or sent_rate > min(max(trial.cut_to, self.good or 0.0),
+                                   trial.rate * (1 - self.probe_step)) * 1.000001):
+            # Sent above the rate the cut chose (and any that held since), or near the
+            # rate refused before it: a limit may refuse that.
+            return False
+        begin = trial.at + self.settle
+        if self._sends.count(begin, end) < self.noise_sample:
+            return False
+        previous = self._refusals.last_before(sent_at - 1e-9)
+        if previous is None or previous < begin:
+            # The first refusal at the rate the cut chose (or one that held since), after
+            # some sends it took: a limit the cut did not clear refuses again at once.
+            # This one goes again alone, and the next refusal says which it is.
+            return True
+        if self._sends.count(previous + 1e-9, sent_at) < self.noise_gap:
+            return False  # refusals close together: a limit below the cut
+        # Refusals apart, at a rate below what the API took (or it would not have held,
+        # or would have refused at once): they come whatever the rate. The cut is undone,
+        # and the limits met since such refusals began are forgotten: they were these.
+        refused = self._refusals.count(begin, end)
+        self._noise_learned = min(refused / self._sends.count(begin, end),
+                                  self.noise_ceiling / 2)
+        self._last_cut = None
+        self._restore(trial.before)
+        self.bad = self.known = None
+        self._set(now, max(trial.restore, self._rate), "not the rate")
+        return True
+
+    def _snapshot(self) -> _Search:
+        return _Search(self.good, self.bad, self.known, self._gentle, self._failed_probes,
+                       self._base, self._bursty, self._cuts_in_a_row)
+
+    def _restore(self, before: _Search) -> None:
+        (self.good, self.bad, self.known, self._gentle, self._failed_probes, self._base,
+         self._bursty, self._cuts_in_a_row) = (
+            before.good, before.bad, before.known, before.gentle, before.failed_probes,
+            before.base, before.bursty, before.cuts_in_a_row)
 
     # ------------------------------------------------------------------ decisions
 
@@ -360,9 +507,10 @@ class RateFinder:
         oldest = self._sends.oldest()
         if begin < self._since or oldest is None or oldest > begin:
             return False  # not enough answered history at this rate to judge
-        if self._refusals.count(begin, end) or (self._queueing_api and self._rising):
-            return False
         sends = self._sends.count(begin, end)
+        if (self._refusals.count(begin, end) > self._allowed(self.noise(end), sends)
+                or (self._queueing_api and self._rising)):
+            return False
         return sends >= self.used * self._rate * self.hold
 
     def _probe_wait(self, rate: float) -> float:
@@ -505,10 +653,13 @@ class RateFinder:
         self._since = now
         self.changes.append(Change(now, rate, why))
 
-    def _estimate(self, sent_at: float, steady: bool = False) -> float | None:
+    def _estimate(self, sent_at: float, steady: bool = False, rate: float = 0.0
+                  ) -> float | None:
         """What the API takes per second, from what it accepted before `sent_at`: that
-        second's sends less its refusals. With `steady` (a refusal at a rate that held),
-        the lower of that and what it took per second since an earlier refusal, when the
+        second's sends less its refusals (None when the run paused in it: no send for
+        longer than `steady_gap` and than two sends' time, at the faster of `rate` and
+        what that second sent). With `steady` (a refusal at a rate that held), the lower
+        of that and what it took per second since an earlier refusal, when the
         run sent without a pause since: a token bucket is empty at both refusals, so what
         it took in between is its refill, not the burst it had stored. None when the
         history does not reach back a whole second."""
@@ -518,7 +669,7 @@ class RateFinder:
         sends = self._sends.count(sent_at - 1.0, sent_at)
         refused = self._refusals.count(sent_at - 1.0, sent_at)
         if sends and self._sends.widest_gap(sent_at - 1.0, sent_at) > max(
-                self.steady_gap, 2.0 / sends):
+                self.steady_gap, 2.0 / max(sends, rate)):
             return None  # the run paused in that second: what it sent is not a limit
         second = float(max(0, sends - refused))  # 0: it took nothing (a spent quota)
         if not steady or not second:
@@ -537,3 +688,10 @@ class RateFinder:
     nothing_taken = 4  # refusals since a cut, none taken, that mean a spent quota
     steady_gap = 0.5  # seconds without a send that make a span unsteady (a pause)
     probe_longest = 6.0  # seconds: the longest wait between two probes
+    noise_span = 20.0  # seconds of sends whose refused share is the noise, once seen
+    noise_sample = 10  # sends after a cut's settle second before its refusals are judged
+    noise_gap = 10  # sends between two refusals at the rate a cut chose: not a limit
+    noise_trial = 10.0  # seconds after a cut that its refusals are judged so...
+    noise_trial_sends = 150  # ... or the time of this many sends at the rate it chose
+    noise_ceiling = 0.1  # twice the most a share refused by chance is taken to be
+    noise_prior = 3.0  # refusals the share first seen weighs as, in the noise
