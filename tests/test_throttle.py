@@ -42,6 +42,12 @@ def test_under_the_rate_finder_a_window_is_told_once_never_held():
     quick = QuotaWatch(streak=10, span=1.0)  # four in a row within a second: a rate limit
     assert [quick.throttled(10.0 + i * 0.1, 0.0, None, paced=True) for i in range(4)] == [
         None] * 4
+    # ... unless the finder has seen the API take nothing through its own cut (issue 27):
+    # it then sends too little for the refusals to span a second, and the window is told.
+    spent = QuotaWatch(streak=10, span=1.0)
+    told = [spent.throttled(10.0 + i * 0.1, 0.0, None, paced=True, spent=True)
+            for i in range(4)]
+    assert [t.kind if t else None for t in told] == [None, None, None, "paced"]
 
 
 def test_successes_between_throttles_are_a_rate_limit_not_a_window():

@@ -441,11 +441,21 @@ class Dispatcher:
         self.stats.rate_limited += 1
         now = self.clock()
         held = self._gate.held
-        # With --rate auto the finder paces a spent window itself (core/autorate.py, issue
-        # 27): holding every worker on top of it loses much of each reopened window, so
-        # the window is only told.
-        hold = self.quota.throttled(now, self.wall(), error.retry_after, probe,
-                                    paced=self.finder is not None)
+        finder = self.finder
+        if finder is not None:
+            # With --rate auto the finder paces a spent window itself (core/autorate.py,
+            # issue 27): holding every worker on top of it loses much of each reopened
+            # window, so the window is only told, once the finder has heard this refusal
+            # (it may be what tells it the quota is spent).
+            everyone_waits = self._throttled(sent_at, sent_rate, counted=True)
+            told = self.quota.throttled(now, self.wall(), error.retry_after, probe,
+                                        paced=True, spent=finder.quota_spent)
+            if told is not None:
+                self._tell(told.notice)
+            if error.retry_after is not None and everyone_waits:
+                self._gate.pause_until(now + error.retry_after)
+            return
+        hold = self.quota.throttled(now, self.wall(), error.retry_after, probe)
         if hold is not None:
             self._tell(hold.notice)
         if hold is not None and hold.kind != "paced":

@@ -49,6 +49,14 @@ every send and every answer.
   their own. A share well above that is a limit, as before; the share is forgotten once
   such refusals stop.
 
+- **A quota spent.** Refusals with nothing taken since the last cut (`nothing_taken` of
+  them: every request in flight refused) are a quota spent until its window ends: the
+  rate goes to the floor at once. After `spent_after` seconds of nothing but refusals,
+  each refusal sends the next request further off, `spent_growth` of the time refused so
+  far (never more than `spent_longest` apart): few knocks on a long window, and the one
+  that reopens is used within seconds. The first request taken starts the search again
+  from the safe rate, doubling: what the quota's refusals taught is forgotten.
+
 Answers to requests sent before the last cut, or in the `settle` second after it, are stale:
 they tell of the old rate (the API's window still holds it) and are not acted on twice.
 """
@@ -163,6 +171,9 @@ class RateControl(Protocol):
     cuts: int
     ceiling: float | None  # the most it ever sends at (--max-rate), None: no such bound
 
+    @property
+    def quota_spent(self) -> bool: ...
+
     def rate(self, now: float) -> float: ...
     @property
     def current(self) -> float: ...
@@ -253,6 +264,7 @@ class RateFinder:
         self.known: float | None = None  # the last limit met: climbed gently above it
         self.changes: list[Change] = []
         self.cuts = 0  # cuts and step-backs
+        self.start = start
         self._rate = max(self.floor, min(start, ceiling))
         self._since = now  # when the rate last changed
         self._cut_at = -math.inf  # answers to requests sent before this are stale
@@ -286,6 +298,8 @@ class RateFinder:
         # refusals that keep coming at the same share after it undo it.
         self._last_cut: _CutTrial | None = None
         self._noise_learned = 0.0  # the share refused whatever the rate, when first seen
+        self._refused_since: float | None = None  # refusals only, none taken, since
+        self._nothing_cuts = 0  # cuts in a row with nothing taken before them
 
     # ------------------------------------------------------------------ what the caller asks
 
@@ -298,6 +312,12 @@ class RateFinder:
     @property
     def current(self) -> float:
         return self._rate
+
+    @property
+    def quota_spent(self) -> bool:
+        """The API took nothing since a cut, through `nothing_taken` refusals: a quota
+        spent, until its window ends (cleared by the next request it takes)."""
+        return self._nothing_cuts > 0
 
     @property
     def found(self) -> float | None:
@@ -329,6 +349,14 @@ class RateFinder:
         self._pending.done(sent_at)
         self._delivered.add(now)
         self._taken_since_cut += 1
+        spent = self._spent_rate(now) is not None or self._nothing_cuts > 0
+        self._refused_since = None
+        self._nothing_cuts = 0
+        if spent:
+            # A spent quota takes requests again: from the safe rate, doubling. What the
+            # search met before were the quota's refusals, not a rate's.
+            self.bad = self.known = self.good = None
+            self._set(now, max(self.floor, min(self.start, self.ceiling)), "resume")
         if self._stale(sent_at):
             return
         self._recent.append(latency)
@@ -374,13 +402,24 @@ class RateFinder:
         if self.good is not None and sent_rate <= self.good:
             self._calm_refusals.add(sent_at)
         self._refused_since_cut += 1
+        if self._refused_since is None:
+            self._refused_since = now
+        spent = self._spent_rate(now)
+        if spent is not None:
+            # Nothing taken for seconds: a quota spent until its window ends. Each refusal
+            # sends the next request further off, a share of the time refused so far:
+            # few refusals, and the window that reopens is used soon after.
+            if spent < self._rate:
+                self._set(now, spent, "quota spent", cut=True)
+            return True
         if self._stale(sent_at):
             if self._taken_since_cut or self._refused_since_cut < self.nothing_taken:
                 return False
             # Since the last cut the API has taken nothing at all: not the old rate
-            # still in its window but a quota spent (until its window ends). Little is
-            # sent until it takes again.
-            self._cut(now, sent_rate, 0.0, "cut")
+            # still in its window but a quota spent (until its window ends). The least
+            # is sent until it takes again: each request in flight now is refused.
+            self._nothing_cuts += 1
+            self._cut(now, sent_rate, 0.0, "cut", least=True)
             return True
         if self._not_the_rate(now, sent_at, sent_rate):
             return False  # the refused request alone goes again; the rate stays
@@ -411,6 +450,17 @@ class RateFinder:
         few = self._refusals.count(sent_at - 1.0, sent_at) <= self.noise_ceiling * sends
         self._last_cut = _CutTrial(now, sent_rate, self._rate, before, restore) if few else None
         return True
+
+    def _spent_rate(self, now: float) -> float | None:
+        """While nothing has been taken for `spent_after` seconds of refusals: the rate
+        that sends one request per `spent_growth` of that time (never sooner than the
+        floor's, never more than `spent_longest` apart: an hour's quota is not waited
+        half an hour past its end). None while the API takes requests."""
+        since = self._refused_since
+        if since is None or now - since < self.spent_after:
+            return None
+        return min(self.floor, 1.0 / min(self.spent_longest,
+                                         self.spent_growth * (now - since)))
 
     def noise(self, moment: float) -> float:
         """The share of requests refused whatever the rate, once such refusals were seen
@@ -579,7 +629,8 @@ class RateFinder:
             self._failed_probes += 1
         self._set(now, max(self.good or good, target), why, cut=True)
 
-    def _cut(self, now: float, sent_rate: float, accepted: float | None, why: str) -> None:
+    def _cut(self, now: float, sent_rate: float, accepted: float | None, why: str,
+             least: bool = False) -> None:
         # A first cut trusts the estimate (a limit a little lower than the rate that held
         # costs a little); a cut that did not help is followed by a multiplicative one,
         # whatever the estimate says, so an API that over-admits for a while (a burst
@@ -591,7 +642,7 @@ class RateFinder:
         # spent until its window ends) is sent little until it takes again.
         lower = sent_rate * self.decrease ** 3
         target = upper if accepted is None else min(upper, max(lower, accepted))
-        target = max(self.floor, target)
+        target = self.floor if least else max(self.floor, target)
         # A cut just after a step back to a rate climbed to above the settled one: that
         # rate had held on a stored burst (a token bucket's), now spent. Probes wait
         # longer, and above the settled rate nothing that held for a moment is trusted.
@@ -641,7 +692,8 @@ class RateFinder:
         self._set(now, max(self.floor, target), "queueing", cut=True)  # clears the group
 
     def _set(self, now: float, rate: float, why: str, cut: bool = False) -> None:
-        rate = max(self.floor, min(self.ceiling, rate))
+        # Below the floor only while a quota is spent (one request per many seconds).
+        rate = max(rate if why == "quota spent" else self.floor, min(self.ceiling, rate))
         if cut:
             self.cuts += 1
             self._cut_at = now
@@ -695,3 +747,6 @@ class RateFinder:
     noise_trial_sends = 150  # ... or the time of this many sends at the rate it chose
     noise_ceiling = 0.1  # twice the most a share refused by chance is taken to be
     noise_prior = 3.0  # refusals the share first seen weighs as, in the noise
+    spent_after = 2.0  # seconds of refusals, none taken, that make a quota spent
+    spent_growth = 0.5  # ... then one request per this share of the time refused so far
+    spent_longest = 10.0  # seconds: the longest wait between two requests into a quota

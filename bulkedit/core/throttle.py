@@ -16,7 +16,9 @@ probes at growing intervals (`first_wait`, doubled up to `max_wait`: a window th
 reopens is used within a second; never less than the API's Retry-After); the first
 answer that is not a throttle ends the window. With `--rate auto` the rate finder paces a
 spent window itself, so the dispatcher holds only a fixed rate (or none) this way; under
-the finder the window is still told (`paced`), when it is met and when it ends.
+the finder the window is still told (`paced`), when it is met and when it ends, and as
+soon as the finder has seen the API take nothing through its own cut (`spent`: it then
+sends too little for the refusals to span a second).
 
 Pure: the time (monotonic, and the wall clock for the notices) comes in as arguments.
 """
@@ -83,10 +85,13 @@ class QuotaWatch:
         return self.reason is not None
 
     def throttled(self, now: float, wall: float, retry_after: float | None,
-                  probe: bool = False, *, paced: bool = False) -> Hold | None:
+                  probe: bool = False, *, paced: bool = False,
+                  spent: bool = False) -> Hold | None:
         """A throttled answer, at `now` (monotonic) and `wall` (unix time). While holding,
         only the probe's answer counts (the others left before the window was seen).
-        `paced`: the rate finder slows down itself; a window met is only told, once."""
+        `paced`: the rate finder slows down itself; a window met is only told, once.
+        `spent`: the finder has seen the API take nothing through its own cut (a quota
+        spent): the refusals in a row need not span `span`, it sends too little for that."""
         if self._since is None:
             self._since, self._since_wall = now, wall
         self._consecutive += 1
@@ -96,7 +101,8 @@ class QuotaWatch:
             # The finder sends little into a spent window, so fewer refusals in a row
             # (still over `span`, with no answer between them) already say it is one.
             streak = min(self.streak, self.paced_streak) if paced else self.streak
-            if self._consecutive < streak or now - self._since < self.span:
+            span = 0.0 if paced and spent else self.span
+            if self._consecutive < streak or now - self._since < span:
                 return None
             self.holding = True
             self.windows += 1
