@@ -189,6 +189,12 @@ REAL: dict[str, tuple[tuple[str, ...], float]] = {
                   "0.01"), 60.0),
     "latency300": (("--rate", "60", "--latency", "0.3", "--jitter", "0.03"), 60.0),
     "fast200": (("--rate", "200", "--latency", "0.05", "--jitter", "0.01"), 60.0),
+    "window-no-ra": (("--window-quota", "1500/60", "--no-retry-after", "--latency", "0.05",
+                      "--jitter", "0.01"), 180.0),
+    "random3": (("--rate", "100", "--throttle-rate", "0.03", "--latency", "0.05",
+                 "--jitter", "0.01"), 90.0),
+    "random05": (("--rate", "150", "--throttle-rate", "0.005", "--latency", "0.05",
+                  "--jitter", "0.01"), 90.0),
 }
 
 
@@ -231,6 +237,12 @@ def real_run(shape: Shape, contender: str) -> dict[str, Any]:
         attempts = recorder.attempts
         mean = shape.mean_limit(15.0, seconds) if shape.mean_limit else shape.sustainable
         ok = sum(1 for a in attempts if a.ok and 15.0 <= a.answered < seconds)
+        if shape.window:  # the sandbox's windows start at the first request: whole ones
+            windows = int(seconds // shape.window)
+            taken = sum(1 for a in attempts if a.ok and shape.window <= a.answered
+                        < windows * shape.window)
+            ok, mean = taken, shape.sustainable * shape.window * (windows - 1) / (
+                seconds - 15.0)
         throttled = [a for a in attempts if a.throttled]
         later = [a for a in attempts if a.answered >= 15.0]
         return {"shape": shape.name, "contender": contender, "real": True,
