@@ -643,6 +643,13 @@ def drawn(name: str, all_mutants: list[Mutant], sample: int | None, seed: str) -
 
 
 def main(argv: list[str]) -> None:
+    if {"-h", "--help"} & set(argv):
+        print(__doc__)
+        return
+    unknown = [a for a in argv if a.startswith("-") and a not in (
+        "--list", "--families", "--sample", "--seed", "--check-equivalents")]
+    if unknown:
+        raise SystemExit(f"{' '.join(unknown)}: unknown option (python bench/mutate.py --help)")
     listing = "--list" in argv
     values = {_option(argv, flag) for flag in ("--families", "--sample", "--seed")}
     names = [a if a.endswith(".py") else f"{a}.py" for a in argv
