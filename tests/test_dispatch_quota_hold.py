@@ -10,6 +10,8 @@ import asyncio
 from itertools import pairwise
 from typing import Any
 
+import pytest
+
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.core.errors import RateLimited
 from bulkedit.core.protocol import HttpRequest
@@ -36,29 +38,32 @@ class SpentWindow:
     """Refuses every request (429, no Retry-After) until REOPENS, then takes them; notes
     when each request was sent, on the fake clock."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, turns: int = 1) -> None:
         self.clock = clock
+        self.turns = turns
         self.sent: list[float] = []
 
     async def send(self, request: HttpRequest) -> Any:
         self.sent.append(self.clock.now)
-        await asyncio.sleep(0)  # the other workers run meanwhile, as on a network
+        for _ in range(self.turns):  # the other workers run meanwhile, as on a network
+            await asyncio.sleep(0)
         if self.clock.now < REOPENS:
             raise RateLimited("Too many requests", retry_after=None)
         return "ok"
 
 
-def run(rows: int = 6, concurrency: int = 4) -> tuple[list[JobResult], SpentWindow,
-                                                      list[str], Dispatcher]:
+def run(rows: int = 6, concurrency: int = 4, turns: int = 1
+        ) -> tuple[list[JobResult], SpentWindow, list[tuple[int, str]], Dispatcher]:
+    """The results, the API, and each notice with the number of requests sent before it."""
     clock = FakeClock()
-    api = SpentWindow(clock)
-    notices: list[str] = []
+    api = SpentWindow(clock, turns)
+    notices: list[tuple[int, str]] = []
     results: list[JobResult] = []
     quota = QuotaWatch(streak=3, span=1.0, first_wait=FIRST_WAIT, max_wait=MAX_WAIT,
                        budget=600)
     dispatcher = Dispatcher(api, rate=None, concurrency=concurrency, clock=clock,
                             sleep=clock.sleep, draw=lambda: 0.5, quota=quota,
-                            notify=notices.append)
+                            notify=lambda notice: notices.append((len(api.sent), notice)))
 
     async def go() -> None:
         jobs = (Job(n, HttpRequest("POST", f"/video/x{n}")) for n in range(rows))
@@ -69,9 +74,12 @@ def run(rows: int = 6, concurrency: int = 4) -> tuple[list[JobResult], SpentWind
     return results, api, notices, dispatcher
 
 
-def test_a_held_run_sends_one_probe_at_a_time_at_the_waits_it_announces():
-    results, api, notices, dispatcher = run()
-    assert sorted(r.key for r in results) == list(range(6)) and all(r.ok for r in results)
+@pytest.mark.parametrize(("rows", "concurrency", "turns"), [(6, 4, 1), (10, 8, 0)])
+def test_a_held_run_sends_one_probe_at_a_time_at_the_waits_it_announces(
+        rows, concurrency, turns):
+    results, api, told, dispatcher = run(rows, concurrency, turns)
+    notices = [notice for _, notice in told]
+    assert sorted(r.key for r in results) == list(range(rows)) and all(r.ok for r in results)
     met = [n for n in notices if "a quota window" in n]
     assert len(met) == 1 and "waiting 0.5 s before trying again with one request" in met[0]
     assert any("the API takes requests again after" in n for n in notices)
@@ -82,8 +90,11 @@ def test_a_held_run_sends_one_probe_at_a_time_at_the_waits_it_announces():
     # the window reopened ends the hold.
     still = [n for n in notices if n.startswith("the API still refuses every request")]
     first_ok = next(i for i, t in enumerate(api.sent) if t >= REOPENS)
-    probes = api.sent[first_ok - len(still):first_ok + 1]
-    assert still and all(t > api.sent[0] for t in probes), api.sent
+    held_at = next(sent for sent, notice in told if "a quota window" in notice)
+    # No request that had not left yet goes out before the first probe: every one sent
+    # after the window was met, until it reopened, is a probe.
+    assert first_ok - held_at == len(still) > 0, (told, api.sent)
+    probes = api.sent[held_at:first_ok + 1]
     gaps = [b - a for a, b in pairwise(probes)]
     assert min(gaps) >= FIRST_WAIT - 1e-9, api.sent
     assert dispatcher.rate_report()["held_seconds"] >= sum(gaps) - MAX_WAIT
