@@ -81,7 +81,8 @@ MODULES: dict[str, list[str]] = {
     "dispatch.py": ["tests/test_dispatch_clock.py", "tests/test_dispatch_callbacks.py",
                     "tests/test_throttle.py", "tests/test_autorate.py",
                     "tests/test_autorate_shapes.py", "tests/test_policy.py",
-                    "tests/test_client.py"],
+                    "tests/test_client.py", "tests/test_dispatch_quota_hold.py",
+                    "tests/test_dispatch_retry_counts.py"],
 }
 # Where a module lives under bulkedit/ (the default: core/).
 PATHS = {"dispatch.py": "client/dispatch.py"}
@@ -643,6 +644,13 @@ def drawn(name: str, all_mutants: list[Mutant], sample: int | None, seed: str) -
 
 
 def main(argv: list[str]) -> None:
+    if {"-h", "--help"} & set(argv):
+        print(__doc__)
+        return
+    unknown = [a for a in argv if a.startswith("-") and a not in (
+        "--list", "--families", "--sample", "--seed", "--check-equivalents")]
+    if unknown:
+        raise SystemExit(f"{' '.join(unknown)}: unknown option (python bench/mutate.py --help)")
     listing = "--list" in argv
     values = {_option(argv, flag) for flag in ("--families", "--sample", "--seed")}
     names = [a if a.endswith(".py") else f"{a}.py" for a in argv
