@@ -92,20 +92,11 @@ class Validation:
         return [{"row": i.row, "column": i.column, "value": i.value, "code": i.code,
                  "severity": i.severity.value, "message": i.message} for i in self.problems]
 
-    def _title(self) -> str:
-        # The words and the order of `bulkedit validate`'s first line.
-        result = self.result
-        header = len(result.header_errors)
-        return (f"{short_source(result.sheet.source)}: {counted(result.row_count, 'row')} — "
-                f"{result.valid_count:,} valid, {len(result.invalid_rows):,} invalid, "
-                f"{counted(len(result.warnings), 'warning')}"
-                + (f"; {counted(header, 'problem')} in the header row" if header else ""))
-
     def __repr__(self) -> str:
-        return f"<Validation {self._title()}>"
+        return f"<Validation {self.result.headline()}>"
 
     def _repr_html_(self) -> str:
-        return _html(f"Validation {self._title()}", _PROBLEM_COLUMNS, self._records(),
+        return _html(f"Validation {self.result.headline()}", _PROBLEM_COLUMNS, self._records(),
                      "every problem: .to_pandas()")
 
 

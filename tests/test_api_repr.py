@@ -58,6 +58,7 @@ def test_a_validation_reads_like_bulkedit_validate(tmp_path, monkeypatch):
     validation = bulkedit.validate(path)
     text = repr(validation)
     assert text == f"<Validation {path}: 5,001 rows — 5,000 valid, 1 invalid, 0 warnings>"
+    assert repr(validation.result) == "<ValidationResult" + text.removeprefix("<Validation")
     sheet = bulkedit.read(path)
     assert repr(sheet) == f"<Sheet {path}: 5,001 rows × 2 columns (video_id, title)>"
     assert repr(sheet.columns[1]) == "<Column B 'title' (title): 5,001 cells>"
