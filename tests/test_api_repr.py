@@ -159,3 +159,21 @@ def test_a_plan_s_seconds_are_to_a_tenth():
     # a read, a write and a read-back, at 7/s less the limiter's 5 %
     assert plan.estimate.seconds == round(3 / (7 * 0.95), 1) == 0.5
     assert plan.estimate.rate == 7 and plan.estimate.time == "under a second"
+
+
+# ----------------------------------------------------------------------------- the docs
+
+def test_the_reprs_the_python_page_shows_are_what_comes_out(tmp_path, monkeypatch):
+    """docs/python-api.md's example, run as shown; then each `>>> name` line it shows."""
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "python-api.md").read_text(
+        encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", page, flags=re.S | re.M)
+    monkeypatch.chdir(tmp_path)
+    names: dict[str, object] = {}
+    exec(blocks[0], names)  # the example: validate, plan and apply on a local sandbox
+    shown = re.findall(r"^>>> (\w+)\n(<.*>)$", blocks[1], flags=re.M)
+    assert [name for name, _ in shown] == ["report", "plan", "done"]
+    for name, text in shown:
+        assert repr(names[name]) == text, name
