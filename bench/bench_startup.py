@@ -1,4 +1,5 @@
-"""Start-up cost of `bulkedit --version` and `--help` (issue 29) against `python -c pass`.
+"""Start-up cost of `bulkedit --version`, `--help`, `help apply` and `completion bash`
+(issue 29) against `python -c pass`.
 
 Each case runs N times in a fresh interpreter, interleaved, and the medians are compared:
 wall time (target <= 3x python -c pass) and peak RSS (target <= 40 MB). Run:
@@ -18,6 +19,8 @@ CASES = {
     "bulkedit --version": [sys.executable, "-m", "bulkedit", "--version"],
     "bulkedit --help": [sys.executable, "-m", "bulkedit", "--help"],
     "bulkedit apply --help": [sys.executable, "-m", "bulkedit", "apply", "--help"],
+    "bulkedit help apply": [sys.executable, "-m", "bulkedit", "help", "apply"],
+    "bulkedit completion bash": [sys.executable, "-m", "bulkedit", "completion", "bash"],
 }
 
 
@@ -42,10 +45,10 @@ def main() -> None:
         for name, argv in CASES.items():
             walls[name].append(_wall(argv))
     base = statistics.median(walls["python -c pass"])
-    print(f"{'case':24} {'median s':>9} {'x pass':>7} {'peak MB':>8}")
+    print(f"{'case':26} {'median s':>9} {'x pass':>7} {'peak MB':>8}")
     for name, argv in CASES.items():
         wall = statistics.median(walls[name])
-        print(f"{name:24} {wall:9.3f} {wall / base:7.2f} {_peak(argv):8.1f}")
+        print(f"{name:26} {wall:9.3f} {wall / base:7.2f} {_peak(argv):8.1f}")
 
 
 if __name__ == "__main__":

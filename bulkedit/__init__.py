@@ -16,6 +16,12 @@ _ERRORS = ("BulkEditError", "UsageError", "LoadError", "RunAborted", "ApiError",
 __all__ = ["ApiLimits", "__version__", *_API, *_ERRORS]
 
 
+def __dir__() -> list[str]:
+    """The public names, for completion in a notebook or a REPL (they are not loaded yet,
+    so the module's own namespace does not hold them)."""
+    return sorted(__all__)
+
+
 def __getattr__(name: str) -> Any:
     if name in _API:
         from bulkedit import api

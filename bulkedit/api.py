@@ -11,9 +11,9 @@ event loop (Jupyter) too.
     import bulkedit
 
     with bulkedit.local_sandbox() as api:       # a local Dailymotion API emulator
-        report = bulkedit.core.validation(df)
+        report = bulkedit.validate(df)
         report.to_pandas()                       # one row per problem
-        plan = bulkedit.core.planning(df, api=api)        # reads live values, sends nothing
+        plan = bulkedit.plan(df, api=api)        # reads live values, sends nothing
         plan.to_pandas()                         # one row per changed field
         done = bulkedit.apply(df, api=api)
         done.to_pandas()                         # one row per input row
@@ -31,6 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from bulkedit.client.transport import Credentials
+from bulkedit.core.display import (
+    count_words,
+    counted,
+    html_table,
+    rounded_duration,
+    short_source,
+)
 from bulkedit.core.errors import ExitCode, UsageError
 from bulkedit.core.outcomes import Estimate, RunResult
 from bulkedit.core.policy import ApiLimits
@@ -79,10 +86,18 @@ class Validation:
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per problem: row, column, value, code, severity, message."""
-        return _frame([{"row": i.row, "column": i.column, "value": i.value, "code": i.code,
-                        "severity": i.severity.value, "message": i.message}
-                       for i in self.problems],
-                      ["row", "column", "value", "code", "severity", "message"])
+        return _frame(self._records(), _PROBLEM_COLUMNS)
+
+    def _records(self) -> list[dict[str, Any]]:
+        return [{"row": i.row, "column": i.column, "value": i.value, "code": i.code,
+                 "severity": i.severity.value, "message": i.message} for i in self.problems]
+
+    def __repr__(self) -> str:
+        return f"<Validation {self.result.headline()}>"
+
+    def _repr_html_(self) -> str:
+        return _html(f"Validation {self.result.headline()}", _PROBLEM_COLUMNS, self._records(),
+                     "every problem: .to_pandas()")
 
 
 def validate(source: Source, *, sheet: str | None = None, encoding: str | None = None,
@@ -121,12 +136,16 @@ class Plan:
         return self.result.exit_code
 
     def counts(self) -> dict[str, int]:
-        """Rows per plan status: change, noop, refused, invalid, not_found…"""
+        """Rows per plan status, the words of `bulkedit plan` and its diff report: change,
+        noop, refused, not_found, invalid, conflict."""
         return self.result.planned()
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per changed field (a row without a change has one line, field empty):
         row, video_id, status, field, live, new, note."""
+        return _frame(self._records(), _PLAN_COLUMNS)
+
+    def _records(self) -> list[dict[str, Any]]:
         from bulkedit.sheets.diffreport import report_rows
 
         records: list[dict[str, Any]] = []
@@ -136,7 +155,24 @@ class Plan:
             for field, (live, new, _) in cells:
                 records.append({**base, "field": field, "live": live, "new": new,
                                 "note": row.note})
-        return _frame(records, ["row", "video_id", "status", "field", "live", "new", "note"])
+        return records
+
+    def _title(self) -> str:
+        result, estimate = self.result, self.estimate
+        pace = (f", {estimate.time} at {estimate.rate:g}/s" if estimate.time and estimate.rate
+                else f", {estimate.time}" if estimate.time else "")
+        return (f"{short_source(result.sheet.source)}: {counted(len(result.outcomes), 'row')}"
+                f" — {count_words(self.counts())}{_stopped(result)}; apply: "
+                f"{counted(estimate.calls, 'API call')}{pace}")
+
+    def __repr__(self) -> str:
+        return f"<Plan {self._title()}>"
+
+    def _repr_html_(self) -> str:
+        # What to look at: the changes and the refused rows; the noops are counted above.
+        return _html(f"Plan {self._title()}", _PLAN_COLUMNS,
+                     [r for r in self._records() if r["status"] != "noop"],
+                     "every row: .to_pandas()")
 
 
 @dataclass(frozen=True)
@@ -150,18 +186,37 @@ class Applied:
         return self.result.exit_code
 
     def counts(self) -> dict[str, int]:
+        """Rows per #status, the words of `bulkedit apply`, the results sheet and the
+        summary: updated, sent, unchanged, failed, invalid, skipped, conflict."""
         return self.result.counts()
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per input row: row, video_id, status, error_class, error, http_status,
         changed_fields, attempts."""
-        columns = ["row", "video_id", "status", "error_class", "error", "http_status",
-                   "changed_fields", "attempts"]
-        return _frame([{"row": o.row, "video_id": o.video_id, "status": o.status.value,
-                        "error_class": o.error_class.value, "error": o.error,
-                        "http_status": o.http_status,
-                        "changed_fields": ", ".join(o.changed_fields), "attempts": o.attempts}
-                       for o in self.result.outcomes], columns)
+        return _frame(self._records(), _OUTCOME_COLUMNS)
+
+    def _records(self) -> list[dict[str, Any]]:
+        return [{"row": o.row, "video_id": o.video_id, "status": str(o.status),
+                 "error_class": str(o.error_class), "error": o.error,
+                 "http_status": o.http_status, "changed_fields": ", ".join(o.changed_fields),
+                 "attempts": o.attempts} for o in self.result.outcomes]
+
+    def _title(self) -> str:
+        result = self.result
+        took = rounded_duration(max(result.finished - result.started, 0.0))
+        return (f"{short_source(result.sheet.source)}: {counted(len(result.outcomes), 'row')} in "
+                f"{took} — {count_words(self.counts())}{_stopped(result)}; "
+                f"exit {int(self.exit_code)}")
+
+    def __repr__(self) -> str:
+        return f"<Applied {self._title()}>"
+
+    def _repr_html_(self) -> str:
+        # What to look at: every row not updated or unchanged, or with a word to say.
+        return _html(f"Applied {self._title()}", _OUTCOME_COLUMNS,
+                     [r for r in self._records()
+                      if r["status"] not in ("updated", "unchanged") or r["error"]],
+                     "every row: .to_pandas()")
 
 
 def plan(source: Source, *, api: Any = None, api_base: str | None = None,
@@ -255,6 +310,21 @@ def _sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+_PROBLEM_COLUMNS = ["row", "column", "value", "code", "severity", "message"]
+_PLAN_COLUMNS = ["row", "video_id", "status", "field", "live", "new", "note"]
+_OUTCOME_COLUMNS = ["row", "video_id", "status", "error_class", "error", "http_status",
+                    "changed_fields", "attempts"]
+
+
+def _stopped(result: RunResult) -> str:
+    return ("; stopped early" if result.aborted else "; interrupted" if result.interrupted
+            else "")
+
+
+def _html(title: str, columns: list[str], records: list[dict[str, Any]], more: str) -> str:
+    return html_table(title, columns, [[r[c] for c in columns] for r in records], more)
 
 
 def _frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
-"""Start-up: `--version` and `--help` (top level and per command) build the parser and
-print, importing no command module: no pyarrow, numpy, pandas, aiohttp, openpyxl,
-pycountry or sqlite3, and none of the engine. The wall time is bench/README.md's."""
+"""Start-up: `--version` and `--help` (top level and per command, and `help COMMAND`), and
+`completion SHELL`, build the parser and print, importing no command module: no pyarrow,
+numpy, pandas, aiohttp, openpyxl, pycountry or sqlite3, and none of the engine. The wall
+time is bench/README.md's."""
 
 from __future__ import annotations
 
@@ -41,8 +42,11 @@ def _commands() -> list[str]:
     raise AssertionError("no subcommands")
 
 
-@pytest.mark.parametrize("args", [("--version",), ("--help",)],
-                         ids=["version", "help"])
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("help",), ("help", "apply"),
+                                  ("completion", "bash"), ("completion", "zsh"),
+                                  ("completion", "fish")],
+                         ids=["version", "help", "help-command", "help-apply", "completion-bash",
+                              "completion-zsh", "completion-fish"])
 def test_version_and_help_import_nothing_heavy(args):
     assert _probe(*args) == {"code": 0, "loaded": []}
 

@@ -397,8 +397,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
                                options.apply_canary_size)
     reads, writes, calls = estimate.reads, estimate.writes, estimate.calls
     back = f", {estimate.read_backs} to read them back" if estimate.read_backs else ""
-    pace = (f"about {estimate.seconds:.0f} s at --rate {fixed:g}"
-            if estimate.seconds is not None else
+    pace = (f"{estimate.time} at --rate {fixed:g}" if estimate.seconds is not None else
             f"at the rate the API takes, found as it goes (at most {options.max_rate:g}/s)"
             if options.rate == "auto" else "as fast as the API answers (no --rate)")
     footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "

@@ -497,6 +497,43 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
     sandbox.set_defaults(run=cmd_sandbox)
 
 
+# ----------------------------------------------------------------------------- help, completion
+
+def cmd_help(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """`bulkedit help COMMAND` is `bulkedit COMMAND --help`; an unknown command is told the
+    closest ones, as `bulkedit COMMAND` would be."""
+    with contextlib.redirect_stdout(out):
+        build_parser().parse_args([args.topic, "--help"] if args.topic else ["--help"])
+    return ExitCode.OK
+
+
+def cmd_completion(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.completion import script
+
+    out.write(script(build_parser(), args.shell))
+    return ExitCode.OK
+
+
+def _add_help_parsers(commands: argparse._SubParsersAction) -> None:
+    helper = commands.add_parser(
+        "help", help="show a command's help (the same as COMMAND --help)",
+        description="Show the help of COMMAND, as `bulkedit COMMAND --help` does; without "
+                    "one, the list of commands.")
+    helper.add_argument("topic", nargs="?", metavar="COMMAND", help="the command")
+    helper.set_defaults(run=cmd_help)
+    completion = commands.add_parser(
+        "completion", help="print a shell completion script (bash, zsh or fish)",
+        description="Print a script that completes bulkedit's commands, options and their "
+                    "choices in your shell. Load it in this shell with `eval \"$(bulkedit "
+                    "completion bash)\"` (zsh: the same, after compinit; fish: `bulkedit "
+                    "completion fish | source`), or save it where the shell looks: "
+                    "~/.local/share/bash-completion/completions/bulkedit, a folder in zsh's "
+                    "$fpath as _bulkedit, ~/.config/fish/completions/bulkedit.fish.")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"),
+                            help="the shell to complete in")
+    completion.set_defaults(run=cmd_completion)
+
+
 # ----------------------------------------------------------------------------- main
 
 class _Parser(argparse.ArgumentParser):
@@ -526,6 +563,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse measures the commands' names without the indent it then shows them with,
+    so the longest (`completion`) would be pushed onto a line of its own."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.help != argparse.SUPPRESS:
+            for sub in action._get_subactions():
+                self._action_max_length = max(
+                    self._action_max_length, len(self._format_action_invocation(sub))
+                    + self._current_indent + self._indent_increment)
+
+
 # The README's "Exit codes" table, short (tests/test_cli_exit_codes.py keeps them in step).
 EXIT_CODES_HELP = """\
 exit codes:
@@ -552,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bulkedit",
         description="Change the metadata of many Dailymotion videos from one spreadsheet.",
-        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXIT_CODES_HELP, formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"bulkedit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -596,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_journal_parsers(commands)
     _add_config_parser(commands)
     _add_sandbox_parser(commands)
+    _add_help_parsers(commands)
     for command in commands.choices.values():  # every command's --help lists them too
         command.epilog = command.epilog or EXIT_CODES_HELP
         if command.formatter_class is argparse.HelpFormatter:

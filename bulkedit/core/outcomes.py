@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bulkedit.core.display import count_words, counted, rounded_duration, short_source
 from bulkedit.core.errors import ApiError, ErrorClass, ExitCode
 from bulkedit.core.planning import RowPlan, RowStatus, normal
 from bulkedit.core.schema import FIELDS
@@ -50,18 +51,37 @@ class Outcome:
     finished: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Estimate:
     """What an apply of a planned sheet would cost: API calls, and time at a rate."""
 
     reads: int  # of the live values, before any write
     writes: int
-    seconds: float | None  # None: no rate limit, as fast as the API answers
+    seconds: float | None  # None: no fixed rate (none, or auto), as fast as the API goes
     read_backs: int = 0  # reads of what was written (the canary's, and with verify on)
+    rate: float | None = None  # the fixed rate the time is at (requests per second)
 
     @property
     def calls(self) -> int:
         return self.reads + self.writes + self.read_backs
+
+    @property
+    def time(self) -> str:
+        """The time as the command line says it: "about 2 min 10 s", "under a second";
+        "" without a fixed rate."""
+        if self.seconds is None:
+            return ""
+        spoken = rounded_duration(self.seconds)
+        return spoken if spoken == "under a second" else f"about {spoken}"
+
+    def __repr__(self) -> str:
+        # The words of `bulkedit plan`'s footer.
+        back = f", {self.read_backs:,} to read them back" if self.read_backs else ""
+        calls = (f"{counted(self.calls, 'API call')} ({counted(self.reads, 'read')}, "
+                 f"{counted(self.writes, 'write')}{back})")
+        pace = (f"{self.time} at {self.rate:g}/s" if self.time and self.rate
+                else self.time or "no time: no fixed rate")
+        return f"<Estimate {calls}, {pace}>"
 
 
 # The shortest run whose calls per second are reported (RunResult.achieved_rate).
@@ -105,7 +125,10 @@ class RunResult:
     blocked: int = 0
 
     def __repr__(self) -> str:
-        return f"RunResult({self.sheet.source!r}, counts={self.counts()})"
+        # A dry run's rows in its own words (change, noop…), as `bulkedit plan` counts them.
+        counts = self.counts() if self.sent else self.planned()
+        return (f"<RunResult {'' if self.sent else 'dry run '}{short_source(self.sheet.source)}"
+                f": {counted(len(self.outcomes), 'row')} — {count_words(counts)}>")
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -198,8 +221,8 @@ class RunResult:
         plan = self.plans.get(position)
         if outcome.status in (Status.INVALID, Status.CONFLICT) and (
                 plan is None or outcome.status == Status.CONFLICT):
-            return outcome.status
-        return plan.status.value if plan is not None else outcome.status
+            return str(outcome.status)  # a plain word, for JSON and for people
+        return plan.status.value if plan is not None else str(outcome.status)
 
     def estimate(self, batch_size: int, rate: float | None, verify: bool = False,
                  canary: int = 0) -> Estimate:
@@ -219,8 +242,10 @@ class RunResult:
         if verify:
             read_backs += math.ceil((readable - first) / batch_size)
         calls = reads + len(changes) + read_backs
-        return Estimate(reads, len(changes), calls / (rate * 0.95) if rate else None,
-                        read_backs)
+        # To a tenth of a second: no estimate of a whole run is finer than that.
+        return Estimate(reads, len(changes),
+                        round(calls / (rate * 0.95), 1) if rate else None, read_backs,
+                        rate or None)
 
     def planned(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from bulkedit.core.cells import CellProblem
+from bulkedit.core.display import HTML_ROWS, clipped, html_table, short_source
 from bulkedit.core.types import Issue
 
 HIDDEN_POLICIES = ("refuse", "skip", "include")
@@ -56,6 +57,10 @@ class Column:
     def is_comment(self) -> bool:
         return self.field == "#"
 
+    def __repr__(self) -> str:  # never the Arrow array: a column may hold a million cells
+        return (f"<Column {self.letter} {self.header!r} ({self.field or 'unknown'}): "
+                f"{len(self.values):,} cells>")
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -81,6 +86,23 @@ class Sheet:
     def row(self, index: int) -> dict[str, str]:
         """The cells of one data row, keyed by header as written."""
         return {c.header: c.values[index].as_py() for c in self.columns}
+
+    def _title(self) -> str:
+        where = short_source(self.source)
+        return (f"sheet {self.sheet_name!r} of {where}" if self.sheet_name else where) + (
+            f": {len(self):,} rows × {len(self.columns)} columns")
+
+    def __repr__(self) -> str:
+        headers = clipped(", ".join(c.header for c in self.columns), 60)
+        return f"<Sheet {self._title()} ({headers})>"
+
+    def _repr_html_(self) -> str:
+        """The first rows in a notebook, numbered as the spreadsheet numbers them."""
+        shown = range(min(len(self), HTML_ROWS))
+        return html_table(self._title(), ["row", *(c.header for c in self.columns)],
+                          [[self.row_numbers[i], *(c.values[i].as_py() for c in self.columns)]
+                           for i in shown],
+                          total=len(self))
 
 
 def column_letter(index: int) -> str:

@@ -25,6 +25,7 @@ from bulkedit.core.cells import (
     split_items,
 )
 from bulkedit.core.charclasses import CONTROL_CHARS, INVISIBLE_CHARS
+from bulkedit.core.display import counted, short_source
 from bulkedit.core.doubts import (
     HTML_ENTITY,
     LIST_SEPARATOR_CELL,
@@ -104,7 +105,7 @@ class _CodedColumn:
         return [lookup[i] for i in self.indices[start:stop].to_pylist()]
 
 
-@dataclass
+@dataclass(repr=False)  # its repr would hold every issue and the Arrow ids
 class ValidationResult:
     sheet: Sheet
     issues: list[Issue]
@@ -113,6 +114,17 @@ class ValidationResult:
     skipped_rows: frozenset[int]  # exact duplicates of an earlier row
     _ids: pa.ChunkedArray | None = None
     _columns: dict[str, _LazyColumn | _CodedColumn] = field(default_factory=dict)
+
+    def headline(self) -> str:
+        """The counts in the words and order of `bulkedit validate`'s first line."""
+        header = len(self.header_errors)
+        return (f"{short_source(self.sheet.source)}: {counted(self.row_count, 'row')} — "
+                f"{self.valid_count:,} valid, {len(self.invalid_rows):,} invalid, "
+                f"{counted(len(self.warnings), 'warning')}"
+                + (f"; {counted(header, 'problem')} in the header row" if header else ""))
+
+    def __repr__(self) -> str:
+        return f"<ValidationResult {self.headline()}>"
 
     @property
     def errors(self) -> list[Issue]:
