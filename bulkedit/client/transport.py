@@ -31,6 +31,7 @@ from bulkedit.core.errors import (
     PermanentError,
     TokenRejected,
     UsageError,
+    WrongApiBase,
 )
 from bulkedit.core.protocol import AccessToken, HttpRequest
 
@@ -151,7 +152,7 @@ class DailymotionClient:
         if not self._base_answered:  # the run's first answer: is this the API at all?
             seen = not_an_api_answer(status, headers, body)
             if seen is not None:
-                raise UsageError(wrong_base_message(self.base_url, seen))
+                raise WrongApiBase(wrong_base_message(self.base_url, seen))
         token = protocol.parse_token_response(status, headers, body)
         self._base_answered = True
         return token

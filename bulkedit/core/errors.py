@@ -67,6 +67,11 @@ class UsageError(BulkEditError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class WrongApiBase(UsageError):
+    """The API base answers like something else than the Dailymotion API: no sheet can be
+    sent there, and none is at fault (the nightly job stops at the first, files none)."""
+
+
 class LoadError(BulkEditError):
     """A sheet file cannot be read. The message names the file and the fix."""
 

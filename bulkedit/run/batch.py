@@ -35,7 +35,7 @@ from typing import Any, TextIO
 from bulkedit.client.transport import Credentials
 from bulkedit.core import logfmt
 from bulkedit.core.charclasses import visible
-from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
+from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError, WrongApiBase
 from bulkedit.run import filing
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
@@ -267,6 +267,16 @@ class Batch:
                 return True
             try:
                 report.append(await self._one(sheet, seen))
+            except WrongApiBase as wrong:
+                # Not this sheet's fault, and the same for every sheet after it: said once,
+                # and every sheet stays in the inbox, untouched, for a night with the right
+                # address (each would otherwise be filed in failed/ with the same line).
+                left = [other.name for other, _ in sheets[sheets.index((sheet, seen)):]]
+                self.log("api_base_wrong", exit_code=wrong.exit_code, error=str(wrong),
+                         left_in_inbox=left)
+                report.extend({"sheet": name, "exit_code": wrong.exit_code,
+                               "error": str(wrong), "left_in_inbox": True} for name in left)
+                return True
             except DiskProblem as problem:  # no sheet after this one can do better
                 self.log("disk_problem", sheet=sheet.name, exit_code=problem.exit_code,
                          error=str(problem))
@@ -437,7 +447,7 @@ class Batch:
             return self._file(sheet, run.pinned, folders.failed, [problems], work,
                               {"sheet": sheet.name, "exit_code": invalid.exit_code,
                                "moved_to": str(folders.failed)})
-        except DiskProblem:
+        except (DiskProblem, WrongApiBase):
             raise
         except BulkEditError as error:
             # A sheet that cannot be used goes to failed/; a damaged journal is not the
