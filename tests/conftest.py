@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -67,6 +68,23 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Cell]], *, sheet: str = "Shee
                     part = part.replace(b' fullCalcOnLoad="1"', b"")
                 out.writestr(item, part)
     return path
+
+
+class FakeClock:
+    """A dispatcher's clock and sleep that only move when something waits: the tests of
+    throttling, retries and quota holds run on it in no time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)  # let the other workers run, as a real wait would
 
 
 class CliResult:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import FakeClock
 
 from bulkedit.client.connect import connect
 from bulkedit.client.dispatch import Job, JobResult
@@ -21,20 +22,6 @@ from bulkedit.core.errors import (
 )
 from bulkedit.core.policy import ApiLimits, RetryPolicy
 from bulkedit.core.protocol import HttpRequest
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)  # let the other workers run, as a real wait would
 
 
 class ScriptedApi:

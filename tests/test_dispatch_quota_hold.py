@@ -11,6 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from conftest import FakeClock
 
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.core.errors import RateLimited
@@ -20,18 +21,6 @@ from bulkedit.core.throttle import QuotaWatch
 REOPENS = 6.0  # the fake clock's second at which the spent window reopens
 FIRST_WAIT = 0.5
 MAX_WAIT = 1.0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class SpentWindow:

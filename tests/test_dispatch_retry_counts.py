@@ -9,24 +9,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from conftest import FakeClock
+
 from bulkedit.client.connect import connect
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import NetworkError, PermanentError, RateLimited, ServerError
 from bulkedit.core.policy import ApiLimits
 from bulkedit.core.protocol import HttpRequest
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class ScriptedApi:

@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from conftest import FakeClock
 
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
 from bulkedit.core.errors import RateLimited, RunAborted
@@ -65,18 +66,6 @@ def test_the_budget_bounds_the_waiting():
     done = watch.throttled(20.0, 0.0, None, probe=True)  # 10 + 10 + 10 > 25
     assert done.kind == "exhausted" and watch.exhausted
     assert "throttle budget" in done.notice and "nothing failed" in done.notice
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class Refusing:
