@@ -355,7 +355,7 @@ def test_an_unreadable_journal_is_refused_then_set_aside_by_fresh(api, run_cli, 
     assert "--state-dir" not in refused.err  # a new folder would silently start over
     fresh = apply(run_cli, sandbox, path, "--fresh")
     assert fresh.code == 0, fresh.err
-    assert "damaged run journal was moved to" in fresh.out
+    assert "damaged run journal was moved to" in fresh.err  # a notice: on stderr
     assert len(list(state_dir.glob("journal.damaged-*.sqlite"))) == 1
 
 

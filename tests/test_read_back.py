@@ -195,7 +195,7 @@ def test_a_canary_stop_stays_stopped_until_no_canary(run_cli, thumbless, tmp_pat
     second = apply(run_cli, thumbless, path, "--canary", "2")
     assert second.code == 3
     assert reason in second.out.splitlines()
-    assert "The canary stopped run" in second.out
+    assert "The canary stopped run" in second.err  # a notice: on stderr
     assert sum(thumbless.counters.writes.values()) == 2  # nothing more was sent
     assert thumbless.counters.requests["list_videos"] == 2  # nor read
 
@@ -407,7 +407,7 @@ def test_a_canary_stop_holds_against_the_sandbox_without_the_flag(run_cli, thumb
     path = sheet(tmp_path, rows)
     assert apply(run_cli, thumbless, path, "--canary", "1").code == 3
     again = apply(run_cli, thumbless, path)  # no --canary: the sandbox's default is none
-    assert again.code == 3 and "The canary stopped run" in again.out
+    assert again.code == 3 and "The canary stopped run" in again.err
     assert sum(thumbless.counters.writes.values()) == 1
 
 

@@ -26,9 +26,10 @@ def test_a_quota_window_without_retry_after_is_waited_out_and_every_row_updated(
     assert sandbox.counters.rate_limited > 0  # the window was met
     assert "credentials" not in result.out and "Stopped early" not in result.out
     # Told, though the finder paces it (no hold on top of the finder): why, and the end.
+    # Notices are on stderr (stdout may carry data: docs, "Pipes and verbosity").
     assert "a quota window; --rate auto sends little until the API takes requests again" in (
-        result.out)
-    assert "the API takes requests again after" in result.out
+        result.err)
+    assert "the API takes requests again after" in result.err
     assert json.loads(summary.read_text())["rate"]["quota_windows"] >= 1
 
 
@@ -42,8 +43,8 @@ def test_a_quota_window_at_a_fixed_rate_is_told_and_waited_out(run_cli, api, tmp
                    str(summary))
     assert result.code == 0, result.out + result.err
     assert {r["#status"] for r in results(tmp_path / "edits.results.csv")} == {"updated"}
-    assert "a quota window" in result.out and "the API refuses every request since" in (
-        result.out)
+    assert "a quota window" in result.err and "the API refuses every request since" in (
+        result.err)
     assert json.loads(summary.read_text())["rate"]["quota_windows"] >= 1
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -17,10 +18,16 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from bulkedit.cli.console import ProgressReporter, ask_to_confirm, print_issues, print_table
+from bulkedit.cli.console import (
+    Console,
+    ProgressReporter,
+    ask_to_confirm,
+    print_issues,
+    print_table,
+)
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
-from bulkedit.core.outcomes import RunResult, sheet_notes
+from bulkedit.core.outcomes import Outcome, RunResult, sheet_notes
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.validation import ValidationResult
 from bulkedit.run.config import LIMITS, Resolved, Settings, load_settings, resolve
@@ -187,32 +194,44 @@ def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
 # ----------------------------------------------------------------------------- apply
 
 def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
+    from bulkedit.cli.stdout import is_stdout
+
     err = err or sys.stderr
+    console = Console.of(args, out, err)
+    said = console.human
     sheet = Path(args.sheet)
     results = Path(args.results) if args.results else default_side_path(sheet, "results")
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
     for path in (results, rollback):
+        if is_stdout(path):
+            raise UsageError(f"{'--results' if path is results else '--rollback'} -: the "
+                             "results and rollback sheets are kept as files (the undo must "
+                             "not live only in a pipe); give a file name")
         table_format(path)  # refuse a bad extension before any work
-    settings, resolved = settings_of(args, err)
+    # `--summary-json -`: the summary on stdout, written here once the run is over.
+    summary_out = is_stdout(args.summary_json)
+    settings, resolved = settings_of(args, console.notices)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
         options = run_options(
             settings, sheet=sheet, **sheet_choices(args), **api_choices(args),
             api_base=api_base, send=True, results=results, rollback=rollback,
-            summary_json=args.summary_json, force=args.force or None, verify=args.verify,
+            summary_json=None if summary_out else args.summary_json,
+            force=args.force or None, verify=args.verify,
             canary=canary_choice(args), fresh=args.fresh or None, state_dir=args.state_dir,
-            plan=args.plan)
-        progress = ProgressReporter(err)
+            plan=args.plan, verbosity=console.verbosity)
+        progress = console.progress()
         confirm = None
         stopped_at_prompt: list[bool] = []
+        asking = err if console.data else out  # the question never goes into the data
         if not args.yes and _interactive():
             def confirm(plans: list) -> bool:  # type: ignore[type-arg]
                 progress.close()
                 try:
                     with _signals_interrupt():
-                        return ask_to_confirm(plans, sys.stdin, out)
+                        return ask_to_confirm(plans, sys.stdin, asking)
                 except KeyboardInterrupt:  # Ctrl-C or SIGTERM at the prompt: nothing sent
-                    out.write("\n")
+                    asking.write("\n")
                     stopped_at_prompt.append(True)
                     return False
 
@@ -221,20 +240,22 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) 
                 announced.append(True)
                 earlier = run.resumed
                 confirmed = len(earlier.done_positions())
-                err.write(f"Resuming run {earlier.run.id} (started "
-                          f"{_when(earlier.run.started)}): {confirmed} rows already done are "
-                          "not sent again; --fresh starts over\n")
+                console.notice(f"Resuming run {earlier.run.id} (started "
+                               f"{_when(earlier.run.started)}): {confirmed} rows already "
+                               "done are not sent again; --fresh starts over")
             progress(phase, done, total, failures)
 
         announced: list[bool] = []
         run = SheetRun(options, credentials, announce, confirm,
-                       on_loaded=tell_sheet(out, progress))
+                       on_loaded=tell_sheet(said, progress), on_detail=console.detail)
         if options.rate == "auto":
             progress.rate = run.current_rate  # the bar shows the rate as it is found
-        outcome = _execute(run, progress, out, err)
+        outcome = _execute(run, progress, console.problems, err)
     if isinstance(outcome, int):
         return outcome
-    code = _report_apply(outcome, options, out)
+    code = _report_apply(outcome, options, console)
+    if summary_out:
+        out.write(json.dumps(outcome.summary(), indent=2, ensure_ascii=False) + "\n")
     return ExitCode.INTERRUPTED if stopped_at_prompt else code
 
 
@@ -253,7 +274,8 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
+def _report_apply(result: RunResult, options: RunOptions, console: Console) -> int:
+    out = console.human
     summary = result.summary()  # the run wrote the results sheet and summary file
     counts = summary["counts"]
     out.write(f"{result.sheet.source}: {summary['rows']} rows in "
@@ -272,18 +294,20 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
                   "run, or one held back by --concurrency or the API's latency); it ended "
                   f"at {result.rate['final_per_second']:g}/s\n")
     _print_read_back(result, out)
-    _print_row_problems(result, out, "in the results sheet")
+    _print_row_problems(result, console.problems, "in the results sheet",
+                        errors_only=console.verbosity.quiet)
     if result.blocked:
-        out.write(f"Nothing was sent: {result.blocked} rows are refused against the live "
-                  "values. Fix them, or pass --skip-invalid to send the other rows.\n")
+        console.problems.write(f"Nothing was sent: {result.blocked} rows are refused "
+                               "against the live values. Fix them, or pass --skip-invalid "
+                               "to send the other rows.\n")
     if result.cancelled:
         out.write("Cancelled: nothing was sent.\n")
     if result.aborted:
-        out.write(f"Stopped early: {result.aborted}\n")
+        console.problems.write(f"Stopped early: {result.aborted}\n")
     if result.interrupted:
         unread = sum(o.status == "sent" and not o.error_class
                      for o in result.outcomes) if result.verify else 0
-        out.write("Interrupted: the rows not sent are marked skipped"
+        console.problems.write("Interrupted: the rows not sent are marked skipped"
                   + (f"; {unread} rows written but not yet read back are marked sent"
                      if unread else "")
                   + ". Run the same command again to resume.\n")
@@ -295,8 +319,8 @@ def _report_apply(result: RunResult, options: RunOptions, out: TextIO) -> int:
     else:
         out.write("Rollback: none (this run changed no video, so there is nothing to "
                   "undo)\n")
-    for notice in result.notices:
-        out.write(notice + "\n")
+    for notice in result.notices:  # notices: on stderr, as they are not the summary
+        console.notice(notice)
     for earlier in result.kept_earlier:
         out.write(f"{_kept_line(earlier)}\n")
     if result.not_rolled_back:
@@ -348,12 +372,20 @@ def _print_read_back(result: RunResult, out: TextIO) -> None:
     out.write(line + "\n")
 
 
-def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
+def _print_row_problems(result: RunResult, out: TextIO, where: str,
+                        errors_only: bool = False) -> None:
     """The rows that failed or were refused, and the warnings planning gave, first ten;
-    a dry run names rows by their plan status (refused, not_found), like its counts."""
-    shown = [(p, o) for p, o in enumerate(result.outcomes)
-             if o.status in ("failed", "invalid", "conflict") or "warning:" in o.error
-             or (o.status == "sent" and o.error)]
+    a dry run names rows by their plan status (refused, not_found), like its counts.
+    `errors_only` (--quiet): the rows that make the exit code, no warning."""
+    def told(position: int, outcome: Outcome) -> bool:
+        if outcome.status in ("failed", "invalid", "conflict"):
+            return True
+        if errors_only:
+            return not result.sent and result.plan_status(position) in ("refused",
+                                                                        "not_found")
+        return "warning:" in outcome.error or (outcome.status == "sent" and bool(outcome.error))
+
+    shown = [(p, o) for p, o in enumerate(result.outcomes) if told(p, o)]
     if not shown:
         return
     out.write("\n")
@@ -369,24 +401,38 @@ def _print_row_problems(result: RunResult, out: TextIO, where: str) -> None:
 
 def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """The dry run: read, compare, report. Sends no write."""
+    from bulkedit.cli.jsonout import plan_json
+    from bulkedit.cli.stdout import check_binary, is_stdout, spooled
     from bulkedit.sheets import diffreport
 
     err = err or sys.stderr
+    console = Console.of(args, out, err)
+    said = console.human
     sheet = Path(args.sheet)
-    report = Path(args.report) if args.report else default_side_path(sheet, "plan", ".xlsx")
-    page = Path(args.html) if args.html else default_side_path(sheet, "plan", ".html")
+    xlsx_out, html_out = is_stdout(args.report), is_stdout(args.html)
+    report = (Path(args.report) if args.report and not xlsx_out
+              else default_side_path(sheet, "plan", ".xlsx"))
+    page = (Path(args.html) if args.html and not html_out
+            else default_side_path(sheet, "plan", ".html"))
     if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
-        raise UsageError("--report takes a .xlsx path and --html a .html path")
-    preflight([("diff report", report), ("HTML report", page),
+        raise UsageError("--report takes a .xlsx path and --html a .html path (or - for "
+                         "standard output)")
+    if xlsx_out:
+        check_binary(out, "--report -", "the diff report (XLSX)")
+    preflight([("diff report", None if xlsx_out else report),
+               ("HTML report", None if html_out else page),
                ("saved plan", Path(args.save) if args.save else None)], inputs=[sheet])
-    settings, resolved = settings_of(args, err)
+    settings, resolved = settings_of(args, console.notices)
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
         options = run_options(settings, sheet=sheet, **sheet_choices(args),
-                              **api_choices(args), api_base=api_base, send=False)
-        progress = ProgressReporter(err)
+                              **api_choices(args), api_base=api_base, send=False,
+                              verbosity=console.verbosity)
+        progress = console.progress()
         outcome = _execute(SheetRun(options, credentials, progress,
-                                    on_loaded=tell_sheet(out, progress)), progress, out, err)
+                                    on_loaded=tell_sheet(said, progress),
+                                    on_detail=console.detail), progress, console.problems,
+                           err)
     if isinstance(outcome, int):
         return outcome
     result = outcome
@@ -402,44 +448,67 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
             if options.rate == "auto" else "as fast as the API answers (no --rate)")
     footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
               f"{calls} API calls ({reads} reads, {writes} writes{back}), {pace}.")
-    diffreport.write_xlsx(report, result)
-    diffreport.write_html(page, result, f"bulkedit plan — {sheet.name}", footer)
-    out.write(f"{result.sheet.source}: {len(result.outcomes)} rows — "
-              + ", ".join(f"{n} {s}" for s, n in sorted(planned.items())) + "\n")
-    _print_row_problems(result, out, "in the diff report")
-    out.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
+    if xlsx_out:
+        with spooled(out, "plan.xlsx", text=False) as path:
+            diffreport.write_xlsx(path, result)
+    else:
+        diffreport.write_xlsx(report, result)
+    if html_out:
+        with spooled(out, "plan.html", text=True) as path:
+            diffreport.write_html(path, result, f"bulkedit plan — {sheet.name}", footer)
+    else:
+        diffreport.write_html(page, result, f"bulkedit plan — {sheet.name}", footer)
+    said.write(f"{result.sheet.source}: {len(result.outcomes)} rows — "
+               + ", ".join(f"{n} {s}" for s, n in sorted(planned.items())) + "\n")
+    _print_row_problems(result, console.problems, "in the diff report",
+                        errors_only=console.verbosity.quiet)
+    said.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
     from bulkedit.core.planning import RowStatus, not_restorable
 
     lost = not_restorable([p for p in result.plans.values() if p.status is RowStatus.CHANGE])
     if lost:
-        out.write(f"{len(lost)} changes could not be undone by a rollback sheet ("
-                  + ", ".join(sorted({name for _, name in lost}))
-                  + "): the API cannot clear or reveal them.\n")
+        said.write(f"{len(lost)} changes could not be undone by a rollback sheet ("
+                   + ", ".join(sorted({name for _, name in lost}))
+                   + "): the API cannot clear or reveal them.\n")
     field_counts = diffreport.field_counts(diffreport.report_rows(result)[1])
     if field_counts:
-        out.write("Changes per field: " + ", ".join(
+        said.write("Changes per field: " + ", ".join(
             f"{name} {count}" for name, count in field_counts.most_common()) + "\n")
     complete = not (result.interrupted or result.aborted)
     if args.save and not complete:
-        out.write(f"Plan not saved: the dry run did not read every row, so {args.save} would "
-                  "not show what an apply sends. Plan again to save it.\n")
+        said.write(f"Plan not saved: the dry run did not read every row, so {args.save} "
+                   "would not show what an apply sends. Plan again to save it.\n")
+    saved = None
     if args.save and complete:
         from bulkedit.run.savedplan import reviewed_rows, save_plan
 
         save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed_rows(result),
                   options.shaping())
-        out.write(f"Plan saved: {args.save} (apply --plan {args.save} sends exactly what this "
-                  "plan shows, with its options, and refuses rows that change on Dailymotion "
-                  "before then)\n")
-    out.write(f"Diff report: {report} and {page}\nNothing was sent.\n")
+        saved = args.save
+        said.write(f"Plan saved: {args.save} (apply --plan {args.save} sends exactly what "
+                   "this plan shows, with its options, and refuses rows that change on "
+                   "Dailymotion before then)\n")
+    shown = ["standard output" if xlsx_out else str(report),
+             "standard output" if html_out else str(page)]
+    said.write(f"Diff report: {shown[0]} and {shown[1]}\nNothing was sent.\n")
+    code: int
     if result.aborted:
-        out.write(f"Stopped early: {result.aborted}\n")
-        return ExitCode.ABORTED
-    if result.interrupted:
-        return ExitCode.INTERRUPTED
-    bad = sum(planned.get(s, 0) for s in ("invalid", "refused", "not_found", "failed",
-                                          "conflict"))
-    return ExitCode.PROBLEMS if bad else ExitCode.OK
+        console.problems.write(f"Stopped early: {result.aborted}\n")
+        code = ExitCode.ABORTED
+    elif result.interrupted:
+        code = ExitCode.INTERRUPTED
+    else:
+        bad = sum(planned.get(s, 0) for s in ("invalid", "refused", "not_found", "failed",
+                                              "conflict"))
+        code = ExitCode.PROBLEMS if bad else ExitCode.OK
+    if args.json:
+        payload = plan_json(result, code, reads=reads, writes=writes,
+                            seconds=estimate.seconds,
+                            reports={"xlsx": None if xlsx_out else str(report),
+                                     "html": None if html_out else str(page)},
+                            saved=saved)
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return code
 
 
 # ----------------------------------------------------------------------------- runs, report
@@ -514,8 +583,12 @@ def _end(path: str, width: int = 80) -> str:
     return path if len(path) <= width else "…" + path[-(width - 1):]
 
 
-def run_report(args: argparse.Namespace, out: TextIO) -> int:
+def run_report(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
+    from bulkedit.cli.stdout import is_stdout
     from bulkedit.run.resume import rebuild
+
+    console = Console.of(args, out, err or sys.stderr)
+    said = console.human
 
     journal = _journal(args)
     try:
@@ -525,11 +598,13 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
         results = Path(args.results) if args.results else default_side_path(sheet, "results")
         rollback = (Path(args.rollback) if args.rollback
                     else default_side_path(sheet, "rollback"))
-        summary_path = Path(args.summary_json) if args.summary_json else None
+        summary_out = is_stdout(args.summary_json)
+        summary_path = (Path(args.summary_json) if args.summary_json and not summary_out
+                        else None)
         preflight([("results sheet", results), ("rollback sheet", rollback),
                    ("summary", summary_path)], inputs=[sheet])
         for line in damage:
-            out.write(f"Damaged journal: {line}; these results hold what remains\n")
+            console.notice(f"Damaged journal: {line}; these results hold what remains")
         kept = []
         for kind, path in (("results", results), ("rollback", rollback)):
             aside = keep_earlier(path, journal.writer(kind, path),
@@ -545,15 +620,17 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         journal.close()
     for earlier in kept:
-        out.write(f"{_kept_line(earlier)}\n")
+        said.write(f"{_kept_line(earlier)}\n")
     counts = result.counts()
-    out.write(f"Run {args.run_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    said.write(f"Run {args.run_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
               + f"\nResults: {results}\nRollback: {rollback}\n")
-    if args.summary_json:
-        summary = result.summary()
-        summary["results"], summary["rollback"] = str(results), str(rollback)
-        write_summary(Path(args.summary_json), summary)
-        out.write(f"Summary: {args.summary_json}\n")
+    summary = result.summary()
+    summary["results"], summary["rollback"] = str(results), str(rollback)
+    if summary_out:
+        out.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    elif summary_path is not None:
+        write_summary(summary_path, summary)
+        said.write(f"Summary: {summary_path}\n")
     return ExitCode.OK
 
 
@@ -597,13 +674,22 @@ def _moment(name: str, text: str | None, timezone: tzinfo) -> int | None:
 
 def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                err: TextIO | None = None) -> int:
+    from bulkedit.cli.stdout import check_binary, is_stdout, spooled
     from bulkedit.run.export import Selection, export, export_fields
     from bulkedit.sheets.export_sheet import SheetWriter
 
     err = err or sys.stderr
-    output = Path(args.output)
+    console = Console.of(args, out, err)
+    to_stdout = is_stdout(args.output)
+    kind = getattr(args, "format", None)
+    output = Path(f"videos.{kind or 'csv'}") if to_stdout else Path(args.output)
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise UsageError(f"-o {output}: an export is .xlsx or .csv")
+    if kind is not None and not to_stdout and output.suffix.lower() != f".{kind}":
+        raise UsageError(f"--format {kind} and -o {output} say two formats; the file's "
+                         "extension says it (--format is for -o -)")
+    if to_stdout and output.suffix.lower() == ".xlsx":
+        check_binary(out, "-o - --format xlsx", "an XLSX sheet")
     selection = Selection(owners=list(args.owner or []),
                           ids=_read_ids(Path(args.ids)) if args.ids else [],
                           created_after=_moment("created-after", args.created_after, timezone),
@@ -615,37 +701,48 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                          "--ids FILE")
     specs = export_fields([f for f in args.fields.split(",") if f.strip()]
                           if args.fields else None)
-    settings, resolved = settings_of(args, err)
+    settings, resolved = settings_of(args, console.notices)
     limits = resolved.limits
-    preflight([("export", output)], inputs=[args.ids])
-    progress = ProgressReporter(err)
+    if not to_stdout:
+        preflight([("export", output)], inputs=[args.ids])
+    progress = console.progress()
 
-    async def main(credentials: Credentials, api_base: str) -> Any:
+    async def main(credentials: Credentials, api_base: str, target: Path) -> Any:
         from bulkedit.client.connect import connect
 
-        async with connect(credentials, api_base, limits) as dispatcher:
-            writer = SheetWriter(output, specs, timezone)
+        async with connect(credentials, api_base, limits,
+                           detail=console.detail if console.verbosity.verbose else None
+                           ) as dispatcher:
+            writer = SheetWriter(target, specs, timezone)
             try:
                 return await export(dispatcher, selection, writer,
                                     lambda n: progress("export", n, 0, 0))
             except (ApiError, RunAborted) as error:
-                kept = "was left as it was" if output.exists() else "was not written"
-                raise RunAborted(f"the export stopped: {error}; {output} {kept}") from None
+                kept = ("nothing was written to standard output" if to_stdout
+                        else f"{output} was left as it was" if output.exists()
+                        else f"{output} was not written")
+                raise RunAborted(f"the export stopped: {error}; {kept}") from None
 
     with api_access(args, resolved, settings.credentials if settings.source else None
                     ) as (credentials, api_base):
         try:
-            result = asyncio.run(main(credentials, api_base))
+            if to_stdout:  # the whole sheet, once complete: never half a sheet in a pipe
+                with spooled(out, output.name, text=output.suffix.lower() == ".csv") as path:
+                    result = asyncio.run(main(credentials, api_base, path))
+            else:
+                result = asyncio.run(main(credentials, api_base, output))
         finally:
             progress.close()
-    out.write(f"{result.written} videos exported to {output} ({result.calls} API calls"
+    said = console.human
+    shown = "standard output" if to_stdout else output
+    said.write(f"{result.written} videos exported to {shown} ({result.calls} API calls"
               + (f", {result.windows} time windows" if result.windows > 1 else "") + ")\n")
     for name, videos in result.left_blank.items():
-        out.write(f"{name}: left blank (keep) for {len(videos)} videos whose live value the "
+        said.write(f"{name}: left blank (keep) for {len(videos)} videos whose live value the "
                   "sheet cannot say exactly (" + ", ".join(videos[:5])
                   + (" …" if len(videos) > 5 else "") + ")\n")
     if result.missing:
-        out.write(f"{len(result.missing)} ids were not found: "
+        console.problems.write(f"{len(result.missing)} ids were not found: "
                   + ", ".join(result.missing[:10]) + (" …" if len(result.missing) > 10 else "")
                   + "\n")
         return ExitCode.PROBLEMS

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from bulkedit.core.charclasses import UNSAFE, UNSAFE_BUT_CR, escape_match, visible
 from bulkedit.core.types import Issue
+from bulkedit.core.verbosity import Verbosity
 
 LOG_EVERY_SECONDS = 5.0
 
@@ -46,6 +47,26 @@ class TerminalSafe:
                 self._stream.flush()
             except OSError as exc:
                 self._lose(exc)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Data as it is (a CSV, a workbook), past the escaping: for a pipe or a file,
+        never a terminal (cli/stdout.py sees to that). A stream without bytes (a test's
+        StringIO) takes the text."""
+        if self.lost is not None:
+            return
+        try:
+            self._stream.flush()
+            buffer = getattr(self._stream, "buffer", None)
+            if buffer is None:
+                self._stream.write(data.decode("utf-8"))
+            else:
+                buffer.write(data)
+                buffer.flush()
+        except OSError as exc:
+            self._lose(exc)
+
+    def takes_bytes(self) -> bool:
+        return getattr(self._stream, "buffer", None) is not None
 
     def _lose(self, exc: OSError) -> None:
         self.lost = exc
@@ -91,11 +112,74 @@ def print_issues(out: TextIO, issues: Sequence[Issue], max_shown: int,
         out.write(f"… and {len(issues) - len(shown)} more problems{hint}\n")
 
 
+class Silent:
+    """A stream that takes text and shows none of it: the human summary under --quiet."""
+
+    lost: OSError | None = None
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class Console:
+    """Where a command's words go (docs: "Pipes and verbosity").
+
+    stdout carries either the data asked for (--json, a `-` for an output file) or the
+    human summary; when it carries data the summary goes to stderr, so a pipe stays
+    clean. Progress, notices and the --verbose detail are on stderr only; --quiet keeps
+    errors, the data and the exit code, and drops the rest."""
+
+    def __init__(self, out: TextIO, err: TextIO, verbosity: Verbosity, data: bool):
+        self.out = out  # the data, when there is data
+        self.err = err
+        self.verbosity = verbosity
+        self.data = data
+        self.human: TextIO = (Silent() if verbosity.quiet  # type: ignore[assignment]
+                              else err if data else out)
+
+    @classmethod
+    def of(cls, args: Any, out: TextIO, err: TextIO) -> Console:
+        from bulkedit.cli.options import data_on_stdout, verbosity_of
+
+        return cls(out, err, verbosity_of(args), data_on_stdout(args))
+
+    @property
+    def notices(self) -> TextIO:
+        """Where notices go: stderr, unless --quiet."""
+        return self.err if self.verbosity.tells else Silent()  # type: ignore[return-value]
+
+    @property
+    def problems(self) -> TextIO:
+        """Where what went wrong is told (invalid or failed rows, a stop): with the human
+        summary, or on stderr alone under --quiet."""
+        return self.err if self.verbosity.quiet else self.human
+
+    def notice(self, text: str) -> None:
+        self.notices.write(text + "\n")
+
+    def detail(self, text: str) -> None:
+        """What only --verbose says (a retry, a throttled answer), as it happens."""
+        if self.verbosity.verbose:
+            self.err.write(f"bulkedit: {text}\n")
+            self.err.flush()
+
+    def progress(self) -> ProgressReporter:
+        return ProgressReporter(self.err, shown=self.verbosity.shows_progress)
+
+
 class ProgressReporter:
-    """Receives (phase, done, total, failures) from a run and shows it."""
+    """Receives (phase, done, total, failures) from a run and shows it (on stderr), unless
+    `shown` is False (--no-progress, --quiet)."""
 
     def __init__(self, stream: TextIO | None = None, interactive: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, shown: bool = True):
+        self.shown = shown
         self.stream = stream or sys.stderr
         self.interactive = (self.stream.isatty() if interactive is None else interactive)
         self.clock = clock
@@ -110,6 +194,8 @@ class ProgressReporter:
         return self.rate() if self.rate is not None else None
 
     def __call__(self, phase: str, done: int, total: int, failures: int) -> None:
+        if not self.shown:
+            return
         if phase != self._phase:
             self.close()
             self._phase, self._started, self._last_log = phase, self.clock(), 0.0

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bulkedit import __version__
 from bulkedit.cli.console import TerminalSafe, print_issues, print_table
-from bulkedit.cli.options import add_api_options, rate_flag
+from bulkedit.cli.options import add_api_options, add_output_options, rate_flag, stdout_claims
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -89,6 +89,9 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import sheet_choices, sheet_read
+    from bulkedit.cli.console import Console
+    from bulkedit.cli.jsonout import validation_json
+    from bulkedit.cli.stdout import is_stdout, spooled
     from bulkedit.core.validation import validate
     from bulkedit.run.config import load_settings
     from bulkedit.run.options import run_options
@@ -97,43 +100,73 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.sheets.load import load_sheet
     from bulkedit.sheets.report import table_format, write_issues
 
+    console = Console.of(args, out, err)
     # The sheet read as plan and apply will read it: the same flags, bulkedit.toml's [run].
     settings = load_settings(Path(args.config) if args.config else None)
-    run = run_options(settings, sheet=args.sheet, **sheet_choices(args), offline=True)
+    run = run_options(settings, sheet=args.sheet, **sheet_choices(args), offline=True,
+                      verbosity=console.verbosity)
     options = validation_options(run)
-    report = Path(args.report) if args.report else None
+    to_stdout = is_stdout(args.report)
+    report = Path(args.report) if args.report and not to_stdout else None
     if report is not None:
         table_format(report)  # refuse a bad extension before the work
         preflight([("problem report", report)], inputs=[args.sheet])
     sheet = load_sheet(args.sheet, sheet=run.sheet_name, encoding=run.encoding,
                        reading=run.reading)
     result = validate(sheet, options)
-    out.write(f"{sheet_read(sheet)}: {result.row_count} rows, {result.valid_count} valid, "
-              f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
+    code = ExitCode.OK if result.ok else ExitCode.PROBLEMS
+    if args.json:
+        out.write(json.dumps(validation_json(sheet, result, code), indent=2,
+                             ensure_ascii=False) + "\n")
+    elif to_stdout:  # the problems as CSV, the table --report problems.csv writes
+        with spooled(out, "problems.csv", text=True) as path:
+            write_issues(path, result.issues)
+    said = console.human
+    said.write(f"{sheet_read(sheet)}: {result.row_count} rows, {result.valid_count} valid, "
+               f"{len(result.invalid_rows)} invalid, {len(result.warnings)} warnings\n")
     if result.header_errors:
-        out.write(f"{len(result.header_errors)} problems in the header row (row "
-                  f"{sheet.header_row}) block the whole sheet.\n")
-    print_issues(out, result.issues, args.max_shown, report_hint=report is None)
+        said.write(f"{len(result.header_errors)} problems in the header row (row "
+                   f"{sheet.header_row}) block the whole sheet.\n")
+    print_issues(said, result.issues, args.max_shown,
+                 report_hint=report is None and not console.data)
     if report is not None:
         write_issues(report, result.issues)
-        out.write(f"Every problem written to {report}\n")
+        said.write(f"Every problem written to {report}\n")
     if result.ok:
-        out.write("The sheet is valid; `bulkedit plan` checks its changes against the live "
-                  "videos.\n")
-        return ExitCode.OK
-    out.write("Fix the problems above, then validate again. Nothing was sent.\n")
-    return ExitCode.PROBLEMS
+        said.write("The sheet is valid; `bulkedit plan` checks its changes against the live "
+                   "videos.\n")
+        return code
+    said.write("Fix the problems above, then validate again. Nothing was sent.\n")
+    if console.verbosity.quiet and not console.data:  # quiet: the errors, nothing else
+        print_issues(err, result.errors, args.max_shown, report_hint=False)
+    return code
 
 
 # ----------------------------------------------------------------------------- template
 
 def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.console import Console
+    from bulkedit.cli.stdout import check_binary, is_stdout, spooled
     from bulkedit.sheets.templates import write_template
 
+    console = Console.of(args, out, err)
     fields = [f for f in args.fields.split(",") if f.strip()] if args.fields else None
-    path = Path(args.output)
-    specs = write_template(path, fields)
-    out.write(f"Template written to {path}: video_id, {', '.join(s.name for s in specs)}\n")
+    if is_stdout(args.output):  # `-o -`: a CSV template (--format xlsx: a workbook)
+        kind = args.format or "csv"
+        if kind == "xlsx":
+            check_binary(out, "-o - --format xlsx", "an XLSX template")
+        with spooled(out, f"template.{kind}", text=kind == "csv") as path:
+            specs = write_template(path, fields)
+        shown = "standard output"
+    else:
+        path = Path(args.output)
+        if args.format and path.suffix.lower() != f".{args.format}":
+            raise UsageError(f"--format {args.format} and -o {path} say two formats; the "
+                             "file's extension says it (--format is for -o -)")
+        specs = write_template(path, fields)
+        shown = str(path)
+    console.human.write(f"Template written to {shown}: video_id, "
+                        f"{', '.join(s.name for s in specs)}\n")
     return ExitCode.OK
 
 
@@ -165,7 +198,8 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
         help="results sheet (.xlsx or .csv; default: beside the sheet, NAME.results.EXT)")
     add("--rollback", metavar="PATH",
         help="rollback sheet, written before the first edit (default NAME.rollback.EXT)")
-    add("--summary-json", metavar="FILE", help="write a summary for machines")
+    add("--summary-json", metavar="FILE",
+        help="write a summary for machines (- for stdout: then the rest goes to stderr)")
     add("--plan", metavar="PLAN",
         help="a plan saved by `bulkedit plan --save`: send exactly what it shows, with the "
              "options it was made with (a flag that contradicts them is refused); rows whose "
@@ -199,9 +233,15 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     plan.add_argument("--skip-invalid", action="store_true",
                       help="plan the valid rows even if some rows are invalid")
     plan.add_argument("--report", metavar="FILE.xlsx",
-                      help="diff report for Excel (default NAME.plan.xlsx)")
+                      help="diff report for Excel (default NAME.plan.xlsx; - for stdout "
+                           "when it is a pipe or a file, never a terminal)")
     plan.add_argument("--html", metavar="FILE.html",
-                      help="diff report as a web page (default NAME.plan.html)")
+                      help="diff report as a web page (default NAME.plan.html; - for "
+                           "stdout)")
+    plan.add_argument("--json", action="store_true",
+                      help="the plan as JSON on stdout: counts, the calls an apply would "
+                           "make, and each row's status and changes; the exit code is "
+                           "unchanged")
     plan.add_argument("--save", metavar="PLAN",
                       help="keep the reviewed live values, for apply --plan PLAN")
     add_api_options(plan)
@@ -210,23 +250,32 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import announce_api_base, api_access, api_choices, canary_choice
+    from bulkedit.cli.console import Console
+    from bulkedit.cli.stdout import is_stdout
     from bulkedit.run.batch import Batch, JsonLog
     from bulkedit.run.config import load_settings, resolve
     from bulkedit.run.options import run_options
 
+    console = Console.of(args, out, err)
     settings = load_settings(Path(args.config) if args.config else None)
     resolved = resolve(args, settings)  # checks the limits before the night starts
     if not args.sandbox:
-        announce_api_base(settings, resolved, err)
+        announce_api_base(settings, resolved, console.notices)
     if args.state_dir:
         settings.state_dir = Path(args.state_dir)
     inbox = Path(args.inbox) if args.inbox else settings.inbox
     if inbox is None:
         raise UsageError("no inbox: give the folder, or set [batch] inbox in bulkedit.toml")
-    log = JsonLog(Path(args.log) if args.log else settings.log, out)
+    if is_stdout(args.log):  # the JSON lines on stdout, the human lines on stderr
+        log = JsonLog(None, console.err, stream=out, only_errors=console.verbosity.quiet)
+    else:
+        log = JsonLog(Path(args.log) if args.log else settings.log,
+                      console.err if console.verbosity.quiet else out,
+                      only_errors=console.verbosity.quiet)
     with api_access(args, resolved, settings.credentials) as (credentials, base):
         said = {**api_choices(args), "api_base": base, "verify": args.verify,
-                "canary": canary_choice(args), "settle": args.settle}
+                "canary": canary_choice(args), "settle": args.settle,
+                "verbosity": console.verbosity}
         run_options(settings, **said)  # a wrong setting is refused before the first sheet
         return Batch(settings, inbox, credentials, said, log, trust=args.trust_inbox).run()
 
@@ -263,7 +312,10 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:
                     "valid input: edit it in Excel, then plan and apply it.")
     add = export.add_argument
     add("-o", "--output", default="videos.xlsx", metavar="PATH",
-        help="the sheet to write: .xlsx (default videos.xlsx) or .csv")
+        help="the sheet to write: .xlsx (default videos.xlsx) or .csv; - for stdout (CSV, "
+             "or XLSX with --format xlsx when stdout is not a terminal)")
+    add("--format", choices=("csv", "xlsx"),
+        help="the sheet's format, for -o - (default csv); a file's is its extension")
     add("--owner", action="append", metavar="CHANNEL",
         help="a channel (user) id whose videos to export; repeat for several")
     add("--ids", metavar="FILE", help="the videos to export: a .txt of ids, or any sheet's "
@@ -288,7 +340,7 @@ def cmd_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import run_report
 
-    return run_report(args, out)
+    return run_report(args, out, err)
 
 
 def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
@@ -301,7 +353,9 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     add("--config", metavar="FILE",
         help="settings file (default: $BULKEDIT_CONFIG, else ./bulkedit.toml, else "
              "~/.config/bulkedit/bulkedit.toml; `bulkedit config` shows which)")
-    add("--log", metavar="FILE", help="append one JSON line per event to FILE")
+    add("--log", metavar="FILE",
+        help="append one JSON line per event to FILE (- for stdout: then the human lines "
+             "go to stderr)")
     add("--state-dir", metavar="DIR", help="the run journal (default INBOX/.bulkedit)")
     add("--settle", type=float, metavar="SECONDS",
         help="take a sheet only once it has stopped changing for this long (default 5; "
@@ -366,7 +420,7 @@ def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
                         help="the journal's folder (default: as apply's)")
     report.add_argument("--results", metavar="PATH", help="default NAME.results.EXT")
     report.add_argument("--rollback", metavar="PATH", help="default NAME.rollback.EXT")
-    report.add_argument("--summary-json", metavar="FILE")
+    report.add_argument("--summary-json", metavar="FILE", help="- for stdout")
     report.set_defaults(run=cmd_report)
 
 
@@ -619,7 +673,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("sheet", help="the .xlsx or .csv file")
     _add_sheet_options(check)
     check.add_argument("--report", metavar="FILE",
-                       help="write every problem to FILE (.csv, .xlsx or .json)")
+                       help="write every problem to FILE (.csv, .xlsx or .json; - for CSV "
+                            "on stdout)")
+    check.add_argument("--json", action="store_true",
+                       help="the counts and every problem (row, column, code, message, fix) "
+                            "as JSON on stdout; the exit code is unchanged")
     check.add_argument("--max-shown", type=int, default=20, metavar="N",
                        help="problems shown on screen (default 20)")
     check.add_argument("--config", metavar="FILE",
@@ -633,7 +691,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                "to fill sheet) or CSV template.")
     template.add_argument("-o", "--output", default="bulkedit-template.xlsx", metavar="PATH",
                           help="where to write it: .xlsx or .csv "
-                               "(default bulkedit-template.xlsx)")
+                               "(default bulkedit-template.xlsx); - for stdout (CSV, or "
+                               "XLSX with --format xlsx when stdout is not a terminal)")
+    template.add_argument("--format", choices=("csv", "xlsx"),
+                          help="the template's format, for -o - (default csv)")
     template.add_argument("--fields", metavar="A,B,C",
                           help="the fields to include, comma-separated (default: title, "
                                "description, tags, channel, language, private, "
@@ -647,10 +708,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_parser(commands)
     _add_sandbox_parser(commands)
     _add_help_parsers(commands)
-    for command in commands.choices.values():  # every command's --help lists them too
+    for command in commands.choices.values():  # every command: exit codes, --quiet, --verbose…
         command.epilog = command.epilog or EXIT_CODES_HELP
         if command.formatter_class is argparse.HelpFormatter:
             command.formatter_class = _ExitCodesFormatter
+        add_output_options(command)
     return parser
 
 
@@ -735,6 +797,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
             args, unknown = parser.parse_known_args(argv)
         if unknown:
             raise UsageError(_unknown_arguments(parser, args.command, unknown))
+        stdout_claims(args)  # two outputs asking for one stdout: refused before any work
         code = int(args.run(args, out, err))
         out.flush()
         lost = out.lost  # type: ignore[attr-defined]

@@ -7,6 +7,11 @@ import argparse
 
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits, Rate, parse_rate
+from bulkedit.core.verbosity import Verbosity
+
+# The name that means "standard output" wherever a command writes a file (and "standard
+# input" where it reads one).
+STDOUT = "-"
 
 
 def rate_flag(text: str) -> Rate:
@@ -54,3 +59,47 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
              "config` shows which); flags win over it")
     add("--sandbox", action="store_true",
         help="talk to a local sandbox started for this run (no credentials needed)")
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """--quiet, --verbose and --no-progress: every command has them (build_parser adds
+    them to each). What they mean is core.verbosity's; `verbosity_of` reads them."""
+    group = parser.add_argument_group("how much is said (on stderr)")
+    loudness = group.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true",
+                          help="say only errors: no progress, notices or summary (the data "
+                               "asked for on stdout and the exit code are unchanged)")
+    loudness.add_argument("-v", "--verbose", action="store_true",
+                          help="say more: each retry and each throttled answer as it "
+                               "happens")
+    group.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="no progress bar and no periodic progress lines")
+
+
+def verbosity_of(args: argparse.Namespace) -> Verbosity:
+    """The one place the flags become a Verbosity (a command without them: the default)."""
+    return Verbosity(quiet=bool(getattr(args, "quiet", False)),
+                     verbose=bool(getattr(args, "verbose", False)),
+                     progress=bool(getattr(args, "progress", True)))
+
+
+# The options that can send a command's data to standard output: (dest, flag as shown).
+_STDOUT_OPTIONS = (("report", "--report -"), ("html", "--html -"),
+                   ("summary_json", "--summary-json -"), ("output", "-o -"), ("log", "--log -"))
+
+
+def stdout_claims(args: argparse.Namespace) -> list[str]:
+    """The flags that ask for data on standard output (`--json`, or a `-` for a file).
+    More than one is refused: two outputs in one pipe cannot be told apart."""
+    claims = [flag for dest, flag in _STDOUT_OPTIONS if getattr(args, dest, None) == STDOUT]
+    if getattr(args, "json", False) is True:
+        claims.append("--json")
+    if len(claims) > 1:
+        raise UsageError(f"{' and '.join(claims)} both ask for standard output; give one "
+                         "of them a file name")
+    return claims
+
+
+def data_on_stdout(args: argparse.Namespace) -> bool:
+    """Whether stdout carries data (then everything else goes to stderr)."""
+    return bool(stdout_claims(args))

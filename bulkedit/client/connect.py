@@ -32,10 +32,12 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
                   sleep: Callable[[float], Awaitable[None]] | None = None,
                   throttle_budget: float = THROTTLE_BUDGET,
                   notify: Callable[[str], None] | None = None,
+                  detail: Callable[[str], None] | None = None,
                   ) -> AsyncIterator[Dispatcher]:
     """A dispatcher for the API at `api_base` (or for `sender`), open for the block.
     `throttle_budget`: the seconds the run may spend held by throttling, in all (a quota
-    window); `notify` hears the dispatcher's notices as they happen."""
+    window); `notify` hears the dispatcher's notices as they happen, `detail` each retry
+    and throttled answer (--verbose)."""
     policy = RetryPolicy(max_attempts=limits.max_attempts, base_delay=limits.backoff,
                          max_elapsed=max_elapsed)
 
@@ -44,7 +46,8 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
                           concurrency=limits.concurrency,
                           policy=policy, breaker=CircuitBreaker(breaker_threshold),
                           clock=clock, draw=draw, sleep=sleep,
-                          quota=QuotaWatch(budget=throttle_budget), notify=notify)
+                          quota=QuotaWatch(budget=throttle_budget), notify=notify,
+                          detail=detail)
 
     if sender is not None:
         yield dispatcher(sender)

@@ -182,13 +182,15 @@ class Dispatcher:
                  sleep: Callable[[float], Awaitable[None]] | None = None,
                  finder: RateControl | None = None, quota: QuotaWatch | None = None,
                  notify: Callable[[str], None] | None = None,
-                 wall: Callable[[], float] = time.time):
+                 wall: Callable[[], float] = time.time,
+                 detail: Callable[[str], None] | None = None):
         """`rate`: requests per second, "auto" to find it (up to `max_rate`), or None for
         no limit. `clock`, `draw` and `sleep` are injectable so that tests drive retries,
         pauses and the breaker on a fake clock, instantly. Without `sleep`, a retry's wait
         ends early when the run is stopped. `finder` replaces the default RateFinder;
         `quota` the default QuotaWatch (its throttle budget); `notify` hears each notice
-        (a quota window met, waited out) as it happens, and `notices` keeps them."""
+        (a quota window met, waited out) as it happens, and `notices` keeps them;
+        `detail` hears each retry and each throttled answer (--verbose)."""
         self.client = client
         self.concurrency = max(1, concurrency)
         self.policy = policy or RetryPolicy()
@@ -209,6 +211,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self.notices: list[str] = []
         self._notify = notify
+        self._detail = detail
         self._sleep = sleep
         self._gate = RateGate(rate_at, clock, sleep or asyncio.sleep)
         self._stop = asyncio.Event()
@@ -366,10 +369,14 @@ class Dispatcher:
                         return self._given_up(job, last_failure, attempts, started)
                     if not self._gate.held:
                         self.stats.retries += 1
-                        await self._wait(self.policy.throttle_delay(
-                            throttles, error.retry_after, self.draw()))
+                        pause = self.policy.throttle_delay(throttles, error.retry_after,
+                                                           self.draw())
+                        self._said(job, error, f"throttled; again in {pause:.1f} s")
+                        await self._wait(pause)
                     else:
                         self.stats.retries += 1
+                        self._said(job, error, "throttled; again once the quota window "
+                                               "turns")
                     continue
                 throttles = 0
                 tries += 1
@@ -389,6 +396,8 @@ class Dispatcher:
                 if delay is None or self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 self.stats.retries += 1
+                self._said(job, error, f"attempt {tries + 1} of {self.policy.max_attempts} "
+                                       f"in {delay:.1f} s")
                 await self._wait(delay)
                 if self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
@@ -409,6 +418,14 @@ class Dispatcher:
         if failure is None:
             return None
         return JobResult(job.key, None, failure, attempts, started, time.time())
+
+    def _said(self, job: Job, error: ApiError, then: str) -> None:
+        """A retry, for `detail`: the request (method and path, never a token or a
+        value), what came back, and what happens next."""
+        if self._detail is not None:
+            status = f"{error.status} " if error.status is not None else ""
+            self._detail(f"{job.request.method} {job.request.path}: {status}"
+                         f"{error.message}; {then}")
 
     def _tell(self, notice: str) -> None:
         self.notices.append(notice)

@@ -107,9 +107,15 @@ def recover_filing(inbox: Path) -> list[Path]:
 
 
 class JsonLog:
-    def __init__(self, path: Path | None, echo: TextIO | None):
+    def __init__(self, path: Path | None, echo: TextIO | None, *,
+                 stream: TextIO | None = None, only_errors: bool = False):
+        """JSON lines appended to `path`, or written to `stream` (`--log -`: stdout);
+        one human line per event to `echo` (every event, or with `only_errors` those
+        that carry an error or a non-zero exit code: --quiet)."""
         self.path = path
         self.echo = echo
+        self.stream = stream
+        self.only_errors = only_errors
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -125,6 +131,11 @@ class JsonLog:
             except OSError as exc:  # a full disk must not hide the night's events
                 sys.stderr.write(f"bulkedit: cannot write the log {self.path} "
                                  f"({(exc.strerror or str(exc)).lower()}): {line}")
+        if self.stream is not None:
+            self.stream.write(line)
+            self.stream.flush()
+        if self.only_errors and not (facts.get("error") or facts.get("exit_code")):
+            return
         if self.echo is not None:
             # One logfmt line per event (core/logfmt.py), whatever a value holds (a file name
             # with a newline); the run's whole summary is in the file, not on the terminal.

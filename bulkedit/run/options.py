@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, tzinfo
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,6 +32,7 @@ from bulkedit.core.cells import DATE_ORDERS, zone_named
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits, Rate
 from bulkedit.core.sheet import HIDDEN_POLICIES, SheetReading
+from bulkedit.core.verbosity import Verbosity
 from bulkedit.run.config import LIMITS, Settings, resolve
 from bulkedit.run.savedplan import SavedPlan, load_plan
 
@@ -87,8 +88,12 @@ class RunOptions:
     summary_json: Path | None = None
     # batch: a sheet in the inbox is taken once it has not changed for this many seconds
     settle: float = DEFAULT_SETTLE
+    # How much the run tells (--quiet, --verbose, --no-progress): never what it does.
+    verbosity: Verbosity = field(default_factory=Verbosity)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.verbosity, Verbosity):
+            raise UsageError("verbosity is a bulkedit.core.verbosity.Verbosity")
         if isinstance(self.settle, bool) or not isinstance(self.settle, int | float) \
                 or not 0 <= self.settle <= 3600:
             raise UsageError("settle is a number of seconds, from 0 to 3600")
@@ -221,6 +226,8 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
     if values.get("date_order") is not None and values["date_order"] not in DATE_ORDERS:
         raise UsageError("date_order is \"dmy\" or \"mdy\"")
 
+    if "verbosity" in said:
+        values["verbosity"] = said["verbosity"]
     if offline:
         return RunOptions(sheet=sheet, reviewed=reviewed, send=False, **values)
     # The API's base and limits: flag > environment > settings > default (config.resolve).

@@ -92,8 +92,12 @@ class SheetRun:
     def __init__(self, options: RunOptions, credentials: Credentials,
                  progress: Progress | None = None, confirm: Confirm | None = None,
                  sheet: Sheet | None = None, sender: Sender | None = None,
-                 on_loaded: Loaded | None = None):
+                 on_loaded: Loaded | None = None,
+                 on_detail: Callable[[str], None] | None = None):
         self.options = options
+        # Told of each retry and throttled answer as it happens, when the options are
+        # verbose (--verbose): the front end shows it.
+        self.on_detail = on_detail if options.verbosity.verbose else None
         # Told of the sheet read and its validation before anything is read from the API,
         # asked or sent: where a front end shows the sheet's name and warnings.
         self.on_loaded = on_loaded
@@ -260,7 +264,7 @@ class SheetRun:
         async with connect(self.credentials, options.api_base, options.limits(),
                            max_elapsed=options.max_elapsed,
                            breaker_threshold=options.breaker_threshold,
-                           sender=self.sender) as dispatcher:
+                           sender=self.sender, detail=self.on_detail) as dispatcher:
             self._dispatcher = dispatcher
             if self._stopped:
                 dispatcher.stop()

@@ -1,0 +1,76 @@
+"""The JSON that `validate --json` and `plan --json` print on stdout: one stable shape each
+(docs: "Pipes and verbosity"), with `"version": 1`. A key may be added in a later
+version; none is renamed or removed without a new version number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bulkedit.core.problems import PROBLEMS
+from bulkedit.core.types import Issue
+
+JSON_VERSION = 1
+
+
+def problem_json(issue: Issue) -> dict[str, Any]:
+    """One problem: where, what (a stable code), the message (which ends with this cell's
+    fix) and the fix in general words, from the problem registry."""
+    known = PROBLEMS.get(issue.code)
+    return {"row": issue.row, "column": issue.column, "value": issue.value,
+            "code": issue.code, "severity": issue.severity.value, "message": issue.message,
+            "fix": known.fix if known is not None else ""}
+
+
+def _problems(issues: Iterable[Issue]) -> list[dict[str, Any]]:
+    return [problem_json(issue) for issue in issues]
+
+
+def validation_json(sheet: Any, result: Any, exit_code: int) -> dict[str, Any]:
+    """`validate --json`: the counts, and every problem (errors and warnings)."""
+    return {
+        "version": JSON_VERSION,
+        "command": "validate",
+        "sheet": sheet.source,
+        "sheet_name": sheet.sheet_name,  # the workbook's tab read (None: a CSV)
+        "header_row": sheet.header_row,
+        "ok": bool(result.ok),
+        "exit_code": int(exit_code),
+        "counts": {"rows": result.row_count, "valid": result.valid_count,
+                   "invalid": len(result.invalid_rows), "errors": len(result.errors),
+                   "warnings": len(result.warnings),
+                   "header_errors": len(result.header_errors)},
+        "problems": _problems(result.issues),
+    }
+
+
+def plan_json(result: Any, exit_code: int, *, reads: int, writes: int,
+              seconds: float | None, reports: dict[str, str | None],
+              saved: str | None) -> dict[str, Any]:
+    """`plan --json`: the counts by plan status, the calls an apply would make, and one
+    entry per sheet row with its status and each change (live value, new value), as the
+    diff report shows them (a secret field masked)."""
+    from bulkedit.sheets.diffreport import report_rows
+
+    _, rows = report_rows(result)
+    return {
+        "version": JSON_VERSION,
+        "command": "plan",
+        "sheet": result.sheet.source,
+        "sheet_name": result.sheet.sheet_name,
+        "exit_code": int(exit_code),
+        "complete": not (result.interrupted or result.aborted),
+        "aborted": result.aborted,
+        "rows": len(result.outcomes),
+        "counts": result.planned(),
+        "apply_would_make": {"reads": reads, "writes": writes, "calls": reads + writes,
+                             "seconds": round(seconds, 1) if seconds is not None else None},
+        "warnings": _problems(result.validation.warnings),
+        "reports": reports,
+        "saved_plan": saved,
+        "plan": [{"row": row.row, "video_id": row.video_id or None, "status": row.status,
+                  "note": row.note,
+                  "changes": [{"field": name, "live": live, "new": new}
+                              for name, (live, new, changed) in row.cells.items() if changed]}
+                 for row in rows],
+    }
