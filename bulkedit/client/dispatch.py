@@ -71,6 +71,10 @@ _SINGLE_BUCKET_BELOW = 25
 _MARGIN = 0.98
 
 
+def _seconds(delay: float) -> str:
+    return f"{delay:.1f} s" if delay >= 0.1 else f"{delay * 1000:.0f} ms"
+
+
 def bucket_limiter(rate: float) -> AsyncLimiter:
     """A token bucket that never lets more than `rate` through in any one-second window.
 
@@ -371,7 +375,7 @@ class Dispatcher:
                         self.stats.retries += 1
                         pause = self.policy.throttle_delay(throttles, error.retry_after,
                                                            self.draw())
-                        self._said(job, error, f"throttled; again in {pause:.1f} s")
+                        self._said(job, error, f"throttled; again in {_seconds(pause)}")
                         await self._wait(pause)
                     else:
                         self.stats.retries += 1
@@ -397,7 +401,7 @@ class Dispatcher:
                     return JobResult(job.key, None, error, attempts, started, time.time())
                 self.stats.retries += 1
                 self._said(job, error, f"attempt {tries + 1} of {self.policy.max_attempts} "
-                                       f"in {delay:.1f} s")
+                                       f"in {_seconds(delay)}")
                 await self._wait(delay)
                 if self._stop.is_set():
                     return JobResult(job.key, None, error, attempts, started, time.time())
