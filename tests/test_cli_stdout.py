@@ -158,6 +158,23 @@ def test_results_and_rollback_sheets_are_never_stdout(run_cli, api, tmp_path):
     assert sum(sandbox.counters.writes.values()) == 0
 
 
+def test_a_saved_plan_and_a_rebuilt_undo_are_never_stdout(run_cli, api, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, titles(2))
+    result = _plan(run_cli, sandbox, path, "--save", "-")
+    assert result.code == 2 and result.err == (
+        "bulkedit: error: --save -: a saved plan is kept as a file, for apply --plan; give a "
+        "file name\n")
+    assert sandbox.counters.requests["list_videos"] == 0
+    summary = tmp_path / "summary.json"
+    assert apply(run_cli, sandbox, path, "--summary-json", str(summary)).code == 0
+    run_id = json.loads(summary.read_text())["run"]
+    for flag in ("--results", "--rollback"):
+        result = run_cli("report", run_id, flag, "-")
+        assert result.code == 2 and f"{flag} -: the results and rollback sheets" in result.err
+    assert not Path("-").exists() and not (tmp_path / "-").exists()
+
+
 def test_report_summary_json_dash(run_cli, api, tmp_path):
     sandbox = api()
     path = sheet(tmp_path, titles(3))

@@ -194,7 +194,7 @@ def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
 # ----------------------------------------------------------------------------- apply
 
 def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
-    from bulkedit.cli.stdout import is_stdout
+    from bulkedit.cli.stdout import UNDO_KEPT, is_stdout, keep_as_file
 
     err = err or sys.stderr
     console = Console.of(args, out, err)
@@ -202,11 +202,9 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) 
     sheet = Path(args.sheet)
     results = Path(args.results) if args.results else default_side_path(sheet, "results")
     rollback = Path(args.rollback) if args.rollback else default_side_path(sheet, "rollback")
+    keep_as_file("--results", args.results, UNDO_KEPT)
+    keep_as_file("--rollback", args.rollback, UNDO_KEPT)
     for path in (results, rollback):
-        if is_stdout(path):
-            raise UsageError(f"{'--results' if path is results else '--rollback'} -: the "
-                             "results and rollback sheets are kept as files (the undo must "
-                             "not live only in a pipe); give a file name")
         table_format(path)  # refuse a bad extension before any work
     # `--summary-json -`: the summary on stdout, written here once the run is over.
     summary_out = is_stdout(args.summary_json)
@@ -402,7 +400,7 @@ def _print_row_problems(result: RunResult, out: TextIO, where: str,
 def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """The dry run: read, compare, report. Sends no write."""
     from bulkedit.cli.jsonout import plan_json
-    from bulkedit.cli.stdout import check_binary, is_stdout, spooled
+    from bulkedit.cli.stdout import check_binary, is_stdout, keep_as_file, spooled
     from bulkedit.sheets import diffreport
 
     err = err or sys.stderr
@@ -417,6 +415,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
     if report.suffix.lower() != ".xlsx" or page.suffix.lower() not in (".html", ".htm"):
         raise UsageError("--report takes a .xlsx path and --html a .html path (or - for "
                          "standard output)")
+    keep_as_file("--save", args.save, "a saved plan is kept as a file, for apply --plan")
     if xlsx_out:
         check_binary(out, "--report -", "the diff report (XLSX)")
     preflight([("diff report", None if xlsx_out else report),
@@ -584,11 +583,13 @@ def _end(path: str, width: int = 80) -> str:
 
 
 def run_report(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
-    from bulkedit.cli.stdout import is_stdout
+    from bulkedit.cli.stdout import UNDO_KEPT, is_stdout, keep_as_file
     from bulkedit.run.resume import rebuild
 
     console = Console.of(args, out, err or sys.stderr)
     said = console.human
+    keep_as_file("--results", args.results, UNDO_KEPT)
+    keep_as_file("--rollback", args.rollback, UNDO_KEPT)
 
     journal = _journal(args)
     try:

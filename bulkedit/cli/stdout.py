@@ -23,6 +23,17 @@ def is_stdout(name: str | Path | None) -> bool:
     return name is not None and str(name) == STDOUT
 
 
+def keep_as_file(flag: str, name: str | Path | None, why: str) -> None:
+    """An output that must be a file (a results or rollback sheet, a saved plan): `-` is
+    refused, before any work, instead of making a file named `-`."""
+    if is_stdout(name):
+        raise UsageError(f"{flag} -: {why}; give a file name")
+
+
+UNDO_KEPT = ("the results and rollback sheets are kept as files (the undo must not live "
+             "only in a pipe)")
+
+
 def _tty(out: TextIO) -> bool:
     try:
         return bool(out.isatty())
