@@ -639,7 +639,9 @@ exit codes:
   3    run aborted (credentials, too many failures, lock held, disk)
   70   internal error: a bug of bulkedit's, please report it
        (BULKEDIT_DEBUG=1 shows its traceback)
-  130  interrupted (resumable)"""
+  130  interrupted (resumable)
+--json, a - output, --quiet and --verbose never change the exit code;
+every command takes -q/--quiet, -v/--verbose and --no-progress (docs/pipes.md)"""
 
 
 class _ExitCodesFormatter(argparse.HelpFormatter):
