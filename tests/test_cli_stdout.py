@@ -93,6 +93,7 @@ def test_plan_json_lists_each_row_and_the_counts(run_cli, api, tmp_path):
     assert result.code == 1  # a video not found: as without --json
     payload = json.loads(result.out)
     assert payload["version"] == 1 and payload["command"] == "plan"
+    assert payload["refused"] is False and payload["complete"] is True
     assert payload["counts"] == {"change": 3, "not_found": 1} and payload["rows"] == 4
     assert payload["apply_would_make"]["writes"] == 3
     first = payload["plan"][0]
@@ -105,6 +106,19 @@ def test_plan_json_lists_each_row_and_the_counts(run_cli, api, tmp_path):
     # Progress and the human summary are on stderr, not in the JSON.
     assert "read: 4/4 (100%)" in result.err and "Nothing was sent." in result.err
     assert sum(sandbox.counters.writes.values()) == 0
+
+
+def test_plan_json_of_a_refused_sheet_gives_its_problems(run_cli, api, tmp_path):
+    sandbox = api()
+    path = sheet(tmp_path, [{"video_id": "X1", "title": "upper-case id"}])
+    result = _plan(run_cli, sandbox, path, "--json")
+    assert result.code == 2
+    payload = json.loads(result.out)
+    assert payload["refused"] is True and payload["plan"] == []
+    assert [(p["row"], p["column"], p["code"]) for p in payload["problems"]] == [
+        (2, "video_id", "bad_id")]
+    assert "Nothing was sent." in result.err
+    assert sandbox.counters.requests["list_videos"] == 0
 
 
 def test_plan_html_dash_is_the_page_on_stdout(run_cli, api, tmp_path):

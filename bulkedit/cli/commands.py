@@ -181,11 +181,14 @@ def _refused(invalid: InvalidSheet, out: TextIO) -> int:
     return ExitCode.BAD_INPUT
 
 
-def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO
+def _execute(run: SheetRun, progress: ProgressReporter, out: TextIO, err: TextIO,
+             on_refused: Callable[[ValidationResult], None] | None = None
              ) -> RunResult | int:
     try:
         return asyncio.run(_run_with_signals(run, err))
     except InvalidSheet as invalid:
+        if on_refused is not None:
+            on_refused(invalid.validation)
         return _refused(invalid, out)
     finally:
         progress.close()
@@ -399,7 +402,7 @@ def _print_row_problems(result: RunResult, out: TextIO, where: str,
 
 def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """The dry run: read, compare, report. Sends no write."""
-    from bulkedit.cli.jsonout import plan_json
+    from bulkedit.cli.jsonout import plan_json, refused_plan_json
     from bulkedit.cli.stdout import check_binary, is_stdout, keep_as_file, spooled
     from bulkedit.sheets import diffreport
 
@@ -428,10 +431,16 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
                               **api_choices(args), api_base=api_base, send=False,
                               verbosity=console.verbosity)
         progress = console.progress()
+
+        def refused(validation: ValidationResult) -> None:  # --json: the sheet's problems
+            if args.json:
+                out.write(json.dumps(refused_plan_json(validation, ExitCode.BAD_INPUT),
+                                     indent=2, ensure_ascii=False) + "\n")
+
         outcome = _execute(SheetRun(options, credentials, progress,
                                     on_loaded=tell_sheet(said, progress),
                                     on_detail=console.detail), progress, console.problems,
-                           err)
+                           err, refused)
     if isinstance(outcome, int):
         return outcome
     result = outcome
@@ -760,10 +769,13 @@ def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
     from bulkedit.run.doctor import checkup
 
     err = err or sys.stderr
-    settings, resolved = settings_of(args, err)
+    console = Console.of(args, out, err)
+    settings, resolved = settings_of(args, console.notices)
+    detail = console.detail if console.verbosity.verbose else None
 
     async def main(credentials: Credentials, api_base: str) -> Any:
-        async with connect(credentials, api_base, resolved.limits) as dispatcher:
+        async with connect(credentials, api_base, resolved.limits,
+                           detail=detail) as dispatcher:
             return await checkup(dispatcher.client, api_base)  # type: ignore[arg-type]
 
     with api_access(args, resolved, settings.credentials if settings.source else None

@@ -44,6 +44,24 @@ def validation_json(sheet: Any, result: Any, exit_code: int) -> dict[str, Any]:
     }
 
 
+def refused_plan_json(validation: Any, exit_code: int) -> dict[str, Any]:
+    """`plan --json` of a sheet refused before any read (exit 2): `refused` is true, and
+    the sheet's problems, as validate's, stand where the plan would."""
+    sheet = validation.sheet
+    return {
+        "version": JSON_VERSION,
+        "command": "plan",
+        "sheet": sheet.source,
+        "sheet_name": sheet.sheet_name,
+        "exit_code": int(exit_code),
+        "refused": True,
+        "complete": False,
+        "rows": validation.row_count,
+        "problems": _problems(validation.issues),
+        "plan": [],
+    }
+
+
 def plan_json(result: Any, exit_code: int, *, reads: int, writes: int,
               seconds: float | None, reports: dict[str, str | None],
               saved: str | None) -> dict[str, Any]:
@@ -59,6 +77,7 @@ def plan_json(result: Any, exit_code: int, *, reads: int, writes: int,
         "sheet": result.sheet.source,
         "sheet_name": result.sheet.sheet_name,
         "exit_code": int(exit_code),
+        "refused": False,
         "complete": not (result.interrupted or result.aborted),
         "aborted": result.aborted,
         "rows": len(result.outcomes),
