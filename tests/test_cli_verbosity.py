@@ -4,6 +4,7 @@ part of the run's options; progress and notices on stderr only."""
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,19 @@ def test_verbose_tells_each_throttled_answer(run_cli, api, tmp_path):
     assert sandbox.counters.rate_limited > 0
     assert any(line.startswith("bulkedit: ") and "throttled; again" in line
                for line in result.err.splitlines())
+
+
+def test_quiet_batch_tells_only_the_events_that_went_wrong(run_cli, api, tmp_path):
+    sandbox = api()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, titles(2), "a-good.csv")
+    sheet(inbox, [{"video_id": "X1", "title": "bad id"}], "b-broken.csv")
+    log = tmp_path / "night.jsonl"
+    result = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
+                     "--log", str(log), "--quiet")
+    assert result.code == 2 and result.out == ""
+    told = [line.split()[0] for line in result.err.splitlines()]
+    assert told == ["sheet_invalid", "batch_done"]  # batch_done carries the exit code 2
+    logged = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "sheet_done" in logged and "batch_start" in logged  # the log keeps every event
