@@ -149,3 +149,17 @@ def test_quiet_batch_tells_only_the_events_that_went_wrong(run_cli, api, tmp_pat
     assert told == ["sheet_invalid", "batch_done"]  # batch_done carries the exit code 2
     logged = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert "sheet_done" in logged and "batch_start" in logged  # the log keeps every event
+
+
+def test_verbose_batch_tells_each_retry(run_cli, api, tmp_path):
+    sandbox = api(fail_rate=0.3, fault_seed=3)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, titles(20), "a.csv")
+    result = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
+                     "--log", str(tmp_path / "night.jsonl"), "--verbose")
+    assert result.code == 0, result.err
+    assert sandbox.counters.faults
+    assert any(line.startswith("bulkedit: ") and "attempt 2 of" in line
+               for line in result.err.splitlines())
+    assert "attempt 2 of" not in result.out

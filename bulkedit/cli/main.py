@@ -277,7 +277,8 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "canary": canary_choice(args), "settle": args.settle,
                 "verbosity": console.verbosity}
         run_options(settings, **said)  # a wrong setting is refused before the first sheet
-        return Batch(settings, inbox, credentials, said, log, trust=args.trust_inbox).run()
+        return Batch(settings, inbox, credentials, said, log, trust=args.trust_inbox,
+                     detail=console.detail).run()
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -179,11 +179,13 @@ class Batch:
     def __init__(self, settings: Settings, inbox: Path, credentials: Credentials,
                  choices: Mapping[str, Any], log: JsonLog, trust: bool = False, *,
                  sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.time,
-                 fault: filing.Fault = filing.kill_at):
+                 fault: filing.Fault = filing.kill_at,
+                 detail: Callable[[str], None] | None = None):
         """`choices`: what the user said for every sheet of the night (run_options' names,
         None where nothing was said); bulkedit.toml and the engine's defaults do the rest.
         `sleep` and `clock` wait for a sheet to settle; `fault` is called at each step of
-        a filing (tests kill the night there)."""
+        a filing (tests kill the night there); `detail` hears each retry and throttled
+        answer when the options are verbose (--verbose)."""
         self.settings = settings
         self.trust = trust  # apply other users' files and files others may write
         self.folders = BatchFolders.of(settings, inbox)
@@ -192,6 +194,7 @@ class Batch:
         self.settle = run_options(settings, **self.choices).settle
         self.log = log
         self.sleep, self.clock, self.fault = sleep, clock, fault
+        self.detail = detail
         self.records = self.folders.inbox / FILINGS
         self._current: SheetRun | None = None
         self._stopping = False
@@ -446,7 +449,7 @@ class Batch:
                               state_dir=folders.state, from_inbox=True,
                               trust_inbox=self.trust, results=results, rollback=rollback,
                               summary_json=summary_path)
-        run = SheetRun(options, self.credentials)
+        run = SheetRun(options, self.credentials, on_detail=self.detail)
         self._current = run
         try:
             result = await run.run()
