@@ -302,3 +302,16 @@ def test_a_pipe_from_plan_carries_the_xlsx_report(api, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Plan" in openpyxl.load_workbook(io.BytesIO(done.stdout)).sheetnames
     assert not (tmp_path / "edits.plan.xlsx").exists()
+
+
+def test_json_on_stdout_keeps_invisible_characters_exact_and_the_terminal_safe(run_cli,
+                                                                             tmp_path):
+    # A bidi override and a tag character (beyond the BMP): escaped as JSON escapes, so
+    # nothing raw reaches a terminal and a reader gets the very value back.
+    value = "a\u202eb\U000e0041c\x85"
+    path = sheet(tmp_path, [{"video_id": "x8abc12", "channel": value}])  # not a channel
+    result = run_cli("validate", str(path), "--json")
+    assert "\u202e" not in result.out and "\U000e0041" not in result.out
+    assert "\\u202e" in result.out and "\\udb40\\udc41" in result.out
+    values = [p["value"] for p in json.loads(result.out)["problems"]]
+    assert value in values

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from bulkedit.cli.console import (
     print_issues,
     print_table,
 )
+from bulkedit.cli.jsonout import dumps
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
 from bulkedit.core.outcomes import Outcome, RunResult, sheet_notes
@@ -256,7 +256,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) 
         return outcome
     code = _report_apply(outcome, options, console)
     if summary_out:
-        out.write(json.dumps(outcome.summary(), indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(outcome.summary()))
     return ExitCode.INTERRUPTED if stopped_at_prompt else code
 
 
@@ -434,8 +434,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
 
         def refused(validation: ValidationResult) -> None:  # --json: the sheet's problems
             if args.json:
-                out.write(json.dumps(refused_plan_json(validation, ExitCode.BAD_INPUT),
-                                     indent=2, ensure_ascii=False) + "\n")
+                out.write(dumps(refused_plan_json(validation, ExitCode.BAD_INPUT)))
 
         outcome = _execute(SheetRun(options, credentials, progress,
                                     on_loaded=tell_sheet(said, progress),
@@ -515,7 +514,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
                             reports={"xlsx": None if xlsx_out else str(report),
                                      "html": None if html_out else str(page)},
                             saved=saved)
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(payload))
     return code
 
 
@@ -637,7 +636,7 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
     summary = result.summary()
     summary["results"], summary["rollback"] = str(results), str(rollback)
     if summary_out:
-        out.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(summary))
     elif summary_path is not None:
         write_summary(summary_path, summary)
         said.write(f"Summary: {summary_path}\n")

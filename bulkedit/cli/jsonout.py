@@ -4,13 +4,33 @@ version; none is renamed or removed without a new version number."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
+from bulkedit.core.charclasses import UNSAFE
 from bulkedit.core.problems import PROBLEMS
 from bulkedit.core.types import Issue
 
 JSON_VERSION = 1
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the BMP: JSON's surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def dumps(payload: Any) -> str:
+    """JSON text for stdout, and a line end: readable (not ASCII-only), with every
+    character a terminal must not get raw (controls, bidi, invisible ones) as JSON's own
+    escape, so the terminal-safe stream has nothing to change and a reader gets the exact
+    value back."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    return UNSAFE.sub(_escaped, text) + "\n"
 
 
 def problem_json(issue: Issue) -> dict[str, Any]:

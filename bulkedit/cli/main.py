@@ -90,7 +90,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.commands import sheet_choices, sheet_read
     from bulkedit.cli.console import Console
-    from bulkedit.cli.jsonout import validation_json
+    from bulkedit.cli.jsonout import dumps, validation_json
     from bulkedit.cli.stdout import is_stdout, spooled
     from bulkedit.core.validation import validate
     from bulkedit.run.config import load_settings
@@ -116,8 +116,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     result = validate(sheet, options)
     code = ExitCode.OK if result.ok else ExitCode.PROBLEMS
     if args.json:
-        out.write(json.dumps(validation_json(sheet, result, code), indent=2,
-                             ensure_ascii=False) + "\n")
+        out.write(dumps(validation_json(sheet, result, code)))
     elif to_stdout:  # the problems as CSV, the table --report problems.csv writes
         with spooled(out, "problems.csv", text=True) as path:
             write_issues(path, result.issues)
