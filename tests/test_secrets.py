@@ -31,8 +31,9 @@ def test_no_command_leaves_a_secret_or_a_token(run_cli, api, tmp_path, monkeypat
     sandbox = api(fail_rate=0.1, drop_rate=0.05, token_lifetime=0.5)
     monkeypatch.chdir(tmp_path)
     edits = sheet(tmp_path, [*titles(40), {"video_id": "xgone", "title": "x"}])
+    # --verbose: each retry (a 5xx, a dropped connection, an expired token) is told too.
     base = ("--api-base", sandbox.base_url, "--rate", "0", "--max-attempts", "12",
-            "--backoff", "0.01")
+            "--backoff", "0.01", "--verbose")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     sheet(inbox, titles(10, start=50), "night.csv")
@@ -45,7 +46,7 @@ def test_no_command_leaves_a_secret_or_a_token(run_cli, api, tmp_path, monkeypat
                 str(tmp_path / "summary.json"), "--plan", str(tmp_path / "plan.json")),
         run_cli("export", "--owner", "x1ch000", "-o", str(tmp_path / "export.xlsx"), *base),
         run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0", "--log",
-                str(tmp_path / "night.jsonl")),
+                str(tmp_path / "night.jsonl"), "--verbose"),
         run_cli("runs"),
     ]
     run_id = outputs[-1].out.splitlines()[2].split()[0]
@@ -59,6 +60,7 @@ def test_no_command_leaves_a_secret_or_a_token(run_cli, api, tmp_path, monkeypat
     tokens = list(sandbox.app.tokens)
     assert sandbox.counters.tokens_issued >= 3 and tokens
     assert {o.code for o in outputs} <= {0, 1, 3}
+    assert any(" of 12 in " in o.err for o in outputs)  # the retries were told
     artefacts = {f"out {i}": o.out + o.err for i, o in enumerate(outputs)}
     artefacts.update(texts_under(tmp_path))
     assert any(name.endswith("journal.sqlite") for name in artefacts)
