@@ -95,7 +95,9 @@ def test_plan_json_lists_each_row_and_the_counts(run_cli, api, tmp_path):
     assert payload["version"] == 1 and payload["command"] == "plan"
     assert payload["refused"] is False and payload["complete"] is True
     assert payload["counts"] == {"change": 3, "not_found": 1} and payload["rows"] == 4
-    assert payload["apply_would_make"]["writes"] == 3
+    would = payload["apply_would_make"]
+    assert would["writes"] == 3 and would["read_backs"] == 1  # verify is on
+    assert f"an apply will make {would['calls']} API calls" in result.err  # as it says
     first = payload["plan"][0]
     assert first["row"] == 2 and first["video_id"] == video_id(0)
     assert first["status"] == "change"

@@ -509,8 +509,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
                                               "conflict"))
         code = ExitCode.PROBLEMS if bad else ExitCode.OK
     if args.json:
-        payload = plan_json(result, code, reads=reads, writes=writes,
-                            seconds=estimate.seconds,
+        payload = plan_json(result, code, estimate,
                             reports={"xlsx": None if xlsx_out else str(report),
                                      "html": None if html_out else str(page)},
                             saved=saved)

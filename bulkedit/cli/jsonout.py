@@ -82,9 +82,8 @@ def refused_plan_json(validation: Any, exit_code: int) -> dict[str, Any]:
     }
 
 
-def plan_json(result: Any, exit_code: int, *, reads: int, writes: int,
-              seconds: float | None, reports: dict[str, str | None],
-              saved: str | None) -> dict[str, Any]:
+def plan_json(result: Any, exit_code: int, estimate: Any, *,
+              reports: dict[str, str | None], saved: str | None) -> dict[str, Any]:
     """`plan --json`: the counts by plan status, the calls an apply would make, and one
     entry per sheet row with its status and each change (live value, new value), as the
     diff report shows them (a secret field masked)."""
@@ -102,8 +101,10 @@ def plan_json(result: Any, exit_code: int, *, reads: int, writes: int,
         "aborted": result.aborted,
         "rows": len(result.outcomes),
         "counts": result.planned(),
-        "apply_would_make": {"reads": reads, "writes": writes, "calls": reads + writes,
-                             "seconds": round(seconds, 1) if seconds is not None else None},
+        "apply_would_make": {"reads": estimate.reads, "writes": estimate.writes,
+                             "read_backs": estimate.read_backs, "calls": estimate.calls,
+                             "seconds": round(estimate.seconds, 1)
+                             if estimate.seconds is not None else None},
         "warnings": _problems(result.validation.warnings),
         "reports": reports,
         "saved_plan": saved,
