@@ -132,7 +132,7 @@ def test_the_log_never_holds_a_raw_control_or_bidi_character(run_cli, api, tmp_p
     sandbox = api()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    name = "evil\u202e\u009b2J.csv"
+    name = "evil\u202e\u009b2J\U000e0041.csv"  # a tag character: beyond the BMP
     sheet(inbox, [{"video_id": video_id(1), "title": "T\u202eitle"}], name)
     log = tmp_path / "night.jsonl"
     result = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
@@ -140,6 +140,7 @@ def test_the_log_never_holds_a_raw_control_or_bidi_character(run_cli, api, tmp_p
     assert result.code == 0, result.out + result.err
     text = log.read_text(encoding="utf-8")
     assert "\u202e" not in text and "\u009b" not in text and "\\u202e" in text
+    assert "\U000e0041" not in text and "\\udb40\\udc41" in text  # JSON's surrogate pair
     assert json.loads(text.splitlines()[1])["sheet"] == name  # the same value, escaped
     assert "\u202e" not in result.out and "\\u202e" in result.out
 

@@ -534,7 +534,6 @@ def _journal(args: argparse.Namespace) -> Journal:
 def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     """Every run in the journal, with its state, its rows and where its rollback sheet is
     now (the journal follows it when it is kept aside or filed); --json for machines."""
-    import json
     from datetime import UTC, datetime
 
     from bulkedit.run.lock import sheet_is_held
@@ -566,8 +565,7 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
             "rollback": str(rollback) if rollback else None,
             "rollback_exists": rollback is not None and rollback.exists()})
     if getattr(args, "json", False):
-        out.write(json.dumps({"runs": listed, "damage": damage}, indent=2,
-                             ensure_ascii=False) + "\n")
+        out.write(dumps({"runs": listed, "damage": damage}))
         return ExitCode.OK
     rows = []
     for record, entry in zip(runs, listed, strict=True):
@@ -761,7 +759,6 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
 
 def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """A few read-only calls, a table (or --json) of what this key can do. Never a write."""
-    import json
 
     from bulkedit.client.connect import connect
     from bulkedit.run.doctor import checkup
@@ -783,7 +780,7 @@ def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
         except ApiError as error:
             raise RunAborted(f"doctor could not go on: {error}") from None
     if args.json:
-        out.write(json.dumps(found.as_dict(), indent=2) + "\n")
+        out.write(dumps(found.as_dict()))
         return ExitCode.OK if not found.problems else ExitCode.PROBLEMS
     rows = [
         ["API", found.api_base],

@@ -4,7 +4,6 @@ settings file won the lookup (run/config_lookup.py), as a table or as JSON (--js
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TextIO
 
@@ -14,6 +13,7 @@ from bulkedit.core.errors import ExitCode
 
 def run_config(args: argparse.Namespace, out: TextIO) -> int:
     from bulkedit.cli.commands import settings_of
+    from bulkedit.cli.jsonout import dumps
     from bulkedit.run.config import LIMITS
     from bulkedit.run.config_lookup import find_config
     from bulkedit.run.options import run_options
@@ -50,7 +50,7 @@ def run_config(args: argparse.Namespace, out: TextIO) -> int:
         payload = {"settings_file": lookup.as_dict(),
                    "settings": [{"setting": name, "value": value, "from": source}
                                 for name, value, source in rows]}
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(payload))
         return ExitCode.OK
     out.write(f"Settings file: {lookup.path} ({lookup.why})\n\n" if lookup.path else
               f"Settings file: none ({lookup.why})\n\n")

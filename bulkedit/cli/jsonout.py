@@ -5,23 +5,14 @@ version; none is renamed or removed without a new version number."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from bulkedit.core.charclasses import UNSAFE
+from bulkedit.core.charclasses import json_visible
 from bulkedit.core.problems import PROBLEMS
 from bulkedit.core.types import Issue
 
 JSON_VERSION = 1
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000  # beyond the BMP: JSON's surrogate pair
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def dumps(payload: Any) -> str:
@@ -30,7 +21,7 @@ def dumps(payload: Any) -> str:
     escape, so the terminal-safe stream has nothing to change and a reader gets the exact
     value back."""
     text = json.dumps(payload, indent=2, ensure_ascii=False)
-    return UNSAFE.sub(_escaped, text) + "\n"
+    return json_visible(text) + "\n"
 
 
 def problem_json(issue: Issue) -> dict[str, Any]:

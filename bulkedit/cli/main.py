@@ -7,7 +7,6 @@ import contextlib
 import difflib
 import errno
 import gc
-import json
 import math
 import os
 import sys
@@ -54,6 +53,7 @@ def _field_rows(specs: Sequence[FieldSpec]) -> list[dict[str, str]]:
 
 
 def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.jsonout import dumps
     from bulkedit.core.schema import FIELDS, READ_ONLY_FIELDS, Access
 
     specs = [s for s in FIELDS.values() if args.all or s.access is Access.WRITABLE]
@@ -66,7 +66,7 @@ def cmd_fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                "write_only": s.write_only}
                               for r, s in zip(rows, specs, strict=True)],
                    "read_only": list(READ_ONLY_FIELDS)}
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(payload))
         return ExitCode.OK
     columns = ["field", "kind", "limits", "clear", "patch", "needs", "notes"]
     if args.all:

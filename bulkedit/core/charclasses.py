@@ -57,6 +57,23 @@ def escape_match(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group(0)):04x}"
 
 
+def json_escape_match(match: re.Match[str]) -> str:
+    """JSON's own escape for one character: a surrogate pair beyond the BMP (U+E0041 as
+    \\udb40\\udc41), which `\\uNNNN` with five digits would not be."""
+    code = ord(match.group(0))
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_visible(json_text: str) -> str:
+    """JSON text with every unsafe character as JSON's own escape: the same value to a
+    JSON reader, nothing raw for a person reading the stream (valid JSON in, valid out,
+    since every unsafe character may appear only inside a string)."""
+    return UNSAFE.sub(json_escape_match, json_text)
+
+
 def visible(text: str) -> str:
     """Unsafe characters as \\uNNNN: a cell must never drive the terminal
     (escape codes), reorder what is shown (bidi overrides) or hide in it (zero-width)."""

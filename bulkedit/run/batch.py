@@ -34,7 +34,7 @@ from typing import Any, TextIO
 
 from bulkedit.client.transport import Credentials
 from bulkedit.core import logfmt
-from bulkedit.core.charclasses import visible
+from bulkedit.core.charclasses import json_visible
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError, WrongApiBase
 from bulkedit.run import filing
 from bulkedit.run.config import Settings
@@ -123,7 +123,7 @@ class JsonLog:
         record = {"time": datetime.now(UTC).isoformat(), "event": event, **facts}
         # C1, bidi and zero-width characters as JSON's own \uNNNN escapes: the same value
         # to a JSON reader, nothing raw for a person tailing the log.
-        line = visible(json.dumps(record, ensure_ascii=False, default=str)) + "\n"
+        line = json_visible(json.dumps(record, ensure_ascii=False, default=str)) + "\n"
         if self.path is not None:
             try:
                 with self.path.open("a", encoding="utf-8") as handle:
