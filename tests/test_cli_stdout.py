@@ -256,7 +256,7 @@ def test_batch_log_dash_writes_json_lines_on_stdout_not_a_file(run_cli, api, tmp
                                             "batch_done"]
     assert not (tmp_path / "-").exists()
     # The human lines went to stderr.
-    assert any(line.startswith("sheet_done ") for line in result.err.splitlines())
+    assert any(" event=sheet_done " in line for line in result.err.splitlines())
 
 
 # ----------------------------------------------------------------------------- real pipes

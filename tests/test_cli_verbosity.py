@@ -145,8 +145,8 @@ def test_quiet_batch_tells_only_the_events_that_went_wrong(run_cli, api, tmp_pat
     result = run_cli("batch", str(inbox), "--api-base", sandbox.base_url, "--rate", "0",
                      "--log", str(log), "--quiet")
     assert result.code == 2 and result.out == ""
-    told = [line.split()[0] for line in result.err.splitlines()]
-    assert told == ["sheet_invalid", "batch_done"]  # batch_done carries the exit code 2
+    told = [line.split()[1] for line in result.err.splitlines()]  # time=… event=…
+    assert told == ["event=sheet_invalid", "event=batch_done"]  # with exit code 2
     logged = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert "sheet_done" in logged and "batch_start" in logged  # the log keeps every event
 

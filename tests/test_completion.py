@@ -73,7 +73,7 @@ def test_bash_completes_commands_options_and_choices(bash_script, tmp_path):
     assert offered("bulkedit va") == ["validate"]  # a command
     assert offered("bulkedit co") == ["config", "completion"]
     assert offered("bulkedit validate --max") == ["--max-shown"]  # an option
-    assert offered("bulkedit apply --no-") == ["--no-verify", "--no-canary"]
+    assert offered("bulkedit apply --no-") == ["--no-verify", "--no-canary", "--no-progress"]
     assert offered("bulkedit fields --format ") == ["table", "json", "markdown"]  # choices
     assert offered("bulkedit fields --format j") == ["json"]
     assert offered("bulkedit plan --date-order = m") == ["mdy"]  # --date-order=m
