@@ -428,12 +428,14 @@ def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
 
 def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
+    from dataclasses import replace
 
     from bulkedit.sandbox.config import (
         PROFILE_KNOBS,
         AccountTier,
         ApiKey,
         SandboxConfig,
+        accounts,
         parse_schedule,
     )
     from bulkedit.sandbox.server import serve_forever
@@ -455,9 +457,15 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("--latency-ms is milliseconds, 0 or more")
         args.latency = args.latency_ms / 1000
     key = ApiKey("sandbox-api-key", "sandbox-api-secret", tier=AccountTier(args.tier))
+    if not 0 <= args.accounts <= 100:
+        raise UsageError("--accounts is a number of accounts, from 0 to 100")
+    owners = max(args.owners, args.accounts)  # every account owns at least one channel
+    brands = tuple(replace(account, tier=key.tier)
+                   for account in accounts(args.accounts, owners)) if args.accounts else ()
     knobs = SandboxConfig.strict() if args.profile == "strict" else SandboxConfig()
     config = SandboxConfig(
-        videos=args.videos, seed=args.seed, owners=args.owners, keys=(key,),
+        videos=args.videos, seed=args.seed, owners=owners, keys=(key, *brands),
+        limit_scope=args.limit_per,
         token_lifetime=args.token_lifetime, max_ids=args.max_ids, rate=args.rate,
         hourly_quota=args.hourly_quota, retry_after_header=not args.no_retry_after,
         rate_limit_status=args.rate_limit_status, latency=args.latency, jitter=args.jitter,
@@ -505,6 +513,13 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
     add("--port", type=int, default=8642, help="port (default 8642; 0 picks a free one)")
     add("--videos", type=int, default=1000, help="videos to seed (default 1000)")
     add("--owners", type=int, default=5, help="channels the videos belong to (default 5)")
+    add("--accounts", type=int, default=0, metavar="N",
+        help="N partner accounts besides the sandbox key, each with its own key "
+             "(sandbox-key-1, …) and its own channels, shared out among them; a key "
+             "editing another account's video is refused, as the API does")
+    add("--limit-per", choices=("token", "key"), default="token",
+        help="what --rate and the quotas count: each token apart (default), or every "
+             "token of one key together")
     add("--seed", type=int, default=1, help="seed of the generated videos (default 1)")
     add("--state", metavar="FILE", help="keep the videos in this SQLite file across restarts")
     add("--tier", choices=("pro", "standard"), default="pro",

@@ -13,6 +13,7 @@ import math
 import random
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +83,8 @@ class SandboxApp:
         self.counters = Counters()
         self.keys = config.all_keys()
         self.tokens: dict[str, Token] = {}
-        self._limits: dict[str, TokenLimits] = {}
+        self._limits: dict[str, TokenLimits] = {}  # by token, or by key (limit_scope)
+        self._revoked: set[str] = set()  # keys that get no token (revoke_key)
         # Called with the video id after each applied edit, in the server's loop: lets a
         # test act at an exact point of a run (expire tokens after the 20th edit…).
         self.after_edit: list[Callable[[str], None]] = []
@@ -106,6 +108,17 @@ class SandboxApp:
     def revoke_all_tokens(self) -> None:
         """What happens when a key is deleted in Studio: every token stops working."""
         self.tokens.clear()
+
+    def revoke_key(self, key: str) -> None:
+        """One account's key deleted in Studio: its tokens stop working and it gets no new
+        one (invalid_client); every other key goes on."""
+        self._revoked.add(key)
+        for value in [v for v, t in self.tokens.items() if t.key.key == key]:
+            del self.tokens[value]
+
+    def restore_key(self, key: str) -> None:
+        """The account's key put right again: it gets tokens again."""
+        self._revoked.discard(key)
 
     def rate_now(self) -> float | None:
         """The per-token limit in force: the schedule's, else the fixed one."""
@@ -226,19 +239,25 @@ class SandboxApp:
                            headers={"WWW-Authenticate": 'Bearer realm="api", '
                                     'error="invalid_token", '
                                     'error_description="The access token has expired."'})
-        self.counters.peak_per_token.setdefault(value, PeakPerWindow()).add(self.clock())
-        limits = self._limits.get(value)
+        counters, key = self.counters, token.key
+        counters.peak_per_token.setdefault(value, PeakPerWindow()).add(self.clock())
+        counters.peak_per_key.setdefault(key.key, PeakPerWindow()).add(self.clock())
+        counters.requests_by_key[key.key] += 1
+        scope = key.key if self.config.limit_scope == "key" else value
+        limits = self._limits.get(scope)
         if limits is None:
             config = self.config
             window = (FixedWindow(config.window_quota, config.window_seconds)
                       if config.window_quota else None)
             bucket = (TokenBucket(config.bucket_burst, config.bucket_refill)
                       if config.bucket_burst else None)
-            limits = self._limits[value] = TokenLimits(self.rate_now, config.hourly_quota,
+            rate = self.rate_now if key.rate is None else key.rate
+            limits = self._limits[scope] = TokenLimits(rate, config.hourly_quota,
                                                        self.clock, window, bucket)
         wait = limits.admit()
         if wait > 0:
-            self.counters.rate_limited += 1
+            counters.rate_limited += 1
+            counters.rate_limited_by_key[key.key] += 1
             headers = ({"Retry-After": str(max(1, math.ceil(wait)))}
                        if self.config.retry_after_header else {})
             if self.config.throttle_as_plain_403:  # nothing says "rate" in it
@@ -258,6 +277,8 @@ class SandboxApp:
             return _oauth_error(400, "unsupported_grant_type",
                                 "Only client_credentials is supported on this endpoint")
         key = self.keys.get(str(form.get("client_id", "")))
+        if key is not None and key.key in self._revoked:
+            key = None
         if key is None or not secrets.compare_digest(str(form.get("client_secret", "")),
                                                      key.secret):
             return _oauth_error(401, "invalid_client", "Invalid client credentials")
@@ -329,6 +350,7 @@ class SandboxApp:
                            {"reason": "insufficient_scope", "scope": "manage_videos"})
         video = self._video(request.match_info["id"])
         if token.key.owners and video["owner"] not in token.key.owners:
+            self.counters.not_owner_by_key[token.key.key] += 1
             raise ApiError(403, "access_forbidden", "You are not allowed to edit this video",
                            {"reason": "not_owner", "object_id": video["id"]})
         form = await request.post()
@@ -342,6 +364,7 @@ class SandboxApp:
         if changes:
             self.store.update(video["id"], changes)
             self.counters.writes[video["id"]] += 1
+            self.counters.writes_by_key.setdefault(token.key.key, Counter())[video["id"]] += 1
             for hook in self.after_edit:
                 hook(video["id"])
         return web.json_response(self._render(video, fields, _pro(request)))

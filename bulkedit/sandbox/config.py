@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bulkedit.sandbox.store import owner_id
+
 
 class AccountTier(StrEnum):
     PRO = "pro"  # may set Pro / verified-partner fields (geoblocking, publish_date, …)
@@ -28,6 +30,22 @@ class ApiKey:
     owners: tuple[str, ...] = ()
     # Dailymotion silently ignores thumbnail_url without this permission.
     can_set_thumbnail: bool = False
+    # This key's own requests per second (over a sliding 1 s window), instead of the
+    # sandbox's `rate`: accounts differ in what they are allowed (issue 30).
+    rate: float | None = None
+    # A name for the account, shown in the banner and used by `accounts(n)`.
+    account: str = ""
+
+
+def accounts(count: int, owners: int) -> tuple[ApiKey, ...]:
+    """`count` partner accounts, each with its own key and its own channels: channel i
+    belongs to account i % count (the sandbox's owners are x1ch000, x1ch001, …), as
+    brands of one media group each hold their own. Keys and secrets are public sandbox
+    values (`sandbox-key-1`, `sandbox-secret-1`, …)."""
+    return tuple(ApiKey(f"sandbox-key-{n + 1}", f"sandbox-secret-{n + 1}",
+                        owners=tuple(owner_id(i) for i in range(owners) if i % count == n),
+                        account=f"account{n + 1}")
+                 for n in range(count))
 
 
 DEFAULT_KEY = ApiKey("sandbox-api-key", "sandbox-api-secret")
@@ -66,6 +84,9 @@ class SandboxConfig:
     bucket_refill: float = 1.0
     retry_after_header: bool = True
     rate_limit_status: int = 429  # 403 to answer like "denied due to spam activity"
+    # What a rate limit counts: each token apart ("token"), or every token of one key
+    # together ("key"; a new token does not reset it). The docs say neither.
+    limit_scope: str = "token"
     # Faults, drawn from a random generator seeded by `fault_seed`.
     latency: float = 0.0  # seconds added to every /rest request
     jitter: float = 0.0  # up to this many more seconds, uniformly

@@ -105,6 +105,13 @@ class Counters:
     max_in_flight: int = 0
     peak: PeakPerWindow = field(default_factory=PeakPerWindow)
     peak_per_token: dict[str, PeakPerWindow] = field(default_factory=dict)
+    # Per API key (issue 30): what each account's key asked, wrote and was refused, so a
+    # test proves every row went through its own account and none through another's.
+    requests_by_key: Counter[str] = field(default_factory=Counter)  # authenticated /rest
+    writes_by_key: dict[str, Counter[str]] = field(default_factory=dict)  # key: video: n
+    not_owner_by_key: Counter[str] = field(default_factory=Counter)  # edits refused 403
+    rate_limited_by_key: Counter[str] = field(default_factory=Counter)
+    peak_per_key: dict[str, PeakPerWindow] = field(default_factory=dict)
 
     @property
     def max_per_second(self) -> int:
@@ -113,6 +120,11 @@ class Counters:
 
     def max_per_second_for(self, token: str) -> int:
         window = self.peak_per_token.get(token)
+        return window.peak if window else 0
+
+    def max_per_second_of_key(self, key: str) -> int:
+        """Most /rest requests of one API key (all its tokens) in any one-second window."""
+        window = self.peak_per_key.get(key)
         return window.peak if window else 0
 
 

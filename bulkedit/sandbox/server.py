@@ -116,6 +116,22 @@ def running_sandbox(config: SandboxConfig | None = None, port: int = 0) -> Itera
         thread.join(timeout=30)
 
 
+def _account_lines(sandbox: Sandbox) -> list[str]:
+    """The accounts besides the first key (`--accounts N`): each key, its secret and the
+    channels it may edit."""
+    brands = [key for key in sandbox.config.keys[1:] if key.account]
+    if not brands:
+        return []
+    scope = sandbox.config.limit_scope
+    lines = [f"  accounts:   {len(brands)}, each editing only its own channels "
+             f"(limits counted per {scope}; the key above edits every channel)"]
+    for key in brands:
+        rate = f", {key.rate:g}/s" if key.rate is not None else ""
+        lines.append(f"    {key.account}: key {key.key}, secret {key.secret}, channels "
+                     f"{', '.join(key.owners)}{rate}")
+    return lines
+
+
 def banner(sandbox: Sandbox) -> str:
     """What `bulkedit sandbox` prints: where it is, the credentials, a first request."""
     key, secret = sandbox.key
@@ -134,6 +150,7 @@ def banner(sandbox: Sandbox) -> str:
         f"  API secret: {secret}   (sandbox credentials, not a secret)",
         f"  state:      {config.state_file or 'in memory (lost when stopped)'}",
         f"  faults:     {', '.join(knobs) if knobs else 'none'}",
+        *_account_lines(sandbox),
         "",
         # Two lines that work as copied: the address alone is refused for want of the
         # credentials, so the environment names all three, for every command after it.
