@@ -120,3 +120,28 @@ def test_a_held_sheet_lock_refuses_a_second_holder(tmp_path):
             pytest.raises(RunAborted, match="already being processed"):
         SheetLock(str(path.resolve()), str(path), path).acquire()
     SheetLock(str(path.resolve()), str(path), path).acquire().release()  # free again
+
+
+def test_one_sheet_is_locked_per_account(tmp_path):
+    # Two accounts' runs of one sheet go side by side; the same account twice never.
+    path = sheet(tmp_path, titles(1))
+    key = str(path.resolve())
+    with SheetLock(key, str(path), path, account="brand1"):
+        with SheetLock(key, str(path), path, account="brand2"), \
+                SheetLock(key, str(path), path):  # the account `default`
+            pass
+        with pytest.raises(RunAborted, match="already being processed"):
+            SheetLock(key, str(path), path, account="brand1").acquire()
+
+
+def test_the_default_account_keeps_the_lock_files_earlier_versions_took(tmp_path):
+    # An older bulkedit, still running a sheet, locks `sheet_lock_path(key)` and the
+    # inode file: a new run of the default account must meet those very files.
+    path = sheet(tmp_path, titles(1))
+    key = str(path.resolve())
+    status = os.stat(path)
+    folder = lock_folder()
+    assert SheetLock(key, str(path), path).paths == [
+        sheet_lock_path(key, folder), folder / f"inode-{status.st_dev}-{status.st_ino}.lock"]
+    assert sheet_lock_path(key, folder) not in SheetLock(key, str(path), path,
+                                                         account="brand1").paths

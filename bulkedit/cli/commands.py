@@ -551,7 +551,7 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     for record in runs:
         counts = held[record.id] or (record.summary or {}).get("counts", {})
         state = record.state
-        if state == "running" and not sheet_is_held(record.sheet):
+        if state == "running" and not sheet_is_held(record.sheet, record.account):
             state = "interrupted"  # its process is gone: `apply` again resumes it
         rollback = outputs[record.id].get("rollback")
         results = outputs[record.id].get("results")
@@ -560,7 +560,8 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
             "started": datetime.fromtimestamp(record.started, UTC).isoformat(),
             "finished": datetime.fromtimestamp(record.finished, UTC).isoformat()
             if record.finished else None,
-            "sheet": record.sheet, "rows": counts,
+            "sheet": record.sheet, "account": record.account, "linked": record.linked,
+            "rows": counts,
             "results": str(results) if results else None,
             "rollback": str(rollback) if rollback else None,
             "rollback_exists": rollback is not None and rollback.exists()})
@@ -568,14 +569,18 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
         out.write(dumps({"runs": listed, "damage": damage}))
         return ExitCode.OK
     rows = []
+    # The account column only once a run used one (a journal of one account looks as before).
+    accounts = any(record.account != "default" for record in runs)
     for record, entry in zip(runs, listed, strict=True):
         rollback = entry["rollback"]
         undo = ("none" if rollback is None else rollback if entry["rollback_exists"]
                 else f"{rollback} (gone)")
         rows.append([entry["run"], entry["state"], _when(record.started),
                      ", ".join(f"{n} {s}" for s, n in sorted(entry["rows"].items())),
-                     _end(record.sheet), _end(undo, 100)])
-    print_table(out, ["run", "state", "started", "rows", "sheet", "rollback"], rows,
+                     _end(record.sheet), *([record.account] if accounts else []),
+                     _end(undo, 100)])
+    print_table(out, ["run", "state", "started", "rows", "sheet",
+                      *(["account"] if accounts else []), "rollback"], rows,
                 widths={"sheet": 80, "rows": 60, "rollback": 100})
     for line in damage:
         out.write(f"Damaged journal: {line}\n")

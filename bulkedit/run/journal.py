@@ -85,6 +85,19 @@ PINNED_SHEETS = "sheets"  # the copies of the sheets runs worked from, by SHA-25
 KEEP_DAYS = 30  # how long a finished run's pinned copy and seal are kept
 UNFINISHED = ("running", "interrupted", "aborted")
 
+# The journal's format (SQLite's user_version). 0 is every journal from before versions
+# were kept: the same tables without runs.account and runs.linked. An older file is
+# brought forward when opened, in one transaction, losing nothing; a newer one (from a
+# later bulkedit) is refused, never read by code that does not know its columns.
+SCHEMA_VERSION = 1
+_MIGRATIONS = {
+    # 0 -> 1: several accounts (issue 30): each run is one sheet for one account, and the
+    # runs of one sheet started together are linked by the id of the first of them.
+    1: [("account", "ALTER TABLE runs ADD COLUMN account TEXT NOT NULL DEFAULT 'default'"),
+        ("linked", "ALTER TABLE runs ADD COLUMN linked TEXT")],
+}
+DEFAULT_ACCOUNT = "default"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -96,7 +109,9 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER NOT NULL,
     started REAL NOT NULL,
     finished REAL,
-    summary TEXT
+    summary TEXT,
+    account TEXT NOT NULL DEFAULT 'default',
+    linked TEXT
 );
 CREATE TABLE IF NOT EXISTS rows (
     run_id TEXT NOT NULL,
@@ -149,6 +164,8 @@ class RunRecord:
     started: float
     finished: float | None
     summary: dict[str, Any] | None
+    account: str = DEFAULT_ACCOUNT  # the account whose key the run uses
+    linked: str | None = None  # the first run of those started together on one sheet
 
 
 @dataclass(frozen=True)
@@ -243,7 +260,7 @@ class Journal:
             checked = [str(row[0]) for row in self._db.execute("PRAGMA quick_check")]
             if checked != ["ok"]:
                 raise _CheckFailed("\n".join(checked))
-            self._db.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(Exception):
                 self._db.close()
@@ -266,6 +283,32 @@ class Journal:
         self._db.row_factory = sqlite3.Row
         self._pending = False
         self._seals: dict[str, _Seal] = {}
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring an older journal forward to SCHEMA_VERSION."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise UsageError(
+                f"the run journal {self.path} was written by a later bulkedit (journal "
+                f"version {version}; this one reads up to {SCHEMA_VERSION}): upgrade "
+                "bulkedit, or pass --state-dir with another folder")
+        self._db.execute("BEGIN IMMEDIATE")  # one process migrates; the next finds it done
+        try:
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            columns = {str(r[1]) for r in self._db.execute("PRAGMA table_info(runs)")}
+            if columns:  # an older journal: each step once, in order
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for column, statement in _MIGRATIONS[step]:
+                        if column not in columns:
+                            self._db.execute(statement)
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         try:
@@ -381,16 +424,29 @@ class Journal:
 
     # ------------------------------------------------------------------ runs
 
-    def unfinished_run(self, sheet: str, digest: str) -> RunRecord | None:
+    def unfinished_run(self, sheet: str, digest: str,
+                       account: str = DEFAULT_ACCOUNT) -> RunRecord | None:
+        """The latest unfinished run of these exact bytes for this account."""
         row = self._db.execute(
-            "SELECT * FROM runs WHERE sheet = ? AND sheet_sha256 = ? AND state IN "
-            "(?, ?, ?) ORDER BY started DESC LIMIT 1", (sheet, digest, *UNFINISHED)).fetchone()
+            "SELECT * FROM runs WHERE sheet = ? AND sheet_sha256 = ? AND account = ? AND "
+            "state IN (?, ?, ?) ORDER BY started DESC LIMIT 1",
+            (sheet, digest, account, *UNFINISHED)).fetchone()
         return _run(row) if row else None
 
-    def unfinished_runs(self, sheet: str) -> list[RunRecord]:
-        """Every unfinished run of the sheet, whatever its content, oldest first."""
-        cursor = self._db.execute("SELECT * FROM runs WHERE sheet = ? AND state IN (?, ?, ?) "
-                                  "ORDER BY started", (sheet, *UNFINISHED))
+    def unfinished_runs(self, sheet: str, account: str = DEFAULT_ACCOUNT) -> list[RunRecord]:
+        """Every unfinished run of the sheet for this account, whatever its content,
+        oldest first."""
+        cursor = self._db.execute("SELECT * FROM runs WHERE sheet = ? AND account = ? AND "
+                                  "state IN (?, ?, ?) ORDER BY started",
+                                  (sheet, account, *UNFINISHED))
+        return [_run(row) for row in cursor]
+
+    def linked_runs(self, run_id: str) -> list[RunRecord]:
+        """The runs started together with this one on its sheet (one per account), itself
+        included, in the order they were started."""
+        first = self.run(run_id).linked or run_id
+        cursor = self._db.execute("SELECT * FROM runs WHERE id = ? OR linked = ? "
+                                  "ORDER BY started, id", (first, first))
         return [_run(row) for row in cursor]
 
     @_disk_errors
@@ -444,14 +500,17 @@ class Journal:
         self._db.execute("COMMIT")
 
     @_disk_errors
-    def start_run(self, sheet: str, digest: str, options: dict[str, Any]) -> RunRecord:
+    def start_run(self, sheet: str, digest: str, options: dict[str, Any],
+                  account: str = DEFAULT_ACCOUNT, linked: str | None = None) -> RunRecord:
+        """A new run of the sheet for one account; `linked`: the first run of those
+        started together on this sheet (for the other accounts)."""
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         now = time.time()
         self._db.execute(
-            "INSERT INTO runs (id, sheet, sheet_sha256, options, state, host, pid, started) "
-            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+            "INSERT INTO runs (id, sheet, sheet_sha256, options, state, host, pid, started, "
+            "account, linked) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
             (run_id, sheet, digest, json.dumps(options), socket.gethostname(), os.getpid(),
-             now))
+             now, account, linked))
         return self.run(run_id)
 
     @_disk_errors
@@ -622,7 +681,8 @@ def _identity(path: Path) -> str:
 def _run(row: sqlite3.Row) -> RunRecord:
     return RunRecord(row["id"], row["sheet"], row["sheet_sha256"], json.loads(row["options"]),
                      row["state"], row["host"], row["pid"], row["started"], row["finished"],
-                     json.loads(row["summary"]) if row["summary"] else None)
+                     json.loads(row["summary"]) if row["summary"] else None,
+                     row["account"], row["linked"])
 
 
 def _row(row: sqlite3.Row) -> RowRecord:

@@ -63,9 +63,10 @@ def sheet_lock_path(key: str, folder: Path | None = None) -> Path:
     return (folder or lock_folder()) / f"sheet-{digest}.lock"
 
 
-def sheet_is_held(key: str) -> bool:
-    """Whether a live process runs the sheet the journal knows as `key`."""
-    return is_held(sheet_lock_path(key))
+def sheet_is_held(key: str, account: str = "default") -> bool:
+    """Whether a live process runs the sheet the journal knows as `key` (for `account`)."""
+    return is_held(sheet_lock_path(key if account == "default"
+                                   else f"{key}\0account={account}"))
 
 
 def is_held(path: Path) -> bool:
@@ -85,13 +86,20 @@ class SheetLock:
     sheet from standard input) and, for a file, by its device and inode. Both are taken or
     neither; the second run of a sheet is refused (exit 3) naming the first."""
 
-    def __init__(self, key: str, what: str, file: Path | None = None):
+    def __init__(self, key: str, what: str, file: Path | None = None,
+                 account: str = "default"):
+        """`account`: one sheet runs once at a time per account (issue 30), so two
+        accounts' runs of one sheet may go side by side; the account `default` keeps the
+        lock files every earlier bulkedit used, so an older process is still excluded."""
         folder = lock_folder()
-        self.paths = [sheet_lock_path(key, folder)]
+        suffix = "" if account == "default" else f"-{account}"
+        self.paths = [sheet_lock_path(key if account == "default"
+                                      else f"{key}\0account={account}", folder)]
         if file is not None:
             with contextlib.suppress(OSError):  # gone: pin_sheet says so, in its words
                 status = os.stat(file)
-                self.paths.append(folder / f"inode-{status.st_dev}-{status.st_ino}.lock")
+                self.paths.append(
+                    folder / f"inode-{status.st_dev}-{status.st_ino}{suffix}.lock")
         self.what = what
         self._held: list[RunLock] = []
 
