@@ -12,11 +12,16 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from bulkedit.client.dispatch import Dispatcher, Sender
+from bulkedit.client.dispatch import Dispatcher, Sender, bucket_limiter
 from bulkedit.client.transport import Credentials
 from bulkedit.core.policy import ApiLimits, CircuitBreaker, RetryPolicy
+from bulkedit.core.protocol import HttpRequest
 from bulkedit.core.throttle import THROTTLE_BUDGET, QuotaWatch
+
+if TYPE_CHECKING:
+    from aiolimiter import AsyncLimiter
 
 MAX_ELAPSED = 300.0  # seconds a request keeps being retried
 BREAKER_THRESHOLD = 5  # failures of one kind in a row that stop a run
@@ -33,15 +38,19 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
                   throttle_budget: float = THROTTLE_BUDGET,
                   notify: Callable[[str], None] | None = None,
                   detail: Callable[[str], None] | None = None,
+                  cap: AsyncLimiter | None = None,
                   ) -> AsyncIterator[Dispatcher]:
     """A dispatcher for the API at `api_base` (or for `sender`), open for the block.
     `throttle_budget`: the seconds the run may spend held by throttling, in all (a quota
     window); `notify` hears the dispatcher's notices as they happen, `detail` each retry
-    and throttled answer (--verbose)."""
+    and throttled answer (--verbose); `cap`: a rate shared with other dispatchers (the
+    global cap over several accounts, `shared_cap`), which every request also takes."""
     policy = RetryPolicy(max_attempts=limits.max_attempts, base_delay=limits.backoff,
                          max_elapsed=max_elapsed)
 
     def dispatcher(client: Sender) -> Dispatcher:
+        if cap is not None:
+            client = CappedSender(client, cap)
         return Dispatcher(client, rate=limits.rate or None, max_rate=limits.max_rate,
                           concurrency=limits.concurrency,
                           policy=policy, breaker=CircuitBreaker(breaker_threshold),
@@ -59,3 +68,26 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
     connector = aiohttp.TCPConnector(limit=limits.concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         yield dispatcher(DailymotionClient(session, credentials, api_base, limits.timeout))
+
+
+def shared_cap(rate: float) -> AsyncLimiter:
+    """One limit for several dispatchers in one event loop: never more than `rate`
+    requests in any one-second window, whichever account sends them (rclone's global
+    bucket over each remote's own pacer)."""
+    return bucket_limiter(rate)
+
+
+class CappedSender:
+    """A sender that takes a slot of the shared cap before each request. The account's
+    own limiter has already let the request through: the cap only ever delays it."""
+
+    def __init__(self, inner: Sender, cap: AsyncLimiter):
+        self.inner = inner
+        self.cap = cap
+
+    async def send(self, request: HttpRequest) -> Any:
+        await self.cap.acquire()
+        return await self.inner.send(request)
+
+    def __repr__(self) -> str:
+        return f"CappedSender({self.inner!r})"
