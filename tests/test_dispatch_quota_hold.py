@@ -103,3 +103,55 @@ def test_the_window_notice_reaches_the_caller_and_no_notify_is_fine():
 
     dispatcher = asyncio.run(go())  # notify=None: the notices are kept, nothing raises
     assert any("a quota window" in n for n in dispatcher.notices)
+
+
+class WindowSpentAfter:
+    """Takes the first `quota` requests, then refuses every one (429, no Retry-After)
+    until REOPENS; notes each request as it leaves: when, and whether a quota hold was on
+    (then it must be the hold's probe)."""
+
+    def __init__(self, clock: FakeClock, quota: int) -> None:
+        self.clock = clock
+        self.quota = quota
+        self.sent: list[tuple[float, str]] = []
+        self.dispatcher: Dispatcher | None = None
+
+    async def send(self, request: HttpRequest) -> Any:
+        self.sent.append((self.clock.now, request.path))
+        if len(self.sent) > self.quota and self.clock.now < REOPENS:
+            raise RateLimited("Too many requests", retry_after=None)
+        return "ok"
+
+
+@pytest.mark.parametrize("concurrency", [4, 8, 16])
+def test_requests_let_through_at_a_fixed_rate_wait_for_a_hold_met_before_they_leave(
+        concurrency):
+    """At a fixed rate the gate lets a request through before its worker resumes; a quota
+    window met meanwhile (another worker's answer) must hold it too. Before the fix, at
+    1,000/s with 8 workers, 5 requests left into the just-met window at once, beside the
+    probe: throttled, each a request wasted."""
+    clock = FakeClock()
+    api = WindowSpentAfter(clock, quota=40)
+    told: list[tuple[int, str]] = []
+    quota = QuotaWatch(streak=3, span=0.0, first_wait=FIRST_WAIT, max_wait=MAX_WAIT,
+                       budget=600)
+    dispatcher = Dispatcher(api, rate=1000, concurrency=concurrency, clock=clock,
+                            sleep=clock.sleep, draw=lambda: 0.5, quota=quota,
+                            notify=lambda notice: told.append((len(api.sent), notice)))
+    results: list[JobResult] = []
+
+    async def go() -> None:
+        jobs = (Job(n, HttpRequest("POST", f"/video/x{n}")) for n in range(80))
+        await asyncio.wait_for(dispatcher.run(jobs, results.append), 30)
+
+    asyncio.run(go())
+    assert sorted(r.key for r in results) == list(range(80)) and all(r.ok for r in results)
+    held_at = next(sent for sent, notice in told if "a quota window" in notice)
+    first_ok = next(i for i, (t, _) in enumerate(api.sent) if t >= REOPENS)
+    # From the window's notice to the first request taken, only probes left: one at a
+    # time, each at least the announced wait after the one before.
+    probes = [t for t, _ in api.sent[held_at:first_ok + 1]]
+    gaps = [b - a for a, b in pairwise(probes)]
+    assert len(probes) >= 2 and min(gaps) >= FIRST_WAIT - 1e-9, api.sent[held_at:]
+    still = [n for _, n in told if n.startswith("the API still refuses every request")]
+    assert first_ok - held_at == len(still), (told, api.sent[held_at:])

@@ -299,7 +299,9 @@ class Dispatcher:
         """Wait at the gate; None when the run is stopped meanwhile, else whether this
         request is a quota window's probe. A long wait (a Retry-After of an hour, a rate
         of one an hour) must not keep a stopped run from ending: the job is then not
-        started, so not sent."""
+        started, so not sent. A request the gate let through waits for the hold of a
+        quota window met since (another worker's answer, before this one resumed): it
+        has not left, so it does not go into the window beside the probe."""
         if self._stop.is_set():
             return None
         if self._gate.open():
@@ -316,6 +318,8 @@ class Dispatcher:
             if gate in done and gate.result():
                 self._probe_lost()  # the probe slot taken by a stopped worker: free it
             return None
+        if not gate.result() and self._gate.held:
+            return await self._admitted()  # wait with the others, for the probe's answer
         return bool(gate.result())
 
     async def _wait(self, delay: float) -> None:
