@@ -143,4 +143,14 @@ PROBLEMS: dict[str, Problem] = {problem.code: problem for problem in (
             "Check that the file is a sheet, and that every quote is closed"),
     Problem("empty_item", "A + or - with no item after it",
             "Write the item after the sign, or delete the sign"),
+    Problem("unknown_account", "An #account cell naming no configured account",
+            "Write one of bulkedit.toml's accounts (the message suggests one), or leave it "
+            "blank"),
+    Problem("account_not_chosen", "A row routed to an account the command was not given",
+            "Add --account NAME for it, or leave the row out (--skip-invalid)"),
+    Problem("no_account", "A row that reaches no account",
+            "Write its account in an #account column, pass --account NAME, or set "
+            "default_account in [api]"),
+    Problem("two_account_columns", "More than one #account column",
+            "Keep one #account column: each row goes through one account"),
 )}

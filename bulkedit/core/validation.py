@@ -32,6 +32,8 @@ from bulkedit.core.doubts import (
     NULL_MARKER_CELL,
     NULL_MARKER_ITEM,
 )
+from bulkedit.core.routing import Routing
+from bulkedit.core.row_routes import RowRoutes, check_routes
 from bulkedit.core.schema import (
     FIELDS,
     ID_ALIASES,
@@ -69,6 +71,9 @@ class ValidationOptions:
     # else such a cell is refused with the split shown as the fix.
     split_lists: bool = False
     now: float = field(default_factory=time.time)  # what "in the past" is measured from
+    # Which account each row goes through (core/routing.py); None: no routing, every `#`
+    # column a comment (a caller that sends through one key it chose itself).
+    routing: Routing | None = None
 
 
 class _LazyColumn:
@@ -114,6 +119,13 @@ class ValidationResult:
     skipped_rows: frozenset[int]  # exact duplicates of an earlier row
     _ids: pa.ChunkedArray | None = None
     _columns: dict[str, _LazyColumn | _CodedColumn] = field(default_factory=dict)
+    routes: RowRoutes | None = None  # each row's account, when the run routes them
+
+    def accounts(self) -> dict[str, int]:
+        """The accounts the rows to send go through, with their rows ({} unrouted)."""
+        if self.routes is None or self._ids is None or self.header_errors:
+            return {}
+        return self.routes.counts(self.invalid_rows | self.skipped_rows)
 
     def headline(self) -> str:
         """The counts in the words and order of `bulkedit validate`'s first line."""
@@ -226,6 +238,11 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
                                       "after video fields (see `bulkedit fields`)")
     _check_loaded_cells(sheet, out)
     ids = _check_ids(id_column, out)
+    routes = None
+    if options.routing is not None:
+        routes, row_issues, unrouted, header_issues = check_routes(sheet, options.routing)
+        out.issues.extend(header_issues + row_issues)
+        out.invalid |= unrouted
     columns: dict[str, _LazyColumn | _CodedColumn] = {}
     for column, spec in specs:
         if spec.kind is Kind.TEXT or (spec.kind is Kind.LIST
@@ -239,7 +256,7 @@ def validate(sheet: Sheet, options: ValidationOptions | None = None) -> Validati
         pa.array([i in hidden for i in range(len(sheet))]), pa.scalar(None, pa.string()), ids),
         [c for c, _ in specs], out) | hidden
     return ValidationResult(sheet, _sorted(out.issues, sheet), tuple(columns),
-                            frozenset(out.invalid), frozenset(skipped), ids, columns)
+                            frozenset(out.invalid), frozenset(skipped), ids, columns, routes)
 
 
 def _sorted(issues: list[Issue], sheet: Sheet) -> list[Issue]:

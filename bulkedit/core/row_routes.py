@@ -1,0 +1,83 @@
+"""A sheet's rows routed to their accounts (core/routing.py's rules over the `#account`
+column): one decision per distinct cell, Python touching a row only when its cell is
+refused, so a million rows cost one dictionary encoding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bulkedit.core.routing import ACCOUNT_COLUMN, Route, Routing, is_account_column, route
+from bulkedit.core.sheet import Sheet
+from bulkedit.core.types import Issue
+
+
+@dataclass(frozen=True)
+class RowRoutes:
+    """Each row's route: `routes[indices[position]]`, or `routes[0]` for every row when
+    the sheet has no `#account` column (`indices` None)."""
+
+    routes: tuple[Route, ...]
+    indices: pa.Array | None = None
+    column: str | None = None  # the `#account` header as written
+    _length: int = field(default=0, repr=False)  # the sheet's rows
+
+    def of(self, position: int) -> Route:
+        if self.indices is None:
+            return self.routes[0]
+        index: int = self.indices[position].as_py()
+        return self.routes[index]
+
+    def counts(self, excluded: Iterable[int] = ()) -> dict[str, int]:
+        """Rows per account, those at `excluded` positions left out (invalid, skipped)."""
+        left_out = set(excluded)
+        if self.indices is None:
+            rows = self._length - len(left_out)
+            one = self.routes[0].account
+            return {one: rows} if one is not None and rows > 0 else {}
+        counts: dict[str, int] = {}
+        for position, index in enumerate(self.indices.to_pylist()):
+            account = self.routes[index].account
+            if account is not None and position not in left_out:
+                counts[account] = counts.get(account, 0) + 1
+        return counts
+
+
+def check_routes(sheet: Sheet, routing: Routing
+                 ) -> tuple[RowRoutes, list[Issue], set[int], list[Issue]]:
+    """The routes, the row problems, the positions they make invalid, and the header
+    problems (two `#account` columns; no column while no row can reach an account)."""
+    columns = [c for c in sheet.columns if is_account_column(c.header)]
+    header: list[Issue] = []
+    if len(columns) > 1:
+        header.append(Issue(sheet.header_row, columns[1].header, columns[1].header,
+                            "two_account_columns",
+                            f"the sheet has {len(columns)} {ACCOUNT_COLUMN} columns ("
+                            + ", ".join(f"{c.letter}" for c in columns)
+                            + "); keep one: each row goes through one account"))
+    if not columns:
+        only = route("", routing)
+        if only.account is None:
+            header.append(Issue(sheet.header_row, "", "", "no_account",
+                                "no row of this sheet reaches an account: "
+                                + only.message.split(": ", 1)[1]))
+        return RowRoutes((only,), _length=len(sheet)), [], set(), header
+    column = columns[0]
+    encoded = pc.dictionary_encode(column.values.combine_chunks())
+    distinct = [route(text or "", routing) for text in encoded.dictionary.to_pylist()]
+    issues: list[Issue] = []
+    invalid: set[int] = set()
+    indices = encoded.indices
+    for index, one in enumerate(distinct):
+        if one.code is None:
+            continue
+        cell = encoded.dictionary[index].as_py() or ""
+        for position in pc.indices_nonzero(pc.equal(indices, index)).to_pylist():
+            issues.append(Issue(sheet.row_numbers[position], column.header, cell.strip(),
+                                one.code, one.message))
+            invalid.add(position)
+    return RowRoutes(tuple(distinct), indices, column.header, len(sheet)), issues, invalid, \
+        header
