@@ -45,9 +45,10 @@ from bulkedit.core.sheet import Sheet, SheetReading
 from bulkedit.core.types import Issue, TypedRow
 from bulkedit.core.validation import ValidationResult
 from bulkedit.core.validation import validate as validate_sheet
+from bulkedit.run.accounts import Account
 from bulkedit.run.config import LIMITS, Settings, load_settings
 from bulkedit.run.options import RunOptions, run_options
-from bulkedit.run.runner import SheetRun
+from bulkedit.run.runner import CredentialsFor, SheetRun
 from bulkedit.sheets.load import load_sheet, load_table
 
 if TYPE_CHECKING:
@@ -270,10 +271,15 @@ def local_sandbox(**config: Any) -> Iterator[Any]:
         yield running
 
 
+def _account_key(account: Account) -> Credentials:
+    return account.credentials()
+
+
 def _run_options(source: Source, api: Any, api_base: str | None,
                  credentials: tuple[str, str] | Credentials | None,
                  limits: ApiLimits | None, config: str | os.PathLike[str] | None,
-                 said: dict[str, Any]) -> tuple[RunOptions, Sheet | None, Credentials]:
+                 said: dict[str, Any]
+                 ) -> tuple[RunOptions, Sheet | None, Credentials | CredentialsFor]:
     known = {"sheet", "encoding", "timezone", "date_order", "allow_irreversible",
              "allow_live_fields", "allow_past_expiry", "hidden", "spread_merged",
              "strip_apostrophes", "decimal_separator", "split_lists"}
@@ -283,9 +289,12 @@ def _run_options(source: Source, api: Any, api_base: str | None,
     if api is not None:
         api_base, credentials = api.base_url, api.key
     settings = load_settings(Path(config)) if config is not None else Settings()
-    keys = (credentials if isinstance(credentials, Credentials)
-            else Credentials(*credentials) if credentials
-            else settings.credentials() if settings.source else Credentials.from_env())
+    keys: Credentials | CredentialsFor = (
+        credentials if isinstance(credentials, Credentials)
+        else Credentials(*credentials) if credentials
+        # [accounts.NAME]: the key of the account the rows are routed to, read then.
+        else _account_key if settings.accounts
+        else settings.credentials() if settings.source else Credentials.from_env())
     path = Path(source) if isinstance(source, str | os.PathLike) else None
     said = {("sheet_name" if name == "sheet" else name): value for name, value in said.items()}
     if limits is not None:

@@ -41,7 +41,7 @@ from bulkedit.run.config import Settings
 from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
 from bulkedit.run.lock import RunLock
 from bulkedit.run.options import run_options
-from bulkedit.run.runner import InvalidSheet, SheetRun
+from bulkedit.run.runner import CredentialsFor, InvalidSheet, SheetRun
 from bulkedit.run.settle import Seen, observe, unsettled, writers
 from bulkedit.sheets.files import (
     NEVER_TRUSTED,
@@ -176,7 +176,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Batch:
-    def __init__(self, settings: Settings, inbox: Path, credentials: Credentials,
+    def __init__(self, settings: Settings, inbox: Path,
+                 credentials: Credentials | CredentialsFor,
                  choices: Mapping[str, Any], log: JsonLog, trust: bool = False, *,
                  sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.time,
                  fault: filing.Fault = filing.kill_at,

@@ -32,6 +32,8 @@ class Settings:
     allow_hosts: list[str] = field(default_factory=list)  # API hosts besides Dailymotion's
     key_env: str = ENV_KEY
     secret_env: str = ENV_SECRET
+    credentials_file: Path | None = None  # a private TOML file with api_key and api_secret
+    default_account: str | None = None  # the account of rows nothing else routes
     rate: Rate | None = None  # a number, or "auto"
     max_rate: float | None = None
     concurrency: int | None = None
@@ -63,6 +65,8 @@ class Settings:
     strip_apostrophes: bool | None = None
     decimal_separator: str | None = None  # "." or ","
     split_lists: bool | None = None
+    # [accounts.NAME]: what each account's section says, checked (run/accounts.py).
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = field(default=None, repr=False)
     _said: dict[str, str] = field(default_factory=dict, repr=False)  # run key -> section
 
@@ -70,7 +74,9 @@ class Settings:
         """The run settings the file says, and the section each is in."""
         return dict(self._said)
 
-    def credentials(self, environ: dict[str, str] | None = None) -> Credentials:
+    def credentials(self, environ: Mapping[str, str] | None = None) -> Credentials:
+        if self.credentials_file is not None:
+            return Credentials.from_file(self.credentials_file)
         env = os.environ if environ is None else environ
         key, secret = env.get(self.key_env, "").strip(), env.get(self.secret_env, "").strip()
         if not key or not secret:
@@ -83,12 +89,13 @@ RUN_KEYS = ("timezone", "skip_invalid", "verify", "canary", "allow_irreversible"
             "allow_live_fields", "allow_past_expiry", "date_order", "encoding", "hidden",
             "spread_merged", "strip_apostrophes", "decimal_separator", "split_lists")
 _SECTIONS = {
-    "api": ("base", "allow_hosts", "key_env", "secret_env", *LIMITS),
+    "api": ("base", "allow_hosts", "key_env", "secret_env", "credentials_file",
+            "default_account", *LIMITS),
     "run": RUN_KEYS,
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "settle",
               *RUN_KEYS),
 }
-_PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries"}
+_PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries", "credentials_file"}
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -116,9 +123,16 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     settings = Settings(source=path)
     known = {f.name: f for f in fields(Settings)}
     for section, values in data.items():
+        if section == "accounts" and isinstance(values, dict):
+            from bulkedit.run.accounts import read_sections
+
+            settings.accounts = read_sections(
+                path, values, lambda where, name, value: _convert(
+                    path, where, name, value, known[name].type if name in known else str))
+            continue
         if section not in _SECTIONS or not isinstance(values, dict):
-            raise UsageError(f"{path}: unknown section [{section}]; use [api], [run] and "
-                             "[batch]")
+            raise UsageError(f"{path}: unknown section [{section}]; use [api], [run], "
+                             "[batch] and [accounts.NAME]")
         for name, value in values.items():
             if name in _SECRET_KEYS:
                 raise UsageError(f"{path}: [{section}] {name}: credentials never go in the "
@@ -133,6 +147,10 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
                                      f" and [{section}]; keep one (both mean the same)")
                 settings._said[name] = section
             setattr(settings, name, _convert(path, section, name, value, known[name].type))
+    if settings.default_account is not None:
+        from bulkedit.run.accounts import check_default
+
+        check_default(path, settings.default_account, settings.accounts)
     return settings
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, tzinfo
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,8 +31,10 @@ from bulkedit.core import protocol
 from bulkedit.core.cells import DATE_ORDERS, zone_named
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits, Rate
+from bulkedit.core.routing import DEFAULT_ACCOUNT, Routing
 from bulkedit.core.sheet import HIDDEN_POLICIES, SheetReading
 from bulkedit.core.verbosity import Verbosity
+from bulkedit.run.accounts import Account, Accounts, chosen_names, resolve_accounts
 from bulkedit.run.config import LIMITS, Settings, resolve
 from bulkedit.run.savedplan import SavedPlan, load_plan
 
@@ -90,6 +92,13 @@ class RunOptions:
     settle: float = DEFAULT_SETTLE
     # How much the run tells (--quiet, --verbose, --no-progress): never what it does.
     verbosity: Verbosity = field(default_factory=Verbosity)
+    # Which account each row goes through (core/routing.py): the configured names, the
+    # default account, and those the command was given (--account, BULKEDIT_ACCOUNT).
+    routing: Routing = field(default_factory=Routing)
+    # The configured accounts, resolved (run/accounts.py); None: the one account
+    # `default`, whose limits and base are the fields above. `account`: whose they are.
+    accounts: Accounts | None = None
+    account: str = DEFAULT_ACCOUNT
 
     def __post_init__(self) -> None:
         if not isinstance(self.verbosity, Verbosity):
@@ -111,6 +120,18 @@ class RunOptions:
         """The loader's share of the options: how hidden rows, merges and CSV escapes read."""
         return SheetReading(hidden=self.hidden, spread_merged=self.spread_merged,
                             strip_apostrophes=self.strip_apostrophes)
+
+    def for_account(self, name: str) -> RunOptions:
+        """These options with the limits and API base of the account `name`."""
+        if name == self.account or self.accounts is None:
+            return self
+        account = self.accounts.get(name)
+        return replace(self, account=name, api_base=account.api_base,
+                       **_limit_values(account.limits))
+
+    def account_used(self) -> Account | None:
+        """The configured account these options' limits are those of (None: no file)."""
+        return self.accounts.get(self.account) if self.accounts is not None else None
 
     def limits(self) -> ApiLimits:
         return ApiLimits(rate=self.rate or 0, max_rate=self.max_rate,
@@ -180,13 +201,27 @@ def _same(name: str, one: Any, other: Any) -> bool:
 
 
 _GIVEN = ({f.name for f in fields(RunOptions)} | {"plan", "allow_hosts", "backoff"}) \
-    - {"reviewed", "base_delay"}
+    - {"reviewed", "base_delay", "routing", "accounts"}
+
+
+def _limit_values(limits: ApiLimits) -> dict[str, Any]:
+    """RunOptions' fields for `limits`."""
+    values = {_LIMIT_NAMES.get(name, name): getattr(limits, name) for name in LIMITS}
+    values["rate"] = limits.rate or None
+    return values
+
+
+def routing_of(settings: Settings, chosen: tuple[str, ...]) -> Routing:
+    """The routing of a configuration's accounts and the command's choice of them."""
+    return Routing(tuple(settings.accounts) or (DEFAULT_ACCOUNT,), settings.default_account,
+                   chosen)
 
 
 def run_options(settings: Settings | None = None, environ: Mapping[str, str] | None = None,
                 *, offline: bool = False, **given: Any) -> RunOptions:
     """The options of a run from what the user said (`given`: RunOptions' names, plus
-    `plan`, a saved plan's path, `allow_hosts` and `backoff`; None means "not said"),
+    `plan`, a saved plan's path, `allow_hosts` and `backoff`; `account`, the names of the
+    accounts the command uses; None means "not said"),
     the saved plan, the environment, the settings file and the defaults. `offline`: for a
     command that only reads the sheet (validate): the API's settings are not looked at."""
     unknown = set(given) - _GIVEN
@@ -228,6 +263,9 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
 
     if "verbosity" in said:
         values["verbosity"] = said["verbosity"]
+    names = tuple(settings.accounts) or (DEFAULT_ACCOUNT,)
+    chosen = chosen_names(said.get("account"), env, names)
+    values["routing"] = routing_of(settings, chosen)
     if offline:
         return RunOptions(sheet=sheet, reviewed=reviewed, send=False, **values)
     # The API's base and limits: flag > environment > settings > default (config.resolve).
@@ -235,11 +273,18 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
                             allow_api_host=list(said.get("allow_hosts") or []),
                             **{name: said.get(name) for name in LIMITS})
     resolved = resolve(flags, settings, dict(env))
-    limits = resolved.limits
-    for name in LIMITS:
-        values[_LIMIT_NAMES.get(name, name)] = getattr(limits, name)
-    values["rate"] = limits.rate or None
+    values.update(_limit_values(resolved.limits))
     values["api_base"] = resolved.api_base
+    if settings.accounts:
+        # Each account's own limits and base; the options' are the sheet's account's
+        # when the command says which, else [api]'s until the rows say (for_account).
+        accounts = resolve_accounts(settings, flags, env)
+        values["accounts"] = accounts
+        known = values["routing"].sheet_account or values["routing"].fallback
+        if known is not None:
+            account = accounts.get(known)
+            values.update(_limit_values(account.limits), api_base=account.api_base,
+                          account=known)
 
     passed = {"send", "force", "journal", "fresh", "from_inbox", "trust_inbox",
               "max_elapsed", "breaker_threshold"}

@@ -18,6 +18,7 @@ from bulkedit.client.dispatch import Dispatcher, Job, JobResult, Sender
 from bulkedit.client.fetch import Reading, read_current
 from bulkedit.client.transport import Credentials
 from bulkedit.core import protocol
+from bulkedit.core.display import counted
 from bulkedit.core.errors import (
     ApiError,
     BulkEditError,
@@ -47,6 +48,7 @@ from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
+from bulkedit.run.accounts import Account
 from bulkedit.run.journal import (
     PINNED_SHEETS,
     Journal,
@@ -70,6 +72,8 @@ from bulkedit.sheets.load import load_sheet
 from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
+# The key of a configured account, read when the run knows which account its rows take.
+CredentialsFor = Callable[[Account], Credentials]
 Confirm = Callable[[list[RowPlan]], bool]
 Loaded = Callable[[Sheet, ValidationResult], None]  # the sheet read, and its validation
 
@@ -89,7 +93,7 @@ class SheetRun:
         """The rate requests go out at now, when the run is sending (None otherwise)."""
         return self._dispatcher.current_rate() if self._dispatcher is not None else None
 
-    def __init__(self, options: RunOptions, credentials: Credentials,
+    def __init__(self, options: RunOptions, credentials: Credentials | CredentialsFor,
                  progress: Progress | None = None, confirm: Confirm | None = None,
                  sheet: Sheet | None = None, sender: Sender | None = None,
                  on_loaded: Loaded | None = None,
@@ -139,7 +143,35 @@ class SheetRun:
             self.on_loaded(sheet, validation)
         if validation.header_errors or (validation.errors and not options.skip_invalid):
             raise InvalidSheet(validation)
+        self._take_account(sheet, validation)
         return sheet, validation
+
+    def _take_account(self, sheet: Sheet, validation: ValidationResult) -> None:
+        """The run goes through the one account its rows are routed to: its limits, its
+        API base, its key. Rows routed to several accounts are refused, nothing sent: one
+        run has one engine context so far (issue 30, point 3), and a row must never go
+        through a key it was not routed to."""
+        used = validation.accounts()
+        if len(used) > 1:
+            told = ", ".join(f"{name}: {counted(rows, 'row')}" for name, rows in used.items())
+            first = next(iter(used))
+            raise UsageError(
+                f"{sheet.source} routes its rows to {len(used)} accounts ({told}); one run "
+                "goes through one account so far. Send one account's rows at a time: "
+                f"`--account {first} --skip-invalid` sends {first}'s and marks the others "
+                "invalid (account_not_chosen), then the same for each other account; or "
+                "split the sheet by its #account column. Nothing was sent")
+        if used:
+            self.options = self.options.for_account(next(iter(used)))
+
+    def _credentials(self) -> Credentials:
+        """The key of the account the run goes through."""
+        if isinstance(self.credentials, Credentials):
+            return self.credentials
+        account = self.options.account_used()
+        if account is None:
+            raise UsageError("no configured account to read the credentials of")
+        return self.credentials(account)
 
     async def run(self) -> RunResult:
         """The run, end to end; it writes every output its options name: the rollback sheet
@@ -190,10 +222,11 @@ class SheetRun:
                                          "review it")
                     sheet, validation = self.load(self.pinned)
                     self._journal = RunJournal.open(journal, self.pinned.key,
-                                                    self.pinned.digest, _describe(options),
+                                                    self.pinned.digest,
+                                                    _describe(self.options),
                                                     options.fresh, options.verify)
                     if self._journal.resumed:
-                        _same_reading(options, self._journal.run.id,
+                        _same_reading(self.options, self._journal.run.id,
                                       self._journal.run.options)
                     result = await self._run(sheet, validation)
                     if result.rollback_path is None:  # an earlier attempt wrote the undo
@@ -261,7 +294,7 @@ class SheetRun:
         self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
         typed = {self._positions[row.row]: row for row in validation.rows()
                  if self._positions[row.row] not in done}
-        async with connect(self.credentials, options.api_base, options.limits(),
+        async with connect(self._credentials(), options.api_base, options.limits(),
                            max_elapsed=options.max_elapsed,
                            breaker_threshold=options.breaker_threshold,
                            sender=self.sender, detail=self.on_detail) as dispatcher:
@@ -570,6 +603,11 @@ class SheetRun:
 def _same_reading(options: RunOptions, run_id: str, kept: dict[str, object]) -> None:
     """A resumed run reads its sheet as it was started: rows done before and rows sent now
     must not mean two different things (dates in two time zones)."""
+    then = kept.get("account")
+    if then is not None and then != options.account:
+        raise UsageError(f"run {run_id} of this sheet went through the account {then} and "
+                         f"would be resumed by this command through {options.account}; give "
+                         f"--account {then} to resume it, or pass --fresh to start over")
     differs = contradiction(options, kept)
     if differs is not None:
         flag, now, then = differs
@@ -603,7 +641,8 @@ def validation_options(options: RunOptions, now: float | None = None) -> Validat
         timezone=options.timezone, allow_irreversible=options.allow_irreversible,
         allow_live_fields=options.allow_live_fields,
         allow_past_expiry=options.allow_past_expiry, date_order=options.date_order,
-        decimal_separator=options.decimal_separator, split_lists=options.split_lists, **extra)
+        decimal_separator=options.decimal_separator, split_lists=options.split_lists,
+        routing=options.routing, **extra)
 
 
 def _describe(options: RunOptions) -> dict[str, object]:
@@ -612,7 +651,8 @@ def _describe(options: RunOptions) -> dict[str, object]:
             "concurrency": options.concurrency,
             "skip_invalid": options.skip_invalid, "verify": options.verify,
             "canary": options.canary_size,
-            "api_base": options.api_base, "timezone": str(options.timezone),
+            "api_base": options.api_base, "account": options.account,
+            "timezone": str(options.timezone),
             "sheet_name": options.sheet_name,
             "allow_irreversible": options.allow_irreversible,
             "allow_live_fields": options.allow_live_fields,
