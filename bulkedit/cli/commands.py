@@ -17,6 +17,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
+from bulkedit.cli.account_access import account_names, keys_for_run, one_key_each
 from bulkedit.cli.console import (
     Console,
     ProgressReporter,
@@ -28,6 +29,7 @@ from bulkedit.cli.jsonout import dumps
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
 from bulkedit.core.outcomes import Outcome, RunResult, sheet_notes
+from bulkedit.core.policy import ApiLimits
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.validation import ValidationResult
 from bulkedit.run.config import LIMITS, Resolved, Settings, load_settings, resolve
@@ -212,12 +214,11 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) 
     # `--summary-json -`: the summary on stdout, written here once the run is over.
     summary_out = is_stdout(args.summary_json)
     settings, resolved = settings_of(args, console.notices)
-    with api_access(args, resolved, settings.credentials if settings.source else None
-                    ) as (credentials, api_base):
+    with keys_for_run(args, settings, resolved) as (credentials, api_base):
         options = run_options(
             settings, sheet=sheet, **sheet_choices(args), **api_choices(args),
-            api_base=api_base, send=True, results=results, rollback=rollback,
-            summary_json=None if summary_out else args.summary_json,
+            api_base=api_base, account=account_names(args), send=True, results=results,
+            rollback=rollback, summary_json=None if summary_out else args.summary_json,
             force=args.force or None, verify=args.verify,
             canary=canary_choice(args), fresh=args.fresh or None, state_dir=args.state_dir,
             plan=args.plan, verbosity=console.verbosity)
@@ -425,10 +426,10 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
                ("HTML report", None if html_out else page),
                ("saved plan", Path(args.save) if args.save else None)], inputs=[sheet])
     settings, resolved = settings_of(args, console.notices)
-    with api_access(args, resolved, settings.credentials if settings.source else None
-                    ) as (credentials, api_base):
+    with keys_for_run(args, settings, resolved) as (credentials, api_base):
         options = run_options(settings, sheet=sheet, **sheet_choices(args),
-                              **api_choices(args), api_base=api_base, send=False,
+                              **api_choices(args), api_base=api_base,
+                              account=account_names(args), send=False,
                               verbosity=console.verbosity)
         progress = console.progress()
 
@@ -713,12 +714,12 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
     specs = export_fields([f for f in args.fields.split(",") if f.strip()]
                           if args.fields else None)
     settings, resolved = settings_of(args, console.notices)
-    limits = resolved.limits
     if not to_stdout:
         preflight([("export", output)], inputs=[args.ids])
     progress = console.progress()
 
-    async def main(credentials: Credentials, api_base: str, target: Path) -> Any:
+    async def main(credentials: Credentials, api_base: str, limits: ApiLimits,
+                   target: Path) -> Any:
         from bulkedit.client.connect import connect
 
         async with connect(credentials, api_base, limits,
@@ -734,14 +735,17 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                         else f"{output} was not written")
                 raise RunAborted(f"the export stopped: {error}; {kept}") from None
 
-    with api_access(args, resolved, settings.credentials if settings.source else None
-                    ) as (credentials, api_base):
+    with one_key_each(args, settings, resolved, "export") as keys:
+        if len(keys) > 1:
+            raise UsageError("export reads through one account so far: give one --account "
+                             "(configured: " + ", ".join(name for name, *_ in keys) + ")")
+        _, credentials, api_base, limits = keys[0]
         try:
             if to_stdout:  # the whole sheet, once complete: never half a sheet in a pipe
                 with spooled(out, output.name, text=output.suffix.lower() == ".csv") as path:
-                    result = asyncio.run(main(credentials, api_base, path))
+                    result = asyncio.run(main(credentials, api_base, limits, path))
             else:
-                result = asyncio.run(main(credentials, api_base, output))
+                result = asyncio.run(main(credentials, api_base, limits, output))
         finally:
             progress.close()
     said = console.human
@@ -773,20 +777,42 @@ def run_doctor(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
     settings, resolved = settings_of(args, console.notices)
     detail = console.detail if console.verbosity.verbose else None
 
-    async def main(credentials: Credentials, api_base: str) -> Any:
-        async with connect(credentials, api_base, resolved.limits,
+    async def main(credentials: Credentials, api_base: str, limits: ApiLimits) -> Any:
+        async with connect(credentials, api_base, limits,
                            detail=detail) as dispatcher:
             return await checkup(dispatcher.client, api_base)  # type: ignore[arg-type]
 
-    with api_access(args, resolved, settings.credentials if settings.source else None
-                    ) as (credentials, api_base):
-        try:
-            found = asyncio.run(main(credentials, api_base))
-        except ApiError as error:
-            raise RunAborted(f"doctor could not go on: {error}") from None
+    with one_key_each(args, settings, resolved, "doctor") as keys:
+        checked = []
+        for name, credentials, api_base, limits in keys:
+            try:
+                checked.append((name, asyncio.run(main(credentials, api_base, limits))))
+            except ApiError as error:
+                who = f" (account {name})" if len(keys) > 1 else ""
+                raise RunAborted(f"doctor could not go on{who}: {error}") from None
+    if len(checked) > 1:
+        return _doctor_accounts(checked, args.json, out)
+    found = checked[0][1]
     if args.json:
         out.write(dumps(found.as_dict()))
         return ExitCode.OK if not found.problems else ExitCode.PROBLEMS
+    return _doctor_table(found, out)
+
+
+def _doctor_accounts(checked: list[tuple[str, Any]], as_json: bool, out: TextIO) -> int:
+    """doctor over several accounts: each one's findings, under its name."""
+    worst = ExitCode.PROBLEMS if any(found.problems for _, found in checked) else ExitCode.OK
+    if as_json:
+        out.write(dumps({"accounts": [{"account": name, **found.as_dict()}
+                                      for name, found in checked]}))
+        return worst
+    for index, (name, found) in enumerate(checked):
+        out.write(("\n" if index else "") + f"Account {name}:\n")
+        _doctor_table(found, out)
+    return worst
+
+
+def _doctor_table(found: Any, out: TextIO) -> int:
     rows = [
         ["API", found.api_base],
         ["token", "granted" if found.token else "refused"],

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bulkedit import __version__
 from bulkedit.cli.console import TerminalSafe, print_issues, print_table
-from bulkedit.cli.options import add_api_options, add_output_options, rate_flag, stdout_claims
+from bulkedit.cli.options import (
+    add_account_option,
+    add_api_options,
+    add_output_options,
+    rate_flag,
+    stdout_claims,
+)
 from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -104,7 +110,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # The sheet read as plan and apply will read it: the same flags, bulkedit.toml's [run].
     settings = load_settings(Path(args.config) if args.config else None)
     run = run_options(settings, sheet=args.sheet, **sheet_choices(args), offline=True,
-                      verbosity=console.verbosity)
+                      verbosity=console.verbosity, account=args.account)
     options = validation_options(run)
     to_stdout = is_stdout(args.report)
     report = Path(args.report) if args.report and not to_stdout else None
@@ -221,6 +227,7 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     add("--fresh", action="store_true",
         help="start over instead of resuming the sheet's unfinished run")
     add_api_options(apply)
+    add_account_option(apply)
     apply.set_defaults(run=cmd_apply)
 
     plan = commands.add_parser(
@@ -244,11 +251,13 @@ def _add_apply_parser(commands: argparse._SubParsersAction) -> None:
     plan.add_argument("--save", metavar="PLAN",
                       help="keep the reviewed live values, for apply --plan PLAN")
     add_api_options(plan)
+    add_account_option(plan)
     plan.set_defaults(run=cmd_plan)
 
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bulkedit.cli.commands import announce_api_base, api_access, api_choices, canary_choice
+    from bulkedit.cli.account_access import keys_for_run
+    from bulkedit.cli.commands import announce_api_base, api_choices, canary_choice
     from bulkedit.cli.console import Console
     from bulkedit.cli.stdout import is_stdout
     from bulkedit.run.batch import Batch, JsonLog
@@ -271,7 +280,8 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         log = JsonLog(Path(args.log) if args.log else settings.log,
                       console.err if console.verbosity.quiet else out,
                       only_errors=console.verbosity.quiet)
-    with api_access(args, resolved, settings.credentials) as (credentials, base):
+    # Each sheet's rows go through their account's key (the one of [api] without accounts).
+    with keys_for_run(args, settings, resolved) as (credentials, base):
         said = {**api_choices(args), "api_base": base, "verify": args.verify,
                 "canary": canary_choice(args), "settle": args.settle,
                 "verbosity": console.verbosity}
@@ -293,6 +303,7 @@ def _add_doctor_parser(commands: argparse._SubParsersAction) -> None:
                     "key, how many ids one read answers, the latency, and what --rate and "
                     "--batch-size to start with. A few read-only calls; never a write.")
     add_api_options(doctor)
+    add_account_option(doctor)
     doctor.add_argument("--json", action="store_true", help="the findings as JSON")
     doctor.add_argument("--profile", choices=("kind", "strict"), default="kind",
                         help="with --sandbox: the sandbox's realism profile")
@@ -328,6 +339,7 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:
     add("--timezone", default="UTC", metavar="TZ",
         help="time zone of the dates written (default UTC)")
     add_api_options(export)
+    add_account_option(export)
     export.set_defaults(run=cmd_export)
 
 
@@ -399,6 +411,28 @@ def _add_config_parser(commands: argparse._SubParsersAction) -> None:
     config.add_argument("--json", action="store_true",
                         help="the settings, their sources and the lookup, as JSON on stdout")
     config.set_defaults(run=cmd_config)
+
+
+def cmd_accounts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.accounts_command import run_accounts
+
+    return run_accounts(args, out, err)
+
+
+def _add_accounts_parser(commands: argparse._SubParsersAction) -> None:
+    accounts = commands.add_parser(
+        "accounts", help="list the configured accounts; --check tries each key",
+        description="List the Dailymotion accounts bulkedit.toml configures ([accounts.NAME] "
+                    "sections; without any, the one account 'default'): where each key is "
+                    "(the names of its variables or its file, never the key), its channels "
+                    "and its rate. --check tries each key with one token request and one "
+                    "read-only call.")
+    accounts.add_argument("--check", action="store_true",
+                          help="try each key: one token request and one read, never a write")
+    accounts.add_argument("--json", action="store_true", help="the accounts as JSON on stdout")
+    add_account_option(accounts)
+    add_api_options(accounts)
+    accounts.set_defaults(run=cmd_accounts)
 
 
 def _add_journal_parsers(commands: argparse._SubParsersAction) -> None:
@@ -701,6 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="settings file whose [run] section says how to read the sheet "
                             "(default: $BULKEDIT_CONFIG, else ./bulkedit.toml, else "
                             "~/.config/bulkedit/bulkedit.toml); flags win over it")
+    add_account_option(check)
     check.set_defaults(run=cmd_validate)
 
     template = commands.add_parser("template", help="write a sheet to fill in",
@@ -723,6 +758,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_doctor_parser(commands)
     _add_journal_parsers(commands)
     _add_config_parser(commands)
+    _add_accounts_parser(commands)
     _add_sandbox_parser(commands)
     _add_help_parsers(commands)
     for command in commands.choices.values():  # every command: exit codes, --quiet, --verbose…

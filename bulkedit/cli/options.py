@@ -103,3 +103,13 @@ def stdout_claims(args: argparse.Namespace) -> list[str]:
 def data_on_stdout(args: argparse.Namespace) -> bool:
     """Whether stdout carries data (then everything else goes to stderr)."""
     return bool(stdout_claims(args))
+
+
+def add_account_option(parser: argparse.ArgumentParser) -> None:
+    """--account NAME (repeatable): the configured accounts a command uses (issue 30)."""
+    parser.add_argument(
+        "--account", action="append", metavar="NAME",
+        help="the account of bulkedit.toml's [accounts.NAME] to use; repeat for several "
+             "(default: $BULKEDIT_ACCOUNT, names separated by commas; else rows name theirs "
+             "in an #account column, else [api] default_account). Given once to plan or "
+             "apply, it is the account of every row without an #account cell")
