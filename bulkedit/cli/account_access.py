@@ -1,6 +1,6 @@
 """The keys a command sends with when bulkedit.toml names several accounts (issue 30).
 
-`api_access` (cli/commands.py) gives one key; with `[accounts.NAME]` sections a run's
+`api_access` gives one key (the account `default`); with `[accounts.NAME]` sections a run's
 key is its rows' account's, known once the sheet is read, so the command hands the run a
 way to read it (`CredentialsFor`) instead of a key. `--sandbox` starts a sandbox with one
 key per account, each owning the account's channels, as the real API would refuse an edit
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,31 @@ if TYPE_CHECKING:
     from bulkedit.run.accounts import Account, Accounts
     from bulkedit.run.config import Resolved, Settings
     from bulkedit.run.runner import CredentialsFor
+
+
+@contextlib.contextmanager
+def api_access(args: argparse.Namespace, resolved: Resolved,
+               from_settings: Callable[[], Credentials] | None = None
+               ) -> Iterator[tuple[Credentials, str]]:
+    """Credentials and base URL: a throw-away sandbox (--sandbox), a credentials file
+    (--credentials), bulkedit.toml's named variables (`from_settings`), or the env."""
+    if args.sandbox:
+        from bulkedit.sandbox import SandboxConfig, running_sandbox
+
+        if getattr(args, "api_base", None):
+            raise UsageError("--sandbox and --api-base say two places to send to; give one "
+                             "(--sandbox starts a local sandbox for this run)")
+
+        strict = getattr(args, "profile", "kind") == "strict"
+        with running_sandbox(SandboxConfig.strict() if strict else SandboxConfig()) as sandbox:
+            key, secret = sandbox.key
+            yield Credentials(key, secret), sandbox.base_url
+        return
+    if getattr(args, "credentials", None):
+        credentials = Credentials.from_file(Path(args.credentials))
+    else:
+        credentials = from_settings() if from_settings else Credentials.from_env()
+    yield credentials, resolved.api_base
 
 
 def account_names(args: argparse.Namespace) -> list[str] | None:
@@ -53,8 +78,6 @@ def configured_accounts(args: argparse.Namespace, settings: Settings) -> Account
 def keys_for_run(args: argparse.Namespace, settings: Settings, resolved: Resolved
                  ) -> Iterator[tuple[Credentials | CredentialsFor, str | None]]:
     """The key(s) and the API base (None: each account's own) a run is given."""
-    from bulkedit.cli.commands import api_access
-
     if not settings.accounts:  # the one account `default`: as it always was
         with api_access(args, resolved, settings.credentials if settings.source else None
                         ) as (credentials, base):
@@ -103,7 +126,6 @@ def one_key_each(args: argparse.Namespace, settings: Settings, resolved: Resolve
     and limits. A name no account has is refused before anything is sent."""
     import os
 
-    from bulkedit.cli.commands import api_access
     from bulkedit.core.routing import DEFAULT_ACCOUNT
     from bulkedit.run.accounts import chosen_names
 

@@ -64,31 +64,6 @@ def announce_api_base(settings: Settings, resolved: Resolved, err: TextIO | None
         err.write(f"{settings.source} sends the API calls to {resolved.api_base}\n")
 
 
-@contextlib.contextmanager
-def api_access(args: argparse.Namespace, resolved: Resolved,
-               from_settings: Callable[[], Credentials] | None = None
-               ) -> Iterator[tuple[Credentials, str]]:
-    """Credentials and base URL: a throw-away sandbox (--sandbox), a credentials file
-    (--credentials), bulkedit.toml's named variables (`from_settings`), or the env."""
-    if args.sandbox:
-        from bulkedit.sandbox import SandboxConfig, running_sandbox
-
-        if getattr(args, "api_base", None):
-            raise UsageError("--sandbox and --api-base say two places to send to; give one "
-                             "(--sandbox starts a local sandbox for this run)")
-
-        strict = getattr(args, "profile", "kind") == "strict"
-        with running_sandbox(SandboxConfig.strict() if strict else SandboxConfig()) as sandbox:
-            key, secret = sandbox.key
-            yield Credentials(key, secret), sandbox.base_url
-        return
-    if getattr(args, "credentials", None):
-        credentials = Credentials.from_file(Path(args.credentials))
-    else:
-        credentials = from_settings() if from_settings else Credentials.from_env()
-    yield credentials, resolved.api_base
-
-
 def sheet_choices(args: argparse.Namespace) -> dict[str, Any]:
     """What the user said of how to read the sheet; None for each flag left out (so that
     bulkedit.toml or a saved plan can say it)."""

@@ -11,7 +11,7 @@ sections is the one account `default`, unchanged. Names are simple identifiers
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,57 +20,10 @@ from typing import Any
 from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits
-from bulkedit.core.routing import DEFAULT_ACCOUNT, Routing, name_problem, unknown_name_message
+from bulkedit.core.routing import DEFAULT_ACCOUNT, Routing, unknown_name_message
+from bulkedit.run.config import resolve
 
 ACCOUNT_ENV = "BULKEDIT_ACCOUNT"  # the accounts a command uses, when --account is not given
-# What an [accounts.NAME] section may say: [api]'s settings, and its channels.
-ACCOUNT_KEYS = ("base", "allow_hosts", "key_env", "secret_env", "credentials_file",
-                "channels", "rate", "max_rate", "concurrency", "timeout", "max_attempts",
-                "backoff", "batch_size")
-_SECRETS = {"api_key", "api_secret", "key", "secret", "client_secret", "token"}
-
-Convert = Callable[[str, str, Any], Any]  # (section, setting, value) -> checked value
-
-
-def read_sections(path: Path, sections: Mapping[str, Any], convert: Convert
-                  ) -> dict[str, dict[str, Any]]:
-    """Each [accounts.NAME] section's settings, checked as [api]'s are (`convert`)."""
-    found: dict[str, dict[str, Any]] = {}
-    for name, values in sections.items():
-        where = f"accounts.{name}"
-        problem = name_problem(name)
-        if problem is not None:
-            raise UsageError(f"{path}: [{where}]: {problem}")
-        if not isinstance(values, dict):
-            raise UsageError(f"{path}: accounts.{name} is a section: write [accounts.{name}] "
-                             "on a line of its own, its settings below it")
-        said: dict[str, Any] = {}
-        for key, value in values.items():
-            if key in _SECRETS:
-                raise UsageError(f"{path}: [{where}] {key}: credentials never go in the "
-                                 "configuration file; name the environment variables that "
-                                 "hold them (key_env, secret_env) or a private credentials "
-                                 "file (credentials_file)")
-            if key not in ACCOUNT_KEYS:
-                raise UsageError(f"{path}: [{where}] has no setting '{key}'; known: "
-                                 + ", ".join(ACCOUNT_KEYS))
-            if key == "channels":
-                if not isinstance(value, list) or not all(
-                        isinstance(v, str) and v.strip() for v in value):
-                    raise UsageError(f'{path}: [{where}] channels is a list of channel ids, '
-                                     'like ["x2abc", "x3def"]')
-                said[key] = tuple(v.strip() for v in value)
-                continue
-            said[key] = convert(where, key, value)
-        found[name] = said
-    return found
-
-
-def check_default(path: Path, name: str, accounts: Mapping[str, Any]) -> None:
-    names = list(accounts) or [DEFAULT_ACCOUNT]
-    if name not in names:
-        raise UsageError(f"{path}: [api] default_account: "
-                         + unknown_name_message(name, names, "account"))
 
 
 @dataclass(frozen=True)
@@ -170,8 +123,6 @@ def resolve_accounts(settings: Any, flags: SimpleNamespace,
                      environ: Mapping[str, str]) -> Accounts:
     """Each account's limits and base: flag > environment > [accounts.NAME] > [api] >
     default (config.resolve's order, with the account's section over [api])."""
-    from bulkedit.run.config import resolve
-
     if not settings.accounts:
         resolved = resolve(flags, settings, dict(environ))
         account = Account(DEFAULT_ACCOUNT, resolved.limits, resolved.api_base,

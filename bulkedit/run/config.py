@@ -14,6 +14,7 @@ from bulkedit.client.transport import ENV_BASE, ENV_KEY, ENV_SECRET, Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.core.policy import ApiLimits, Rate, parse_rate
 from bulkedit.core.protocol import PARTNER_API, checked_api_base
+from bulkedit.run.account_sections import check_default, read_sections
 from bulkedit.run.config_lookup import find_config
 
 DEFAULT_FILE = "bulkedit.toml"
@@ -124,8 +125,6 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     known = {f.name: f for f in fields(Settings)}
     for section, values in data.items():
         if section == "accounts" and isinstance(values, dict):
-            from bulkedit.run.accounts import read_sections
-
             settings.accounts = read_sections(
                 path, values, lambda where, name, value: _convert(
                     path, where, name, value, known[name].type if name in known else str))
@@ -148,8 +147,6 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
                 settings._said[name] = section
             setattr(settings, name, _convert(path, section, name, value, known[name].type))
     if settings.default_account is not None:
-        from bulkedit.run.accounts import check_default
-
         check_default(path, settings.default_account, settings.accounts)
     return settings
 

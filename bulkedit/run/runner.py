@@ -154,15 +154,17 @@ class SheetRun:
         used = validation.accounts()
         if len(used) > 1:
             told = ", ".join(f"{name}: {counted(rows, 'row')}" for name, rows in used.items())
-            first = next(iter(used))
             raise UsageError(
                 f"{sheet.source} routes its rows to {len(used)} accounts ({told}); one run "
-                "goes through one account so far. Send one account's rows at a time: "
-                f"`--account {first} --skip-invalid` sends {first}'s and marks the others "
-                "invalid (account_not_chosen), then the same for each other account; or "
-                "split the sheet by its #account column. Nothing was sent")
+                "goes through one account so far: split the sheet so that each one's rows "
+                "all go to one account (a blank #account cell goes to --account, else to "
+                "default_account), and apply each. Nothing was sent")
         if used:
-            self.options = self.options.for_account(next(iter(used)))
+            name = next(iter(used))
+            self.options = self.options.for_account(name)
+            if self.options.accounts is not None and self.options.accounts.named:
+                self.notices.append(f"Account: {name} (its key, rate and API base for every "
+                                    "row of the sheet)")
 
     def _credentials(self) -> Credentials:
         """The key of the account the run goes through."""
