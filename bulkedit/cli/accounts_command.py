@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +17,7 @@ from bulkedit.cli.account_access import (
     sandbox_key,
 )
 from bulkedit.cli.console import print_table
+from bulkedit.cli.jsonout import dumps
 from bulkedit.core.errors import ExitCode, UsageError
 
 
@@ -43,9 +43,8 @@ def run_accounts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if checks is not None:
                 entry["check"] = checks[position].as_dict()
             listed.append(entry)
-        out.write(json.dumps({"settings_file": str(settings.source) if settings.source
-                              else None, "accounts": listed}, indent=2,
-                             ensure_ascii=False) + "\n")
+        out.write(dumps({"settings_file": str(settings.source) if settings.source else None,
+                         "accounts": listed}))
     else:
         columns = ["account", "key from", "channels", "rate", "api"]
         marked = accounts.named and fallback is not None
