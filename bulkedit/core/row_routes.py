@@ -38,12 +38,19 @@ class RowRoutes:
             rows = self._length - len(left_out)
             one = self.routes[0].account
             return {one: rows} if one is not None and rows > 0 else {}
+        indices = self.indices
+        if left_out:
+            keep = [True] * len(indices)
+            for position in left_out:
+                keep[position] = False
+            indices = indices.filter(pa.array(keep))
         counts: dict[str, int] = {}
-        for position, index in enumerate(self.indices.to_pylist()):
-            account = self.routes[index].account
-            if account is not None and position not in left_out:
-                counts[account] = counts.get(account, 0) + 1
-        return counts
+        for entry in pc.value_counts(indices).to_pylist():  # one per distinct cell
+            account = self.routes[entry["values"]].account
+            if account is not None:
+                counts[account] = counts.get(account, 0) + entry["counts"]
+        first = {r.account: i for i, r in reversed(list(enumerate(self.routes)))}
+        return dict(sorted(counts.items(), key=lambda item: first[item[0]]))
 
 
 def check_routes(sheet: Sheet, routing: Routing
