@@ -65,6 +65,12 @@ def sandbox(api):
     return api(keys=(FR, DE))
 
 
+def writes_by_key(sandbox) -> dict[str, int]:
+    """The edits the sandbox applied, by the key that sent them."""
+    return {key: sum(videos.values()) for key, videos in sandbox.counters.writes_by_key.items()
+            if sum(videos.values())}
+
+
 def videos_of(channel: int, count: int) -> list[str]:
     return [video_id(channel + 5 * i) for i in range(count)]
 
@@ -160,8 +166,12 @@ def test_each_row_goes_through_its_own_account_s_key(two, sandbox, run_cli, tmp_
     done = run_cli("apply", str(path), "--config", str(two), "--api-base", sandbox.base_url,
                    "--yes", "--account", "brand_de")
     assert done.code == 0, done.out + done.err
-    assert dict(sandbox.counters.writes_by_key) == {DE.key: 3}
+    assert writes_by_key(sandbox) == {DE.key: 3}
+    assert not sandbox.counters.not_owner_by_key  # no edit tried through another's key
     assert {row["#status"] for row in results(tmp_path / "edits.results.csv")} == {"updated"}
+    # The journal keeps the run as the account's (issue 30, point 4's runs.account).
+    runs = json.loads(run_cli("runs", "--json").out)["runs"]
+    assert [run["account"] for run in runs] == ["brand_de"]
 
 
 def test_default_account_routes_the_rows_that_say_nothing(two, sandbox, run_cli, tmp_path):
@@ -169,7 +179,7 @@ def test_default_account_routes_the_rows_that_say_nothing(two, sandbox, run_cli,
     done = run_cli("apply", str(path), "--config", str(two), "--api-base", sandbox.base_url,
                    "--yes")
     assert done.code == 0, done.out + done.err
-    assert dict(sandbox.counters.writes_by_key) == {FR.key: 2}
+    assert writes_by_key(sandbox) == {FR.key: 2}
 
 
 def test_a_sheet_routed_to_two_accounts_is_refused_and_nothing_is_sent(
@@ -188,7 +198,7 @@ def test_a_sheet_routed_to_two_accounts_is_refused_and_nothing_is_sent(
     one = run_cli("apply", str(path), "--config", str(two), "--api-base", sandbox.base_url,
                   "--yes", "--account", "brand_fr", "--skip-invalid")
     assert one.code == 1, one.out + one.err
-    assert dict(sandbox.counters.writes_by_key) == {FR.key: 1}
+    assert writes_by_key(sandbox) == {FR.key: 1}
     marked = results(tmp_path / "edits.results.csv")
     assert [(row["#status"], row["#account"]) for row in marked] == [
         ("updated", "brand_fr"), ("invalid", "brand_de")]
@@ -334,7 +344,7 @@ def test_batch_sends_each_sheet_through_its_rows_account(two, sandbox, run_cli, 
     night = run_cli("batch", str(inbox), "--config", str(two), "--api-base",
                     sandbox.base_url, "--rate", "0")
     assert night.code == 0, night.out + night.err
-    assert dict(sandbox.counters.writes_by_key) == {DE.key: 2, FR.key: 2}
+    assert writes_by_key(sandbox) == {DE.key: 2, FR.key: 2}
 
 
 def test_the_python_api_reads_the_account_s_own_key(two, sandbox):
@@ -344,4 +354,4 @@ def test_the_python_api_reads_the_account_s_own_key(two, sandbox):
                               for v in videos_of(1, 2)])
     applied = bulkedit.apply(path, config=two, api_base=sandbox.base_url)
     assert applied.exit_code == 0
-    assert dict(sandbox.counters.writes_by_key) == {DE.key: 2}
+    assert writes_by_key(sandbox) == {DE.key: 2}

@@ -19,6 +19,7 @@ from bulkedit.core.outcomes import Outcome, RunResult, Status, initial_outcomes
 from bulkedit.core.planning import FieldDiff, RowPlan, RowStatus
 from bulkedit.core.types import CLEAR, UNKNOWN, UnknownValue
 from bulkedit.run.journal import (
+    DEFAULT_ACCOUNT,
     PINNED_SHEETS,
     Journal,
     RowRecord,
@@ -61,18 +62,20 @@ class RunJournal:
 
     @classmethod
     def open(cls, journal: Journal, key: str, digest: str, options: dict[str, Any],
-             fresh: bool, read_back: bool = False) -> RunJournal:
+             fresh: bool, read_back: bool = False, account: str = DEFAULT_ACCOUNT
+             ) -> RunJournal:
         """Continue the sheet's unfinished run of these exact bytes, or start one (`fresh`:
         always start one). A new run takes over what every unfinished earlier attempt of
         the sheet wrote (a crash, then --fresh or a changed sheet): the values from before
-        its first write, so that this run's rollback still restores the originals."""
+        its first write, so that this run's rollback still restores the originals. One
+        sheet's runs are the account's (`account`): another account's are its own."""
         if not fresh:
             journal.check(key)  # lost records: never a silent restart, never a blind resume
-        earlier = None if fresh else journal.unfinished_run(key, digest)
+        earlier = None if fresh else journal.unfinished_run(key, digest, account)
         if earlier is not None:
             run = journal.resume_run(earlier.id)
             return cls(journal, run, True, journal.rows(run.id), read_back)
-        abandoned = journal.unfinished_runs(key)
+        abandoned = journal.unfinished_runs(key, account)
         originals: dict[str, tuple[int, dict[str, Any]]] = {}
         for old_run in abandoned:  # oldest first: an older attempt's "before" wins
             # What that attempt took over from earlier ones comes before what it wrote.
@@ -84,7 +87,7 @@ class RunJournal:
             for video, (row, old) in taken_over.items():
                 kept = originals.get(video, (row, {}))[1]
                 originals[video] = (row, {**old, **kept})
-        run = journal.start_run(key, digest, options)
+        run = journal.start_run(key, digest, options, account)
         if originals:
             journal.carry(run.id, {video: (row, {k: _stored(v) for k, v in old.items()})
                                    for video, (row, old) in originals.items()})

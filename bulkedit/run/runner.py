@@ -226,7 +226,8 @@ class SheetRun:
                     self._journal = RunJournal.open(journal, self.pinned.key,
                                                     self.pinned.digest,
                                                     _describe(self.options),
-                                                    options.fresh, options.verify)
+                                                    options.fresh, options.verify,
+                                                    self.options.account)
                     if self._journal.resumed:
                         _same_reading(self.options, self._journal.run.id,
                                       self._journal.run.options)

@@ -348,7 +348,6 @@ class SandboxApp:
         if "manage_videos" not in token.scopes:
             raise ApiError(403, "access_forbidden", "Missing required scope `manage_videos'",
                            {"reason": "insufficient_scope", "scope": "manage_videos"})
-        self.counters.writes_by_key[token.key.key] += 1  # which key sent it, even if refused
         video = self._video(request.match_info["id"])
         if token.key.owners and video["owner"] not in token.key.owners:
             self.counters.not_owner_by_key[token.key.key] += 1

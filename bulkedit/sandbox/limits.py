@@ -99,7 +99,6 @@ class Counters:
     rate_limited: int = 0  # answers refused for the rate (429 or 403)
     faults: Counter[str] = field(default_factory=Counter)  # fail / timeout / drop
     writes: Counter[str] = field(default_factory=Counter)  # applied edits per video
-    writes_by_key: Counter[str] = field(default_factory=Counter)  # edit requests per API key
     source_replacements: int = 0  # edits that wrote `url`
     tokens_issued: int = 0
     in_flight: int = 0
