@@ -355,3 +355,24 @@ def test_the_python_api_reads_the_account_s_own_key(two, sandbox):
     applied = bulkedit.apply(path, config=two, api_base=sandbox.base_url)
     assert applied.exit_code == 0
     assert writes_by_key(sandbox) == {DE.key: 2}
+
+
+def test_a_saved_plan_is_applied_only_through_the_account_it_was_reviewed_through(
+        two, sandbox, run_cli, tmp_path):
+    path = sheet(tmp_path, [{"video_id": v, "title": "Reviewed"} for v in videos_of(1, 2)])
+    saved = tmp_path / "edits.plan.json"
+    planned = run_cli("plan", str(path), "--config", str(two), "--api-base", sandbox.base_url,
+                      "--save", str(saved))  # read through brand_fr, the default account
+    assert planned.code == 0, planned.out + planned.err
+    other = run_cli("apply", str(path), "--config", str(two), "--api-base", sandbox.base_url,
+                    "--yes", "--plan", str(saved), "--account", "brand_de")
+    assert other.code == 2, other.out + other.err
+    assert "reviewed reading the videos through the account brand_fr" in other.err
+    assert writes_by_key(sandbox) == {}
+    replanned = run_cli("plan", str(path), "--config", str(two), "--api-base",
+                        sandbox.base_url, "--save", str(saved), "--account", "brand_de")
+    assert replanned.code == 0
+    done = run_cli("apply", str(path), "--config", str(two), "--api-base", sandbox.base_url,
+                   "--yes", "--plan", str(saved), "--account", "brand_de")
+    assert done.code == 0, done.out + done.err
+    assert writes_by_key(sandbox) == {DE.key: 2}

@@ -466,7 +466,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
         from bulkedit.run.savedplan import reviewed_rows, save_plan
 
         save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed_rows(result),
-                  options.shaping())
+                  {**options.shaping(), **({"account": result.account}
+                                           if result.account != "default" else {})})
         saved = args.save
         said.write(f"Plan saved: {args.save} (apply --plan {args.save} sends exactly what "
                    "this plan shows, with its options, and refuses rows that change on "

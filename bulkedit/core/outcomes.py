@@ -117,6 +117,7 @@ class RunResult:
     not_rolled_back: list[tuple[str, str]] = field(default_factory=list)  # (video, field)
     sent: bool = True  # False for a dry run (bulkedit plan)
     run_id: str | None = None  # the journal's name for the run
+    account: str = "default"  # the account whose key the run went through
     verify: bool = True  # whether written rows are read back (off: they stay `sent`)
     read_back_calls: int = 0  # the reads that read written rows back
     canary_stop: bool = False  # the canary found a problem and stopped the run

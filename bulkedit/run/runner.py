@@ -162,6 +162,13 @@ class SheetRun:
         if used:
             name = next(iter(used))
             self.options = self.options.for_account(name)
+            reviewed = self.options.reviewed
+            then = reviewed.options.get("account") if reviewed is not None else None
+            if then is not None and then != name:
+                raise UsageError(f"the plan was reviewed reading the videos through the "
+                                 f"account {then}, and this sheet's rows go through {name}; "
+                                 "plan again with the account they go through, and review "
+                                 "that. Nothing was sent")
             if self.options.accounts is not None and self.options.accounts.named:
                 self.notices.append(f"Account: {name} (its key, rate and API base for every "
                                     "row of the sheet)")
@@ -286,6 +293,7 @@ class SheetRun:
                            started=time.time(), sent=options.send,
                            verify=options.send and options.verify)
         result.sheet_sha256 = self.pinned.digest if self.pinned is not None else ""
+        result.account = options.account
         done: set[int] = set()
         if self._journal is not None:
             result.run_id = self._journal.run.id

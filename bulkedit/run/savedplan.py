@@ -63,6 +63,8 @@ def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{name} is not true or false")
         if name in _TEXT_OPTIONS and value is not None and not isinstance(value, str):
             raise ValueError(f"{name} is not a text")
+    if not isinstance(options.get("account", ""), str):
+        raise ValueError("account is not a text")
     if options.get("date_order") not in (None, "dmy", "mdy") or not options.get("timezone"):
         raise ValueError("date_order or timezone")
     if options.get("hidden", "refuse") not in ("refuse", "skip", "include") or options.get(
