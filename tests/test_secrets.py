@@ -82,3 +82,54 @@ def test_reprs_and_errors_hold_no_secret():
         parse_token_response(401, {}, b'{"error": "invalid_client"}')
     except CredentialsRejected as error:
         assert SECRET not in str(error) and "DAILYMOTION_API_SECRET" in str(error)
+
+
+def test_no_command_leaves_any_account_s_secret(run_cli, api, tmp_path, monkeypatch):
+    """The same sweep with three accounts in bulkedit.toml (issue 30), each key in its own
+    variables: accounts (with --check and --json), doctor, plan, apply, export, batch and
+    runs leave no account's secret and no token anywhere."""
+    from bulkedit.sandbox import ApiKey
+    from bulkedit.sandbox.store import video_id
+
+    keys = [ApiKey(f"key-{n}-4711", f"secret-{n}-Zq81-never-print-me", owners=(f"x1ch00{i}",))
+            for i, n in enumerate(("fr", "de", "it"))]
+    sandbox = api(keys=tuple(keys), token_lifetime=0.5)
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "bulkedit.toml"
+    config.write_text("[api]\nrate = 0\n" + "".join(
+        f'[accounts.brand_{n}]\nkey_env = "{n.upper()}_KEY"\nsecret_env = "{n.upper()}_SECRET"'
+        f'\nchannels = ["x1ch00{i}"]\n' for i, n in enumerate(("fr", "de", "it"))),
+        encoding="utf-8")
+    config.chmod(0o600)
+    for key, n in zip(keys, ("fr", "de", "it"), strict=True):
+        monkeypatch.setenv(f"{n.upper()}_KEY", key.key)
+        monkeypatch.setenv(f"{n.upper()}_SECRET", key.secret)
+    base = ("--api-base", sandbox.base_url)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    outputs = [run_cli("accounts"), run_cli("accounts", "--check", *base),
+               run_cli("accounts", "--check", "--json", *base),
+               run_cli("doctor", *base, "--account", "brand_fr", "--account", "brand_de")]
+    for i, n in enumerate(("fr", "de", "it")):
+        edits = sheet(tmp_path, [{"video_id": video_id(i + 5 * j), "title": f"T {n}",
+                                  "#account": f"brand_{n}"} for j in range(4)], f"{n}.csv")
+        outputs.append(run_cli("plan", str(edits), *base))
+        outputs.append(run_cli("apply", str(edits), *base, "--yes", "--summary-json",
+                               str(tmp_path / f"{n}.json")))
+        sheet(inbox, [{"video_id": video_id(i + 5 * j), "title": f"N {n}",
+                       "#account": f"brand_{n}"} for j in range(4, 6)], f"night-{n}.csv")
+    outputs.append(run_cli("export", "--owner", "x1ch002", "--account", "brand_it", "-o",
+                           str(tmp_path / "it.xlsx"), *base))
+    outputs.append(run_cli("batch", str(inbox), *base, "--log", str(tmp_path / "n.jsonl")))
+    outputs.append(run_cli("runs"))
+    assert {o.code for o in outputs} == {0}, [o.out + o.err for o in outputs if o.code]
+    assert {key.key for key in keys} <= set(sandbox.counters.writes_by_key)
+    tokens = list(sandbox.app.tokens)
+    assert len(tokens) >= 9
+    artefacts = {f"out {i}": o.out + o.err for i, o in enumerate(outputs)}
+    artefacts.update(texts_under(tmp_path))
+    for name, text in artefacts.items():
+        for key in keys:
+            assert key.secret not in text, name
+        leaked = [t for t in tokens if t in text]
+        assert not leaked, name
