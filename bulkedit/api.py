@@ -299,6 +299,8 @@ def _run_options(source: Source, api: Any, api_base: str | None,
     said = {("sheet_name" if name == "sheet" else name): value for name, value in said.items()}
     if limits is not None:
         said.update({name: getattr(limits, name) for name in LIMITS})
+    if isinstance(said.get("account"), str):  # account="brand_fr", or a list of names
+        said["account"] = [said["account"]]
     options = run_options(settings, sheet=path, api_base=api_base, **said)
     # A file-like sheet or a table is read here, as the options say a path is read.
     given = None if path is not None else read(source, sheet=options.sheet_name,
@@ -308,7 +310,7 @@ def _run_options(source: Source, api: Any, api_base: str | None,
 
 
 _RUN_KEYWORDS = {"skip_invalid", "send", "verify", "canary", "results", "rollback",
-                 "summary_json", "state_dir", "plan", "force"}
+                 "summary_json", "state_dir", "plan", "force", "account"}
 
 
 def _sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -376,3 +376,14 @@ def test_a_saved_plan_is_applied_only_through_the_account_it_was_reviewed_throug
                    "--yes", "--plan", str(saved), "--account", "brand_de")
     assert done.code == 0, done.out + done.err
     assert writes_by_key(sandbox) == {DE.key: 2}
+
+
+def test_the_python_api_takes_the_account(two, sandbox):
+    import bulkedit
+
+    path = sheet(two.parent, [{"video_id": v, "title": "Keyword"} for v in videos_of(1, 2)])
+    applied = bulkedit.apply(path, config=two, api_base=sandbox.base_url, account="brand_de")
+    assert applied.exit_code == 0
+    assert writes_by_key(sandbox) == {DE.key: 2}
+    with pytest.raises(UsageError, match="did you mean 'brand_de'"):
+        bulkedit.plan(path, config=two, api_base=sandbox.base_url, account="brand_dee")
