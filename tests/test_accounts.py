@@ -387,3 +387,20 @@ def test_the_python_api_takes_the_account(two, sandbox):
     assert writes_by_key(sandbox) == {DE.key: 2}
     with pytest.raises(UsageError, match="did you mean 'brand_de'"):
         bulkedit.plan(path, config=two, api_base=sandbox.base_url, account="brand_dee")
+
+
+def test_batch_leaves_a_sheet_whose_account_has_no_key_in_the_inbox(
+        two, sandbox, run_cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("DE_SECRET")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet(inbox, [{"video_id": v, "title": "Night", "#account": "brand_de"}
+                  for v in videos_of(1, 2)], "de.csv")
+    sheet(inbox, [{"video_id": v, "title": "Night"} for v in videos_of(0, 2)], "fr.csv")
+    night = run_cli("batch", str(inbox), "--config", str(two), "--api-base",
+                    sandbox.base_url, "--rate", "0")
+    assert night.code == 2, night.out + night.err
+    assert "set DE_SECRET in the environment" in night.out
+    assert (inbox / "de.csv").exists()  # the configuration's fault, not the sheet's
+    assert not (inbox / "fr.csv").exists()  # done, through its own account
+    assert writes_by_key(sandbox) == {FR.key: 2}

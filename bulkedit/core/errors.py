@@ -72,6 +72,12 @@ class WrongApiBase(UsageError):
     sent there, and none is at fault (the nightly job stops at the first, files none)."""
 
 
+class AccountKeyMissing(UsageError):
+    """A configured account's key is not where bulkedit.toml says (a variable not set):
+    the configuration's fault, not the sheet's (the nightly job leaves the sheet in the
+    inbox instead of filing it in failed/)."""
+
+
 class LoadError(BulkEditError):
     """A sheet file cannot be read. The message names the file and the fix."""
 

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bulkedit.client.transport import Credentials
-from bulkedit.core.errors import UsageError
+from bulkedit.core.errors import AccountKeyMissing, UsageError
 from bulkedit.core.policy import ApiLimits
 from bulkedit.core.routing import DEFAULT_ACCOUNT, Routing, unknown_name_message
 from bulkedit.run.config import resolve
@@ -47,7 +47,7 @@ class Account:
         key, secret = env.get(self.key_env, "").strip(), env.get(self.secret_env, "").strip()
         if not key or not secret:
             missing = [n for n, v in ((self.key_env, key), (self.secret_env, secret)) if not v]
-            raise UsageError(f"account {self.name}: no API credentials: set "
+            raise AccountKeyMissing(f"account {self.name}: no API credentials: set "
                              f"{' and '.join(missing)} in the environment (bulkedit.toml "
                              f"names them for this account)")
         return Credentials(key, secret)

@@ -35,7 +35,14 @@ from typing import Any, TextIO
 from bulkedit.client.transport import Credentials
 from bulkedit.core import logfmt
 from bulkedit.core.charclasses import json_visible
-from bulkedit.core.errors import BulkEditError, DiskProblem, ExitCode, UsageError, WrongApiBase
+from bulkedit.core.errors import (
+    AccountKeyMissing,
+    BulkEditError,
+    DiskProblem,
+    ExitCode,
+    UsageError,
+    WrongApiBase,
+)
 from bulkedit.run import filing
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
@@ -468,8 +475,9 @@ class Batch:
             # A sheet that cannot be used goes to failed/; a damaged journal is not the
             # sheet's fault: it waits in the inbox until the journal is dealt with; nor is
             # a sheet that changed as it was read (still being written): it waits too.
-            filed = error.exit_code == ExitCode.BAD_INPUT and not isinstance(error,
-                                                                            JournalDamaged)
+            # Nor is an account's key missing from the environment (the configuration's).
+            filed = error.exit_code == ExitCode.BAD_INPUT and not isinstance(
+                error, JournalDamaged | AccountKeyMissing)
             if filed and run.pinned is None and observe(sheet) != seen:
                 self.log("sheet_not_settled", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
                          error="it changed while it was being read: left in the inbox for "
