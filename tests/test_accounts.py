@@ -404,3 +404,15 @@ def test_batch_leaves_a_sheet_whose_account_has_no_key_in_the_inbox(
     assert (inbox / "de.csv").exists()  # the configuration's fault, not the sheet's
     assert not (inbox / "fr.csv").exists()  # done, through its own account
     assert writes_by_key(sandbox) == {FR.key: 2}
+
+
+def test_a_sheet_none_of_whose_rows_reaches_an_account_reads_nothing(
+        two, sandbox, run_cli, tmp_path):
+    no_default = settings_file(tmp_path, TWO_ACCOUNTS.format(default=""))
+    path = sheet(tmp_path, [{"video_id": video_id(1), "title": "T", "#account": ""},
+                            {"video_id": video_id(2), "title": "T", "#account": "brand_xx"}])
+    done = run_cli("apply", str(path), "--config", str(no_default), "--api-base",
+                   sandbox.base_url, "--yes", "--skip-invalid")
+    assert done.code == 1, done.out + done.err
+    assert "2 invalid" in done.out and "not a configured account" not in done.err
+    assert sandbox.counters.tokens_issued == 0

@@ -305,10 +305,13 @@ class SheetRun:
         self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
         typed = {self._positions[row.row]: row for row in validation.rows()
                  if self._positions[row.row] not in done}
-        async with connect(self._credentials(), options.api_base, options.limits(),
-                           max_elapsed=options.max_elapsed,
+        unrouted = options.accounts is not None and options.account not in \
+            options.accounts.names()  # no row reaches an account: nothing to read or send
+        async with connect(_NO_KEY if unrouted else self._credentials(), options.api_base,
+                           options.limits(), max_elapsed=options.max_elapsed,
                            breaker_threshold=options.breaker_threshold,
-                           sender=self.sender, detail=self.on_detail) as dispatcher:
+                           sender=_NoAccount() if unrouted else self.sender,
+                           detail=self.on_detail) as dispatcher:
             self._dispatcher = dispatcher
             if self._stopped:
                 dispatcher.stop()
@@ -609,6 +612,17 @@ class SheetRun:
             result.aborted = (f"{len(unread)} written rows could not be read back (row "
                               f"{unread[0].row}: {unread[0].error.removeprefix(note)}); run "
                               "the same command again to read them back")
+
+
+_NO_KEY = Credentials("no-account", "no-account")
+
+
+class _NoAccount:
+    """The sender of a run none of whose rows reaches an account (all invalid, left out
+    with --skip-invalid): there is nothing to read or send, and no key to send it with."""
+
+    async def send(self, request: protocol.HttpRequest) -> object:
+        raise UsageError("no row of the sheet reaches an account; nothing can be sent")
 
 
 def _same_reading(options: RunOptions, run_id: str, kept: dict[str, object]) -> None:
