@@ -416,3 +416,13 @@ def test_a_sheet_none_of_whose_rows_reaches_an_account_reads_nothing(
     assert done.code == 1, done.out + done.err
     assert "2 invalid" in done.out and "not a configured account" not in done.err
     assert sandbox.counters.tokens_issued == 0
+
+
+def test_config_names_the_accounts_and_a_credentials_file(two, tmp_path, run_cli):
+    shown = run_cli("config", "--config", str(two))
+    assert "brand_fr (default), brand_de (bulkedit accounts lists them)" in shown.out
+    single = settings_file(tmp_path, '[api]\ncredentials_file = "key.toml"\n')
+    shown = run_cli("config", "--config", str(single))
+    assert f"api key and secret  {tmp_path / 'key.toml'}" in shown.out
+    assert "$DAILYMOTION_API_KEY" not in shown.out
+    assert "accounts lists them" not in shown.out

@@ -44,8 +44,17 @@ def run_config(args: argparse.Namespace, out: TextIO) -> int:
     rows += [[name, value, str(settings.source) if name in said else "default"]
              for name, value in shown.items()]
     # Never a secret: only the names of the variables that hold them.
-    rows += [["api key", f"${settings.key_env}", "environment variable name"],
-             ["api secret", f"${settings.secret_env}", "environment variable name"]]
+    if settings.credentials_file is not None:
+        rows += [["api key and secret", str(settings.credentials_file), "credentials file"]]
+    else:
+        rows += [["api key", f"${settings.key_env}", "environment variable name"],
+                 ["api secret", f"${settings.secret_env}", "environment variable name"]]
+    if settings.accounts:  # [accounts.NAME] (issue 30): `bulkedit accounts` lists them
+        default = settings.default_account or (
+            next(iter(settings.accounts)) if len(settings.accounts) == 1 else None)
+        rows += [["accounts", ", ".join(name + (" (default)" if name == default else "")
+                                        for name in settings.accounts)
+                  + " (bulkedit accounts lists them)", str(settings.source)]]
     if args.json:
         payload = {"settings_file": lookup.as_dict(),
                    "settings": [{"setting": name, "value": value, "from": source}
