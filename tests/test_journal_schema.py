@@ -115,3 +115,24 @@ def test_bulkedit_runs_names_each_runs_account_once_a_run_used_one(run_cli, tmp_
     listed = json.loads(run_cli("runs", "--state-dir", str(folder), "--json").out)["runs"]
     assert [r["account"] for r in listed] == ["default", "default", "brand1"]
     assert [r["linked"] for r in listed] == [None, None, None]
+
+
+def test_a_named_accounts_run_is_running_while_its_sheet_is_locked(run_cli, tmp_path):
+    # A run of any account holds its sheet's one lock (runner.py): `bulkedit runs` must
+    # not call a live run of the account brand1 interrupted.
+    from bulkedit.run.lock import SheetLock
+
+    folder = tmp_path / "state"
+    journal = Journal(folder)
+    try:
+        journal.start_run("/srv/sheets/live.csv", "ef" * 32, {}, account="brand1")
+    finally:
+        journal.close()
+
+    def state() -> str:
+        listed = json.loads(run_cli("runs", "--state-dir", str(folder), "--json").out)
+        return listed["runs"][0]["state"]
+
+    with SheetLock("/srv/sheets/live.csv", "live.csv"):
+        assert state() == "running"
+    assert state() == "interrupted"  # its process gone: `apply` again resumes it

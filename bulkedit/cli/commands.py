@@ -528,7 +528,8 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     for record in runs:
         counts = held[record.id] or (record.summary or {}).get("counts", {})
         state = record.state
-        if state == "running" and not sheet_is_held(record.sheet, record.account):
+        # One lock per sheet whatever the account (runner.py): a run of any account holds it.
+        if state == "running" and not sheet_is_held(record.sheet):
             state = "interrupted"  # its process is gone: `apply` again resumes it
         rollback = outputs[record.id].get("rollback")
         results = outputs[record.id].get("results")
