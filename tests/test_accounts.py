@@ -335,14 +335,20 @@ def test_sandbox_flag_gives_each_account_its_own_key(two, run_cli, monkeypatch):
     assert "2 of 2 accounts answered" in checked.out
 
 
-def test_batch_sends_each_sheet_through_its_rows_account(two, sandbox, run_cli, tmp_path):
+def _night_of_two_sheets(two, sandbox, run_cli, tmp_path):
+    """An inbox holding de.csv (its rows for brand_de) and fr.csv (no #account: the
+    default account), and the night's batch over it."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     sheet(inbox, [{"video_id": v, "title": "Night", "#account": "brand_de"}
                   for v in videos_of(1, 2)], "de.csv")
     sheet(inbox, [{"video_id": v, "title": "Night"} for v in videos_of(0, 2)], "fr.csv")
-    night = run_cli("batch", str(inbox), "--config", str(two), "--api-base",
-                    sandbox.base_url, "--rate", "0")
+    return inbox, run_cli("batch", str(inbox), "--config", str(two), "--api-base",
+                          sandbox.base_url, "--rate", "0")
+
+
+def test_batch_sends_each_sheet_through_its_rows_account(two, sandbox, run_cli, tmp_path):
+    _, night = _night_of_two_sheets(two, sandbox, run_cli, tmp_path)
     assert night.code == 0, night.out + night.err
     assert writes_by_key(sandbox) == {DE.key: 2, FR.key: 2}
 
@@ -392,13 +398,7 @@ def test_the_python_api_takes_the_account(two, sandbox):
 def test_batch_leaves_a_sheet_whose_account_has_no_key_in_the_inbox(
         two, sandbox, run_cli, tmp_path, monkeypatch):
     monkeypatch.delenv("DE_SECRET")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    sheet(inbox, [{"video_id": v, "title": "Night", "#account": "brand_de"}
-                  for v in videos_of(1, 2)], "de.csv")
-    sheet(inbox, [{"video_id": v, "title": "Night"} for v in videos_of(0, 2)], "fr.csv")
-    night = run_cli("batch", str(inbox), "--config", str(two), "--api-base",
-                    sandbox.base_url, "--rate", "0")
+    inbox, night = _night_of_two_sheets(two, sandbox, run_cli, tmp_path)
     assert night.code == 2, night.out + night.err
     assert "set DE_SECRET in the environment" in night.out
     assert (inbox / "de.csv").exists()  # the configuration's fault, not the sheet's

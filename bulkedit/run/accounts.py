@@ -10,7 +10,6 @@ sections is the one account `default`, unchanged. Names are simple identifiers
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +20,7 @@ from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import AccountKeyMissing, UsageError
 from bulkedit.core.policy import ApiLimits
 from bulkedit.core.routing import DEFAULT_ACCOUNT, Routing, unknown_name_message
-from bulkedit.run.config import resolve
+from bulkedit.run.config import read_credentials, resolve
 
 ACCOUNT_ENV = "BULKEDIT_ACCOUNT"  # the accounts a command uses, when --account is not given
 
@@ -41,16 +40,13 @@ class Account:
     rate_from: str = "default"  # where its rate comes from: "flag", a file, "default"
 
     def credentials(self, environ: Mapping[str, str] | None = None) -> Credentials:
-        if self.credentials_file is not None:
-            return Credentials.from_file(self.credentials_file)
-        env = os.environ if environ is None else environ
-        key, secret = env.get(self.key_env, "").strip(), env.get(self.secret_env, "").strip()
-        if not key or not secret:
-            missing = [n for n, v in ((self.key_env, key), (self.secret_env, secret)) if not v]
+        found, missing = read_credentials(self.credentials_file, self.key_env,
+                                          self.secret_env, environ)
+        if found is None:
             raise AccountKeyMissing(f"account {self.name}: no API credentials: set "
                              f"{' and '.join(missing)} in the environment (bulkedit.toml "
                              f"names them for this account)")
-        return Credentials(key, secret)
+        return found
 
     @property
     def key_source(self) -> str:

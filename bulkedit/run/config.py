@@ -76,14 +76,27 @@ class Settings:
         return dict(self._said)
 
     def credentials(self, environ: Mapping[str, str] | None = None) -> Credentials:
-        if self.credentials_file is not None:
-            return Credentials.from_file(self.credentials_file)
-        env = os.environ if environ is None else environ
-        key, secret = env.get(self.key_env, "").strip(), env.get(self.secret_env, "").strip()
-        if not key or not secret:
+        found, _ = read_credentials(self.credentials_file, self.key_env, self.secret_env,
+                                    environ)
+        if found is None:
             raise UsageError(f"no API credentials: set {self.key_env} and {self.secret_env} "
                              "in the environment of the job")
-        return Credentials(key, secret)
+        return found
+
+
+def read_credentials(credentials_file: Path | None, key_env: str, secret_env: str,
+                     environ: Mapping[str, str] | None = None
+                     ) -> tuple[Credentials | None, list[str]]:
+    """The key and secret from the private file, else from the two variables named; with
+    None, the names of the variables that are not set (each caller says it its way)."""
+    if credentials_file is not None:
+        return Credentials.from_file(credentials_file), []
+    env = os.environ if environ is None else environ
+    key, secret = env.get(key_env, "").strip(), env.get(secret_env, "").strip()
+    if not key or not secret:
+        return None, [name for name, value in ((key_env, key), (secret_env, secret))
+                      if not value]
+    return Credentials(key, secret), []
 
 
 RUN_KEYS = ("timezone", "skip_invalid", "verify", "canary", "allow_irreversible",
