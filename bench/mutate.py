@@ -40,10 +40,11 @@ import os
 import random
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,14 +76,14 @@ MODULES: dict[str, list[str]] = {
     "validation.py": _first("tests/test_validate.py", "tests/test_core_boundaries.py"),
     "planning.py": _first("tests/test_plan.py"),
     "protocol.py": ["tests/test_protocol.py", "tests/test_schema.py"],
-    "policy.py": ["tests/test_policy.py", "tests/test_dispatch_clock.py",
-                  "tests/test_settings.py"],
+    "policy.py": ["tests/test_policy.py", "tests/test_fixed_rate_throttles.py",
+                  "tests/test_dispatch_clock.py", "tests/test_settings.py"],
     "autorate.py": ["tests/test_autorate.py"],
     "dispatch.py": ["tests/test_dispatch_clock.py", "tests/test_dispatch_callbacks.py",
                     "tests/test_throttle.py", "tests/test_autorate.py",
                     "tests/test_autorate_shapes.py", "tests/test_policy.py",
                     "tests/test_client.py", "tests/test_dispatch_quota_hold.py",
-                    "tests/test_dispatch_retry_counts.py"],
+                    "tests/test_dispatch_retry_counts.py", "tests/test_fixed_rate_throttles.py"],
 }
 # Where a module lives under bulkedit/ (the default: core/).
 PATHS = {"dispatch.py": "client/dispatch.py"}
@@ -548,9 +549,10 @@ def battery(root: Path) -> tuple[str, int]:
     return digest.hexdigest(), count
 
 
-def _battery_in(work: Path, mutant: Mutant | None) -> tuple[str, int] | None:
-    """The battery's digest in a fork of this process with `mutant` written into `work`
-    (None when the child died: the mutant is not equivalent)."""
+def _battery_in(work: Path, mutant: Mutant | None,
+                which: Callable[[Path], tuple[str, int]] = battery) -> tuple[str, int] | None:
+    """The digest of battery `which` in a fork of this process with `mutant` written into
+    `work` (None when the child died or ran past TIMEOUT: the mutant is not equivalent)."""
     target = work / "bulkedit" / module_path(mutant.module if mutant else "schema.py")
     if mutant is not None:
         target.write_text(mutant.source, encoding="utf-8")
@@ -564,7 +566,8 @@ def _battery_in(work: Path, mutant: Mutant | None) -> tuple[str, int] | None:
             os.chdir(work)
             sys.path.insert(0, str(work))
             sys.dont_write_bytecode = True
-            answer = battery(work)
+            signal.alarm(int(TIMEOUT))  # a mutant that hangs the battery is not equivalent
+            answer = which(work)
             os.write(write, json.dumps(answer).encode())
             os._exit(0)
         except BaseException:
@@ -580,9 +583,17 @@ def _battery_in(work: Path, mutant: Mutant | None) -> tuple[str, int] | None:
     return digest, count
 
 
-# Modules the battery reaches (the grammar and the planner); the equivalents of the others
-# stand on their reasons and their module's tests.
+# Modules the battery reaches (the grammar and the planner), and those the rate battery
+# reaches (bench/rate_battery.py: the dispatcher, its policies and the rate finder on the
+# virtual clock); the equivalents of the others stand on their reasons and their tests.
 DIFFERENTIAL = ("cells.py", "validation.py", "schema.py", "planning.py")
+RATE_DIFFERENTIAL = ("policy.py", "autorate.py", "dispatch.py")
+
+
+def _rate_battery(work: Path) -> tuple[str, int]:
+    from rate_battery import rate_battery  # bench/ is this script's folder: on the path
+
+    return rate_battery(work)
 
 
 def check_equivalents(names: list[str]) -> int:
@@ -594,15 +605,21 @@ def check_equivalents(names: list[str]) -> int:
     work = _workspace(base, 0)
     shutil.copytree(work / "bulkedit", base / "snapshot")
     differ = 0
+    originals: dict[object, tuple[str, int]] = {}
     try:
-        original = _battery_in(work, None)
-        assert original is not None, "the battery fails on the original code"
-        print(f"battery: {original[1]} answers", flush=True)
         for name in names:
-            if name not in DIFFERENTIAL:
+            if name not in DIFFERENTIAL + RATE_DIFFERENTIAL:
                 print(f"{name}: not reached by the battery; its equivalents stand on their "
                       "reasons", flush=True)
                 continue
+            which = battery if name in DIFFERENTIAL else _rate_battery
+            if which not in originals:
+                answer = _battery_in(work, None, which)
+                assert answer is not None, "the battery fails on the original code"
+                originals[which] = answer
+                label = "battery" if which is battery else "rate battery"
+                print(f"{label}: {answer[1]} answers", flush=True)
+            original = originals[which]
             every = frozenset({"classic", "wide"})
             listed = {m.key: m for m in mutants(name, base / "snapshot", every)
                       if m.key in known}
@@ -612,7 +629,7 @@ def check_equivalents(names: list[str]) -> int:
                     print(f"  {key}: no such mutant now (the line moved?)", flush=True)
                     differ += 1
                     continue
-                verdict = _battery_in(work, mutant)
+                verdict = _battery_in(work, mutant, which)
                 same = verdict is not None and verdict[0] == original[0]
                 differ += not same
                 print(f"  {key}: {'same answers' if same else 'DIFFERS: not equivalent'}",
