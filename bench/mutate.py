@@ -99,6 +99,7 @@ WIDE = ["tests/test_data_tables.py", "tests/test_cli.py", "tests/test_apply.py",
 def module_path(module: str) -> str:
     return PATHS.get(module, f"core/{module}")
 TIMEOUT = 120.0  # seconds: a mutant that hangs the tests is killed
+BATTERY_TIMEOUT = 900.0  # seconds: a mutant that hangs a differential battery differs
 
 
 @dataclass(frozen=True)
@@ -566,11 +567,14 @@ def _battery_in(work: Path, mutant: Mutant | None,
             os.chdir(work)
             sys.path.insert(0, str(work))
             sys.dont_write_bytecode = True
-            signal.alarm(int(TIMEOUT))  # a mutant that hangs the battery is not equivalent
+            signal.alarm(int(BATTERY_TIMEOUT))  # a mutant that hangs it is not equivalent
             answer = which(work)
             os.write(write, json.dumps(answer).encode())
             os._exit(0)
         except BaseException:
+            import traceback
+
+            os.write(write, json.dumps(traceback.format_exc()).encode())
             os._exit(99)
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
@@ -578,6 +582,9 @@ def _battery_in(work: Path, mutant: Mutant | None,
     _, status = os.waitpid(pid, 0)
     _restore(work, mutant)
     if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        if mutant is None:  # the original must pass: say why it did not
+            print(json.loads(data) if data else f"the battery died (status {status})",
+                  file=sys.stderr)
         return None
     digest, count = json.loads(data)
     return digest, count
