@@ -29,6 +29,13 @@ A survivor of the module's own tests is run again against the wider tests (WIDE:
 engine, CLI and sandbox tests); only one that survives those too counts as surviving.
 The score per module is killed / (mutants - equivalent). Nothing here is part of
 `python -m pytest`: the result and the command go to bench/README.md.
+
+`--check-equivalents` does not take a listed equivalent on its word: it runs each one and
+the original on the same battery, and they must give the same answers. The grammar and
+the planner (cells, validation, schema, planning) on every sheet of tests/data and samples
+and ~120 edge cells in every field; the rate modules (policy, autorate, dispatch) on
+bench/rate_battery.py's scenarios, the real dispatcher on the virtual clock against every
+shape of limit and scripted APIs, recording what a run shows.
 """
 
 from __future__ import annotations
