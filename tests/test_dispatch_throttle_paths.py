@@ -1,0 +1,95 @@
+"""A throttled row's paths through the dispatcher, on the virtual clock: the retries the
+console and the summary count while a quota window holds the run, a throttle's backoff
+after a failure, and a row that failed once and was throttled when the run stopped.
+Issue 28's second sample of client/dispatch.py found each of them passing every test."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from simulated import VirtualTimeLoop, run_virtual
+
+from bulkedit.client.dispatch import Dispatcher, Job, JobResult
+from bulkedit.core.errors import NetworkError, RateLimited, ServerError
+from bulkedit.core.policy import RetryPolicy
+from bulkedit.core.protocol import HttpRequest
+
+REFUSED = RateLimited("Too many requests", retry_after=None, status=429)
+
+
+class ScriptedApi:
+    """Answers each request from its script, one item per attempt (past its end: "ok");
+    notes when, on the virtual clock, each attempt was made."""
+
+    def __init__(self, loop: VirtualTimeLoop, scripts: dict[str, list[Any]]):
+        self.loop = loop
+        self.scripts = {key: iter(script) for key, script in scripts.items()}
+        self.sent: list[tuple[str, float]] = []
+
+    async def send(self, request: HttpRequest) -> Any:
+        self.sent.append((request.path, self.loop.time()))
+        answer = next(self.scripts[request.path], "ok")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def run(scripts: dict[str, list[Any]], *, rate: float | None = None, concurrency: int = 1,
+        stop_at: float | None = None, notices: list[str] | None = None
+        ) -> tuple[list[JobResult], ScriptedApi, Dispatcher]:
+    async def main(loop: VirtualTimeLoop) -> tuple[list[JobResult], ScriptedApi, Dispatcher]:
+        api = ScriptedApi(loop, scripts)
+        dispatcher = Dispatcher(api, rate=rate, concurrency=concurrency, clock=loop.time,
+                                policy=RetryPolicy(base_delay=0.5), draw=lambda: 0.5,
+                                notify=(notices.append if notices is not None else None))
+        if stop_at is not None:
+            loop.call_later(stop_at, dispatcher.stop)
+        results: list[JobResult] = []
+        jobs = (Job(name, HttpRequest("POST", name)) for name in scripts)
+        await dispatcher.run(jobs, results.append)
+        return results, api, dispatcher
+
+    return run_virtual(main)
+
+
+def test_every_request_sent_again_is_a_retry_while_a_quota_window_holds_the_run():
+    """A quota window (a dozen refusals in a row over more than a second) holds every
+    worker and probes one request at a time; the requests refused while it holds are sent
+    again like any other: the summary's `retries` is every request but each row's first."""
+    notices: list[str] = []
+    scripts: dict[str, list[Any]] = {f"r{n}": [REFUSED] * 6 for n in range(4)}
+    results, api, dispatcher = run(scripts, concurrency=4, notices=notices)
+    assert all(result.ok for result in results) and len(results) == 4
+    assert any("a quota window" in notice for notice in notices)
+    stats = dispatcher.stats
+    assert stats.requests == len(api.sent) == 28
+    assert stats.retries == stats.requests - len(scripts) == 24
+    assert stats.rate_limited == 24
+
+
+def test_a_throttle_after_a_failure_starts_its_backoff_again():
+    """Throttles in a row grow the wait (0.375, 0.75 s...); a failure between them (a 503)
+    ends the row of throttles: the next throttle waits the first backoff again."""
+    busy = ServerError("busy", status=503)
+    results, api, _ = run({"a": [REFUSED, REFUSED, busy, REFUSED, "ok"]})
+    assert results[0].ok and results[0].attempts == 5
+    moments = [moment for _, moment in api.sent]
+    waits = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert waits == pytest.approx([0.375, 0.75, 0.375, 0.375], abs=1e-6)
+
+
+def test_a_row_that_failed_and_was_throttled_when_the_run_stopped_keeps_its_failure():
+    """A timeout may have reached the API: a row that timed out, then was refused with a
+    throttle until the run was stopped, ends `failed` with its timeout (it may have been
+    applied), never `not sent` as if the API had taken none of its requests; a row only
+    ever throttled is not sent (no outcome)."""
+    timeout = NetworkError("no answer within 30 s")
+    scripts: dict[str, list[Any]] = {"a": [timeout] + [REFUSED] * 50,
+                                     "b": [REFUSED] * 50}
+    results, _, dispatcher = run(scripts, concurrency=2, stop_at=5.0)
+    assert dispatcher.stopping
+    assert [(r.key, r.ok, type(r.error).__name__) for r in results] == [
+        ("a", False, "NetworkError")]
+    assert str(results[0].error) == "no answer within 30 s"
