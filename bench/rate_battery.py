@@ -66,10 +66,12 @@ def rate_battery(root: Path) -> tuple[str, int]:
         async def main(loop: VirtualTimeLoop) -> None:
             api = api_of(loop)
             draws = random.Random(seed)
+            said: list[str] = []  # what --verbose shows of each retry
             dispatcher = Dispatcher(
                 api, rate=rate, concurrency=concurrency, clock=loop.time,  # type: ignore[arg-type]
                 draw=draws.random, policy=policy or RetryPolicy(max_attempts=6),
-                quota=QuotaWatch(budget=budget), wall=lambda: WALL + loop.time())
+                quota=QuotaWatch(budget=budget), wall=lambda: WALL + loop.time(),
+                detail=said.append)
             sent: list[tuple[object, ...]] = []
             inner = api.send
 
@@ -99,7 +101,7 @@ def rate_battery(root: Path) -> tuple[str, int]:
             stats = dispatcher.stats
             note(name, ended, sent, heard, (stats.requests, stats.retries,
                                             stats.rate_limited, stats.rate_cuts),
-                 dispatcher.rate_report(), dispatcher.notices)
+                 dispatcher.rate_report(), dispatcher.notices, said)
 
         run_virtual(main)
 
@@ -176,17 +178,23 @@ def rate_battery(root: Path) -> tuple[str, int]:
                                for n in range(10)},
     }
     for name, script in scripts.items():
-        for rate, concurrency in ((None, 1), (10.0, 3), (5.0, 1), ("auto", 4)):
+        for rate, concurrency in ((None, 1), (None, 8), (10.0, 3), (5.0, 1), ("auto", 4)):
             dispatch(f"{name} @ {rate}/{concurrency}",
                      lambda loop, s=script: Scripted(loop, s), rate,  # type: ignore[misc]
                      concurrency=concurrency, jobs=list(script))
     forever = {f"r{n}": [limited()] * 10_000 for n in range(6)}
     calm = {f"r{n:02d}": ["ok"] for n in range(30)}
+    # Failed once (it may have reached the API), then throttled until the stop.
+    mixed = {"a": [lost] + [limited()] * 10_000, "b": [busy] + [limited()] * 10_000,
+             "c": [limited()] * 10_000, "d": ["ok"]}
     for rate in (None, 10.0, "auto"):
         dispatch(f"throttle budget @ {rate}", lambda loop: Scripted(loop, forever), rate,
                  concurrency=3, jobs=list(forever), budget=20.0)
         dispatch(f"stopped while throttled @ {rate}", lambda loop: Scripted(loop, forever),
                  rate, concurrency=3, jobs=list(forever), seconds=6.0)
+        dispatch(f"failed, then throttled when stopped @ {rate}",
+                 lambda loop: Scripted(loop, mixed), rate, concurrency=3, jobs=list(mixed),
+                 seconds=4.0)
         dispatch(f"a full journal @ {rate}", lambda loop: Scripted(loop, calm), rate,
                  concurrency=4, jobs=list(calm), failing_journal_at=5)
     tight = RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=2.0, max_elapsed=4.0)

@@ -5,6 +5,7 @@ Issue 28's second sample of client/dispatch.py found each of them passing every 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -93,3 +94,42 @@ def test_a_row_that_failed_and_was_throttled_when_the_run_stopped_keeps_its_fail
     assert [(r.key, r.ok, type(r.error).__name__) for r in results] == [
         ("a", False, "NetworkError")]
     assert str(results[0].error) == "no answer within 30 s"
+
+
+class QuotaSpentUntil:
+    """Refuses every request (429, Retry-After: 1) until `until`, then takes them all;
+    each answer 50 ms after its request."""
+
+    def __init__(self, loop: VirtualTimeLoop, until: float):
+        self.loop, self.until = loop, until
+
+    async def send(self, request: HttpRequest) -> Any:
+        await asyncio.sleep(0.05)
+        if self.loop.time() < self.until:
+            raise RateLimited("Too many requests", retry_after=1, status=429)
+        return "ok"
+
+
+def test_with_no_rate_limit_only_the_probe_s_answer_extends_a_quota_window():
+    """`--rate 0`, 8 workers, a quota spent for 8 s: the first refusals' Retry-After pauses
+    every worker, then all eight go at once, and the window is met while some of them are
+    still on their way. Their refusals left before the window was seen: they are not the
+    probe's answer. One "still refuses" notice per probe, a second apart, and the summary's
+    held seconds are the probes' waits (1 s, then 1 s each), not four more."""
+
+    async def main(loop: VirtualTimeLoop) -> tuple[Dispatcher, list[JobResult], list[str]]:
+        notices: list[str] = []
+        dispatcher = Dispatcher(QuotaSpentUntil(loop, 8.0), rate=None, concurrency=8,
+                                clock=loop.time, draw=lambda: 0.5, notify=notices.append,
+                                policy=RetryPolicy(base_delay=0.5))
+        results: list[JobResult] = []
+        jobs = (Job(n, HttpRequest("POST", f"/video/x{n}")) for n in range(30))
+        await dispatcher.run(jobs, results.append)
+        return dispatcher, results, notices
+
+    dispatcher, results, notices = run_virtual(main)
+    assert len(results) == 30 and all(result.ok for result in results)
+    still = [notice for notice in notices if notice.startswith("the API still refuses")]
+    assert len(still) == 6 and len(set(still)) == 6  # each at its own moment
+    report = dispatcher.rate_report()
+    assert report["quota_windows"] == 1 and report["held_seconds"] == 7.0
