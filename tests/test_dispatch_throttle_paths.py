@@ -133,3 +133,31 @@ def test_with_no_rate_limit_only_the_probe_s_answer_extends_a_quota_window():
     assert len(still) == 6 and len(set(still)) == 6  # each at its own moment
     report = dispatcher.rate_report()
     assert report["quota_windows"] == 1 and report["held_seconds"] == 7.0
+
+
+def test_verbose_says_each_retry_what_came_back_and_what_happens_next():
+    """`--verbose` (the dispatcher's `detail`): one line per retry, the request, the
+    status when there is one, the API's message, and when it goes again."""
+    said: list[str] = []
+    scripts: dict[str, list[Any]] = {
+        "/video/a": [ServerError("busy", status=503), "ok"],
+        "/video/b": [NetworkError("no answer within 30 s"), "ok"],
+        "/video/c": [REFUSED, REFUSED, "ok"],
+        "/video/d": [RateLimited("Too many requests", retry_after=0.05, status=429), "ok"]}
+
+    async def main(loop: VirtualTimeLoop) -> list[JobResult]:
+        dispatcher = Dispatcher(ScriptedApi(loop, scripts), rate=None, concurrency=1,
+                                clock=loop.time, policy=RetryPolicy(base_delay=0.5),
+                                draw=lambda: 0.5, detail=said.append)
+        results: list[JobResult] = []
+        await dispatcher.run((Job(n, HttpRequest("POST", n)) for n in scripts),
+                             results.append)
+        return results
+
+    assert all(result.ok for result in run_virtual(main))
+    assert said == [
+        "POST /video/a: 503 busy; attempt 2 of 6 in 0.4 s",
+        "POST /video/b: no answer within 30 s; attempt 2 of 6 in 0.4 s",
+        "POST /video/c: 429 Too many requests; throttled; again in 0.4 s",
+        "POST /video/c: 429 Too many requests; throttled; again in 0.8 s",
+        "POST /video/d: 429 Too many requests; throttled; again in 0.4 s"]
