@@ -13,7 +13,7 @@ import pytest
 from simulated import VirtualTimeLoop, run_virtual
 
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult
-from bulkedit.core.errors import NetworkError, RateLimited, ServerError
+from bulkedit.core.errors import NetworkError, PermanentError, RateLimited, ServerError
 from bulkedit.core.policy import RetryPolicy
 from bulkedit.core.protocol import HttpRequest
 
@@ -161,3 +161,13 @@ def test_verbose_says_each_retry_what_came_back_and_what_happens_next():
         "POST /video/c: 429 Too many requests; throttled; again in 0.4 s",
         "POST /video/c: 429 Too many requests; throttled; again in 0.8 s",
         "POST /video/d: 429 Too many requests; throttled; again in 0.4 s"]
+
+
+def test_a_403_that_goes_away_on_a_retry_was_throttling_and_cuts_a_fixed_rate():
+    """A 403 without a word of rate, which goes through when tried again, was the API
+    slowing the run down: the fixed rate is cut (the summary's `rate.cuts`), as for a 429."""
+    denied = PermanentError("Access denied", status=403, type="access_forbidden")
+    scripts: dict[str, list[Any]] = {f"r{n}": [denied, "ok"] for n in range(4)}
+    results, _, dispatcher = run(scripts, rate=10.0, concurrency=4)
+    assert all(result.ok for result in results)
+    assert dispatcher.rate_report()["cuts"] >= 1 and dispatcher.stats.rate_cuts >= 1
