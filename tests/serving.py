@@ -67,7 +67,8 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def serving(folder: Path, users: Sequence[Mapping[str, Any]] | None = None, *,
+async def serving(folder: Path, users: Sequence[Mapping[str, Any]] | None = EDITOR_AND_APPROVER,
+                  *,
                   max_upload: int = 1 << 20, settings: Settings | None = None
                   ) -> AsyncIterator[Served]:
     keys = Keys(users_from(users))
