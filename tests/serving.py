@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
 from bulkedit.run.config import Settings
@@ -20,6 +19,7 @@ from bulkedit.serve.state import ServeState
 from bulkedit.serve.users import Keys, users_from
 from bulkedit.sheets.files import own_folder
 
+BOUNDARY = "----bulkeditformboundary7MA4YWxkTrZu0gW"
 EDITOR_AND_APPROVER = [{"name": "ana", "roles": ["editor"]},
                        {"name": "ben", "roles": ["approver"]}]
 
@@ -59,11 +59,16 @@ class Served:
 
     async def upload(self, name: str, data: bytes, headers: Mapping[str, str] | None = None
                      ) -> Any:
-        form = FormData()
-        form.add_field("sheet", data, filename=name, content_type="application/octet-stream")
-        return await self.client.post("/uploads", data=form, allow_redirects=False,
-                                      headers=dict(self.page_headers() if headers is None
-                                                   else headers))
+        """The form as a browser posts it: the file name raw (a quote as %22), not
+        percent-encoded as aiohttp's FormData would."""
+        quoted = name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+        body = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="sheet"; '
+                f'filename="{quoted}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                ).encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+        sent = dict(self.page_headers() if headers is None else headers)
+        sent.setdefault("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
+        return await self.client.post("/uploads", data=body, allow_redirects=False,
+                                      headers=sent)
 
 
 @contextlib.asynccontextmanager
