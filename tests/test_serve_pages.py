@@ -218,3 +218,23 @@ def test_no_secret_in_any_page(tmp_path, monkeypatch):
                 assert secret not in seen, (answer.url, answer.status)
 
     run(tmp_path, test)
+
+
+def test_the_problems_download_is_validate_s_report(tmp_path):
+    sheet = _row_problems_sheet(tmp_path / "rows.csv")
+    report = tmp_path / "problems.csv"
+    assert main(["validate", str(sheet), "--report", str(report)], out=io.StringIO(),
+                err=io.StringIO()) == 1
+
+    async def test(served: Served) -> None:
+        await served.sign_in()
+        await served.upload("rows.csv", sheet.read_bytes())
+        page = await (await served.client.get("/versions/1")).text()
+        assert 'href="/versions/1/problems.csv"' in page
+        answer = await served.client.get("/versions/1/problems.csv")
+        assert answer.status == 200
+        assert "attachment" in answer.headers["Content-Disposition"]
+        assert await answer.read() == report.read_bytes()
+        assert [p.name for p in served.state.folder.iterdir()] == ["sheets"]  # nothing left
+
+    run(tmp_path, test)

@@ -8,7 +8,9 @@ autoescape on, so no cell, header or file name reaches the page as markup.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
@@ -16,6 +18,7 @@ import jinja2
 from aiohttp import BodyPartReader, web
 
 from bulkedit.core.charclasses import visible
+from bulkedit.core.types import Issue
 from bulkedit.serve.examine import Examined, examine
 from bulkedit.serve.guard import accepts, guard, security_headers
 from bulkedit.serve.problems_view import counts, rows_page, sheet_problems
@@ -50,6 +53,7 @@ def build_app(state: ServeState) -> web.Application:
     app.router.add_get("/", home)
     app.router.add_post("/uploads", upload)
     app.router.add_get("/versions/{number:[0-9]{1,9}}", version)
+    app.router.add_get("/versions/{number:[0-9]{1,9}}/problems.csv", problems_csv)
     app.router.add_get("/static/{name}", static)
     return app
 
@@ -120,6 +124,29 @@ async def version(request: web.Request) -> web.Response:
                       blocked=bool(result.header_errors), header_row=result.sheet.header_row,
                       rows=None if result.header_errors else rows_page(result, page, only))
     return _page(request, "version.html", title=found.label, **values)
+
+
+async def problems_csv(request: web.Request) -> web.Response:
+    """Every problem, as `bulkedit validate --report problems.csv` writes them."""
+    state = request.app[STATE]
+    found = state.upload(int(request.match_info["number"]))
+    result = state.examined[found.digest].result if found is not None else None
+    if found is None or result is None:
+        return web.Response(status=404, text="No problems to download for this version.\n")
+    body = await asyncio.to_thread(_problems_bytes, state, result.issues)
+    return web.Response(body=body, content_type="text/csv", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="version-{found.number}.problems.csv"'})
+
+
+def _problems_bytes(state: ServeState, issues: Iterable[Issue]) -> bytes:
+    from bulkedit.sheets.report import write_issues
+
+    path = state.folder / f".problems.{secrets.token_hex(8)}.csv"  # 0600, gone at once
+    try:
+        write_issues(path, issues)
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
 
 
 async def static(request: web.Request) -> web.Response:
