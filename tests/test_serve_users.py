@@ -23,7 +23,7 @@ def test_without_users_the_one_running_it_is_editor_and_approver():
      "named twice"),
 ])
 def test_a_wrong_user_entry_is_one_line_naming_the_file(entries, said):
-    with pytest.raises(UsageError, match="bulkedit.toml: \\[serve\\] users, entry") as caught:
+    with pytest.raises(UsageError, match=r"bulkedit\.toml: \[serve\] users, entry") as caught:
         users_from(entries, "bulkedit.toml")
     assert said in str(caught.value)
 
