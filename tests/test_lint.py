@@ -35,12 +35,14 @@ LAYERS: dict[str, set[str]] = {
     "sandbox": {"core", "sandbox"},
     "run": {"core", "client", "sheets", "run"},
     "api": {"core", "client", "sheets", "run", "sandbox", "api"},
-    "cli": {"bulkedit", "core", "client", "sheets", "run", "sandbox", "cli"},
+    "serve": {"core", "sheets", "run", "serve"},  # the review page calls the library, never the CLI
+    "cli": {"bulkedit", "core", "client", "sheets", "run", "sandbox", "serve", "cli"},
     "bulkedit": {"bulkedit", "core", "run", "api"},
 }
 # Libraries that do I/O or belong to one edge, and the layers allowed to import them.
 LIBRARIES: dict[str, set[str]] = {
-    "aiohttp": {"client", "sandbox"}, "aiolimiter": {"client"}, "yarl": {"client"},
+    "aiohttp": {"client", "sandbox", "serve"}, "jinja2": {"serve"},
+    "aiolimiter": {"client"}, "yarl": {"client"},
     "openpyxl": {"sheets"}, "python_calamine": {"sheets"}, "pyarrow.csv": {"sheets"},
     "pandas": {"api"}, "tqdm": {"cli"}, "argparse": {"cli", "sandbox"},
     "sqlite3": {"run", "sandbox"}, "socket": {"run"}, "fcntl": {"run"},

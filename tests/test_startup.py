@@ -1,6 +1,6 @@
 """Start-up: `--version` and `--help` (top level and per command, and `help COMMAND`), and
 `completion SHELL`, build the parser and print, importing no command module: no pyarrow,
-numpy, pandas, aiohttp, openpyxl, pycountry or sqlite3, and none of the engine. The wall
+numpy, pandas, aiohttp, openpyxl, pycountry, sqlite3 or jinja2, and none of the engine. The wall
 time is bench/README.md's."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bulkedit.cli.main import build_parser
 HEAVY = ("pyarrow", "numpy", "pandas", "aiohttp", "openpyxl", "pycountry", "sqlite3",
          "bulkedit.core.schema", "bulkedit.core.cells", "bulkedit.core.sheet",
          "bulkedit.run.runner", "bulkedit.cli.commands", "bulkedit.client.transport",
-         "bulkedit.sandbox.server")
+         "bulkedit.sandbox.server", "jinja2", "bulkedit.serve.app", "bulkedit.serve.server")
 
 # In a fresh interpreter: run main as `python -m bulkedit ARGS` does, then list what came.
 PROBE = """

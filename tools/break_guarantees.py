@@ -44,6 +44,9 @@ SECURITY = "tests/test_security.py::"
 SWAPS = "tests/test_inbox_swaps.py::"
 TEMPS = "tests/test_temporaries.py::"
 HOSTILE = "tests/test_hostile_sheets.py::"
+SERVE = "tests/test_serve_guard.py::"
+UPLOAD = "tests/test_serve_upload.py::"
+PAGES = "tests/test_serve_pages.py::"
 BREAKS = (
     Break("html", "the HTML diff report escapes every value",
           "bulkedit/sheets/diffreport.py", "import html\n",
@@ -226,6 +229,58 @@ BREAKS = (
           "    cap = 1 << 62\n",
           (HOSTILE + "test_a_hostile_sheet_is_refused_with_its_numbers[one_line_csv]",
            HOSTILE + "test_a_long_csv_line_is_refused_before_the_file_is_read")),
+    Break("serve-host", "serve answers only a loopback Host with its port (DNS rebinding)",
+          "bulkedit/serve/guard.py", "if not loopback_host(host, port):", "if False:",
+          (SERVE + "test_a_rebinding_host_is_refused",
+           SERVE + "test_a_look_alike_host_is_refused")),
+    Break("serve-host-parse", "a look-alike Host is another host (exact parse, no prefix)",
+          "bulkedit/serve/origins.py", "match = _HOST.fullmatch(host)",
+          "match = _HOST.match(host)",
+          (SERVE + "test_a_look_alike_host_is_refused",)),
+    Break("serve-session", "every route of serve needs a session",
+          "bulkedit/serve/guard.py", "    if user is None:\n        return _refused(401",
+          "    if False:\n        return _refused(401",
+          (SERVE + "test_no_cookie_no_page_and_no_upload",)),
+    Break("serve-token", "a wrong link token signs no one in",
+          "bulkedit/serve/users.py", "if hmac.compare_digest(kept, wanted):", "if True:",
+          (SERVE + "test_a_wrong_token_or_session_signs_no_one_in",)),
+    Break("serve-cookie", "the session cookie is HttpOnly and SameSite=Strict",
+          "bulkedit/serve/guard.py", 'httponly=True, samesite="Strict"', 'samesite="Lax"',
+          (SERVE + "test_the_link_becomes_a_strict_http_only_cookie_and_leaves_the_address",)),
+    Break("serve-origin", "a state change needs the page's own Origin, compared exactly",
+          "bulkedit/serve/guard.py",
+          "if not own_origin(request.headers.get(hdrs.ORIGIN), host):", "if False:",
+          (SERVE + "test_a_cross_site_origin_is_refused",
+           SERVE + "test_a_look_alike_origin_is_refused")),
+    Break("serve-origin-exact", "a look-alike Origin is another origin",
+          "bulkedit/serve/origins.py", 'and origin == f"http://{host}"',
+          'and origin.startswith(f"http://{host}")',
+          (SERVE + "test_a_look_alike_origin_is_refused",)),
+    Break("serve-fetch-site", "a state change with Sec-Fetch-Site other than same-origin is "
+          "refused", "bulkedit/serve/origins.py", "return value is None or value in "
+          "ALLOWED_FETCH_SITES", "return True",
+          (SERVE + "test_sec_fetch_site_cross_site_is_refused",)),
+    Break("serve-content-type", "a state change must carry its route's content type",
+          "bulkedit/serve/guard.py",
+          "if wanted is None or request.content_type != wanted:", "if False:",
+          (SERVE + "test_a_wrong_content_type_is_refused",)),
+    Break("serve-headers", "every serve answer carries the security headers",
+          "bulkedit/serve/app.py", "app.on_response_prepare.append(security_headers)", "pass",
+          (SERVE + "test_every_answer_carries_the_security_headers",)),
+    Break("serve-cap", "an upload is capped while streaming, nothing kept past the cap",
+          "bulkedit/serve/upload.py", "if size > cap:", "if False:",
+          (UPLOAD + "test_the_cap_is_counted_while_streaming",
+           UPLOAD + "test_the_upload_stops_being_read_at_the_cap")),
+    Break("serve-escape", "every serve page escapes what it shows",
+          "bulkedit/serve/app.py", "autoescape=True,", "autoescape=False,",
+          (PAGES + "test_every_page_escapes_what_it_shows",)),
+    Break("serve-password", "a password is *** on serve's pages",
+          "bulkedit/serve/problems_view.py", "text = spec.shown(text)", "pass",
+          (PAGES + "test_a_password_is_masked_on_the_page",)),
+    Break("serve-loopback", "serve binds 127.0.0.1 only",
+          "bulkedit/serve/server.py", "web.TCPSite(runner, LOOPBACK, port)",
+          'web.TCPSite(runner, "0.0.0.0", port)',
+          ("tests/test_serve_command.py::test_the_server_binds_loopback_only",)),
 )
 
 

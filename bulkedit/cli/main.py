@@ -392,6 +392,33 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
     batch.set_defaults(run=cmd_batch)
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bulkedit.cli.serve_command import run_serve
+
+    return run_serve(args, out)
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve", help="a review page on this machine: upload a sheet, see its problems",
+        description="Serve a review page on 127.0.0.1 (this machine only): people upload a "
+                    "sheet and see its problems first, then its rows, as `bulkedit validate`"
+                    " finds them. Prints one sign-in link per user ([serve] users in "
+                    "bulkedit.toml); Ctrl-C stops it. See docs/serve.md.")
+    add = serve.add_argument
+    add("--port", type=int, default=8787, help="port on 127.0.0.1 (default 8787; 0 picks a "
+                                               "free one)")
+    add("--open", action="store_true", help="open the first user's link in the browser")
+    add("--config", metavar="FILE",
+        help="settings file: [serve] users and max_upload_mb, [run] how sheets are read "
+             "(default: $BULKEDIT_CONFIG, else ./bulkedit.toml, else "
+             "~/.config/bulkedit/bulkedit.toml)")
+    add("--state-dir", metavar="DIR",
+        help="where uploaded sheets are kept (DIR/serve; default: as apply's)")
+    add("--sandbox", action="store_true", help="a demo: a local sandbox stands for the API")
+    serve.set_defaults(run=cmd_serve)
+
+
 def cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bulkedit.cli.config_command import run_config
 
@@ -760,6 +787,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_parser(commands)
     _add_accounts_parser(commands)
     _add_sandbox_parser(commands)
+    _add_serve_parser(commands)
     _add_help_parsers(commands)
     for command in commands.choices.values():  # every command: exit codes, --quiet, --verbose…
         command.epilog = command.epilog or EXIT_CODES_HELP

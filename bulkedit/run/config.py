@@ -68,6 +68,9 @@ class Settings:
     split_lists: bool | None = None
     # [accounts.NAME]: what each account's section says, checked (run/accounts.py).
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [serve] (bulkedit/serve/): who may use the review page; checked there, when it starts
+    users: list[dict[str, Any]] | None = None
+    max_upload_mb: float | None = None
     source: Path | None = field(default=None, repr=False)
     _said: dict[str, str] = field(default_factory=dict, repr=False)  # run key -> section
 
@@ -108,6 +111,7 @@ _SECTIONS = {
     "run": RUN_KEYS,
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "settle",
               *RUN_KEYS),
+    "serve": ("users", "max_upload_mb"),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries", "credentials_file"}
 
@@ -144,7 +148,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
             continue
         if section not in _SECTIONS or not isinstance(values, dict):
             raise UsageError(f"{path}: unknown section [{section}]; use [api], [run], "
-                             "[batch] and [accounts.NAME]")
+                             "[batch], [serve] and [accounts.NAME]")
         for name, value in values.items():
             if name in _SECRET_KEYS:
                 raise UsageError(f"{path}: [{section}] {name}: credentials never go in the "
@@ -170,6 +174,11 @@ def _convert(path: Path, section: str, name: str, value: Any, kind: Any) -> Any:
             return parse_rate(value)
         except UsageError as exc:
             raise UsageError(f"{path}: [{section}] {exc}") from None
+    if name == "users":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise UsageError(f'{path}: [{section}] users is a list of tables, like '
+                             '[{ name = "ana", roles = ["editor"] }]')
+        return value
     if name == "allow_hosts":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise UsageError(f'{path}: [{section}] allow_hosts is a list of host names, like '
