@@ -17,6 +17,7 @@ from bulkedit.run.config import load_settings
 from bulkedit.run.options import run_options
 from bulkedit.sandbox import ApiKey
 from bulkedit.sandbox.store import video_id
+from bulkedit.sheets.report import OWN_MARK
 
 # Videos are spread over the sandbox's channels in turn: video i is channel i % 5's.
 FR = ApiKey("fr-key-3141", "fr-secret-never-print-1", owners=("x1ch000",))
@@ -319,13 +320,79 @@ def test_doctor_and_export_take_the_account(two, sandbox, run_cli, tmp_path):
     export = run_cli("export", "--config", str(two), "--api-base", sandbox.base_url,
                      "--account", "brand_de", "--owner", "x1ch001", "-o", str(out))
     assert export.code == 0, export.out + export.err
-    several = run_cli("export", "--config", str(two), "--api-base", sandbox.base_url,
-                      "--account", "brand_de", "--account", "brand_fr", "--owner", "x1ch001",
-                      "-o", str(out))
-    assert several.code == 2 and "one --account" in several.err
     wrong = run_cli("doctor", "--config", str(two), "--api-base", sandbox.base_url,
                     "--account", "brand_it")
     assert wrong.code == 2 and "is not a configured account" in wrong.err
+
+
+# ----------------------------------------------------------------------------- export
+
+def _exported(path: Path) -> list[dict[str, str]]:
+    return [{k: v for k, v in row.items() if k != OWN_MARK}
+            for row in results(path)]
+
+
+def test_export_of_several_accounts_reads_each_channel_through_its_own_account(
+        two, sandbox, run_cli, tmp_path):
+    out = tmp_path / "both.csv"
+    done = run_cli("export", "--config", str(two), "--api-base", sandbox.base_url,
+                   "--account", "brand_fr", "--account", "brand_de", "--fields", "title",
+                   "-o", str(out))
+    assert done.code == 0, done.out + done.err
+    rows = _exported(out)
+    assert list(rows[0]) == ["video_id", "title", "#account"]  # the routing column, last
+    said = {row["video_id"]: row["#account"] for row in rows}
+    assert said == {**dict.fromkeys(videos_of(0, 40), "brand_fr"),
+                    **dict.fromkeys(videos_of(1, 40), "brand_de")}
+    assert set(sandbox.counters.requests_by_key) == {FR.key, DE.key}  # each through its own
+
+
+def test_export_of_one_named_account_writes_its_account_and_defaults_to_its_channels(
+        two, sandbox, run_cli, tmp_path):
+    out = tmp_path / "de.xlsx"
+    done = run_cli("export", "--config", str(two), "--api-base", sandbox.base_url,
+                   "--account", "brand_de", "--fields", "title,channel", "-o", str(out))
+    assert done.code == 0, done.out + done.err
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    sheet_ = book["Videos"]
+    header = [cell.value for cell in sheet_[1]]
+    assert header == ["video_id", "title", "channel", "#account"]
+    assert "the one it was exported through" in sheet_.cell(1, 4).comment.text
+    assert {row[3] for row in sheet_.iter_rows(min_row=2, values_only=True)} == {"brand_de"}
+    assert sheet_.max_row == 41
+    # The field columns keep their dropdowns where a one-account export has them.
+    assert [str(rule.sqref) for rule in sheet_.data_validations.dataValidation] == [
+        "C2:C1000"]
+    checked = run_cli("validate", str(out), "--config", str(two))
+    assert checked.code == 0, checked.out + checked.err
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    (("--ids", "IDS"), "--ids with several accounts"),
+    (("--owner", "x1ch004"), "--owner x1ch004 with several accounts"),
+])
+def test_an_export_of_several_accounts_that_cannot_say_whose_rows_is_refused(
+        two, sandbox, run_cli, tmp_path, extra, said):
+    ids = sheet(tmp_path, [{"video_id": v} for v in videos_of(0, 2)], "ids.csv")
+    extra = tuple(str(ids) if part == "IDS" else part for part in extra)
+    refused = run_cli("export", "--config", str(two), "--api-base", sandbox.base_url,
+                      "--account", "brand_fr", "--account", "brand_de", *extra,
+                      "-o", str(tmp_path / "out.csv"))
+    assert refused.code == 2 and said in refused.err, refused.err
+    assert "--account NAME" in refused.err  # the fix
+    assert sandbox.counters.requests_by_key == {}  # refused before anything was read
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_export_asked_for_nothing_names_the_ways_to_ask(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setenv("DAILYMOTION_API_KEY", "k")
+    monkeypatch.setenv("DAILYMOTION_API_SECRET", "s")
+    refused = run_cli("export", "-o", str(tmp_path / "out.csv"))
+    assert refused.code == 2
+    assert "say which videos: --owner CHANNEL (several allowed) and/or --ids FILE" in (
+        refused.err)
 
 
 def test_sandbox_flag_gives_each_account_its_own_key(two, run_cli, monkeypatch):

@@ -663,8 +663,15 @@ def _moment(name: str, text: str | None, timezone: tzinfo) -> int | None:
 
 def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                err: TextIO | None = None) -> int:
+    from bulkedit.cli.account_access import Key, configured_accounts
     from bulkedit.cli.stdout import check_binary, is_stdout, spooled
-    from bulkedit.run.export import Selection, export, export_fields
+    from bulkedit.run.export import (
+        ExportPart,
+        Selection,
+        account_selections,
+        export_fields,
+        export_parts,
+    )
     from bulkedit.sheets.export_sheet import SheetWriter
 
     err = err or sys.stderr
@@ -685,27 +692,33 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                           created_before=_moment("created-before", args.created_before,
                                                  timezone),
                           private={"yes": True, "no": False}.get(args.private or ""))
-    if not selection.owners and not selection.ids:
-        raise UsageError("say which videos: --owner CHANNEL (several allowed) and/or "
-                         "--ids FILE")
     specs = export_fields([f for f in args.fields.split(",") if f.strip()]
                           if args.fields else None)
     settings, resolved = settings_of(args, console.notices)
+    named = bool(settings.accounts)  # named accounts: each row says which (#account)
+    if not selection.owners and not selection.ids and not named:
+        account_selections(selection, [("default", ())])  # refused: nothing asked
     if not to_stdout:
         preflight([("export", output)], inputs=[args.ids])
-    progress = console.progress()
 
-    async def main(credentials: Credentials, api_base: str, limits: ApiLimits,
-                   target: Path) -> Any:
+    async def main(keys: list[Key], asked: list[tuple[str, Selection]], target: Path) -> Any:
+        from contextlib import AsyncExitStack
+
         from bulkedit.client.connect import connect
 
-        async with connect(credentials, api_base, limits,
-                           detail=console.detail if console.verbosity.verbose else None
-                           ) as dispatcher:
-            writer = SheetWriter(target, specs, timezone)
+        by_name = {name: (credentials, base, limits) for name, credentials, base, limits in keys}
+        async with AsyncExitStack() as stack:
+            parts = []
+            for name, chosen in asked:
+                credentials, api_base, limits = by_name[name]
+                dispatcher = await stack.enter_async_context(connect(
+                    credentials, api_base, limits,
+                    detail=console.detail if console.verbosity.verbose else None))
+                parts.append(ExportPart(dispatcher, chosen, name if named else None))
+            writer = SheetWriter(target, specs, timezone, account_column=named)
             try:
-                return await export(dispatcher, selection, writer,
-                                    lambda n: progress("export", n, 0, 0))
+                return await export_parts(parts, writer,
+                                          lambda n: progress("export", n, 0, 0))
             except (ApiError, RunAborted) as error:
                 kept = ("nothing was written to standard output" if to_stdout
                         else f"{output} was left as it was" if output.exists()
@@ -713,16 +726,17 @@ def run_export(args: argparse.Namespace, out: TextIO, timezone: tzinfo,
                 raise RunAborted(f"the export stopped: {error}; {kept}") from None
 
     with one_key_each(args, settings, resolved, "export") as keys:
-        if len(keys) > 1:
-            raise UsageError("export reads through one account so far: give one --account "
-                             "(configured: " + ", ".join(name for name, *_ in keys) + ")")
-        _, credentials, api_base, limits = keys[0]
+        configured = configured_accounts(args, settings) if named else None
+        asked = account_selections(selection, [
+            (name, configured.get(name).channels if configured is not None else ())
+            for name, *_ in keys])
+        progress = console.progress()
         try:
             if to_stdout:  # the whole sheet, once complete: never half a sheet in a pipe
                 with spooled(out, output.name, text=output.suffix.lower() == ".csv") as path:
-                    result = asyncio.run(main(credentials, api_base, limits, path))
+                    result = asyncio.run(main(keys, asked, path))
             else:
-                result = asyncio.run(main(credentials, api_base, limits, output))
+                result = asyncio.run(main(keys, asked, output))
         finally:
             progress.close()
     said = console.human

@@ -16,6 +16,7 @@ from typing import Any
 
 from bulkedit.core.cells import CLEAR_MARK, csv_safe, date_problems, parse_cell, to_cell
 from bulkedit.core.planning import normal, resolve
+from bulkedit.core.routing import ACCOUNT_COLUMN
 from bulkedit.core.schema import ID_COLUMN, FieldSpec, Kind
 from bulkedit.core.types import SetValue, Severity, UnknownValue
 from bulkedit.sheets.files import AtomicFile, spooled_beside
@@ -25,11 +26,17 @@ from bulkedit.sheets.report import OWN_MARK, xlsx_text
 class SheetWriter:
     """Rows to an XLSX (with the template's notes and dropdowns) or a CSV, as a stream."""
 
-    def __init__(self, path: Path, specs: list[FieldSpec], tz: tzinfo):
+    def __init__(self, path: Path, specs: list[FieldSpec], tz: tzinfo,
+                 account_column: bool = False):
         self.path = path
         self.specs = specs
         self.tz = tz
-        self.headers = [ID_COLUMN, *(s.name for s in specs)]
+        # An export through named accounts says, in the last column, which account each
+        # row came through: the routing column an apply reads (core/routing.py). Last, so
+        # the fields' columns (and their dropdowns) stay where a one-account export has them.
+        self.account_column = account_column
+        self.headers = [ID_COLUMN, *(s.name for s in specs),
+                        *([ACCOUNT_COLUMN] if account_column else [])]
         self.rows = 0
         # Live values the sheet grammar cannot say, left blank ("keep"): field -> video ids.
         self.left_blank: dict[str, list[str]] = {}
@@ -53,7 +60,7 @@ class SheetWriter:
         from openpyxl.comments import Comment
         from openpyxl.styles import Font, PatternFill
 
-        from bulkedit.sheets.templates import ID_NOTE, header_note
+        from bulkedit.sheets.templates import ACCOUNT_NOTE, ID_NOTE, header_note
 
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet("Videos")
@@ -61,7 +68,8 @@ class SheetWriter:
         self._cell = WriteOnlyCell
         font, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
         header = []
-        notes = [ID_NOTE, *(header_note(s) for s in self.specs)]
+        notes = [ID_NOTE, *(header_note(s) for s in self.specs),
+                 *([ACCOUNT_NOTE] if self.account_column else [])]
         for name, note in zip(self.headers, notes, strict=True):
             cell = WriteOnlyCell(self._sheet, value=name)
             cell.font, cell.fill = font, fill
@@ -73,13 +81,17 @@ class SheetWriter:
             self._sheet.column_dimensions[get_column_letter(index + 1)].width = 24
         self._sheet.append(header)
 
-    def write(self, video: dict[str, Any]) -> None:
+    def write(self, video: dict[str, Any], account: str | None = None) -> None:
         values = []
         for spec in self.specs:
             text, reason = _cell_text(spec, video.get(spec.name), self.tz)
             if reason is not None:
                 self.left_blank.setdefault(spec.name, []).append(str(video.get("id")))
             values.append(text)
+        if self.account_column:
+            if account is None:
+                raise ValueError("a sheet with an #account column needs each row's account")
+            values.append(account)
         if self._csv:
             self._writer.writerow([csv_safe(video["id"]), *(csv_safe(v) for v in values), ""])
         else:

@@ -101,6 +101,9 @@ def write_template(path: Path, fields: Sequence[str] | None = None) -> list[Fiel
 
 ID_NOTE = ("The video to edit: its id (x followed by letters and digits, like x8abc12) "
            "or its Dailymotion URL. Also accepted as header: " + ", ".join(ID_ALIASES[1:]) + ".")
+ACCOUNT_NOTE = ("The account this row goes through (an [accounts.NAME] of the configuration): "
+                "the one it was exported through. A blank cell goes to --account, else to "
+                "default_account.")
 
 
 @dataclass(frozen=True)
