@@ -88,3 +88,19 @@ def test_names_that_are_not_simple_are_refused(name):
 def test_a_routing_cannot_name_an_account_it_does_not_have():
     with pytest.raises(ValueError):
         Routing(TWO, default_account="brand_it")
+
+
+def test_the_inbox_folder_is_the_sheet_s_account_and_a_row_naming_another_is_refused():
+    folder = Routing(TWO, default_account="brand_fr", chosen=("brand_fr", "brand_de"),
+                     folder="brand_de")
+    assert (route("", folder).account, route("", folder).by) == ("brand_de", "inbox folder")
+    assert route("brand_de", folder).account == "brand_de"
+    other = route("brand_fr", folder)
+    assert (other.account, other.code) == (None, "account_not_folder")
+    assert other.message == (
+        "#account 'brand_fr' in a sheet of the inbox folder brand_de/, whose sheets go "
+        "through the account brand_de: write brand_de or leave the cell blank, or put the "
+        "sheet in the folder brand_fr/ (or in the inbox itself)")
+    assert route("brand_it", folder).code == "unknown_account"  # still said as unknown
+    with pytest.raises(ValueError, match="brand_it"):
+        Routing(TWO, folder="brand_it")

@@ -284,7 +284,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with keys_for_run(args, settings, resolved) as (credentials, base):
         said = {**api_choices(args), "api_base": base, "verify": args.verify,
                 "canary": canary_choice(args), "settle": args.settle,
-                "verbosity": console.verbosity}
+                "verbosity": console.verbosity, "account": args.account}
         run_options(settings, **said)  # a wrong setting is refused before the first sheet
         return Batch(settings, inbox, credentials, said, log, trust=args.trust_inbox,
                      detail=console.detail).run()
@@ -389,6 +389,7 @@ def _add_batch_parser(commands: argparse._SubParsersAction) -> None:
              "this machine)")
     add("--no-canary", action="store_true", help="send every row of each sheet at once")
     add("--sandbox", action="store_true", help="send to a local sandbox (a demo)")
+    add_account_option(batch)
     batch.set_defaults(run=cmd_batch)
 
 

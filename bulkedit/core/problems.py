@@ -148,6 +148,10 @@ PROBLEMS: dict[str, Problem] = {problem.code: problem for problem in (
             "blank"),
     Problem("account_not_chosen", "A row routed to an account the command was not given",
             "Add --account NAME for it, or leave the row out (--skip-invalid)"),
+    Problem("account_not_folder",
+            "A row naming another account than the inbox folder its sheet is in",
+            "Write the folder's account or leave the cell blank, or move the sheet to the "
+            "folder of the account it names"),
     Problem("no_account", "A row that reaches no account",
             "Write its account in an #account column, pass --account NAME, or set "
             "default_account in [api]"),

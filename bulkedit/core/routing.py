@@ -4,15 +4,16 @@ plain values, no configuration file and no network.
 First match wins:
 
   1. the row's `#account` cell (the one `#` column that is not a comment);
-  2. the sheet's account: `--account NAME` given once (or BULKEDIT_ACCOUNT);
+  2. the sheet's account: `--account NAME` given once (or BULKEDIT_ACCOUNT), or in
+     `batch` the inbox subfolder the sheet is in, named after its account;
   3. the configuration's `default_account` (a configuration with one account: that one).
 
 A row that reaches no account is invalid (`no_account`); a name no account has is refused
 with the closest one (`unknown_account`), even when there is a single account (a sheet
 meant for another account's videos must never go through this one's key); a row routed to
 an account the command was not given (`--account` limits a run to those named) is refused
-too (`account_not_chosen`). The lookup by channel owner and batch's inbox subfolders come
-later.
+too (`account_not_chosen`), and so is one naming another account than the inbox subfolder
+its sheet is in (`account_not_folder`). The lookup by channel owner comes later.
 """
 
 from __future__ import annotations
@@ -52,16 +53,22 @@ class Routing:
     accounts: tuple[str, ...] = (DEFAULT_ACCOUNT,)
     default_account: str | None = None  # the configuration's; None: no default
     chosen: tuple[str, ...] = ()  # --account NAME (repeatable): only these; () = any
+    # batch: the inbox subfolder the sheet is in, named after the account its rows go
+    # through (a row naming another is refused); None: the sheet is in no such folder.
+    folder: str | None = None
 
     def __post_init__(self) -> None:
         for name in (*self.chosen, *((self.default_account,) if self.default_account
-                                      else ())):
+                                      else ()), *((self.folder,) if self.folder else ())):
             if name not in self.accounts:
                 raise ValueError(f"{name!r} is not one of the accounts {self.accounts}")
 
     @property
     def sheet_account(self) -> str | None:
-        """The account of the rows that do not name one: the one --account given."""
+        """The account of the rows that do not name one: the inbox subfolder's, else the
+        one --account given."""
+        if self.folder is not None:
+            return self.folder
         return self.chosen[0] if len(self.chosen) == 1 else None
 
     @property
@@ -106,7 +113,13 @@ def route(cell: str, routing: Routing) -> Route:
         if name not in routing.accounts:
             return Route(None, "unknown_account",
                          unknown_name_message(name, routing.accounts, "#account"))
-        if routing.chosen and name not in routing.chosen:
+        if routing.folder is not None and name != routing.folder:
+            return Route(None, "account_not_folder",
+                         f"#account '{name}' in a sheet of the inbox folder "
+                         f"{routing.folder}/, whose sheets go through the account "
+                         f"{routing.folder}: write {routing.folder} or leave the cell blank, "
+                         f"or put the sheet in the folder {name}/ (or in the inbox itself)")
+        if routing.folder is None and routing.chosen and name not in routing.chosen:
             return Route(None, "account_not_chosen",
                          f"#account '{name}' is not among the accounts this command was "
                          f"given (--account {' --account '.join(routing.chosen)}); add "
@@ -114,7 +127,8 @@ def route(cell: str, routing: Routing) -> Route:
                          "the others)")
         return Route(name, by="#account")
     if routing.sheet_account is not None:
-        return Route(routing.sheet_account, by="--account")
+        return Route(routing.sheet_account,
+                     by="inbox folder" if routing.folder is not None else "--account")
     fallback = routing.fallback
     if fallback is not None and (not routing.chosen or fallback in routing.chosen):
         return Route(fallback, by="default_account")

@@ -24,9 +24,10 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ from bulkedit.core.errors import (
     WrongApiBase,
 )
 from bulkedit.run import filing
+from bulkedit.run.accounts import chosen_names
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
 from bulkedit.run.lock import RunLock
@@ -54,6 +56,7 @@ from bulkedit.sheets.files import (
     NEVER_TRUSTED,
     PinnedSheet,
     foreign_file,
+    foreign_folder,
     own_folder,
     preflight,
     world_writable,
@@ -72,15 +75,36 @@ def worst(codes: list[int]) -> int:
     return max(codes, key=lambda c: _SEVERITY.get(c, 5), default=ExitCode.OK)
 
 
-def inbox_sheets(inbox: Path, trust: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The sheets waiting in the inbox, oldest first (Excel's ~$ lock files and hidden
-    files left out), and those refused with why. Any other sheet is applied, a rollback or
-    results sheet a user put there included: the night writes its own outputs elsewhere
-    (WORK) and files them. The inbox is shared ground: a symbolic link or a special file
-    is never read, nor (unless `trust`) another user's file or one others may write."""
+def inbox_sheets(inbox: Path, trust: bool = False, accounts: Sequence[str] = ()
+                 ) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The sheets waiting in the inbox, and in its subfolders named after one of
+    `accounts` (each sheet there goes through that account), oldest first (Excel's ~$
+    lock files and hidden files left out), and those refused with why. Any other sheet is
+    applied, a rollback or results sheet a user put there included: the night writes its
+    own outputs elsewhere (WORK) and files them. The inbox is shared ground: a symbolic
+    link or a special file is never read, nor (unless `trust`) another user's file or one
+    others may write; the same holds for an account's subfolder itself."""
     found: list[tuple[float, str, Path]] = []
     refused: list[tuple[Path, str]] = []
-    for entry in os.scandir(inbox):
+    _scan(inbox, "", trust, found, refused)
+    for name in accounts:
+        folder = inbox / name
+        try:
+            status = os.lstat(folder)
+        except FileNotFoundError:
+            continue
+        why = foreign_folder(status)
+        if why is not None and (not trust or why.startswith(NEVER_TRUSTED)):
+            refused.append((folder, why))
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            _scan(folder, f"{name}/", trust, found, refused)
+    return [path for _, _, path in sorted(found)], sorted(refused)
+
+
+def _scan(folder: Path, label: str, trust: bool, found: list[tuple[float, str, Path]],
+          refused: list[tuple[Path, str]]) -> None:
+    for entry in os.scandir(folder):
         path = Path(entry.path)
         if path.suffix.lower() not in SHEET_SUFFIXES or entry.name.startswith(("~$", ".")):
             continue
@@ -89,8 +113,32 @@ def inbox_sheets(inbox: Path, trust: bool = False) -> tuple[list[Path], list[tup
         if why is not None and (not trust or why.startswith(NEVER_TRUSTED)):
             refused.append((path, why))
             continue
-        found.append((status.st_mtime, entry.name, path))
-    return [path for _, _, path in sorted(found)], sorted(refused)
+        found.append((status.st_mtime, label + entry.name, path))
+
+
+def stray_folders(inbox: Path, accounts: Sequence[str], outputs: Sequence[Path]
+                  ) -> list[tuple[str, str | None]]:
+    """Subfolders of the inbox holding sheets that no night applies: named after no
+    configured account (nor an output folder of the night's). Each with the closest
+    account's name, when one is close: a misspelt folder is said, never quietly left."""
+    from bulkedit.core.schema import suggest
+
+    skipped = {path.resolve() for path in outputs}
+    stray = []
+    for entry in sorted(os.scandir(inbox), key=lambda e: e.name):
+        if entry.name.startswith(".") or entry.name in accounts \
+                or not entry.is_dir(follow_symlinks=False) \
+                or Path(entry.path).resolve() in skipped:
+            continue
+        try:
+            holds = any(Path(inner.name).suffix.lower() in SHEET_SUFFIXES
+                        and not inner.name.startswith(("~$", "."))
+                        for inner in os.scandir(entry.path))
+        except OSError:
+            continue
+        if holds:
+            stray.append((entry.name, suggest(entry.name, accounts)))
+    return stray
 
 
 WORK = Path(DEFAULT_STATE_DIR) / "work"  # in the inbox: each sheet's outputs until filed
@@ -98,18 +146,22 @@ FILINGS = Path(DEFAULT_STATE_DIR) / filing.RECORDS  # in the inbox: the filing r
 FILING = filing.HOLDING  # a sheet being filed: `.NAME.filing`
 
 
-def recover_filing(inbox: Path) -> list[Path]:
+def recover_filing(inbox: Path, accounts: Sequence[str] = ()) -> list[Path]:
     """Sheets an older bulkedit's killed night left half-filed, with no record (renamed
-    aside, not yet moved): back in the inbox under their name, or a free one beside it."""
+    aside, not yet moved): back in their folder (the inbox, or an account's subfolder)
+    under their name, or a free one beside it."""
     recovered = []
-    for holding in sorted(inbox.glob(f".*{FILING}")):
-        name = holding.name[1:-len(FILING)]
-        if not name or not holding.is_file():
-            continue
-        target = inbox / name if not (inbox / name).exists() else filing.free_name(inbox,
-                                                                                  name)
-        os.replace(holding, target)
-        recovered.append(target)
+    folders = [inbox, *(inbox / name for name in accounts
+                        if (inbox / name).is_dir() and not (inbox / name).is_symlink())]
+    for folder in folders:
+        for holding in sorted(folder.glob(f".*{FILING}")):
+            name = holding.name[1:-len(FILING)]
+            if not name or not holding.is_file():
+                continue
+            target = folder / name if not (folder / name).exists() else \
+                filing.free_name(folder, name)
+            os.replace(holding, target)
+            recovered.append(target)
     return recovered
 
 
@@ -204,6 +256,12 @@ class Batch:
         self.sleep, self.clock, self.fault = sleep, clock, fault
         self.detail = detail
         self.records = self.folders.inbox / FILINGS
+        # The inbox's subfolders read as accounts' (inbox/brand_fr/*.csv go through
+        # brand_fr): every configured account's, or those --account names.
+        self.chosen = chosen_names(self.choices.get("account"), os.environ,
+                                   tuple(settings.accounts)) if settings.accounts else ()
+        self.accounts: tuple[str, ...] = tuple(
+            name for name in settings.accounts if not self.chosen or name in self.chosen)
         self._current: SheetRun | None = None
         self._stopping = False
 
@@ -223,19 +281,23 @@ class Batch:
                 loop.add_signal_handler(sig, self.stop)
         started = time.time()
         report: list[dict[str, Any]] = self._complete_filings()
-        for recovered in recover_filing(self.folders.inbox):
-            self.log("sheet_recovered", sheet=recovered.name,
+        for recovered in recover_filing(self.folders.inbox, self.accounts):
+            self.log("sheet_recovered", sheet=self._label(recovered),
                      note="a night stopped while filing it; it is back in the inbox")
-        sheets, refused = inbox_sheets(self.folders.inbox, self.trust)
+        sheets, refused = inbox_sheets(self.folders.inbox, self.trust, self.accounts)
         self.log("batch_start", inbox=str(self.folders.inbox), sheets=len(sheets))
         if (shared := world_writable(self.folders.inbox)) is not None:
             self.log("inbox_warning", warning=shared)
+        if self.settings.accounts:
+            self._say_stray_folders()
         for path, why in refused:  # left where they are, said every night until dealt with
-            self.log("sheet_refused", sheet=path.name, exit_code=ExitCode.BAD_INPUT,
-                     error=f"{why}; copy the sheet itself in, as the user bulkedit runs as"
+            what = "folder" if path.parent == self.folders.inbox and path.name in \
+                self.accounts else "sheet"
+            self.log("sheet_refused", sheet=self._label(path), exit_code=ExitCode.BAD_INPUT,
+                     error=f"{why}; copy the {what} itself in, as the user bulkedit runs as"
                            + ("" if why.startswith(NEVER_TRUSTED)
                               else ", or pass --trust-inbox"))
-            report.append({"sheet": path.name, "exit_code": ExitCode.BAD_INPUT,
+            report.append({"sheet": self._label(path), "exit_code": ExitCode.BAD_INPUT,
                            "error": why})
         # Only sheets that have stopped changing; the others are looked at again once the
         # ready ones are done (later in the night), and left for the next night if still
@@ -252,7 +314,7 @@ class Batch:
         if waiting and not stop:
             await self.sleep(max(0.0, self.settle - (self.clock() - looked)))
             for sheet in waiting:
-                self.log("sheet_waited", sheet=sheet.name, note=f"{verdicts[sheet]}; "
+                self.log("sheet_waited", sheet=self._label(sheet), note=f"{verdicts[sheet]}; "
                          "looked at again after the other sheets")
             self._relook(waiting, looks, verdicts)
             stop = await self._apply([(sheet, looks[sheet]) for sheet in waiting
@@ -261,9 +323,9 @@ class Batch:
                 why = verdicts[sheet]
                 if stop or why is None or looks[sheet] is None:
                     continue
-                self.log("sheet_not_settled", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
+                self.log("sheet_not_settled", sheet=self._label(sheet), exit_code=ExitCode.PROBLEMS,
                          error=f"{why}: left in the inbox for the next night, untouched")
-                report.append({"sheet": sheet.name, "exit_code": ExitCode.PROBLEMS,
+                report.append({"sheet": self._label(sheet), "exit_code": ExitCode.PROBLEMS,
                                "error": why, "left_in_inbox": True})
         codes = [entry["exit_code"] for entry in report]
         code = ExitCode.INTERRUPTED if self._stopping else worst(codes)
@@ -280,6 +342,34 @@ class Batch:
                  summary_file=str(path) if path else None)
         return code
 
+    def _label(self, sheet: Path) -> str:
+        """How the log and the summary name a sheet: its name, after its account's
+        subfolder when it is in one (`brand_fr/edits.csv`)."""
+        account = self._folder_account(sheet)
+        return f"{account}/{sheet.name}" if account is not None else sheet.name
+
+    def _folder_account(self, sheet: Path) -> str | None:
+        """The account of the inbox subfolder the sheet is in (None: the inbox itself)."""
+        folder = sheet.parent
+        if folder != self.folders.inbox and folder.parent == self.folders.inbox \
+                and folder.name in self.accounts:
+            return folder.name
+        return None
+
+    def _say_stray_folders(self) -> None:
+        outputs = [self.folders.done, self.folders.failed, self.folders.summaries,
+                   self.folders.state]
+        for name, near in stray_folders(self.folders.inbox, self.accounts, outputs):
+            given = self.chosen
+            why = (f"not among the accounts given (--account {' --account '.join(given)})"
+                   if given and name in self.settings.accounts
+                   else "named after no configured account")
+            hint = f" (did you mean {near}/?)" if near and near != name else ""
+            self.log("inbox_warning", folder=f"{name}/",
+                     warning=f"the folder {name}/ holds sheets and is {why}{hint}: its "
+                             "sheets are not applied; name the folder after the account "
+                             "they go through, or move them into the inbox")
+
     async def _apply(self, sheets: list[tuple[Path, Seen]], report: list[dict[str, Any]]
                      ) -> bool:
         """Apply and file each sheet in turn; True when the night must stop (a signal,
@@ -293,16 +383,16 @@ class Batch:
                 # Not this sheet's fault, and the same for every sheet after it: said once,
                 # and every sheet stays in the inbox, untouched, for a night with the right
                 # address (each would otherwise be filed in failed/ with the same line).
-                left = [other.name for other, _ in sheets[sheets.index((sheet, seen)):]]
+                left = [self._label(other) for other, _ in sheets[sheets.index((sheet, seen)):]]
                 self.log("api_base_wrong", exit_code=wrong.exit_code, error=str(wrong),
                          left_in_inbox=left)
                 report.extend({"sheet": name, "exit_code": wrong.exit_code,
                                "error": str(wrong), "left_in_inbox": True} for name in left)
                 return True
             except DiskProblem as problem:  # no sheet after this one can do better
-                self.log("disk_problem", sheet=sheet.name, exit_code=problem.exit_code,
+                self.log("disk_problem", sheet=self._label(sheet), exit_code=problem.exit_code,
                          error=str(problem))
-                report.append({"sheet": sheet.name, "exit_code": problem.exit_code,
+                report.append({"sheet": self._label(sheet), "exit_code": problem.exit_code,
                                "error": str(problem)})
                 return True
         return self._stopping
@@ -336,10 +426,10 @@ class Batch:
             except (OSError, BulkEditError) as exc:  # the record stays for the next night
                 why = str(exc) if isinstance(exc, BulkEditError) else \
                     (exc.strerror or str(exc)).lower()
-                self.log("filing_not_completed", sheet=Path(record.sheet).name,
+                self.log("filing_not_completed", sheet=self._label(Path(record.sheet)),
                          exit_code=ExitCode.ABORTED, error=f"{why}; the next night tries "
                          "again from its record")
-                report.append({"sheet": Path(record.sheet).name,
+                report.append({"sheet": self._label(Path(record.sheet)),
                                "exit_code": ExitCode.ABORTED, "error": why})
                 continue
             if was == "filed":
@@ -347,7 +437,7 @@ class Batch:
             self._follow(record)
             entry = self._settled_entry(record.entry, filed, Path(record.target))
             entry["completed_filing"] = True
-            self.log("filing_completed", sheet=Path(record.sheet).name,
+            self.log("filing_completed", sheet=self._label(Path(record.sheet)),
                      exit_code=entry["exit_code"], moved_to=record.target,
                      files=[str(path) for path in filed.moved], missing=filed.missing,
                      note="a night stopped while filing this sheet; its filing was "
@@ -432,8 +522,16 @@ class Batch:
 
     async def _one(self, sheet: Path, seen: Seen) -> dict[str, Any]:
         folders = self.folders
-        # Written in the night's work folder, never in the inbox, then filed with the sheet.
-        work = own_folder(folders.inbox / WORK / sheet.name, "work folder")
+        account = self._folder_account(sheet)  # inbox/brand_fr/: its rows go through it
+        label = self._label(sheet)
+        # Written in the night's work folder, never in the inbox, then filed with the sheet;
+        # an account's subfolder is mirrored in done/ and failed/ (and in the work folder,
+        # so two accounts' sheets of the same name never share one).
+        work = own_folder(folders.inbox / WORK / (Path(account) / sheet.name if account else
+                                                  Path(sheet.name)), "work folder")
+        done, failed = ((own_folder(folders.done / account, "done folder", private=False),
+                         own_folder(folders.failed / account, "failed folder", private=False))
+                        if account else (folders.done, folders.failed))
         results = work / f"{sheet.stem}.results{_kind(sheet)}"
         rollback = work / f"{sheet.stem}.rollback{_kind(sheet)}"
         summary_path = work / f"{sheet.stem}.summary.json"
@@ -441,22 +539,22 @@ class Batch:
         if applied is not None:  # a night died between the run's end and its filing
             facts, pinned = applied
             code = facts["exit_code"]
-            target = folders.done if code == 0 else folders.failed
+            target = done if code == 0 else failed
             entry = self._file(sheet, pinned, target, [results, rollback, summary_path], work,
-                               {"sheet": sheet.name, "exit_code": code,
+                               {"sheet": label, "exit_code": code,
                                 "moved_to": str(target), "summary": facts,
                                 "completed_filing": True})
-            self.log("filing_completed", sheet=sheet.name, exit_code=entry["exit_code"],
+            self.log("filing_completed", sheet=label, exit_code=entry["exit_code"],
                      moved_to=str(target), note="a night stopped after applying this sheet "
                      f"(run {facts['run']}) and before filing it; its results are filed now "
                      "(the sheet is not run again)")
             return entry
-        self.log("sheet_start", sheet=sheet.name)
+        self.log("sheet_start", sheet=label)
         # A shared inbox: the sheet is checked on the open file (no link, no one else's).
         options = run_options(self.settings, **self.choices, sheet=sheet,
                               state_dir=folders.state, from_inbox=True,
                               trust_inbox=self.trust, results=results, rollback=rollback,
-                              summary_json=summary_path)
+                              summary_json=summary_path, inbox_account=account)
         run = SheetRun(options, self.credentials, on_detail=self.detail)
         self._current = run
         try:
@@ -464,11 +562,11 @@ class Batch:
         except InvalidSheet as invalid:
             problems = work / f"{sheet.stem}.problems.csv"
             write_issues(problems, invalid.validation.issues)
-            self.log("sheet_invalid", sheet=sheet.name, exit_code=invalid.exit_code,
-                     problems=len(invalid.validation.errors), moved_to=str(folders.failed))
-            return self._file(sheet, run.pinned, folders.failed, [problems], work,
-                              {"sheet": sheet.name, "exit_code": invalid.exit_code,
-                               "moved_to": str(folders.failed)})
+            self.log("sheet_invalid", sheet=label, exit_code=invalid.exit_code,
+                     problems=len(invalid.validation.errors), moved_to=str(failed))
+            return self._file(sheet, run.pinned, failed, [problems], work,
+                              {"sheet": label, "exit_code": invalid.exit_code,
+                               "moved_to": str(failed)})
         except (DiskProblem, WrongApiBase):
             raise
         except BulkEditError as error:
@@ -479,17 +577,17 @@ class Batch:
             filed = error.exit_code == ExitCode.BAD_INPUT and not isinstance(
                 error, JournalDamaged | AccountKeyMissing)
             if filed and run.pinned is None and observe(sheet) != seen:
-                self.log("sheet_not_settled", sheet=sheet.name, exit_code=ExitCode.PROBLEMS,
+                self.log("sheet_not_settled", sheet=label, exit_code=ExitCode.PROBLEMS,
                          error="it changed while it was being read: left in the inbox for "
                                "the next night, untouched")
-                return {"sheet": sheet.name, "exit_code": ExitCode.PROBLEMS,
+                return {"sheet": label, "exit_code": ExitCode.PROBLEMS,
                         "error": str(error), "left_in_inbox": True}
-            self.log("sheet_error", sheet=sheet.name, exit_code=error.exit_code,
+            self.log("sheet_error", sheet=label, exit_code=error.exit_code,
                      error=str(error))
-            entry = {"sheet": sheet.name, "exit_code": error.exit_code, "error": str(error),
-                     "moved_to": str(folders.failed) if filed else None}
+            entry = {"sheet": label, "exit_code": error.exit_code, "error": str(error),
+                     "moved_to": str(failed) if filed else None}
             if filed:
-                return self._file(sheet, run.pinned, folders.failed, [], work, entry)
+                return self._file(sheet, run.pinned, failed, [], work, entry)
             return entry
         finally:
             self._current = None
@@ -497,17 +595,17 @@ class Batch:
         facts = result.summary()  # the run wrote it, with the results and rollback sheets
         code = result.exit_code
         if code == ExitCode.INTERRUPTED:  # stays in the inbox; the journal resumes it next time
-            self.log("sheet_interrupted", sheet=sheet.name, exit_code=code,
+            self.log("sheet_interrupted", sheet=label, exit_code=code,
                      counts=facts["counts"])
-            return {"sheet": sheet.name, "exit_code": code, "summary": facts}
-        target = folders.done if code == 0 else folders.failed
+            return {"sheet": label, "exit_code": code, "summary": facts}
+        target = done if code == 0 else failed
         entry = self._file(sheet, run.pinned, target, [results, rollback, summary_path], work,
-                           {"sheet": sheet.name, "exit_code": code, "moved_to": str(target),
+                           {"sheet": label, "exit_code": code, "moved_to": str(target),
                             "summary": facts})
         # Named for where the sheet went: done/ (every row done) or failed/.
         facts = entry["summary"]  # with the paths the files were filed under
-        self.log("sheet_done" if target == folders.done else "sheet_failed",
-                 sheet=sheet.name, exit_code=entry["exit_code"], run=facts.get("run"),
+        self.log("sheet_done" if target == done else "sheet_failed",
+                 sheet=label, exit_code=entry["exit_code"], run=facts.get("run"),
                  counts=facts["counts"], moved_to=str(target), results=facts.get("results"),
                  rollback=facts.get("rollback"), summary=facts)
         return entry

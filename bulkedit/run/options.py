@@ -200,7 +200,8 @@ def _same(name: str, one: Any, other: Any) -> bool:
     return bool(one == other)
 
 
-_GIVEN = ({f.name for f in fields(RunOptions)} | {"plan", "allow_hosts", "backoff"}) \
+_GIVEN = ({f.name for f in fields(RunOptions)}
+          | {"plan", "allow_hosts", "backoff", "inbox_account"}) \
     - {"reviewed", "base_delay", "routing", "accounts"}
 
 
@@ -211,17 +212,22 @@ def _limit_values(limits: ApiLimits) -> dict[str, Any]:
     return values
 
 
-def routing_of(settings: Settings, chosen: tuple[str, ...]) -> Routing:
-    """The routing of a configuration's accounts and the command's choice of them."""
-    return Routing(tuple(settings.accounts) or (DEFAULT_ACCOUNT,), settings.default_account,
-                   chosen)
+def routing_of(settings: Settings, chosen: tuple[str, ...], folder: str | None = None
+               ) -> Routing:
+    """The routing of a configuration's accounts and the command's choice of them (and,
+    in batch, the account of the inbox subfolder the sheet is in)."""
+    names = tuple(settings.accounts) or (DEFAULT_ACCOUNT,)
+    if folder is not None and folder not in names:
+        raise UsageError(f"the inbox folder {folder}/ is named after no configured account")
+    return Routing(names, settings.default_account, chosen, folder)
 
 
 def run_options(settings: Settings | None = None, environ: Mapping[str, str] | None = None,
                 *, offline: bool = False, **given: Any) -> RunOptions:
     """The options of a run from what the user said (`given`: RunOptions' names, plus
     `plan`, a saved plan's path, `allow_hosts` and `backoff`; `account`, the names of the
-    accounts the command uses; None means "not said"),
+    accounts the command uses, and `inbox_account`, batch's inbox subfolder the sheet is
+    in; None means "not said"),
     the saved plan, the environment, the settings file and the defaults. `offline`: for a
     command that only reads the sheet (validate): the API's settings are not looked at."""
     unknown = set(given) - _GIVEN
@@ -265,7 +271,7 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
         values["verbosity"] = said["verbosity"]
     names = tuple(settings.accounts) or (DEFAULT_ACCOUNT,)
     chosen = chosen_names(said.get("account"), env, names)
-    values["routing"] = routing_of(settings, chosen)
+    values["routing"] = routing_of(settings, chosen, said.get("inbox_account"))
     if offline:
         return RunOptions(sheet=sheet, reviewed=reviewed, send=False, **values)
     # The API's base and limits: flag > environment > settings > default (config.resolve).

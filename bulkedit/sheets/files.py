@@ -453,6 +453,20 @@ def foreign_file(status: os.stat_result) -> str | None:
     return None
 
 
+def foreign_folder(status: os.stat_result) -> str | None:
+    """Why a folder in a shared inbox must not be read, or None: a symbolic link, not a
+    folder, another user's, or writable by others (who could put a sheet in it)."""
+    if stat.S_ISLNK(status.st_mode):
+        return "a symbolic link, which bulkedit never follows in an inbox"
+    if not stat.S_ISDIR(status.st_mode):
+        return "not a folder"
+    if status.st_uid != os.geteuid():
+        return f"owned by another user (uid {status.st_uid})"
+    if status.st_mode & 0o022:
+        return "writable by other users, who could put a sheet in it"
+    return None
+
+
 def _identity(reader: BinaryIO) -> tuple[int, int] | None:
     """Size and modification time of a regular file (None for a pipe): a writer still at
     work on the file changes them while it is read."""
