@@ -28,12 +28,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Callable[..., Any])
 
 # Every answer: no script, style, frame or form target but the server's own; never framed,
-# never sniffed, never cached, and no Referer (it would carry the page's address away).
+# never sniffed, never cached, and no Referer to any other site (it would carry the page's
+# address away). Same-origin, not no-referrer: under no-referrer a browser sends
+# `Origin: null` with the page's own forms, and the Origin check would refuse every one
+# (found by tests/test_serve_browser.py, in Chromium).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
                                "form-action 'self'; object-src 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
