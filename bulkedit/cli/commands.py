@@ -85,7 +85,8 @@ def sheet_choices(args: argparse.Namespace) -> dict[str, Any]:
 def api_choices(args: argparse.Namespace) -> dict[str, Any]:
     """What the user said of the API's limits and where it is (None: not said)."""
     return {**{name: getattr(args, name, None) for name in LIMITS},
-            "allow_hosts": getattr(args, "allow_api_host", None)}
+            "allow_hosts": getattr(args, "allow_api_host", None),
+            "global_rate": getattr(args, "global_rate", None)}
 
 
 def canary_choice(args: argparse.Namespace) -> int | None:

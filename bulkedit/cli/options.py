@@ -33,6 +33,9 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
     add("--max-rate", type=float, metavar="N",
         help=f"with --rate auto, the most requests per second it may try (default "
              f"{default.max_rate:g})")
+    add("--global-rate", type=float, metavar="N",
+        help="requests per second over every account of a run together, beside each "
+             "account's own rate (default: bulkedit.toml's [run] global_rate, else no cap)")
     add("--concurrency", type=int, metavar="N",
         help=f"requests in flight at most (default {default.concurrency})")
     add("--timeout", type=float, metavar="SECONDS",

@@ -49,14 +49,15 @@ async def connect(credentials: Credentials, api_base: str, limits: ApiLimits, *,
                          max_elapsed=max_elapsed)
 
     def dispatcher(client: Sender) -> Dispatcher:
-        if cap is not None:
-            client = CappedSender(client, cap)
-        return Dispatcher(client, rate=limits.rate or None, max_rate=limits.max_rate,
+        made = Dispatcher(client, rate=limits.rate or None, max_rate=limits.max_rate,
                           concurrency=limits.concurrency,
                           policy=policy, breaker=CircuitBreaker(breaker_threshold),
                           clock=clock, draw=draw, sleep=sleep,
                           quota=QuotaWatch(budget=throttle_budget), notify=notify,
                           detail=detail)
+        if cap is not None:
+            made._gate = CappedGate(made._gate, cap)  # type: ignore[assignment]
+        return made
 
     if sender is not None:
         yield dispatcher(sender)
@@ -75,6 +76,28 @@ def shared_cap(rate: float) -> AsyncLimiter:
     requests in any one-second window, whichever account sends them (rclone's global
     bucket over each remote's own pacer)."""
     return bucket_limiter(rate)
+
+
+class CappedGate:
+    """The account's own gate, then a slot of the shared cap: a request leaves only once
+    both let it through. The cap is taken at the gate, before the dispatcher stamps the
+    request's departure, so a wait for the cap is never read as the API's latency (which
+    `--rate auto` finds its rate from)."""
+
+    def __init__(self, inner: Any, cap: AsyncLimiter):
+        self._inner = inner
+        self._cap = cap
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)  # hold, pause_until, changed, held...
+
+    def open(self) -> bool:
+        return False  # the cap is always waited for
+
+    async def acquire(self) -> bool:
+        probe = bool(await self._inner.acquire())
+        await self._cap.acquire()
+        return probe
 
 
 class CappedSender:

@@ -124,6 +124,11 @@ class RunResult:
     # Rows refused against the live values while other rows were fine: nothing was sent
     # (no --skip-invalid), like an invalid sheet.
     blocked: int = 0
+    # The sheet positions this result answers for (one account's rows of a sheet routed to
+    # several); None: every row.
+    positions: frozenset[int] | None = None
+    # A sheet routed to several accounts: what each account did (accounts_run.account_block).
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # A dry run's rows in its own words (change, noop…), as `bulkedit plan` counts them.
@@ -131,9 +136,15 @@ class RunResult:
         return (f"<RunResult {'' if self.sent else 'dry run '}{short_source(self.sheet.source)}"
                 f": {counted(len(self.outcomes), 'row')} — {count_words(counts)}>")
 
+    def own(self) -> list[Outcome]:
+        """The outcomes of the rows this result answers for (`positions`)."""
+        if self.positions is None:
+            return self.outcomes
+        return [self.outcomes[p] for p in sorted(self.positions)]
+
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for outcome in self.outcomes:
+        for outcome in self.own():
             status = str(outcome.status)  # a plain word, for JSON and for people
             counts[status] = counts.get(status, 0) + 1
         return counts
@@ -164,7 +175,7 @@ class RunResult:
             "started": datetime.fromtimestamp(self.started, UTC).isoformat(),
             "finished": datetime.fromtimestamp(self.finished, UTC).isoformat(),
             "duration_seconds": round(duration, 3),
-            "rows": len(self.outcomes),
+            "rows": len(self.own()),
             "counts": self.counts(),
             "api_calls": {"reads": self.reads, "writes": self.writes},
             "phase_seconds": {"read": round(self.read_seconds, 3),
@@ -184,6 +195,7 @@ class RunResult:
             "read_back": self.read_back(),
             "canary_stop": self.canary_stop,
             "blocked_by_refused_rows": self.blocked,
+            **({"accounts": self.accounts} if self.accounts else {}),
         }
 
     def achieved_rate(self) -> dict[str, Any]:
@@ -203,15 +215,16 @@ class RunResult:
     @property
     def verified(self) -> int:
         """Rows written and read back as sent (every `updated` row, and only those)."""
-        return sum(outcome.status == Status.UPDATED for outcome in self.outcomes)
+        return sum(outcome.status == Status.UPDATED for outcome in self.own())
 
     def read_back(self) -> dict[str, Any]:
         """What reading the written rows back found, from the outcomes themselves."""
+        own = self.own()
         ignored = sum(o.status == Status.FAILED and o.error_class == ErrorClass.IGNORED
-                      for o in self.outcomes)
-        sent = sum(o.status == Status.SENT for o in self.outcomes)
+                      for o in own)
+        sent = sum(o.status == Status.SENT for o in own)
         unreadable = sum(o.status == Status.SENT and o.error_class == ErrorClass.UNREADABLE
-                         for o in self.outcomes)
+                         for o in own)
         return {"on": self.verify, "as_sent": self.verified, "not_as_sent": ignored,
                 "not_read_back": sent, "cannot_be_read_back": unreadable,
                 "calls": self.read_back_calls}

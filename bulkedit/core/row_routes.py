@@ -31,6 +31,16 @@ class RowRoutes:
         index: int = self.indices[position].as_py()
         return self.routes[index]
 
+    def positions(self) -> dict[str | None, list[int]]:
+        """Each account's row positions, in sheet order (None: the rows reaching none)."""
+        if self.indices is None:
+            return {self.routes[0].account: list(range(self._length))}
+        found: dict[str | None, list[int]] = {}
+        for index, one in enumerate(self.routes):  # one pass per distinct cell
+            rows = pc.indices_nonzero(pc.equal(self.indices, index)).to_pylist()
+            found.setdefault(one.account, []).extend(rows)
+        return {account: sorted(rows) for account, rows in found.items()}
+
     def counts(self, excluded: Iterable[int] = ()) -> dict[str, int]:
         """Rows per account, those at `excluded` positions left out (invalid, skipped)."""
         left_out = set(excluded)

@@ -66,6 +66,8 @@ class Settings:
     strip_apostrophes: bool | None = None
     decimal_separator: str | None = None  # "." or ","
     split_lists: bool | None = None
+    # [run]: requests per second over every account of a run together (None: no cap)
+    global_rate: float | None = None
     # [accounts.NAME]: what each account's section says, checked (run/accounts.py).
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     # [serve] (bulkedit/serve/): who may use the review page; checked there, when it starts
@@ -108,9 +110,9 @@ RUN_KEYS = ("timezone", "skip_invalid", "verify", "canary", "allow_irreversible"
 _SECTIONS = {
     "api": ("base", "allow_hosts", "key_env", "secret_env", "credentials_file",
             "default_account", *LIMITS),
-    "run": RUN_KEYS,
+    "run": (*RUN_KEYS, "global_rate"),
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "settle",
-              *RUN_KEYS),
+              *RUN_KEYS, "global_rate"),
     "serve": ("users", "max_upload_mb"),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries", "credentials_file"}

@@ -99,6 +99,9 @@ class RunOptions:
     # `default`, whose limits and base are the fields above. `account`: whose they are.
     accounts: Accounts | None = None
     account: str = DEFAULT_ACCOUNT
+    # Requests per second over every account of the run together, which each request also
+    # takes beside its own account's rate (--global-rate, [run] global_rate); None: no cap.
+    global_rate: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.verbosity, Verbosity):
@@ -114,6 +117,11 @@ class RunOptions:
             raise UsageError("hidden is \"refuse\", \"skip\" or \"include\"")
         if self.decimal_separator not in (None, *DECIMAL_SEPARATORS):
             raise UsageError("decimal_separator is \".\" or \",\"")
+        if self.global_rate is not None and (
+                isinstance(self.global_rate, bool)
+                or not isinstance(self.global_rate, int | float) or self.global_rate <= 0):
+            raise UsageError("global_rate is a number of requests per second above 0 (over "
+                             "every account of the run together); leave it out for no cap")
 
     @property
     def reading(self) -> SheetReading:
@@ -301,6 +309,10 @@ def run_options(settings: Settings | None = None, environ: Mapping[str, str] | N
             values[name] = Path(said[name])
     if "state_dir" not in values and settings.state_dir is not None:
         values["state_dir"] = settings.state_dir
+    if "global_rate" in said:
+        values["global_rate"] = said["global_rate"]
+    elif settings.global_rate is not None:
+        values["global_rate"] = settings.global_rate
     if "settle" in said:
         values["settle"] = said["settle"]
     elif env.get(SETTLE_ENV):

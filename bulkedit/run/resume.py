@@ -62,8 +62,8 @@ class RunJournal:
 
     @classmethod
     def open(cls, journal: Journal, key: str, digest: str, options: dict[str, Any],
-             fresh: bool, read_back: bool = False, account: str = DEFAULT_ACCOUNT
-             ) -> RunJournal:
+             fresh: bool, read_back: bool = False, account: str = DEFAULT_ACCOUNT,
+             linked: str | None = None) -> RunJournal:
         """Continue the sheet's unfinished run of these exact bytes, or start one (`fresh`:
         always start one). A new run takes over what every unfinished earlier attempt of
         the sheet wrote (a crash, then --fresh or a changed sheet): the values from before
@@ -87,7 +87,7 @@ class RunJournal:
             for video, (row, old) in taken_over.items():
                 kept = originals.get(video, (row, {}))[1]
                 originals[video] = (row, {**old, **kept})
-        run = journal.start_run(key, digest, options, account)
+        run = journal.start_run(key, digest, options, account, linked)
         if originals:
             journal.carry(run.id, {video: (row, {k: _stored(v) for k, v in old.items()})
                                    for video, (row, old) in originals.items()})
@@ -95,6 +95,12 @@ class RunJournal:
         if fresh:
             journal.accept_damage(key)  # what remained is carried over; the rest is told
         return cls(journal, run, False, read_back=read_back)
+
+    @classmethod
+    def settled(cls, journal: Journal, run: RunRecord) -> RunJournal:
+        """A finished run of one account of a sheet routed to several, while another
+        account's run of it resumes: its rows are as it left them, read and sent no more."""
+        return cls(journal, run, True, journal.rows(run.id))
 
     def _unverified(self, record: RowRecord) -> bool:
         """A row written and not read back (no field that cannot be), read back now."""
@@ -124,6 +130,8 @@ class RunJournal:
         """Journal every row's state after planning: final rows and pending changes."""
         records = []
         for position, outcome in enumerate(result.outcomes):
+            if result.positions is not None and position not in result.positions:
+                continue  # another account's row: its own run journals it
             earlier = self.prior.get(position)
             if earlier is not None and self._final(earlier):
                 continue

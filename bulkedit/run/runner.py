@@ -9,11 +9,13 @@ called from a signal handler and lets the requests in flight finish.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bulkedit.client.connect import connect
+from bulkedit.client.connect import connect, shared_cap
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult, Sender
 from bulkedit.client.fetch import Reading, read_current
 from bulkedit.client.transport import Credentials
@@ -44,11 +46,13 @@ from bulkedit.core.planning import (
     fields_to_read,
     plan_row,
 )
+from bulkedit.core.routing import DEFAULT_ACCOUNT
 from bulkedit.core.schema import FIELDS
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
 from bulkedit.run.accounts import Account
+from bulkedit.run.accounts_run import ProgressSum, Together, mark_stopped, merge, owners
 from bulkedit.run.journal import (
     PINNED_SHEETS,
     Journal,
@@ -71,6 +75,9 @@ from bulkedit.sheets.files import (
 from bulkedit.sheets.load import load_sheet
 from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
+if TYPE_CHECKING:
+    from aiolimiter import AsyncLimiter
+
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 # The key of a configured account, read when the run knows which account its rows take.
 CredentialsFor = Callable[[Account], Credentials]
@@ -90,7 +97,12 @@ class InvalidSheet(BulkEditError):
 
 class SheetRun:
     def current_rate(self) -> float | None:
-        """The rate requests go out at now, when the run is sending (None otherwise)."""
+        """The rate requests go out at now, when the run is sending (None otherwise); over
+        several accounts, the sum of theirs."""
+        if self._children:
+            rates = [child.current_rate() for child in self._children]
+            known = [rate for rate in rates if rate is not None]
+            return sum(known) if known else None
         return self._dispatcher.current_rate() if self._dispatcher is not None else None
 
     def __init__(self, options: RunOptions, credentials: Credentials | CredentialsFor,
@@ -118,11 +130,26 @@ class SheetRun:
         self._journal: RunJournal | None = None
         self.pinned: PinnedSheet | None = None  # the bytes the run works from
         self.notices: list[str] = []  # what the user must be told, beside the result
+        # A sheet routed to several accounts (issue 30): their names, and each one's run.
+        self._several: tuple[str, ...] = ()
+        self._children: list[SheetRun] = []
+        # One account's run of such a sheet: its rows' positions, where it waits for the
+        # others before sending, and whether its run had finished before (read back only).
+        self._mine: frozenset[int] | None = None
+        self._together: Together | None = None
+        self._settled = False
+        self._cap: AsyncLimiter | None = None  # the global rate, shared by the accounts
+        self._result: RunResult | None = None  # an account's, once its rows are done
+        self._rollback_path: Path | None = None  # the rollback sheet of every account's
+        self._not_rolled_back: list[tuple[str, str]] = []
+        self._kept_aside: list[Path] = []
 
     def stop(self) -> None:
         self._stopped = True
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        for child in self._children:
+            child.stop()
 
     def load(self, pinned: PinnedSheet | None = None) -> tuple[Sheet, ValidationResult]:
         """The sheet and its validation: the given Sheet, else the pinned copy of the file
@@ -147,31 +174,51 @@ class SheetRun:
         return sheet, validation
 
     def _take_account(self, sheet: Sheet, validation: ValidationResult) -> None:
-        """The run goes through the one account its rows are routed to: its limits, its
-        API base, its key. Rows routed to several accounts are refused, nothing sent: one
-        run has one engine context so far (issue 30, point 3), and a row must never go
+        """The run goes through the accounts its rows are routed to: one account's
+        limits, API base and key for its rows. Rows routed to several accounts run each
+        account's rows in its own engine context (`_run_several`); a row never goes
         through a key it was not routed to."""
         used = validation.accounts()
+        self._check_review_accounts(used)
         if len(used) > 1:
-            told = ", ".join(f"{name}: {counted(rows, 'row')}" for name, rows in used.items())
-            raise UsageError(
-                f"{sheet.source} routes its rows to {len(used)} accounts ({told}); one run "
-                "goes through one account so far: split the sheet so that each one's rows "
-                "all go to one account (a blank #account cell goes to --account, else to "
-                "default_account), and apply each. Nothing was sent")
+            if isinstance(self.credentials, Credentials) and self.sender is None:
+                raise UsageError(
+                    f"{sheet.source} routes its rows to {len(used)} accounts, and this "
+                    "command was given one key (--credentials); each account's rows go "
+                    "through its own key: leave --credentials out, so that each account "
+                    "reads its key from where bulkedit.toml says. Nothing was sent")
+            self._several = tuple(used)
+            told = ", ".join(f"{name} ({counted(rows, 'row')})" for name, rows in used.items())
+            self.notices.append(f"Accounts: {told}, each with its own key, rate and API "
+                                "base, at the same time")
+            return
         if used:
             name = next(iter(used))
             self.options = self.options.for_account(name)
-            reviewed = self.options.reviewed
-            then = reviewed.options.get("account") if reviewed is not None else None
-            if then is not None and then != name:
-                raise UsageError(f"the plan was reviewed reading the videos through the "
-                                 f"account {then}, and this sheet's rows go through {name}; "
-                                 "plan again with the account they go through, and review "
-                                 "that. Nothing was sent")
             if self.options.accounts is not None and self.options.accounts.named:
                 self.notices.append(f"Account: {name} (its key, rate and API base for every "
                                     "row of the sheet)")
+
+    def _check_review_accounts(self, used: dict[str, int]) -> None:
+        """apply --plan: the rows go through the accounts they were read through when the
+        plan was reviewed (one account's name, or each account's rows)."""
+        reviewed = self.options.reviewed
+        if reviewed is None:
+            return
+        then = reviewed.options.get("account")
+        several = reviewed.options.get("accounts")
+        if then is None and several is None:
+            return
+        seen = dict(several) if isinstance(several, dict) else {str(then): None}
+        now: dict[str, int | None] = dict(used) if several is not None else dict.fromkeys(used)
+        if seen != now and not (then is not None and not used):
+            said = (f"accounts {', '.join(seen)}" if len(seen) > 1
+                    else f"account {next(iter(seen))}")
+            told = ", ".join(now) or "no account"
+            raise UsageError(f"the plan was reviewed reading the videos through the "
+                             f"{said}, and this sheet's rows go through {told}; plan "
+                             "again with the accounts they go through, and review that. "
+                             "Nothing was sent")
 
     def _credentials(self) -> Credentials:
         """The key of the account the run goes through."""
@@ -193,12 +240,12 @@ class SheetRun:
                    ("summary", options.summary_json)], inputs=[options.sheet])
         if options.sheet is None or self._given_sheet is not None:
             sheet, validation = self.load()
-            result = await self._run(sheet, validation)
+            result = await self._run_sheet(sheet, validation)
         elif not (options.send and options.journal):
             with scratch_folder() as scratch:
                 self.pinned = pin_sheet(options.sheet, scratch)
                 sheet, validation = self.load(self.pinned)
-            result = await self._run(sheet, validation)
+            result = await self._run_sheet(sheet, validation)
         else:
             folder = state_folder(state_dir_for(options.sheet, options.state_dir))
             # One lock per sheet, in the folder every state folder shares (run/lock.py):
@@ -207,8 +254,10 @@ class SheetRun:
             if stdin:
                 self.pinned = pin_sheet("-", folder / PINNED_SHEETS)
             key = self.pinned.key if self.pinned is not None else str(options.sheet.resolve())
-            with SheetLock(key, "stdin" if stdin else str(options.sheet),
-                           None if stdin else options.sheet):
+            what, file = "stdin" if stdin else str(options.sheet), None if stdin else options.sheet
+            sheet_lock = SheetLock(key, what, file).acquire()
+            held = [sheet_lock]
+            try:
                 try:
                     journal = Journal(folder)
                 except JournalDamaged:
@@ -230,6 +279,23 @@ class SheetRun:
                                          "saved; run `bulkedit plan --save` again and "
                                          "review it")
                     sheet, validation = self.load(self.pinned)
+                    # Each account's own lock besides the sheet's (run/lock.py): one sheet
+                    # runs once at a time per account.
+                    for name in self._several or (self.options.account,):
+                        if name != DEFAULT_ACCOUNT:
+                            held.append(SheetLock(key, what, file, account=name).acquire())
+                    if self._several:
+                        # From here each account's rows are under its own lock only.
+                        held.remove(sheet_lock)
+                        sheet_lock.release()
+                        result = await self._run_several(sheet, validation, journal)
+                        result.notices[:0] = self.notices
+                        self._write_outputs(result)
+                        for child in self._children:
+                            assert child._journal is not None
+                            if not child._settled:
+                                child._journal.finish(child._result)
+                        return result
                     self._journal = RunJournal.open(journal, self.pinned.key,
                                                     self.pinned.digest,
                                                     _describe(self.options),
@@ -249,10 +315,31 @@ class SheetRun:
                     self._journal.finish(result)
                 finally:
                     journal.close()
-                return result
+            finally:
+                for lock in reversed(held):
+                    lock.release()
+            return result
         result.notices[:0] = self.notices
         self._write_outputs(result)
         return result
+
+    def _journals(self) -> list[RunJournal]:
+        """The journal runs of this run: its own, or each account's."""
+        if self._children:
+            return [child._journal for child in self._children if child._journal is not None]
+        return [self._journal] if self._journal is not None else []
+
+    def _accounts_column(self, result: RunResult) -> list[str] | None:
+        """Each row's account, for the results sheet, when the configuration names
+        accounts (None: it does not, and the results sheet looks as it always did)."""
+        accounts = self.options.accounts
+        if accounts is None or not accounts.named or result.validation.routes is None:
+            return None
+        found = [""] * len(result.outcomes)
+        for account, positions in result.validation.routes.positions().items():
+            for position in positions:
+                found[position] = account or ""
+        return found
 
     def _write_outputs(self, result: RunResult) -> None:
         options = self.options
@@ -261,9 +348,10 @@ class SheetRun:
         if options.results is not None:
             self._keep_earlier("results", options.results, result)
             write_results(options.results, result.sheet, result.outcomes,
-                          sheet_notes(result.sheet, result.validation))
-            if self._journal is not None:
-                self._journal.wrote("results", options.results)
+                          sheet_notes(result.sheet, result.validation),
+                          self._accounts_column(result))
+            for journaled in self._journals():
+                journaled.wrote("results", options.results)
             result.results_path = options.results
         if options.summary_json is not None:
             result.summary_path = options.summary_json
@@ -272,8 +360,9 @@ class SheetRun:
     def _keep_earlier(self, kind: str, path: Path, result: RunResult) -> None:
         """Another run's results or undo at `path` is moved aside, never replaced; only
         the file this very run wrote there (an earlier attempt of it) is rewritten."""
-        journal = self._journal.journal if self._journal is not None else None
-        if self._journal is not None and self._journal.owns(kind, path):
+        journals = self._journals()
+        journal = journals[0].journal if journals else None
+        if any(journaled.owns(kind, path) for journaled in journals):
             return
         writer = journal.writer(kind, path) if journal is not None else None
         aside = keep_earlier(path, writer, rollback=kind == "rollback")
@@ -281,6 +370,140 @@ class SheetRun:
             if journal is not None:
                 journal.moved(path, aside)  # `bulkedit runs` says where it is now
             result.kept_earlier.append(aside)
+
+    async def _run_sheet(self, sheet: Sheet, validation: ValidationResult) -> RunResult:
+        """A run without a journal (a dry run, a given table): its accounts' rows."""
+        if self._several:
+            return await self._run_several(sheet, validation, None)
+        return await self._run(sheet, validation)
+
+    async def _run_several(self, sheet: Sheet, validation: ValidationResult,
+                           journal: Journal | None) -> RunResult:
+        """Each account's rows in their own engine context (options, key and token,
+        limiter, retries, breaker, concurrency, journal run), all at the same time; one
+        result for the sheet. An account that stops stops only its own rows."""
+        names = self._several
+        mine = owners(validation, names)
+        cap = shared_cap(self.options.global_rate) if self.options.global_rate else None
+        summed = ProgressSum(self.progress)
+        together = Together(names, self._decide)
+        for name in names:
+            child = SheetRun(self.options.for_account(name), self.credentials,
+                             summed.of(name), sheet=self._given_sheet, sender=self.sender,
+                             on_detail=self.on_detail)
+            child.options = self.options.for_account(name)
+            child.pinned, child._mine, child._together = self.pinned, mine[name], together
+            child._cap, child._stopped = cap, self._stopped
+            self._children.append(child)
+        if journal is not None:
+            self._open_journals(journal)
+        tasks = [together.running(child.options.account, child._run(sheet, validation))
+                 for child in self._children]
+        answers = await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [answer for answer in answers if isinstance(answer, BaseException)]
+        if errors:
+            raise errors[0]
+        parts: dict[str, RunResult] = {}
+        settled: dict[str, str] = {}
+        for child, part in zip(self._children, answers, strict=True):
+            assert isinstance(part, RunResult)
+            child._result = part
+            name = child.options.account
+            mark_stopped(part, name, validation.skipped_rows)
+            parts[name] = part
+            if child._settled and part.run_id is not None:
+                settled[name] = part.run_id
+            self.notices.extend(f"account {name}: {notice}" for notice in part.notices)
+        result = RunResult(sheet, validation, initial_outcomes(sheet, validation),
+                           started=min(p.started for p in parts.values()),
+                           sent=self.options.send,
+                           verify=self.options.send and self.options.verify)
+        result.sheet_sha256 = self.pinned.digest if self.pinned is not None else ""
+        result.run_id = next((p.run_id for p in parts.values() if p.run_id), None)
+        result.account = names[0]
+        merge(result, parts, settled)
+        result.rollback_path = self._rollback_path
+        result.not_rolled_back = self._not_rolled_back
+        result.kept_earlier.extend(self._kept_aside)
+        if result.rollback_path is None and self.options.rollback is not None:
+            for journaled in self._journals():  # an earlier attempt wrote the undo
+                kept = _as_given(journaled.output("rollback"), self.options.rollback)
+                result.rollback_path = result.rollback_path or kept
+        result.finished = time.time()
+        return result
+
+    def _open_journals(self, journal: Journal) -> None:
+        """Each account's journal run: the unfinished run of these bytes resumed, else a
+        new one, linked to the others'; while one account's run resumes, an account
+        whose run of the same start had finished is only read back (nothing sent)."""
+        assert self.pinned is not None
+        key, digest, options = self.pinned.key, self.pinned.digest, self.options
+        earlier = {} if options.fresh else {
+            child.options.account: journal.unfinished_run(key, digest, child.options.account)
+            for child in self._children}
+        group = next((journal.linked_runs(run.id) for run in earlier.values()
+                      if run is not None), [])
+        lead = group[0].id if group else None
+        resumed, finished = [], []
+        for child in self._children:
+            name = child.options.account
+            done = next((run for run in group if run.account == name
+                         and run.sheet_sha256 == digest and run.state == "finished"), None)
+            if earlier.get(name) is None and done is not None:
+                child._journal, child._settled = RunJournal.settled(journal, done), True
+                finished.append(f"{name} (run {done.id})")
+                continue
+            child._journal = RunJournal.open(journal, key, digest, _describe(child.options),
+                                             options.fresh, options.verify, name, lead)
+            lead = lead or child._journal.run.id
+            if child._journal.resumed:
+                _same_reading(child.options, child._journal.run.id,
+                              child._journal.run.options)
+                resumed.append(f"{name} (run {child._journal.run.id}, "
+                               f"{len(child._journal.done_positions())} rows already done)")
+        if resumed:
+            self.notices.append("Resuming " + ", ".join(resumed) + ": rows already done are "
+                                "not sent again; --fresh starts over"
+                                + (f"; finished before: {', '.join(finished)}"
+                                   if finished else ""))
+
+    def _decide(self, arrived: dict[str, Any]) -> bool:
+        """Once every account has planned: may they send? Rows refused against the live
+        values stop every account (as they stop a sheet of one); one confirmation; the
+        rollback sheet of every account's rows before the first write of any."""
+        blocked = sum(entry.result.blocked for entry in arrived.values())
+        if blocked:
+            for entry in arrived.values():
+                entry.result.blocked = blocked
+            return False
+        changes = [plan for entry in arrived.values() if entry.ready for plan in entry.changes]
+        if not changes:
+            return True
+        if self.confirm is not None and not self._stopped and not self.confirm(changes):
+            for entry in arrived.values():
+                entry.result.cancelled = True
+            return False
+        if self.options.rollback is not None:
+            journals = [(child.options.account, child._journal) for child in self._children]
+            plans: list[tuple[str, RowPlan]] = []
+            if all(journaled is not None for _, journaled in journals):
+                plans = [(name, plan) for name, journaled in journals if journaled is not None
+                         for plan in journaled.rollback_plans()]
+            else:
+                plans = [(name, plan) for name, entry in arrived.items() if entry.ready
+                         for plan in entry.changes]
+            plans.sort(key=lambda item: item[1].row)
+            first = next(iter(arrived.values())).result
+            scratch = RunResult(first.sheet, first.validation, [])
+            self._keep_earlier("rollback", self.options.rollback, scratch)
+            self._kept_aside.extend(scratch.kept_earlier)
+            self._not_rolled_back = write_rollback(self.options.rollback,
+                                                   [plan for _, plan in plans],
+                                                   [name for name, _ in plans])
+            for journaled in self._journals():
+                journaled.wrote("rollback", self.options.rollback)
+            self._rollback_path = self.options.rollback
+        return True
 
     @property
     def resumed(self) -> RunJournal | None:
@@ -294,9 +517,14 @@ class SheetRun:
                            verify=options.send and options.verify)
         result.sheet_sha256 = self.pinned.digest if self.pinned is not None else ""
         result.account = options.account
+        result.positions = self._mine
         done: set[int] = set()
         if self._journal is not None:
             result.run_id = self._journal.run.id
+            if self._settled:  # finished before: its rows as it left them, nothing sent
+                self._journal.restore(result.outcomes, settled=True)
+                result.finished = time.time()
+                return result
             stopped = self._journal.canary_stop()
             if stopped is not None and options.canary != 0:  # 0: the user said --no-canary
                 return self._still_stopped(result, stopped)
@@ -304,14 +532,15 @@ class SheetRun:
             done = self._journal.done_positions()
         self._positions = {number: i for i, number in enumerate(sheet.row_numbers)}
         typed = {self._positions[row.row]: row for row in validation.rows()
-                 if self._positions[row.row] not in done}
+                 if self._positions[row.row] not in done
+                 and (self._mine is None or self._positions[row.row] in self._mine)}
         unrouted = options.accounts is not None and options.account not in \
             options.accounts.names()  # no row reaches an account: nothing to read or send
         async with connect(_NO_KEY if unrouted else self._credentials(), options.api_base,
                            options.limits(), max_elapsed=options.max_elapsed,
                            breaker_threshold=options.breaker_threshold,
                            sender=_NoAccount() if unrouted else self.sender,
-                           detail=self.on_detail) as dispatcher:
+                           detail=self.on_detail, cap=self._cap_of()) as dispatcher:
             self._dispatcher = dispatcher
             if self._stopped:
                 dispatcher.stop()
@@ -332,6 +561,13 @@ class SheetRun:
         _mark_unsent(result)
         result.finished = time.time()
         return result
+
+    def _cap_of(self) -> AsyncLimiter | None:
+        """The global rate this run's requests also take: the accounts' shared one, else
+        its own (a run of one account under --global-rate)."""
+        if self._cap is None and self.options.global_rate:
+            self._cap = shared_cap(self.options.global_rate)
+        return self._cap
 
     def _still_stopped(self, result: RunResult, reason: str) -> RunResult:
         """An earlier attempt's canary stopped the run: it stays stopped, for the same
@@ -367,27 +603,35 @@ class SheetRun:
         if self._journal is not None:
             self._journal.record_plans(result)
         refused = sum(plan.status is RowStatus.REFUSED for plan in result.plans.values())
-        if refused and not options.skip_invalid:
+        blocked = bool(refused) and not options.skip_invalid
+        if blocked:
             # Like an invalid sheet: the problems found against the live values are the
             # user's to fix before anything is sent (or to skip, with --skip-invalid).
             result.blocked = refused
-            return
-        if not reading.complete or not options.send:
-            return
+        ready = not blocked and reading.complete and options.send
         changes = [plan for position, plan in result.plans.items()
                    if plan.status is RowStatus.CHANGE
-                   and result.outcomes[position].status == Status.SKIPPED]
-        asking = bool(changes) and self.confirm is not None and not self._stopped
-        if asking and not self.confirm(changes):  # type: ignore[misc]
-            result.cancelled = True
-            return
-        if changes and options.rollback is not None:  # the undo, before any write
-            plans = self._journal.rollback_plans() if self._journal else changes
-            self._keep_earlier("rollback", options.rollback, result)
-            result.not_rolled_back = write_rollback(options.rollback, plans)
-            if self._journal is not None:
-                self._journal.wrote("rollback", options.rollback)
-            result.rollback_path = options.rollback
+                   and result.outcomes[position].status == Status.SKIPPED] if ready else []
+        if self._together is not None:  # one account of several: one decision for all
+            if not await self._together.wait(options.account, changes, result, ready):
+                return
+        else:
+            if not ready:
+                return
+            asking = bool(changes) and self.confirm is not None and not self._stopped
+            if asking and not self.confirm(changes):  # type: ignore[misc]
+                result.cancelled = True
+                return
+            if changes and options.rollback is not None:  # the undo, before any write
+                plans = self._journal.rollback_plans() if self._journal else changes
+                self._keep_earlier("rollback", options.rollback, result)
+                named = options.accounts is not None and options.accounts.named
+                result.not_rolled_back = write_rollback(
+                    options.rollback, plans, [options.account] * len(plans) if named
+                    else None)
+                if self._journal is not None:
+                    self._journal.wrote("rollback", options.rollback)
+                result.rollback_path = options.rollback
         phase = time.perf_counter()
         canary = canary_rows(changes, options.canary_size)
         if canary:
@@ -707,7 +951,8 @@ def _all_answered(result: RunResult) -> bool:
     duplicates = result.validation.skipped_rows
     return not any((o.status == Status.SKIPPED and p not in duplicates)
                    or (result.verify and o.status == Status.SENT and not o.error_class)
-                   for p, o in enumerate(result.outcomes))
+                   for p, o in enumerate(result.outcomes)
+                   if result.positions is None or p in result.positions)
 
 
 def _mark_unsent(result: RunResult) -> None:
@@ -718,6 +963,8 @@ def _mark_unsent(result: RunResult) -> None:
               "not sent: cancelled at the confirmation" if result.cancelled else
               "not sent: dry run" if not result.sent else "not sent")
     for position, outcome in enumerate(result.outcomes):
+        if result.positions is not None and position not in result.positions:
+            continue  # another account's row: its own run says why
         duplicate = position in result.validation.skipped_rows
         if outcome.status == Status.SKIPPED and not duplicate:
             # Keep what planning said of the row (a warning) after why it was not sent.

@@ -135,7 +135,8 @@ RESULT_COLUMNS = ("#status", "#error_class", "#error", "#http_status", "#changed
 
 
 def write_results(path: Path, sheet: Any, outcomes: Sequence[Any],
-                  notes: Sequence[str] = ()) -> None:
+                  notes: Sequence[str] = (),
+                  accounts: Sequence[str] | None = None) -> None:
     """The input rows as they were, plus the result columns (DESIGN.md §5).
 
     Result columns start with #, so the results sheet is itself a valid input:
@@ -143,11 +144,17 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any],
     replaced, not repeated. `notes` (outcomes.sheet_notes: the sheet read and its
     warnings that belong to no row) fill the first row's #sheet_notes cell, one a line:
     a CSV has no second tab, and a column travels with the sheet when it is read again.
+    `accounts`: each row's account, written as an `#account` column when the sheet has
+    none, so that the results sheet applied again routes each row where it went.
     """
+    from bulkedit.core.routing import ACCOUNT_COLUMN, is_account_column
     from bulkedit.core.schema import FIELDS
 
     columns = [c for c in sheet.columns if c.header not in RESULT_COLUMNS]
-    headers = [c.header for c in columns] + list(RESULT_COLUMNS)
+    if any(is_account_column(c.header) for c in columns):
+        accounts = None  # the sheet's own column says it already
+    headers = ([c.header for c in columns] + ([ACCOUNT_COLUMN] if accounts is not None
+                                              else []) + list(RESULT_COLUMNS))
     # A secret column (a video password) is masked: the results sheet is shared and kept.
     values = [[FIELDS[c.field].shown(v or "") if v else v for v in c.values.to_pylist()]
               if c.field in FIELDS and FIELDS[c.field].sensitive else c.values.to_pylist()
@@ -157,7 +164,8 @@ def write_results(path: Path, sheet: Any, outcomes: Sequence[Any],
 
     def rows() -> Iterable[list[Cell]]:
         for index, outcome in enumerate(outcomes):
-            yield [column[index] for column in values] + [
+            routed = [accounts[index]] if accounts is not None else []
+            yield [column[index] for column in values] + routed + [
                 outcome.status, outcome.error_class, outcome.error, outcome.http_status,
                 ", ".join(outcome.changed_fields), outcome.attempts or None,
                 about if index == 0 else None]
@@ -181,8 +189,11 @@ def default_side_path(sheet_path: Path, kind: str, suffix: str | None = None) ->
     return sheet_path.with_name(f"{sheet_path.stem}.{kind}{ext}")
 
 
-def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
-    """video_id plus the previous value of exactly the fields each row changes.
+def write_rollback(path: Path, plans: Sequence[Any],
+                   accounts: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """video_id plus the previous value of exactly the fields each row changes; with
+    `accounts` (each plan's account), an `#account` column, so that applying the rollback
+    sends each row through the account that changed it.
 
     Applying this sheet undoes the run: `[]` where the field was empty, lists as
     lists, dates in ISO 8601 (UTC). Changes the API gives no way to undo keep a
@@ -206,10 +217,17 @@ def write_rollback(path: Path, plans: Sequence[Any]) -> list[tuple[str, str]]:
     fields = [name for name in FIELDS if name in used]
     rows = [[plan.video_id] + [cells.get(name, "") for name in fields]
             for plan, cells in zip(plans, previous, strict=True)]
+    routed = []
+    if accounts is not None:
+        from bulkedit.core.routing import ACCOUNT_COLUMN
+
+        rows = [[row[0], account, *row[1:]]
+                for row, account in zip(rows, accounts, strict=True)]
+        routed = [ACCOUNT_COLUMN]
     # The mark only where it matters: a rollback sheet holding a cell written with Excel's
     # apostrophe says so, so that applying it sends the values, not the apostrophes.
     escaped = any(csv_safe(cell) != cell for row in rows for cell in row)
     # 0600: the values before the run may have been private (DESIGN.md §9).
-    write_table(path, ["video_id", *fields], rows, sheet_title="Rollback", mode=0o600,
+    write_table(path, ["video_id", *routed, *fields], rows, sheet_title="Rollback", mode=0o600,
                 text_columns=("video_id",), mark_own=escaped)
     return lost
