@@ -252,6 +252,20 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _print_accounts(summary: dict[str, Any], out: TextIO) -> None:
+    """A sheet routed to several accounts: a line for each, naming it."""
+    for name, block in summary.get("accounts", {}).items():
+        counts = block["counts"]
+        rate = block["achieved_rate_per_second"]
+        pace = f" ({rate:g}/s)" if rate is not None else ""
+        stopped = block["stopped"]
+        out.write(f"  {name}: {block['rows']} rows — "
+                  + ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
+                  + f"; {block['reads']} reads, {block['writes']} writes{pace}, "
+                  f"{block['retries']} retries, {block['rate_limited']} rate-limited"
+                  + (f"; stopped: {stopped}" if stopped else "") + "\n")
+
+
 def _report_apply(result: RunResult, options: RunOptions, console: Console) -> int:
     out = console.human
     summary = result.summary()  # the run wrote the results sheet and summary file
@@ -264,6 +278,7 @@ def _report_apply(result: RunResult, options: RunOptions, console: Console) -> i
             else "too short a run to measure a rate")
     out.write(f"API calls: {result.reads} reads, {result.writes} writes ({pace}), "
               f"{result.retries} retries, {result.rate_limited} rate-limited\n")
+    _print_accounts(summary, out)
     if result.rate.get("mode") == "auto" and result.writes:
         found = result.rate["found_per_second"]
         out.write(f"Rate found by --rate auto: {found:g}/s, the highest rate that held "
@@ -514,7 +529,7 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     now (the journal follows it when it is kept aside or filed); --json for machines."""
     from datetime import UTC, datetime
 
-    from bulkedit.run.lock import sheet_is_held
+    from bulkedit.run.lock import run_is_held
 
     journal = _journal(args)
     try:
@@ -529,8 +544,8 @@ def run_runs(args: argparse.Namespace, out: TextIO) -> int:
     for record in runs:
         counts = held[record.id] or (record.summary or {}).get("counts", {})
         state = record.state
-        # One lock per sheet whatever the account (runner.py): a run of any account holds it.
-        if state == "running" and not sheet_is_held(record.sheet):
+        # The sheet's lock, or (one account of several) the account's own (run/lock.py).
+        if state == "running" and not run_is_held(record.sheet, record.account):
             state = "interrupted"  # its process is gone: `apply` again resumes it
         rollback = outputs[record.id].get("rollback")
         results = outputs[record.id].get("results")

@@ -69,6 +69,13 @@ def sheet_is_held(key: str, account: str = "default") -> bool:
                                    else f"{key}\0account={account}"))
 
 
+def run_is_held(key: str, account: str = "default") -> bool:
+    """Whether a live process runs the sheet for `account`: under the sheet's lock (a run
+    of one account), or under the account's own (one account of a sheet routed to
+    several, which holds only its own once its rows are read)."""
+    return sheet_is_held(key) or (account != "default" and sheet_is_held(key, account))
+
+
 def is_held(path: Path) -> bool:
     """Whether a live process holds the lock (a run whose process died holds nothing)."""
     if fcntl is None or not path.exists():  # pragma: no cover - Windows

@@ -263,9 +263,9 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
                        finished=run.finished or run.started,
                        verify=bool(options.get("verify", False)))
     # A run still marked running whose process is gone (killed) was interrupted.
-    from bulkedit.run.lock import sheet_is_held
+    from bulkedit.run.lock import run_is_held
 
-    gone = run.state == "running" and not sheet_is_held(run.sheet)
+    gone = run.state == "running" and not run_is_held(run.sheet, run.account)
     result.interrupted = run.state == "interrupted" or gone
     result.aborted = summary.get("aborted") if run.state == "aborted" else None
     result.canary_stop = bool(summary.get("canary_stop")) and run.state == "aborted"

@@ -1,0 +1,204 @@
+"""One apply of a sheet whose rows go to several accounts (issue 30, points 3 to 5), against
+the sandbox with the real client on loopback: each account's rows through its own key, at
+the same time; one account's revoked key stops only its rows; the next apply finishes them
+without sending anything twice; the rollback goes back through the right accounts; a global
+rate over all of them is never exceeded."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import results, sheet
+
+from bulkedit.run.accounts import ACCOUNT_ENV
+from bulkedit.sandbox.config import accounts
+from bulkedit.sandbox.store import video_id
+
+BRANDS = accounts(3, 3)  # video i is channel i % 3's, which is BRANDS[i % 3]'s
+NAMES = ("brand1", "brand2", "brand3")
+CONFIG = """\
+[api]
+rate = {rate}
+concurrency = 3
+default_account = "brand1"
+{extra}
+""" + "".join(f"""
+[accounts.{name}]
+key_env = "{name.upper()}_KEY"
+secret_env = "{name.upper()}_SECRET"
+""" for name in NAMES)
+
+
+@pytest.fixture
+def three(tmp_path, monkeypatch, api):
+    """A sandbox of three accounts, a settings file naming them, their keys set; and a
+    function writing the settings with another rate or more lines."""
+    for name, brand in zip(NAMES, BRANDS, strict=True):
+        monkeypatch.setenv(f"{name.upper()}_KEY", brand.key)
+        monkeypatch.setenv(f"{name.upper()}_SECRET", brand.secret)
+    monkeypatch.delenv(ACCOUNT_ENV, raising=False)
+    sandbox = api(keys=BRANDS, owners=3, videos=300)
+
+    def config(rate: float = 0, extra: str = "") -> Path:
+        path = tmp_path / "bulkedit.toml"
+        path.write_text(CONFIG.format(rate=rate, extra=extra), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    return sandbox, config
+
+
+def mixed(tmp_path: Path, count: int, name: str = "edits.csv", title: str = "Mixed"
+          ) -> Path:
+    """`count` rows of each account, interleaved; brand1's rows leave #account blank
+    (default_account routes them)."""
+    rows = [{"video_id": video_id(i), "title": f"{title} {i}",
+             "#account": "" if i % 3 == 0 else NAMES[i % 3]} for i in range(3 * count)]
+    return sheet(tmp_path, rows, name)
+
+
+def written(sandbox) -> dict[str, dict[str, int]]:
+    """The edits the sandbox applied, by key, then video."""
+    return {key: {v: n for v, n in videos.items() if n}
+            for key, videos in sandbox.counters.writes_by_key.items()
+            if sum(videos.values())}
+
+
+def apply(run_cli, path: Path, config: Path, sandbox, *extra: str):
+    return run_cli("apply", str(path), "--config", str(config), "--api-base",
+                   sandbox.base_url, "--yes", *extra)
+
+
+def test_each_account_s_rows_go_through_its_own_key_and_one_summary_says_each(
+        three, run_cli, tmp_path):
+    sandbox, config = three
+    path = mixed(tmp_path, 10)
+    done = apply(run_cli, path, config(), sandbox, "--summary-json",
+                 str(tmp_path / "summary.json"))
+    assert done.code == 0, done.out + done.err
+    by_key = written(sandbox)
+    for n, brand in enumerate(BRANDS):  # every row through its own account's key, once
+        assert by_key[brand.key] == {video_id(i): 1 for i in range(30) if i % 3 == n}
+    assert sum(sandbox.counters.not_owner_by_key.values()) == 0
+    # The results sheet keeps the #account column; every row updated.
+    rows = results(tmp_path / "edits.results.csv")
+    assert {row["#status"] for row in rows} == {"updated"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["counts"] == {"updated": 30} and summary["exit_code"] == 0
+    assert summary["api_calls"]["writes"] == 30
+    for name in NAMES:
+        block = summary["accounts"][name]
+        assert (block["counts"], block["writes"], block["stopped"]) == ({"updated": 10},
+                                                                        10, None)
+    # Three journal runs, one per account, linked to the first.
+    runs = json.loads(run_cli("runs", "--json").out)["runs"]
+    assert sorted(run["account"] for run in runs) == sorted(NAMES)
+    first = next(run["run"] for run in runs if run["linked"] is None)
+    assert all(run["linked"] == first for run in runs if run["run"] != first)
+    assert {run["state"] for run in runs} == {"finished"}
+    # The console names each account.
+    for name in NAMES:
+        assert f"{name}: 10 rows" in done.out
+
+
+def test_a_revoked_key_stops_only_its_account_and_the_next_apply_finishes_it(
+        three, run_cli, tmp_path):
+    sandbox, config = three
+    victim = BRANDS[1]
+    revoked = threading.Event()
+
+    def revoke_after_three(_video: str) -> None:  # in the sandbox, as its third edit lands
+        if not revoked.is_set() and sum(sandbox.counters.writes_by_key.get(
+                victim.key, {}).values()) >= 3:
+            sandbox.app.revoke_key(victim.key)
+            revoked.set()
+
+    sandbox.app.after_edit.append(revoke_after_three)
+    path = mixed(tmp_path, 20)
+    settings = config()
+    done = apply(run_cli, path, settings, sandbox, "--summary-json",
+                 str(tmp_path / "summary.json"))
+    sandbox.app.after_edit.remove(revoke_after_three)
+    assert revoked.is_set()
+    assert done.code == 3, done.out + done.err  # the worst of the accounts' exits
+    rows = results(tmp_path / "edits.results.csv")
+    status = {name: [r["#status"] for r in rows
+                     if (r["#account"] or "brand1") == name] for name in NAMES}
+    assert status["brand1"] == status["brand3"] == ["updated"] * 20  # the others finish
+    # Its rows written before the key went are `sent` (read back by the next apply); the
+    # rest failed, saying why.
+    mine = [r for r in rows if r["#account"] == "brand2"]
+    landed = [r for r in mine if r["#status"] in ("updated", "sent")]
+    stopped = [r for r in mine if r not in landed]
+    assert stopped and all(r["#status"] == "failed" and r["#error_class"] == "auth"
+                           for r in stopped), stopped
+    assert any("not sent: the account brand2 stopped" in r["#error"] for r in stopped)
+    assert all(r["#status"] == "updated" or "not read back yet" in r["#error"]
+               for r in landed)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["accounts"]["brand1"]["stopped"] is None
+    assert summary["accounts"]["brand2"]["stopped"]
+    assert summary["accounts"]["brand2"]["exit_code"] == 3
+    assert "brand2" in done.err
+    before = written(sandbox)
+    assert sum(before[victim.key].values()) == len(landed) == 20 - len(stopped)
+
+    sandbox.app.restore_key(victim.key)  # the key put right: the same command again
+    again = apply(run_cli, path, settings, sandbox)
+    assert again.code == 0, again.out + again.err
+    after = written(sandbox)
+    assert after[BRANDS[0].key] == before[BRANDS[0].key]  # nothing resent
+    assert after[BRANDS[2].key] == before[BRANDS[2].key]
+    assert after[victim.key] == {video_id(i): 1 for i in range(60) if i % 3 == 1}
+    assert {r["#status"] for r in results(tmp_path / "edits.results.csv")} == {"updated"}
+    assert "Resuming brand2" in again.err
+
+
+def test_the_rollback_of_a_mixed_run_restores_through_the_accounts_that_changed_it(
+        three, run_cli, tmp_path):
+    sandbox, config = three
+    before = {video_id(i): sandbox.video(video_id(i))["title"] for i in range(15)}
+    settings = config()
+    assert apply(run_cli, mixed(tmp_path, 5), settings, sandbox).code == 0
+    rollback = tmp_path / "edits.rollback.csv"
+    undo = results(rollback)
+    assert [row["#account"] for row in undo] == [NAMES[i % 3] for i in range(15)]
+    # With no default account, only the #account column can route the rollback's rows.
+    bare = config(extra="").read_text().replace('default_account = "brand1"\n', "")
+    settings.write_text(bare, encoding="utf-8")
+    done = apply(run_cli, rollback, settings, sandbox)
+    assert done.code == 0, done.out + done.err
+    assert {v: sandbox.video(v)["title"] for v in before} == before
+    assert sum(sandbox.counters.not_owner_by_key.values()) == 0
+    for n, brand in enumerate(BRANDS):  # each video written twice, by its own key
+        assert written(sandbox)[brand.key] == {video_id(i): 2 for i in range(15)
+                                               if i % 3 == n}
+
+
+def test_a_global_rate_below_the_accounts_sum_is_never_exceeded(three, run_cli, tmp_path):
+    sandbox, config = three
+    settings = config(rate=8, extra="")
+    settings.write_text(settings.read_text() + "\n[run]\nglobal_rate = 10\n",
+                        encoding="utf-8")
+    done = apply(run_cli, mixed(tmp_path, 12), settings, sandbox, "--no-verify")
+    assert done.code == 0, done.out + done.err
+    counters = sandbox.counters
+    assert counters.max_per_second <= 10  # three accounts at 8/s would send up to 24/s
+    for brand in BRANDS:
+        assert counters.max_per_second_of_key(brand.key) <= 8
+
+
+def test_one_key_for_a_sheet_of_several_accounts_is_refused_before_anything_is_sent(
+        three, run_cli, tmp_path):
+    sandbox, config = three
+    key = tmp_path / "key.toml"
+    key.write_text(f'api_key = "{BRANDS[0].key}"\napi_secret = "{BRANDS[0].secret}"\n',
+                   encoding="utf-8")
+    key.chmod(0o600)
+    done = apply(run_cli, mixed(tmp_path, 2), config(), sandbox, "--credentials", str(key))
+    assert done.code == 2, done.out + done.err
+    assert "routes its rows to 3 accounts" in done.err and "Nothing was sent" in done.err
+    assert sandbox.counters.tokens_issued == 0
