@@ -202,3 +202,44 @@ def test_one_key_for_a_sheet_of_several_accounts_is_refused_before_anything_is_s
     assert done.code == 2, done.out + done.err
     assert "routes its rows to 3 accounts" in done.err and "Nothing was sent" in done.err
     assert sandbox.counters.tokens_issued == 0
+
+
+def test_every_batch_log_line_of_a_mixed_sheet_names_its_account(three, run_cli, tmp_path):
+    sandbox, config = three
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    mixed(inbox, 2)
+    log = tmp_path / "night.jsonl"
+    done = run_cli("batch", str(inbox), "--config", str(config()), "--api-base",
+                   sandbox.base_url, "--log", str(log))
+    assert done.code == 0, done.out + done.err
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    per_account = [e for e in events if e["event"] == "account_done"]
+    assert [(e["account"], e["counts"]) for e in per_account] == [
+        (name, {"updated": 2}) for name in NAMES]
+    assert all(e["sheet"] == "edits.csv" and e["run"] for e in per_account)
+    done_line = next(e for e in events if e["event"] == "sheet_done")
+    assert done_line["account"] == ",".join(NAMES)
+
+
+def test_a_reviewed_plan_of_a_mixed_sheet_binds_each_account_s_rows(three, run_cli, tmp_path):
+    sandbox, config = three
+    settings = config()
+    path = mixed(tmp_path, 2)
+    plan = tmp_path / "plan.json"
+    done = run_cli("plan", str(path), "--config", str(settings), "--api-base",
+                   sandbox.base_url, "--save", str(plan))
+    assert done.code == 0, done.out + done.err
+    assert json.loads(plan.read_text())["options"]["accounts"] == {name: 2 for name in NAMES}
+    # The blank #account rows would now go through brand3: refused, nothing sent.
+    other = settings.read_text().replace('default_account = "brand1"',
+                                         'default_account = "brand3"')
+    settings.write_text(other, encoding="utf-8")
+    moved = apply(run_cli, path, settings, sandbox, "--plan", str(plan))
+    assert moved.code == 2, moved.out + moved.err
+    assert "reviewed reading the videos through the accounts brand1, brand2, brand3" \
+        in moved.err
+    assert sum(sandbox.counters.writes.values()) == 0
+    settings.write_text(other.replace('"brand3"', '"brand1"'), encoding="utf-8")
+    assert apply(run_cli, path, settings, sandbox, "--plan", str(plan)).code == 0
+    assert sum(sandbox.counters.writes.values()) == 6

@@ -35,7 +35,7 @@ from bulkedit.core.validation import ValidationResult
 from bulkedit.run.config import LIMITS, Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
 from bulkedit.run.options import RunOptions, run_options
-from bulkedit.run.runner import InvalidSheet, SheetRun
+from bulkedit.run.runner import InvalidSheet, SheetRun, account_binding
 from bulkedit.sheets.files import keep_earlier, preflight
 from bulkedit.sheets.report import (
     default_side_path,
@@ -482,8 +482,7 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
         from bulkedit.run.savedplan import reviewed_rows, save_plan
 
         save_plan(Path(args.save), sheet, result.sheet_sha256, reviewed_rows(result),
-                  {**options.shaping(), **({"account": result.account}
-                                           if result.account != "default" else {})})
+                  {**options.shaping(), **account_binding(result)})
         saved = args.save
         said.write(f"Plan saved: {args.save} (apply --plan {args.save} sends exactly what "
                    "this plan shows, with its options, and refuses rows that change on "

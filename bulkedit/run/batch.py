@@ -44,12 +44,13 @@ from bulkedit.core.errors import (
     UsageError,
     WrongApiBase,
 )
+from bulkedit.core.outcomes import RunResult
 from bulkedit.run import filing
 from bulkedit.run.accounts import chosen_names
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import DEFAULT_STATE_DIR, PINNED_SHEETS, Journal, JournalDamaged
 from bulkedit.run.lock import RunLock
-from bulkedit.run.options import run_options
+from bulkedit.run.options import RunOptions, run_options
 from bulkedit.run.runner import CredentialsFor, InvalidSheet, SheetRun
 from bulkedit.run.settle import Seen, observe, unsettled, writers
 from bulkedit.sheets.files import (
@@ -594,8 +595,9 @@ class Batch:
         self.fault("applied")
         facts = result.summary()  # the run wrote it, with the results and rollback sheets
         code = result.exit_code
+        named = self._log_accounts(label, options, result, facts)
         if code == ExitCode.INTERRUPTED:  # stays in the inbox; the journal resumes it next time
-            self.log("sheet_interrupted", sheet=label, exit_code=code,
+            self.log("sheet_interrupted", sheet=label, **named, exit_code=code,
                      counts=facts["counts"])
             return {"sheet": label, "exit_code": code, "summary": facts}
         target = done if code == 0 else failed
@@ -605,10 +607,26 @@ class Batch:
         # Named for where the sheet went: done/ (every row done) or failed/.
         facts = entry["summary"]  # with the paths the files were filed under
         self.log("sheet_done" if target == done else "sheet_failed",
-                 sheet=label, exit_code=entry["exit_code"], run=facts.get("run"),
+                 sheet=label, **named, exit_code=entry["exit_code"], run=facts.get("run"),
                  counts=facts["counts"], moved_to=str(target), results=facts.get("results"),
                  rollback=facts.get("rollback"), summary=facts)
         return entry
+
+
+    def _log_accounts(self, label: str, options: RunOptions, result: RunResult,
+                      facts: dict[str, Any]) -> dict[str, str]:
+        """With named accounts, the sheet's lines name them (`account`: one name, or the
+        names, comma-separated); a sheet routed to several gets a line per account first,
+        saying what it did and why it stopped."""
+        if options.accounts is None or not options.accounts.named:
+            return {}
+        blocks = facts.get("accounts") or {}
+        for name, block in blocks.items():
+            self.log("account_done" if block["exit_code"] == 0 else "account_failed",
+                     sheet=label, account=name, exit_code=block["exit_code"],
+                     run=block["run"], counts=block["counts"], writes=block["writes"],
+                     stopped=block["stopped"])
+        return {"account": ",".join(blocks) if blocks else result.account}
 
 
 def _kind(sheet: Path) -> str:

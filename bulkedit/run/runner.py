@@ -886,6 +886,15 @@ def _same_reading(options: RunOptions, run_id: str, kept: dict[str, object]) -> 
                          "(the values from before the run are kept for its rollback)")
 
 
+def account_binding(result: RunResult) -> dict[str, object]:
+    """What a saved plan keeps of the accounts its rows were read through: the one
+    account's name, or each account's rows (a sheet routed to several); an apply of the
+    plan refuses rows that would go through others (`_check_review_accounts`)."""
+    if result.accounts:
+        return {"accounts": result.validation.accounts()}
+    return {"account": result.account} if result.account != DEFAULT_ACCOUNT else {}
+
+
 def canary_rows(changes: list[RowPlan], count: int) -> list[RowPlan]:
     """Up to `count` rows to send first: one for each distinct set of fields the sheet
     changes (so each field is tried), then the next rows in order."""

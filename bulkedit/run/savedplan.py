@@ -65,6 +65,11 @@ def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{name} is not a text")
     if not isinstance(options.get("account", ""), str):
         raise ValueError("account is not a text")
+    several = options.get("accounts", {})
+    if not isinstance(several, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+            for k, v in several.items()):
+        raise ValueError("accounts is not each account's rows")
     if options.get("date_order") not in (None, "dmy", "mdy") or not options.get("timezone"):
         raise ValueError("date_order or timezone")
     if options.get("hidden", "refuse") not in ("refuse", "skip", "include") or options.get(
