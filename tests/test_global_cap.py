@@ -50,3 +50,47 @@ def test_a_global_cap_below_the_accounts_sum_is_never_exceeded(cap, most):
     assert counters.max_per_second <= most
     if cap is None:  # without the cap, the two accounts together go past it
         assert counters.max_per_second > 10
+
+
+class _SlowCap:
+    """A shared cap whose every slot takes a second of the test's clock."""
+
+    def __init__(self, clock: list[float]):
+        self.clock = clock
+        self.taken = 0
+
+    async def acquire(self) -> None:
+        self.clock[0] += 1.0
+        self.taken += 1
+
+
+class _Instant:
+    async def send(self, request: HttpRequest) -> dict:
+        return {"id": "x800000"}
+
+
+def test_the_wait_for_the_global_cap_is_not_read_as_the_api_s_latency():
+    """--rate auto finds its rate from how long the API takes to answer: a request held
+    back by the global cap left when the cap let it go, not before."""
+    now = [100.0]
+    cap = _SlowCap(now)
+    latencies: list[float] = []
+
+    async def scenario() -> None:
+        async with connect(Credentials("k", "s"), "http://127.0.0.1:1",
+                           ApiLimits(rate="auto", concurrency=1), sender=_Instant(),
+                           clock=lambda: now[0], cap=cap) as dispatcher:  # type: ignore[arg-type]
+            finder = dispatcher.finder
+            heard = finder.answered
+
+            def answered(at: float, sent_at: float, rate: float, latency: float) -> None:
+                latencies.append(latency)
+                heard(at, sent_at, rate, latency)
+
+            finder.answered = answered
+            jobs = [Job(n, HttpRequest("GET", "/rest/video/x800000", ())) for n in range(5)]
+            await dispatcher.run(jobs, lambda result: None)
+
+    asyncio.run(scenario())
+    assert cap.taken == 5  # every request took the cap...
+    assert latencies == [0.0] * 5  # ... and none of its wait counts as the API's

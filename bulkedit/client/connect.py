@@ -98,19 +98,3 @@ class CappedGate:
         probe = bool(await self._inner.acquire())
         await self._cap.acquire()
         return probe
-
-
-class CappedSender:
-    """A sender that takes a slot of the shared cap before each request. The account's
-    own limiter has already let the request through: the cap only ever delays it."""
-
-    def __init__(self, inner: Sender, cap: AsyncLimiter):
-        self.inner = inner
-        self.cap = cap
-
-    async def send(self, request: HttpRequest) -> Any:
-        await self.cap.acquire()
-        return await self.inner.send(request)
-
-    def __repr__(self) -> str:
-        return f"CappedSender({self.inner!r})"
