@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from bulkedit.client.dispatch import Dispatcher, Sender, bucket_limiter
 from bulkedit.client.transport import Credentials
 from bulkedit.core.policy import ApiLimits, CircuitBreaker, RetryPolicy
-from bulkedit.core.protocol import HttpRequest
 from bulkedit.core.throttle import THROTTLE_BUDGET, QuotaWatch
 
 if TYPE_CHECKING:
