@@ -136,6 +136,9 @@ def test_a_revoked_key_stops_only_its_account_and_the_next_apply_finishes_it(
     assert stopped and all(r["#status"] == "failed" and r["#error_class"] == "auth"
                            for r in stopped), stopped
     assert any("not sent: the account brand2 stopped" in r["#error"] for r in stopped)
+    # The refused key is said as the account's own: its variables, not the default ones.
+    assert all("$BRAND2_KEY, $BRAND2_SECRET" in r["#error"]
+               and "DAILYMOTION_API_KEY" not in r["#error"] for r in stopped)
     assert all(r["#status"] == "updated" or "not read back yet" in r["#error"]
                for r in landed)
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -243,3 +246,17 @@ def test_a_reviewed_plan_of_a_mixed_sheet_binds_each_account_s_rows(three, run_c
     settings.write_text(other.replace('"brand3"', '"brand1"'), encoding="utf-8")
     assert apply(run_cli, path, settings, sandbox, "--plan", str(plan)).code == 0
     assert sum(sandbox.counters.writes.values()) == 6
+
+
+def test_the_report_of_one_account_s_run_rebuilds_the_whole_mixed_sheet(
+        three, run_cli, tmp_path):
+    sandbox, config = three
+    assert apply(run_cli, mixed(tmp_path, 3), config(), sandbox).code == 0
+    runs = json.loads(run_cli("runs", "--json").out)["runs"]
+    second = next(run["run"] for run in runs if run["account"] == "brand2")
+    done = run_cli("report", second, "--results", str(tmp_path / "again.results.csv"),
+                   "--rollback", str(tmp_path / "again.rollback.csv"))
+    assert done.code == 0, done.out + done.err
+    assert {r["#status"] for r in results(tmp_path / "again.results.csv")} == {"updated"}
+    undo = results(tmp_path / "again.rollback.csv")
+    assert undo == results(tmp_path / "edits.rollback.csv")  # the same undo, #account too

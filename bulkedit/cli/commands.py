@@ -596,7 +596,8 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
 
     journal = _journal(args)
     try:
-        result, rollback_plans = rebuild(journal, journal.run(args.run_id))
+        result, rollback_plans, rollback_accounts = rebuild(journal,
+                                                            journal.run(args.run_id))
         damage = journal.damage(journal.run(args.run_id).sheet)
         sheet = Path(result.sheet.source)
         results = Path(args.results) if args.results else default_side_path(sheet, "results")
@@ -618,7 +619,7 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO | None = None)
                 kept.append(aside)
         write_results(results, result.sheet, result.outcomes,
                       sheet_notes(result.sheet, result.validation))
-        write_rollback(rollback, rollback_plans)
+        write_rollback(rollback, rollback_plans, rollback_accounts)
         for kind, path in (("results", results), ("rollback", rollback)):
             journal.wrote(args.run_id, kind, path)  # `bulkedit runs` points at these now
     finally:

@@ -21,10 +21,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bulkedit.client.transport import ENV_KEY, ENV_SECRET
 from bulkedit.core.errors import ErrorClass
 from bulkedit.core.outcomes import MIN_RATE_SECONDS, RunResult, Status
 from bulkedit.core.planning import RowPlan
 from bulkedit.core.validation import ValidationResult
+from bulkedit.run.accounts import Account
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int, int], None]
@@ -105,6 +107,20 @@ class ProgressSum:
             counts[name] = (done, total, failures)
             self.progress(phase, *(sum(c[i] for c in counts.values()) for i in range(3)))
         return told
+
+
+_DEFAULT_KEY_WORDS = f"{ENV_KEY} and {ENV_SECRET}"
+
+
+def name_own_key(result: RunResult, account: Account) -> None:
+    """A refused key, said of a configured account: where its own key is (the variables
+    its section names, or its file), never the default variables it does not read."""
+    words = f"the key of the account {account.name} ({account.key_source})"
+    for outcome in result.own():
+        if _DEFAULT_KEY_WORDS in outcome.error:
+            outcome.error = outcome.error.replace(_DEFAULT_KEY_WORDS, words)
+    if result.aborted and _DEFAULT_KEY_WORDS in result.aborted:
+        result.aborted = result.aborted.replace(_DEFAULT_KEY_WORDS, words)
 
 
 def mark_stopped(result: RunResult, name: str, duplicates: frozenset[int]) -> None:

@@ -224,8 +224,12 @@ def written_before(journal: Journal, run_id: str) -> dict[str, tuple[int, dict[s
     return written
 
 
-def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]:
-    """A run's outcomes and rollback rows from the journal alone (after any crash)."""
+def rebuild(journal: Journal, run: RunRecord
+            ) -> tuple[RunResult, list[RowPlan], list[str] | None]:
+    """A run's outcomes and rollback rows from the journal alone (after any crash), and
+    the account of each rollback row (None: the one account `default`). One account's run
+    of a sheet routed to several brings the other accounts' runs of it (linked, the same
+    bytes): each holds its own rows."""
     from bulkedit.core.errors import UsageError
     from bulkedit.core.sheet import SheetReading
     from bulkedit.core.validation import ValidationOptions, validate
@@ -254,10 +258,19 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
         decimal_separator=options.get("decimal_separator"),
         split_lists=bool(options.get("split_lists")), now=run.started))
     outcomes = initial_outcomes(sheet, validation)
-    state = RunJournal(journal, run, True, journal.rows(run.id))
-    for position, record in state.prior.items():
-        if position < len(outcomes):
-            outcomes[position] = outcome_of(record)
+    together = [other for other in journal.linked_runs(run.id)
+                if other.id == run.id or (other.sheet_sha256 == run.sheet_sha256
+                                          and other.state != "abandoned")]
+    plans: list[tuple[str, RowPlan]] = []
+    for one in together:
+        state = RunJournal(journal, one, True, journal.rows(one.id))
+        for position, record in state.prior.items():
+            if position < len(outcomes):
+                outcomes[position] = outcome_of(record)
+        plans += [(one.account, plan) for plan in state.rollback_plans()]
+    plans.sort(key=lambda item: item[1].row)
+    accounts = ([name for name, _ in plans]
+                if any(one.account != DEFAULT_ACCOUNT for one in together) else None)
     summary = run.summary or {}
     result = RunResult(sheet, validation, outcomes, run_id=run.id, started=run.started,
                        finished=run.finished or run.started,
@@ -273,6 +286,8 @@ def rebuild(journal: Journal, run: RunRecord) -> tuple[RunResult, list[RowPlan]]
     back = summary.get("read_back") or {}
     result.read_back_calls = int(back.get("calls", 0))
     result.verify = bool(back.get("on", result.verify))
-    calls = summary.get("api_calls") or {}
-    result.reads, result.writes = int(calls.get("reads", 0)), int(calls.get("writes", 0))
-    return result, state.rollback_plans()
+    for one in together:
+        calls = (one.summary or {}).get("api_calls") or {}
+        result.reads += int(calls.get("reads", 0))
+        result.writes += int(calls.get("writes", 0))
+    return result, [plan for _, plan in plans], accounts

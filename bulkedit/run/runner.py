@@ -52,7 +52,14 @@ from bulkedit.core.sheet import Sheet
 from bulkedit.core.types import TypedRow
 from bulkedit.core.validation import ValidationOptions, ValidationResult, validate
 from bulkedit.run.accounts import Account
-from bulkedit.run.accounts_run import ProgressSum, Together, mark_stopped, merge, owners
+from bulkedit.run.accounts_run import (
+    ProgressSum,
+    Together,
+    mark_stopped,
+    merge,
+    name_own_key,
+    owners,
+)
 from bulkedit.run.journal import (
     PINNED_SHEETS,
     Journal,
@@ -554,6 +561,9 @@ class SheetRun:
             result.rate_cuts = stats.rate_cuts
             result.rate = dispatcher.rate_report()
             result.notices.extend(dispatcher.notices)  # quota windows met and waited out
+        account = options.account_used()
+        if account is not None and options.accounts is not None and options.accounts.named:
+            name_own_key(result, account)
         if self._stopped and result.aborted in (None, "stopped"):
             # A stop that came once every row had its answer left nothing to resume.
             result.aborted, result.interrupted = None, not (options.send
