@@ -7,6 +7,8 @@ rate over all of them is never exceeded."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -260,3 +262,29 @@ def test_the_report_of_one_account_s_run_rebuilds_the_whole_mixed_sheet(
     assert {r["#status"] for r in results(tmp_path / "again.results.csv")} == {"updated"}
     undo = results(tmp_path / "again.rollback.csv")
     assert undo == results(tmp_path / "edits.rollback.csv")  # the same undo, #account too
+
+
+def test_ctrl_c_stops_every_account_and_the_same_command_finishes_each(
+        three, run_cli, tmp_path):
+    sandbox, config = three
+    stopped = threading.Event()
+
+    def ctrl_c(_video: str) -> None:  # once ten edits have landed, whichever account's
+        if not stopped.is_set() and sum(sandbox.counters.writes.values()) >= 10:
+            stopped.set()
+            os.kill(os.getpid(), signal.SIGINT)
+
+    sandbox.app.after_edit.append(ctrl_c)
+    path = mixed(tmp_path, 20)
+    settings = config(rate=20)
+    first = apply(run_cli, path, settings, sandbox)
+    sandbox.app.after_edit.remove(ctrl_c)
+    assert stopped.is_set() and first.code == 130, first.out + first.err
+    runs = json.loads(run_cli("runs", "--json").out)["runs"]
+    assert sorted(run["state"] for run in runs) == ["interrupted"] * 3
+    before = dict(sandbox.counters.writes)
+    assert 10 <= sum(before.values()) < 60
+    again = apply(run_cli, path, settings, sandbox)
+    assert again.code == 0, again.out + again.err
+    assert dict(sandbox.counters.writes) == {video_id(i): 1 for i in range(60)}
+    assert {r["#status"] for r in results(tmp_path / "edits.results.csv")} == {"updated"}

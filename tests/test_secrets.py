@@ -118,6 +118,14 @@ def test_no_command_leaves_any_account_s_secret(run_cli, api, tmp_path, monkeypa
                                str(tmp_path / f"{n}.json")))
         sheet(inbox, [{"video_id": video_id(i + 5 * j), "title": f"N {n}",
                        "#account": f"brand_{n}"} for j in range(4, 6)], f"night-{n}.csv")
+    # One sheet of all three accounts, in one run (and one night).
+    rows = [{"video_id": video_id(i + 5 * j), "title": f"M {n}", "#account": f"brand_{n}"}
+            for j in range(6, 8) for i, n in enumerate(("fr", "de", "it"))]
+    mixed = sheet(tmp_path, rows, "mixed.csv")
+    outputs.append(run_cli("plan", str(mixed), *base))
+    outputs.append(run_cli("apply", str(mixed), *base, "--yes", "--summary-json",
+                           str(tmp_path / "mixed.json")))
+    sheet(inbox, [{**row, "title": "MN"} for row in rows], "night-mixed.csv")
     outputs.append(run_cli("export", "--owner", "x1ch002", "--account", "brand_it", "-o",
                            str(tmp_path / "it.xlsx"), *base))
     outputs.append(run_cli("batch", str(inbox), *base, "--log", str(tmp_path / "n.jsonl")))
