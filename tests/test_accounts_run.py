@@ -288,3 +288,13 @@ def test_ctrl_c_stops_every_account_and_the_same_command_finishes_each(
     assert again.code == 0, again.out + again.err
     assert dict(sandbox.counters.writes) == {video_id(i): 1 for i in range(60)}
     assert {r["#status"] for r in results(tmp_path / "edits.results.csv")} == {"updated"}
+
+
+def test_an_account_s_key_missing_stops_the_whole_sheet_before_anything_is_sent(
+        three, run_cli, tmp_path, monkeypatch):
+    sandbox, config = three
+    monkeypatch.delenv("BRAND3_SECRET")
+    done = apply(run_cli, mixed(tmp_path, 2), config(), sandbox)
+    assert done.code == 2, done.out + done.err
+    assert "account brand3: no API credentials: set BRAND3_SECRET" in done.err
+    assert sandbox.counters.tokens_issued == 0 and not sandbox.counters.writes

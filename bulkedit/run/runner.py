@@ -398,10 +398,12 @@ class SheetRun:
             child = SheetRun(self.options.for_account(name), self.credentials,
                              summed.of(name), sheet=self._given_sheet, sender=self.sender,
                              on_detail=self.on_detail)
-            child.options = self.options.for_account(name)
             child.pinned, child._mine, child._together = self.pinned, mine[name], together
             child._cap, child._stopped = cap, self._stopped
             self._children.append(child)
+        if self.sender is None:
+            for child in self._children:  # a key missing: refused before anything is sent
+                child._credentials()
         if journal is not None:
             self._open_journals(journal)
         tasks = [together.running(child.options.account, child._run(sheet, validation))
