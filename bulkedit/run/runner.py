@@ -563,9 +563,8 @@ class SheetRun:
             result.rate_cuts = stats.rate_cuts
             result.rate = dispatcher.rate_report()
             result.notices.extend(dispatcher.notices)  # quota windows met and waited out
-        account = options.account_used()
-        if account is not None and options.accounts is not None and options.accounts.named:
-            name_own_key(result, account)
+        if not unrouted and options.accounts is not None and options.accounts.named:
+            name_own_key(result, options.accounts.get(options.account))
         if self._stopped and result.aborted in (None, "stopped"):
             # A stop that came once every row had its answer left nothing to resume.
             result.aborted, result.interrupted = None, not (options.send
