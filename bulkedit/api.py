@@ -41,6 +41,7 @@ from bulkedit.core.display import (
 from bulkedit.core.errors import ExitCode, UsageError
 from bulkedit.core.outcomes import Estimate, RunResult
 from bulkedit.core.policy import ApiLimits
+from bulkedit.core.routing import DEFAULT_ACCOUNT
 from bulkedit.core.sheet import Sheet, SheetReading
 from bulkedit.core.types import Issue, TypedRow
 from bulkedit.core.validation import ValidationResult
@@ -143,15 +144,18 @@ class Plan:
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per changed field (a row without a change has one line, field empty):
-        row, video_id, status, field, live, new, note."""
-        return _frame(self._records(), _PLAN_COLUMNS)
+        row, video_id, status, field, live, new, note; and account, the account each row
+        goes through, when the configuration names accounts."""
+        return _frame(self._records(), _with_account(self.result, _PLAN_COLUMNS))
 
     def _records(self) -> list[dict[str, Any]]:
         from bulkedit.sheets.diffreport import report_rows
 
         records: list[dict[str, Any]] = []
+        accounts = _row_accounts(self.result)
         for row in report_rows(self.result)[1]:
-            base = {"row": row.row, "video_id": row.video_id, "status": row.status}
+            base = {"row": row.row, "video_id": row.video_id, "status": row.status,
+                    **({"account": accounts[row.row]} if accounts is not None else {})}
             cells = row.cells.items() or [("", ("", "", False))]
             for field, (live, new, _) in cells:
                 records.append({**base, "field": field, "live": live, "new": new,
@@ -193,14 +197,18 @@ class Applied:
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per input row: row, video_id, status, error_class, error, http_status,
-        changed_fields, attempts."""
-        return _frame(self._records(), _OUTCOME_COLUMNS)
+        changed_fields, attempts; and account, the account each row went through, when the
+        configuration names accounts."""
+        return _frame(self._records(), _with_account(self.result, _OUTCOME_COLUMNS))
 
     def _records(self) -> list[dict[str, Any]]:
+        accounts = _row_accounts(self.result)
         return [{"row": o.row, "video_id": o.video_id, "status": str(o.status),
                  "error_class": str(o.error_class), "error": o.error,
                  "http_status": o.http_status, "changed_fields": ", ".join(o.changed_fields),
-                 "attempts": o.attempts} for o in self.result.outcomes]
+                 "attempts": o.attempts,
+                 **({"account": accounts[o.row]} if accounts is not None else {})}
+                for o in self.result.outcomes]
 
     def _title(self) -> str:
         result = self.result
@@ -311,6 +319,24 @@ def _run_options(source: Source, api: Any, api_base: str | None,
 
 _RUN_KEYWORDS = {"skip_invalid", "send", "verify", "canary", "results", "rollback",
                  "summary_json", "state_dir", "plan", "force", "account"}
+
+
+def _row_accounts(result: RunResult) -> dict[int, str] | None:
+    """Each sheet row's account ("" for a row that reaches none), when the rows were routed
+    to named accounts (None: the one account `default`, and no account column)."""
+    routes = result.validation.routes
+    if routes is None:
+        return None
+    found = routes.positions()
+    if set(found) <= {DEFAULT_ACCOUNT, None}:
+        return None
+    numbers = result.sheet.row_numbers
+    return {numbers[p]: account or "" for account, positions in found.items()
+            for p in positions}
+
+
+def _with_account(result: RunResult, columns: list[str]) -> list[str]:
+    return [*columns, "account"] if _row_accounts(result) is not None else columns
 
 
 def _sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -298,3 +298,21 @@ def test_an_account_s_key_missing_stops_the_whole_sheet_before_anything_is_sent(
     assert done.code == 2, done.out + done.err
     assert "account brand3: no API credentials: set BRAND3_SECRET" in done.err
     assert sandbox.counters.tokens_issued == 0 and not sandbox.counters.writes
+
+
+def test_the_python_api_applies_a_mixed_sheet_and_says_each_row_s_account(
+        three, tmp_path):
+    import bulkedit
+
+    sandbox, config = three
+    path = mixed(tmp_path, 2)
+    planned = bulkedit.plan(path, api_base=sandbox.base_url, config=config())
+    frame = planned.to_pandas()
+    assert list(frame["account"]) == [NAMES[i % 3] for i in range(6)]
+    done = bulkedit.apply(path, api_base=sandbox.base_url, config=config())
+    assert done.exit_code == 0
+    frame = done.to_pandas()
+    assert list(zip(frame["status"], frame["account"], strict=True)) == [
+        ("updated", NAMES[i % 3]) for i in range(6)]
+    for n, brand in enumerate(BRANDS):
+        assert written(sandbox)[brand.key] == {video_id(i): 1 for i in range(6) if i % 3 == n}
