@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bulkedit.client.connect import connect, shared_cap
 from bulkedit.client.dispatch import Dispatcher, Job, JobResult, Sender
@@ -82,9 +82,6 @@ from bulkedit.sheets.files import (
 from bulkedit.sheets.load import load_sheet
 from bulkedit.sheets.report import write_results, write_rollback, write_summary
 
-if TYPE_CHECKING:
-    from aiolimiter import AsyncLimiter
-
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, failures
 # The key of a configured account, read when the run knows which account its rows take.
 CredentialsFor = Callable[[Account], Credentials]
@@ -145,7 +142,7 @@ class SheetRun:
         self._mine: frozenset[int] | None = None
         self._together: Together | None = None
         self._settled = False
-        self._cap: AsyncLimiter | None = None  # the global rate, shared by the accounts
+        self._cap: Any = None  # the global rate (connect.shared_cap), shared by the accounts
         self._result: RunResult | None = None  # an account's, once its rows are done
         self._rollback_path: Path | None = None  # the rollback sheet of every account's
         self._not_rolled_back: list[tuple[str, str]] = []
@@ -573,7 +570,7 @@ class SheetRun:
         result.finished = time.time()
         return result
 
-    def _cap_of(self) -> AsyncLimiter | None:
+    def _cap_of(self) -> Any:
         """The global rate this run's requests also take: the accounts' shared one, else
         its own (a run of one account under --global-rate)."""
         if self._cap is None and self.options.global_rate:
