@@ -1,7 +1,10 @@
 """The journal's format moves forward (issue 30, point 4): a journal written before
 accounts existed (tests/data/journal-v0.sqlite, made by bulkedit at 3b3e0f5 with a real
 apply and an interrupted run) is brought forward losing nothing; a journal from a later
-bulkedit is refused; runs are per (sheet, account), and the runs of one sheet linked."""
+bulkedit is refused; runs are per (sheet, account), and the runs of one sheet linked. A
+journal of format 1 (tests/data/journal-v1.sqlite, made as tests/data/make_journal_v1.py
+says) gains the events table of the review page's audit trail (issue 31, point 9), losing
+nothing."""
 
 from __future__ import annotations
 
@@ -16,25 +19,26 @@ from bulkedit.core.errors import UsageError
 from bulkedit.run.journal import SCHEMA_VERSION, Journal
 
 V0 = Path(__file__).parent / "data" / "journal-v0.sqlite"
+V1 = Path(__file__).parent / "data" / "journal-v1.sqlite"
 TABLES = ("runs", "rows", "outputs", "carried")
 
 
-def _old_journal(tmp_path: Path) -> Path:
+def _old_journal(tmp_path: Path, fixture: Path = V0) -> Path:
     folder = tmp_path / "state"
     folder.mkdir(mode=0o700)
-    shutil.copyfile(V0, folder / "journal.sqlite")
+    shutil.copyfile(fixture, folder / "journal.sqlite")
     (folder / "journal.sqlite").chmod(0o600)
     return folder
 
 
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table, in the columns the v0 journal had."""
+def _dump(path: Path, kept: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    """Every row of every table, in the columns the v0 journal had (and those `kept`)."""
     db = sqlite3.connect(path)
     try:
         out = {}
         for table in TABLES:
             columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
-            v0 = [c for c in columns if c not in ("account", "linked")]
+            v0 = [c for c in columns if c not in ("account", "linked") or c in kept]
             out[table] = sorted(db.execute(f"SELECT {', '.join(v0)} FROM {table}").fetchall())
         return out
     finally:
@@ -70,6 +74,45 @@ def test_a_journal_from_before_accounts_is_brought_forward_losing_nothing(tmp_pa
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     Journal(folder).close()  # opened again: already forward, nothing to do
     assert _dump(folder / "journal.sqlite") == before
+
+
+def test_a_journal_of_format_1_gains_the_events_table_losing_nothing(tmp_path):
+    folder = _old_journal(tmp_path, V1)
+    path = folder / "journal.sqlite"
+    before = _dump(path, kept=("account", "linked"))
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'events'").fetchall()
+    db.close()
+    journal = Journal(folder)
+    try:
+        runs = journal.runs()
+        assert [(r.state, r.account) for r in runs] == [
+            ("finished", "default"), ("finished", "brand1"), ("interrupted", "brand2")]
+        assert runs[2].linked == runs[1].id
+        assert [r.id for r in journal.linked_runs(runs[2].id)] == [runs[1].id, runs[2].id]
+        assert journal.unfinished_run(runs[2].sheet, runs[2].sheet_sha256, "brand2") == runs[2]
+        rows = journal.rows(runs[2].id)
+        assert [(r.state, r.status) for r in rows.values()] == [("sent", "sent"),
+                                                                ("pending", "pending")]
+        assert rows[0].plan == {"form": {"tags": "p,q"}, "old": {"tags": ["z"]}}
+        assert journal.carried(runs[2].id) == {"x800011": (3, {"tags": ["z"]})}
+        assert journal.status_counts(runs[0].id) == {"updated": 3}
+        assert set(journal.outputs(runs[0].id)) == {"results", "rollback"}
+        assert journal.events() == []
+        event = journal.record_event("ana", "upload", sheet="night.csv", version=1,
+                                     sheet_sha256="cd" * 32, comment="=1+1", at=5.0)
+    finally:
+        journal.close()
+    assert _dump(path, kept=("account", "linked")) == before
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2 \
+        == SCHEMA_VERSION
+    again = Journal(folder)  # opened again: already forward, the event kept
+    try:
+        assert again.events() == [event]
+        assert event.seq == 1 and event.actor == "ana" and event.comment == "=1+1"
+    finally:
+        again.close()
 
 
 def test_a_journal_from_a_later_bulkedit_is_refused_and_left_as_it_is(tmp_path):

@@ -86,15 +86,34 @@ KEEP_DAYS = 30  # how long a finished run's pinned copy and seal are kept
 UNFINISHED = ("running", "interrupted", "aborted")
 
 # The journal's format (SQLite's user_version). 0 is every journal from before versions
-# were kept: the same tables without runs.account and runs.linked. An older file is
+# were kept: the same tables without runs.account and runs.linked; 1 has no events table
+# (the audit trail of `bulkedit serve`). An older file is
 # brought forward when opened, in one transaction, losing nothing; a newer one (from a
 # later bulkedit) is refused, never read by code that does not know its columns.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_EVENTS = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    sheet TEXT NOT NULL DEFAULT '',
+    version INTEGER,
+    sheet_sha256 TEXT NOT NULL DEFAULT '',
+    plan_sha256 TEXT NOT NULL DEFAULT '',
+    comment TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    run_id TEXT
+)"""
+# Each step: (what it adds, "table.column" or a table's name; the statement that adds it).
 _MIGRATIONS = {
     # 0 -> 1: several accounts (issue 30): each run is one sheet for one account, and the
     # runs of one sheet started together are linked by the id of the first of them.
-    1: [("account", "ALTER TABLE runs ADD COLUMN account TEXT NOT NULL DEFAULT 'default'"),
-        ("linked", "ALTER TABLE runs ADD COLUMN linked TEXT")],
+    1: [("runs.account", "ALTER TABLE runs ADD COLUMN account TEXT NOT NULL DEFAULT 'default'"),
+        ("runs.linked", "ALTER TABLE runs ADD COLUMN linked TEXT")],
+    # 1 -> 2: the audit trail of `bulkedit serve` (issue 31, point 9): one event per
+    # upload, plan, approval, decline, download (and, later, apply and cancel), in order.
+    2: [("events", _EVENTS)],
 }
 DEFAULT_ACCOUNT = "default"
 
@@ -149,7 +168,7 @@ CREATE TABLE IF NOT EXISTS carried (
     old TEXT NOT NULL,
     PRIMARY KEY (run_id, video_id)
 );
-"""
+""" + _EVENTS + ";\n"
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,24 @@ class RowRecord:
     started: float | None
     finished: float | None
     plan: dict[str, Any] | None  # {"form": {...}, "old": {field: live value}}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing someone did on the review page (`bulkedit serve`), as the audit trail
+    keeps it: who, when, what, on which sheet version, with the hashes it was bound to."""
+
+    seq: int  # the journal's order: increasing, never reused
+    at: float  # seconds since the epoch
+    actor: str
+    action: str  # upload, plan, approve, decline, download
+    sheet: str = ""  # the sheet's name as uploaded (its slot)
+    version: int | None = None
+    sheet_sha256: str = ""
+    plan_sha256: str = ""
+    comment: str = ""  # what the person wrote
+    detail: str = ""  # what the server adds (counts, what was voided, the file)
+    run_id: str | None = None
 
 
 STATE_DIR_ENV = "BULKEDIT_STATE_DIR"
@@ -295,11 +332,10 @@ class Journal:
         self._db.execute("BEGIN IMMEDIATE")  # one process migrates; the next finds it done
         try:
             version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-            columns = {str(r[1]) for r in self._db.execute("PRAGMA table_info(runs)")}
-            if columns:  # an older journal: each step once, in order
+            if self._has("runs"):  # an older journal: each step once, in order
                 for step in range(version + 1, SCHEMA_VERSION + 1):
-                    for column, statement in _MIGRATIONS[step]:
-                        if column not in columns:
+                    for what, statement in _MIGRATIONS[step]:
+                        if not self._has(what):
                             self._db.execute(statement)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -309,6 +345,12 @@ class Journal:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _has(self, what: str) -> bool:
+        """Whether the journal has the table, or the "table.column", `what` names."""
+        table, _, column = what.partition(".")
+        columns = {str(r[1]) for r in self._db.execute(f"PRAGMA table_info({table})")}
+        return bool(columns) and (not column or column in columns)
 
     def close(self) -> None:
         try:
@@ -539,6 +581,33 @@ class Journal:
 
     def runs(self) -> list[RunRecord]:
         return [_run(r) for r in self._db.execute("SELECT * FROM runs ORDER BY started")]
+
+    # ------------------------------------------------------------------ events
+
+    @_disk_errors
+    def record_event(self, actor: str, action: str, *, sheet: str = "",
+                     version: int | None = None, sheet_sha256: str = "",
+                     plan_sha256: str = "", comment: str = "", detail: str = "",
+                     run_id: str | None = None, at: float | None = None) -> Event:
+        """One event of the audit trail, committed before it is told anywhere."""
+        moment = time.time() if at is None else at
+        cursor = self._db.execute(
+            "INSERT INTO events (at, actor, action, sheet, version, sheet_sha256, "
+            "plan_sha256, comment, detail, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (moment, actor, action, sheet, version, sheet_sha256, plan_sha256, comment,
+             detail, run_id))
+        seq = cursor.lastrowid
+        assert seq is not None
+        return Event(seq, moment, actor, action, sheet, version, sheet_sha256, plan_sha256,
+                     comment, detail, run_id)
+
+    def events(self, after: int = 0) -> list[Event]:
+        """The events after `after` (a seq), in the order they happened."""
+        return [Event(r["seq"], r["at"], r["actor"], r["action"], r["sheet"], r["version"],
+                      r["sheet_sha256"], r["plan_sha256"], r["comment"], r["detail"],
+                      r["run_id"])
+                for r in self._db.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq",
+                                          (after,))]
 
     # ------------------------------------------------------------------ rows
 
