@@ -12,7 +12,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bulkedit.client.transport import Credentials
 from bulkedit.run.config import Settings
+from bulkedit.run.journal import Journal
 from bulkedit.serve.app import build_app
 from bulkedit.serve.guard import cookie_name
 from bulkedit.serve.state import ServeState
@@ -57,6 +59,11 @@ class Served:
         """What a browser sends with a form posted from the page itself."""
         return {"Origin": self.origin, "Sec-Fetch-Site": "same-origin", **extra}
 
+    async def post_form(self, path: str, form: Mapping[str, str] | None = None) -> Any:
+        """A button of the page: a form posted from the page itself."""
+        return await self.client.post(path, data=dict(form or {}), allow_redirects=False,
+                                      headers=self.page_headers())
+
     async def upload(self, name: str, data: bytes, headers: Mapping[str, str] | None = None
                      ) -> Any:
         """The form as a browser posts it: the file name raw (a quote as %22), not
@@ -74,13 +81,21 @@ class Served:
 @contextlib.asynccontextmanager
 async def serving(folder: Path, users: Sequence[Mapping[str, Any]] | None = EDITOR_AND_APPROVER,
                   *,
-                  max_upload: int = 1 << 20, settings: Settings | None = None
+                  max_upload: int = 1 << 20, settings: Settings | None = None,
+                  sandbox: Any = None, second_person: bool = False
                   ) -> AsyncIterator[Served]:
+    """`sandbox`: a running sandbox the plans read (with its first key)."""
     keys = Keys(users_from(users))
     tokens = {link.user.name: link.token for link in keys.links}
     keys.forget_links()
+    journal = Journal(own_folder(folder / "state", "state folder"))
+    given = Credentials(*sandbox.key) if sandbox is not None else None
     state = ServeState(keys, own_folder(folder / "serve", "serve folder"),
-                       max_upload=max_upload, settings=settings or Settings())
+                       max_upload=max_upload, settings=settings or Settings(),
+                       journal=journal, second_person=second_person,
+                       api_base=sandbox.base_url if sandbox is not None else None)
+    if given is not None:
+        state.credentials = lambda: given
     server = TestServer(build_app(state), host="127.0.0.1", port=0)
     client = TestClient(server)
     await client.start_server()
@@ -89,6 +104,7 @@ async def serving(folder: Path, users: Sequence[Mapping[str, Any]] | None = EDIT
         yield Served(client, state, tokens)
     finally:
         await client.close()
+        journal.close()
 
 
 def run(folder: Path, test: Callable[[Served], Awaitable[None]], **options: Any) -> None:

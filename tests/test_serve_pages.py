@@ -164,7 +164,8 @@ def test_every_page_escapes_what_it_shows(tmp_path):
                             "header", "a", "span", "main", "h1", "h2", "p", "code", "form",
                             "label", "input", "button", "table", "thead", "tbody", "tr",
                             "th", "td", "section", "dl", "dt", "dd", "ul", "li", "q", "nav",
-                            "strong", "footer"}, answer.url
+                            "strong", "footer", "h3", "blockquote", "textarea", "del",
+                            "ins", "b", "em"}, answer.url
             scripts = [attrs for tag, attrs in parsed.tags if tag == "script"]
             assert scripts == [{"src": "/static/app.js", "defer": None}]
             assert not [(tag, a) for tag, attrs in parsed.tags for a in attrs

@@ -21,7 +21,10 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
                            state_dir=Path(args.state_dir) if args.state_dir else None)
     if not args.sandbox:
         return serve(options, out)
+    from bulkedit.client.transport import Credentials
     from bulkedit.sandbox import running_sandbox
 
     with running_sandbox() as sandbox:
-        return serve(replace(options, api=f"a local sandbox at {sandbox.base_url}"), out)
+        return serve(replace(options, api=f"a local sandbox at {sandbox.base_url}",
+                             credentials=Credentials(*sandbox.key),
+                             api_base=sandbox.base_url), out)

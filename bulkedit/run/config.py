@@ -73,6 +73,8 @@ class Settings:
     # [serve] (bulkedit/serve/): who may use the review page; checked there, when it starts
     users: list[dict[str, Any]] | None = None
     max_upload_mb: float | None = None
+    # true: a sheet is approved by someone other than the person who uploaded it
+    require_second_person: bool | None = None
     source: Path | None = field(default=None, repr=False)
     _said: dict[str, str] = field(default_factory=dict, repr=False)  # run key -> section
 
@@ -113,7 +115,7 @@ _SECTIONS = {
     "run": (*RUN_KEYS, "global_rate"),
     "batch": ("inbox", "done", "failed", "log", "state_dir", "summaries", "settle",
               *RUN_KEYS, "global_rate"),
-    "serve": ("users", "max_upload_mb"),
+    "serve": ("users", "max_upload_mb", "require_second_person"),
 }
 _PATHS = {"inbox", "done", "failed", "log", "state_dir", "summaries", "credentials_file"}
 

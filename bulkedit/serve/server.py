@@ -9,16 +9,17 @@ import errno
 import os
 import signal
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiohttp import web
 
+from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.run.config import Settings
-from bulkedit.run.journal import default_state_dir
+from bulkedit.run.journal import Journal, default_state_dir
 from bulkedit.serve.app import build_app
 from bulkedit.serve.guard import TOKEN_PARAM
 from bulkedit.serve.origins import LOOPBACK
@@ -34,6 +35,8 @@ class ServeOptions:
     state_dir: Path | None = None
     open_browser: bool = False
     api: str = "the Dailymotion API"
+    credentials: Credentials | None = None  # --sandbox: the sandbox's key
+    api_base: str | None = None  # --sandbox: the sandbox's address
 
 
 def serve_state(options: ServeOptions) -> ServeState:
@@ -50,7 +53,25 @@ def serve_state(options: ServeOptions) -> ServeState:
     state_dir = options.state_dir or settings.state_dir or default_state_dir()
     own_folder(state_dir, "state folder")
     folder = own_folder(state_dir / "serve", "folder of bulkedit serve")
-    return ServeState(Keys(users), folder, Listening(), cap, settings, api=options.api)
+    return ServeState(Keys(users), folder, Listening(), cap, settings, api=options.api,
+                      journal=Journal(state_dir), credentials=_keys(options),
+                      api_base=options.api_base,
+                      second_person=bool(settings.require_second_person))
+
+
+def _keys(options: ServeOptions) -> Callable[[], Any]:
+    """How a plan gets the key it reads with, when it is made: the sandbox's, each
+    configured account's own, else bulkedit.toml's or the environment's (as `plan`)."""
+    settings, given = options.settings, options.credentials
+    if given is not None:
+        return lambda: given
+    if settings.accounts:
+        def own_key(account: Any) -> Credentials:
+            found: Credentials = account.credentials()
+            return found
+
+        return lambda: own_key
+    return settings.credentials if settings.source else Credentials.from_env
 
 
 async def start(state: ServeState, port: int) -> web.AppRunner:
@@ -79,7 +100,11 @@ def links(state: ServeState) -> list[tuple[str, str]]:
 
 def serve(options: ServeOptions, out: TextIO) -> int:
     state = serve_state(options)
-    return asyncio.run(_serve(state, options, out))
+    try:
+        return asyncio.run(_serve(state, options, out))
+    finally:
+        if state.journal is not None:
+            state.journal.close()
 
 
 async def _serve(state: ServeState, options: ServeOptions, out: TextIO) -> int:

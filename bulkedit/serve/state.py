@@ -1,15 +1,22 @@
 """What one `bulkedit serve` holds while it runs: who may sign in, where it listens, where
-uploads go, and the sheet versions uploaded so far (each examined once)."""
+uploads go, the sheet versions uploaded so far (each examined once), where each stands in
+its review, how to reach the API for a plan, and the journal its audit trail goes to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from bulkedit.client.transport import Credentials
+from bulkedit.core.errors import UsageError
 from bulkedit.run.config import Settings
+from bulkedit.run.journal import Event, Journal
 from bulkedit.serve.examine import Examined
+from bulkedit.serve.review import Reviews
 from bulkedit.serve.users import Keys, User
 from bulkedit.sheets.files import own_folder
 
@@ -45,6 +52,13 @@ class ServeState:
     api: str = "the Dailymotion API"  # where a later apply would send (shown, never secret)
     uploads: list[Upload] = field(default_factory=list)
     examined: dict[str, Examined] = field(default_factory=dict)  # by digest
+    journal: Journal | None = None  # the state folder's: the audit trail's events
+    # The key a plan reads the live values with (a Credentials, or one per account);
+    # asked for when a plan is made, so a server without one still checks sheets.
+    credentials: Callable[[], Any] = field(default=lambda: _no_credentials())
+    api_base: str | None = None  # None: as `bulkedit plan` finds it (environment, file)
+    second_person: bool = False  # [serve] require_second_person
+    reviews: Reviews = field(default_factory=Reviews)
 
     @property
     def sheets(self) -> Path:
@@ -52,6 +66,27 @@ class ServeState:
 
     def upload(self, number: int) -> Upload | None:
         return self.uploads[number - 1] if 0 < number <= len(self.uploads) else None
+
+    def replaced_by(self, upload: Upload) -> int | None:
+        """The latest later version of the same sheet (by its name), if any."""
+        later = [u.number for u in self.uploads
+                 if u.number > upload.number and u.label == upload.label]
+        return later[-1] if later else None
+
+    def record(self, actor: str, action: str, upload: Upload | None = None, **said: Any
+               ) -> Event:
+        """One event of the audit trail, in the journal before the answer is sent."""
+        if self.journal is None:
+            raise UsageError("bulkedit serve has no journal to keep its audit trail in")
+        if upload is not None:
+            said = {"sheet": upload.label, "version": upload.number,
+                    "sheet_sha256": upload.digest, **said}
+        event: Event = self.journal.record_event(actor, action, **said)
+        return event
+
+
+def _no_credentials() -> Credentials:
+    return Credentials.from_env()
 
 
 STATE = web.AppKey("state", ServeState)
