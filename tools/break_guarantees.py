@@ -47,6 +47,8 @@ HOSTILE = "tests/test_hostile_sheets.py::"
 SERVE = "tests/test_serve_guard.py::"
 UPLOAD = "tests/test_serve_upload.py::"
 PAGES = "tests/test_serve_pages.py::"
+REVIEW = "tests/test_serve_review.py::"
+AUDIT = "tests/test_serve_audit.py::"
 BREAKS = (
     Break("html", "the HTML diff report escapes every value",
           "bulkedit/sheets/diffreport.py", "import html\n",
@@ -281,6 +283,36 @@ BREAKS = (
           "bulkedit/serve/server.py", "web.TCPSite(runner, LOOPBACK, port)",
           'web.TCPSite(runner, "0.0.0.0", port)',
           ("tests/test_serve_command.py::test_the_server_binds_loopback_only",)),
+    Break("serve-approver", "only an approver approves or declines",
+          "bulkedit/serve/review.py", "if not user.can(APPROVER):", "if False:",
+          (REVIEW + "test_an_editor_who_is_no_approver_may_plan_but_never_decide",)),
+    Break("serve-second-person", "with require_second_person, the uploader may not decide",
+          "bulkedit/serve/review.py", "if second_person and user.name == uploaded_by:",
+          "if False:",
+          (REVIEW + "test_approving_your_own_upload_is_refused_when_two_people_are_required",)),
+    Break("serve-plan-hash", "an approval is of the plan shown, by its hash",
+          "bulkedit/serve/review.py", "if plan_sha256 != plan.sha256:", "if False:",
+          (REVIEW + "test_the_approval_is_of_the_plan_shown_never_of_one_made_since",)),
+    Break("serve-void", "a new upload of the sheet voids its approval and its approved plan",
+          "bulkedit/serve/app.py",
+          'if earlier.label == label and review.stage == "approved":', "if False:",
+          (REVIEW + "test_a_new_upload_of_the_sheet_voids_its_approval",)),
+    Break("serve-drift", "after approval, rows that drifted are conflicts of the approved plan",
+          "bulkedit/serve/app.py", "made = await make_plan(state, found, approved)",
+          "made = await make_plan(state, found, None)",
+          (REVIEW + "test_drift_after_the_approval_is_a_conflict_in_the_approved_plan",)),
+    Break("serve-events", "every upload, plan, decision and download is an event in the journal",
+          "bulkedit/serve/state.py",
+          "event: Event = self.journal.record_event(actor, action, **said)",
+          "event = Event(0, 0.0, actor, action)",
+          (AUDIT + "test_each_action_leaves_one_event_with_its_actor_time_hashes_and_comment",)),
+    Break("serve-audit-csv", "the audit CSV's cells are safe for Excel",
+          "bulkedit/serve/audit.py",
+          "write_table(path, HEADERS, (cells(e) for e in events), mode=0o600)",
+          "import csv\n        with path.open('w', encoding='utf-8-sig', newline='') as out:\n"
+          "            csv.writer(out).writerows([HEADERS, *(cells(e) for e in events)])",
+          (AUDIT + "test_the_audit_csv_holds_exactly_the_events_every_cell_safe_for_excel",
+           AUDIT + "test_a_comment_that_starts_a_formula_is_text_in_the_csv")),
 )
 
 
