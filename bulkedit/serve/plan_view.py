@@ -9,7 +9,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from bulkedit.core.display import clipped
+from bulkedit.core.display import clipped, counted
 from bulkedit.core.outcomes import Estimate, RunResult
 from bulkedit.core.planning import RowStatus, not_restorable
 from bulkedit.sheets.diffreport import field_counts, report_rows
@@ -88,5 +88,6 @@ def estimate_words(estimate: Estimate) -> str:
     pace = (f"{estimate.time} at {estimate.rate:g} requests a second"
             if estimate.seconds is not None and estimate.rate else
             "as fast as the API answers (no fixed rate)")
-    return (f"An apply will make {estimate.calls:,} API calls ({estimate.reads:,} reads, "
-            f"{estimate.writes:,} writes{back}), {pace}.")
+    return (f"An apply will make {counted(estimate.calls, 'API call')} "
+            f"({counted(estimate.reads, 'read')}, {counted(estimate.writes, 'write')}{back}),"
+            f" {pace}.")
