@@ -316,3 +316,20 @@ def test_require_second_person_is_read_from_the_serve_section(tmp_path):
     config.write_text('[serve]\nrequire_second_person = "yes"\n', encoding="utf-8")
     with pytest.raises(UsageError, match=r"\[serve\] require_second_person has the wrong type"):
         load_settings(config)
+
+
+def test_a_plan_that_cannot_be_made_says_why_on_the_page(monkeypatch, tmp_path):
+    monkeypatch.delenv("DAILYMOTION_API_KEY", raising=False)
+    monkeypatch.delenv("DAILYMOTION_API_SECRET", raising=False)
+
+    async def test(served: Served) -> None:
+        await served.sign_in("ana")
+        await served.upload("edits.csv", _sheet())
+        page = await _planned(served)
+        assert "no API credentials: set DAILYMOTION_API_KEY" in page.texts["plan-problem"]
+        assert page.stage == "uploaded" and served.state.reviews.of(1).plan is None
+        events = served.state.journal.events()
+        assert [(e.action, e.detail.startswith("no plan: no API credentials")) for e in events
+                ] == [("upload", False), ("plan", True)]
+
+    run(tmp_path, test, users=TWO)
