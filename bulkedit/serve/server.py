@@ -16,7 +16,6 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import Journal, default_state_dir
@@ -35,7 +34,7 @@ class ServeOptions:
     state_dir: Path | None = None
     open_browser: bool = False
     api: str = "the Dailymotion API"
-    credentials: Credentials | None = None  # --sandbox: the sandbox's key
+    credentials: Any = None  # --sandbox: the sandbox's key (a client Credentials)
     api_base: str | None = None  # --sandbox: the sandbox's address
 
 
@@ -66,12 +65,11 @@ def _keys(options: ServeOptions) -> Callable[[], Any]:
     if given is not None:
         return lambda: given
     if settings.accounts:
-        def own_key(account: Any) -> Credentials:
-            found: Credentials = account.credentials()
-            return found
+        def own_key(account: Any) -> Any:
+            return account.credentials()
 
         return lambda: own_key
-    return settings.credentials if settings.source else Credentials.from_env
+    return settings.credentials  # its named variables (the default ones without a file)
 
 
 async def start(state: ServeState, port: int) -> web.AppRunner:

@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from bulkedit.client.transport import Credentials
 from bulkedit.core.errors import UsageError
 from bulkedit.run.config import Settings
 from bulkedit.run.journal import Event, Journal
@@ -85,8 +84,8 @@ class ServeState:
         return event
 
 
-def _no_credentials() -> Credentials:
-    return Credentials.from_env()
+def _no_credentials() -> Any:
+    return Settings().credentials()  # the environment's DAILYMOTION_API_KEY and _SECRET
 
 
 STATE = web.AppKey("state", ServeState)
