@@ -67,6 +67,7 @@ def test_a_journal_from_before_accounts_is_brought_forward_losing_nothing(tmp_pa
         assert journal.carried(interrupted.id) == {"x800005": (2, {"title": "Original"})}
         assert set(journal.outputs(runs[0].id)) == {"results", "rollback"}
         assert journal.status_counts(runs[0].id) == {"updated": 3, "invalid": 1}
+        assert journal.events() == []  # format 2's events table, from 0 in one go
     finally:
         journal.close()
     assert _dump(folder / "journal.sqlite") == before  # every value of every table
