@@ -91,7 +91,8 @@ MODULES: dict[str, list[str]] = {
                     "tests/test_autorate_shapes.py", "tests/test_policy.py",
                     "tests/test_client.py", "tests/test_dispatch_quota_hold.py",
                     "tests/test_dispatch_retry_counts.py", "tests/test_fixed_rate_throttles.py",
-                    "tests/test_dispatch_throttle_paths.py"],
+                    "tests/test_dispatch_throttle_paths.py", "tests/test_dispatch_lost_probe.py",
+                    "tests/test_dispatch_rate_report.py"],
 }
 # Where a module lives under bulkedit/ (the default: core/).
 PATHS = {"dispatch.py": "client/dispatch.py"}

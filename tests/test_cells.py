@@ -627,3 +627,50 @@ def test_up_to_twenty_allowed_values_are_spelled_out_and_more_are_not():
 
     assert refusal(20).endswith("allowed: " + ", ".join(f"v{i:02d}" for i in range(20)))
     assert refusal(21) == "not an allowed value"
+
+
+# ------------------------------------------ issue 28's seed-29 sample: what a user reads
+
+def test_a_local_time_the_clocks_skip_or_repeat_is_refused_with_the_offset_to_write():
+    paris = ZoneInfo("Europe/Paris")
+    assert parse_cell(FIELDS["publish_date"], "2026-03-29T02:30", paris)[1][0].message == (
+        "2026-03-29 02:30 does not exist in Europe/Paris (the clocks change); write the "
+        "offset, like 2026-10-25T02:30:00+01:00")
+    assert parse_cell(FIELDS["publish_date"], "2026-10-25 02:30", paris)[1][0].message == (
+        "2026-10-25 02:30 happens twice in Europe/Paris (the clocks change); write the "
+        "offset, like 2026-10-25T02:30:00+01:00")
+
+
+def test_a_control_character_says_how_to_get_rid_of_it():
+    assert problem("title", "Summer\x07 live") == (
+        "control_char", "contains an invisible control character (U+0007); delete it "
+                        "(retype the cell if you cannot see it)")
+
+
+def test_a_tag_ending_in_a_bracket_is_a_tag_not_a_json_list():
+    """`rock; live [2024]` ends with `]` but does not start with `[`: the separators are
+    found (and split with --split-lists), as in any cell."""
+    assert problem("tags", "rock; live [2024]") == (
+        "list_separator", 'the items are separated by semicolons (;), but tags takes '
+                          'commas: use "rock, live [2024]" (commas), or pass --split-lists '
+                          "to split such cells")
+    change, problems = parse_cell(FIELDS["tags"], "rock; live [2024]", split_lists=True)
+    assert change == SetValue(("rock", "live [2024]")) and not problems
+    assert ok("tags", "rock, live [2024]") == SetValue(("rock", "live [2024]"))
+
+
+def test_an_item_holding_a_separator_is_shown_by_its_first_60_characters():
+    item = "x" * 70 + ";y"
+    assert problem("tags", f'["{item}"]') == (
+        "separator_in_item", f'the item "{"x" * 60}" holds a ; | tab or line break, which '
+                             "other programs put between items; write each item on its own")
+
+
+def test_a_patch_item_with_two_signs_is_not_a_country_code():
+    """`++us` is one item: not "several country codes" (a hint for `us ca`)."""
+    assert problem("geoblocking", "+fr, ++us") == (
+        "bad_country", "'+us' is not an ISO 3166-1 alpha-2 country code like fr or us")
+    assert problem("geoblocking", "deny, +-fr") == (
+        "bad_country", "'-fr' is not an ISO 3166-1 alpha-2 country code like fr or us")
+    assert problem("geoblocking", "+fr, +us ca")[1] == (
+        "'us ca' holds several country codes; separate them with commas, like us, ca")
