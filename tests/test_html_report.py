@@ -3,13 +3,12 @@ the status filter and column sorting work (driven through the page's URL hash)."
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from browser import chromium
 from conftest import sheet, titles
 
 from bulkedit.sandbox.store import video_id
@@ -19,13 +18,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
 
 
 def render(page: Path, tmp_path: Path, fragment: str = "", screenshot: Path | None = None
