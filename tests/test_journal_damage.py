@@ -17,23 +17,29 @@ from conftest import KEY, apply, sheet, titles
 
 
 def _crash(sandbox, path: Path, after: int = 12) -> None:
-    """Start an apply in its own process and SIGKILL it once `after` edits have landed."""
-    reached = threading.Event()
+    """Start an apply in its own process and SIGKILL it while the sandbox holds its
+    `after`-th edit: one request in flight at a time (`--concurrency 1`), killed from inside
+    the sandbox's handler of that edit, so no write of the dead process can land after this
+    returns and the count the test reads next is final."""
+    killed = threading.Event()
+    running: list[subprocess.Popen[str]] = []
 
     def hook(_video: str) -> None:
-        if sum(sandbox.counters.writes.values()) >= after:
-            reached.set()
+        if not killed.is_set() and sum(sandbox.counters.writes.values()) >= after:
+            running[0].send_signal(signal.SIGKILL)
+            running[0].wait()
+            killed.set()
 
-    sandbox.app.after_edit.append(hook)
     env = {**os.environ, "DAILYMOTION_API_KEY": KEY.key, "DAILYMOTION_API_SECRET": KEY.secret}
-    process = subprocess.Popen(
+    running.append(subprocess.Popen(
         [sys.executable, "-m", "bulkedit", "apply", str(path), "--api-base", sandbox.base_url,
-         "--yes", "--rate", "0", "--concurrency", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    assert reached.wait(60), process.communicate()
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    sandbox.app.after_edit.remove(hook)
+         "--yes", "--rate", "0", "--concurrency", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+    sandbox.app.after_edit.append(hook)
+    try:
+        assert killed.wait(60), running[0].communicate()
+    finally:
+        sandbox.app.after_edit.remove(hook)
 
 
 def _garble_byte(path: Path, where: str) -> None:
