@@ -187,6 +187,9 @@ class ProgressReporter:
         self._phase = ""
         self._started = 0.0
         self._last_log = 0.0
+        # The phase's last line (done == total), by its failures: an end told again with
+        # the same figures is not written twice; with other failures it is.
+        self._finished: int | None = None
         # With --rate auto: the rate requests go out at now, shown while sending.
         self.rate: Callable[[], float | None] | None = None
 
@@ -199,6 +202,7 @@ class ProgressReporter:
         if phase != self._phase:
             self.close()
             self._phase, self._started, self._last_log = phase, self.clock(), 0.0
+            self._finished = None
             if self.interactive:
                 from tqdm import tqdm
 
@@ -223,8 +227,11 @@ class ProgressReporter:
                 self.stream.write(f"{phase}: {done} videos\n")
                 self.stream.flush()
             return
+        if done == total and self._finished == failures:
+            return  # told again at the end of the phase: the line is already written
         if done == total or now - self._last_log >= LOG_EVERY_SECONDS:
             self._last_log = now
+            self._finished = failures if done == total else None
             elapsed = now - self._started
             speed = ""
             if elapsed >= 1 and done:  # a rate over less than a second means nothing
