@@ -369,6 +369,16 @@ class Journal:
             "WHERE run_id = ?", (run_id,)).fetchone()
         return int(rows), int(settled)
 
+    def answered(self, run_id: str) -> int:
+        """How far the run got, as a number that only grows while it runs: each row
+        counts once when it has an answer (written, to be read back) and once more when
+        settled (`bulkedit serve` numbers its progress events by it)."""
+        row = self._db.execute(
+            f"SELECT COALESCE(SUM(state IN ('written', {', '.join(map(repr, SETTLED))})), 0)"
+            f" + COALESCE(SUM(state IN {SETTLED}), 0) FROM rows WHERE run_id = ?",
+            (run_id,)).fetchone()
+        return int(row[0])
+
     def damage(self, sheet: str | None = None) -> list[str]:
         """What the journal has lost, run by run (the sheet's runs only, if given). A seal
         that cannot be read is damage too, and so is an unfinished run that recorded rows

@@ -19,8 +19,10 @@ import jinja2
 from aiohttp import BodyPartReader, web
 
 from bulkedit.core.charclasses import visible
+from bulkedit.core.errors import BulkEditError
 from bulkedit.core.types import Issue
-from bulkedit.serve import audit
+from bulkedit.run.journal import Journal
+from bulkedit.serve import audit, runs
 from bulkedit.serve.examine import Examined, examine
 from bulkedit.serve.guard import accepts, guard, security_headers
 from bulkedit.serve.plan_view import estimate_words
@@ -36,7 +38,7 @@ from bulkedit.serve.review import (
 )
 from bulkedit.serve.state import STATE, USER, ServeState, Upload
 from bulkedit.serve.upload import TooLarge, receive, shown_name
-from bulkedit.serve.users import EDITOR
+from bulkedit.serve.users import APPROVER, EDITOR
 
 _PACKAGE = resources.files("bulkedit.serve")
 STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
@@ -57,6 +59,7 @@ def templates() -> jinja2.Environment:
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 PLANNING = web.AppKey("planning", asyncio.Lock)  # one plan at a time: each reads the API
+RUNS = web.AppKey("runs", dict[int, runs.ServeRun])  # by version: the applies started here
 FORM = "application/x-www-form-urlencoded"  # what the page's buttons post
 
 
@@ -65,6 +68,8 @@ def build_app(state: ServeState) -> web.Application:
     app[STATE] = state
     app[TEMPLATES] = templates()
     app[PLANNING] = asyncio.Lock()
+    app[RUNS] = {}
+    app.on_shutdown.append(_stop_runs)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home)
     app.router.add_post("/uploads", upload)
@@ -72,10 +77,40 @@ def build_app(state: ServeState) -> web.Application:
     app.router.add_get("/versions/{number:[0-9]{1,9}}/problems.csv", problems_csv)
     app.router.add_post("/versions/{number:[0-9]{1,9}}/plan", plan)
     app.router.add_post("/versions/{number:[0-9]{1,9}}/decision", decision)
+    app.router.add_post("/versions/{number:[0-9]{1,9}}/apply", apply)
+    app.router.add_post("/versions/{number:[0-9]{1,9}}/cancel", cancel)
+    app.router.add_get("/versions/{number:[0-9]{1,9}}/run", run_page)
+    app.router.add_get("/versions/{number:[0-9]{1,9}}/run/events", run_events)
+    app.router.add_get("/versions/{number:[0-9]{1,9}}/run/{kind:results|rollback|summary}",
+                       run_download)
     app.router.add_get("/audit", audit_page)
     app.router.add_get("/audit.csv", audit_csv)
     app.router.add_get("/static/{name}", static)
     return app
+
+
+async def _record(app: web.Application, actor: str, action: str,
+                  upload: Upload | None = None, **said: Any) -> None:
+    """One event of the audit trail. While a run of this server sends, its journal
+    connection holds SQLite's write lock from each request to its answer: the event then
+    waits for it in a thread, through a connection of its own, never blocking the loop
+    the run answers in."""
+    state = app[STATE]
+    if not any(not served.over for served in app[RUNS].values()):
+        state.record(actor, action, upload, **said)
+        return
+    assert state.journal is not None
+    folder = state.journal.folder
+
+    def apart() -> None:
+        journal = Journal(folder)
+        try:
+            ServeState(state.keys, state.folder, journal=journal).record(actor, action, upload,
+                                                                         **said)
+        finally:
+            journal.close()
+
+    await asyncio.to_thread(apart)
 
 
 def _page(request: web.Request, template: str, status: int = 200,
@@ -130,8 +165,9 @@ async def upload(request: web.Request) -> web.StreamResponse:
             void_approved(state, earlier.number)
             voided.append(earlier.number)
     state.uploads.append(made)
-    state.record(user.name, "upload", made, at=made.at, detail=f"{received.size:,} bytes"
-                 + "".join(f"; voids the approval of version {n}" for n in voided))
+    await _record(request.app, user.name, "upload", made, at=made.at,
+                  detail=f"{received.size:,} bytes" + "".join(
+                      f"; voids the approval of version {n}" for n in voided))
     return web.Response(status=303, headers={"Location": f"/versions/{number}"})
 
 
@@ -174,7 +210,7 @@ async def problems_csv(request: web.Request) -> web.Response:
         return web.Response(status=404, text="No problems to download for this version.\n")
     body = await asyncio.to_thread(_problems_bytes, state, result.issues)
     name = f"version-{found.number}.problems.csv"
-    state.record(request[USER].name, "download", found, detail=name)
+    await _record(request.app, request[USER].name, "download", found, detail=name)
     return web.Response(body=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -223,7 +259,7 @@ async def plan(request: web.Request) -> web.Response:
         made = await make_plan(state, found, approved)
     review.problem = made.problem
     if made.view is None:
-        state.record(user.name, "plan", found, detail=f"no plan: {made.problem}")
+        await _record(request.app, user.name, "plan", found, detail=f"no plan: {made.problem}")
         return _back(found.number)
     planned = Planned(user.name, time.time(), made.view, made.sha256, made.path,
                       decided.plan_sha256 if approved is not None and decided else "")
@@ -232,11 +268,11 @@ async def plan(request: web.Request) -> web.Response:
     else:
         review.plan = planned
     counted = ", ".join(f"{n} {s}" for s, n in made.view.by_status)
-    state.record(user.name, "plan", found, at=planned.at,
-                 plan_sha256=planned.against or planned.sha256,
-                 detail=(f"the approved plan checked against the live values: {counted}"
-                         if approved is not None else counted
-                         + ("" if made.view.complete else "; incomplete, not saved")))
+    await _record(request.app, user.name, "plan", found, at=planned.at,
+                  plan_sha256=planned.against or planned.sha256,
+                  detail=(f"the approved plan checked against the live values: {counted}"
+                          if approved is not None else counted
+                          + ("" if made.view.complete else "; incomplete, not saved")))
     return _back(found.number)
 
 
@@ -268,8 +304,9 @@ async def decision(request: web.Request) -> web.Response:
     moment = time.time()
     review.decision = Decision(said == APPROVE, user.name, moment, comment, found.digest,
                                review.plan.sha256, kept)
-    state.record(user.name, said, found, at=moment, plan_sha256=review.plan.sha256,
-                 comment=comment, detail=f"saved plan: {kept.name}" if kept else "")
+    await _record(request.app, user.name, said, found, at=moment,
+                  plan_sha256=review.plan.sha256, comment=comment,
+                  detail=f"saved plan: {kept.name}" if kept else "")
     return _back(found.number)
 
 
@@ -283,7 +320,7 @@ async def audit_csv(request: web.Request) -> web.Response:
     """Every event of the trail, as a CSV safe for Excel (the cells bulkedit writes)."""
     state = request.app[STATE]
     events = state.journal.events() if state.journal is not None else []
-    state.record(request[USER].name, "download", detail="audit.csv")
+    await _record(request.app, request[USER].name, "download", detail="audit.csv")
     body = await asyncio.to_thread(audit.csv_bytes, state.folder, events)
     return web.Response(body=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": 'attachment; filename="audit.csv"'})
@@ -295,3 +332,122 @@ async def static(request: web.Request) -> web.Response:
         return web.Response(status=404, text="Not found.\n")
     return web.Response(body=(_PACKAGE / "static" / name).read_bytes(),
                         content_type=STATIC[name], charset="utf-8")
+
+
+# ---------------------------------------------------------------- the run (issue 31, point 7)
+
+async def _stop_runs(app: web.Application) -> None:
+    """The server stops: each run stops as SIGTERM stops an apply, and ends in its journal."""
+    for served in app[RUNS].values():
+        runs.cancel(served, "the server stopping")
+    tasks = [served.task for served in app[RUNS].values() if served.task is not None]
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@accepts(FORM)
+async def apply(request: web.Request) -> web.Response:
+    """Start the apply of an approved version: an approver may, once the version's approval
+    stands (not void, not replaced); it sends exactly the approved plan."""
+    state = request.app[STATE]
+    found = state.upload(int(request.match_info["number"]))
+    if found is None:
+        return web.Response(status=404, text="No such version.\n")
+    user = request[USER]
+    if not user.can(APPROVER):
+        return web.Response(status=403, text=f"Refused: {user.name} may not start an apply: "
+                                             "only an approver may ([serve] users).\n")
+    review = state.reviews.of(found.number)
+    decided = review.decision
+    if review.stage != "approved" or decided is None or decided.plan is None \
+            or state.replaced_by(found) is not None:
+        return web.Response(status=409, text="Refused: only an approved version, whose "
+                                             "approval stands, is applied.\n")
+    running = request.app[RUNS].get(found.number)
+    if running is not None and not running.over:
+        return web.Response(status=409, text="Refused: this version's apply is running.\n")
+    try:
+        started = runs.start(state, found, decided.plan, user.name)
+    except BulkEditError as exc:
+        return web.Response(status=409, text=f"Refused: {exc}.\n")
+    request.app[RUNS][found.number] = started
+    await _record(request.app, user.name, "apply", found, plan_sha256=decided.plan_sha256,
+                 detail=f"the approved plan {decided.plan.name}"
+                 + (" (resuming the run cancelled before)" if running is not None else ""))
+    return web.Response(status=303, headers={"Location": f"/versions/{found.number}/run"})
+
+
+@accepts(FORM)
+async def cancel(request: web.Request) -> web.Response:
+    """Stop the run as SIGTERM stops an apply: anyone signed in may (stopping is safe)."""
+    state = request.app[STATE]
+    found = state.upload(int(request.match_info["number"]))
+    served = request.app[RUNS].get(found.number) if found is not None else None
+    if found is None or served is None:
+        return web.Response(status=404, text="No run of this version.\n")
+    user = request[USER]
+    if not runs.cancel(served, user.name):
+        return web.Response(status=409, text="This run is over already.\n")
+    await _record(request.app, user.name, "cancel", found,
+                  detail="the requests in flight finish; the rest is not sent, and an apply "
+                         "resumes")
+    return web.Response(status=303, headers={"Location": f"/versions/{found.number}/run"})
+
+
+def _served(request: web.Request) -> tuple[Upload | None, runs.ServeRun | None]:
+    found = request.app[STATE].upload(int(request.match_info["number"]))
+    return found, request.app[RUNS].get(found.number) if found is not None else None
+
+
+async def run_page(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    found, served = _served(request)
+    if found is None or served is None or state.journal is None:
+        return web.Response(status=404, text="No run of this version.\n")
+    return _page(request, "run.html", title=f"Run of version {found.number}", upload=found,
+                 run=served, now=runs.snapshot(served, state.journal),
+                 may_apply=request[USER].can(APPROVER))
+
+
+async def run_events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: a snapshot of the run each time the journal settles rows, its
+    `id:` the rows settled; a page reconnecting with Last-Event-ID gets only what is new,
+    and the last event (`end`) once the run is over."""
+    state = request.app[STATE]
+    found, served = _served(request)
+    if found is None or served is None or state.journal is None:
+        return web.Response(status=404, text="No run of this version.\n")
+    journal = state.journal
+    seen = runs.last_seen(request.headers.get("Last-Event-ID"))
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    while True:
+        changed = served.changed
+        over = served.over
+        now = runs.snapshot(served, journal)
+        if now.seq > seen or over:
+            kind = "end" if over else "progress"
+            await response.write(f"event: {kind}\nid: {now.seq}\ndata: {now.data()}\n\n"
+                                 .encode())
+            seen = now.seq
+        if over:
+            break
+        await changed.wait()
+    await response.write_eof()
+    return response
+
+
+async def run_download(request: web.Request) -> web.Response:
+    """The run's own results, rollback or summary: the files the CLI's writers wrote."""
+    found, served = _served(request)
+    kind = request.match_info["kind"]
+    path = served.output(kind) if served is not None else None
+    if found is None or path is None or not path.is_file():
+        return web.Response(status=404, text=f"No {kind} of a run of this version yet.\n")
+    name = f"version-{found.number}.{runs.OUTPUTS[kind]}"
+    body = await asyncio.to_thread(path.read_bytes)
+    await _record(request.app, request[USER].name, "download", found, detail=name)
+    return web.Response(body=body, content_type="application/json" if kind == "summary"
+                        else "text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
