@@ -8,7 +8,6 @@ nothing here sleeps."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import sys
@@ -267,12 +266,21 @@ def test_no_secret_in_the_run_page_its_events_or_its_files(api, tmp_path):
 def test_only_an_approved_version_is_applied_and_only_by_an_approver(api, tmp_path):
     sandbox = api()
 
-    async def test(served: Served) -> None:
+    async def test(served: Served) -> None:  # ana: editor only; ben: approver
         await served.sign_in("ana")
         await served.upload("edits.csv", _sheet())
+        assert (await served.post_form("/versions/1/plan")).status == 303
+        await served.sign_in("ben")
         answer = await served.post_form("/versions/1/apply")
         assert answer.status == 409 and "only an approved version" in await answer.text()
+        plan = served.state.reviews.of(1).plan.sha256
+        assert (await served.post_form("/versions/1/decision", {
+            "decision": "approve", "plan": plan})).status == 303
+        await served.sign_in("ana")
+        answer = await served.post_form("/versions/1/apply")
+        assert answer.status == 403 and "only an approver may" in await answer.text()
+        assert "/versions/1/apply" not in await (await served.client.get("/versions/1")).text()
         assert sum(sandbox.counters.writes.values()) == 0
-        assert hashlib.sha256(_sheet()).hexdigest() == served.state.uploads[0].digest
+        assert served.state.journal.runs() == []
 
-    run(tmp_path, test, users=TWO, sandbox=sandbox, settings=_settings(tmp_path))
+    run(tmp_path, test, sandbox=sandbox, settings=_settings(tmp_path))
