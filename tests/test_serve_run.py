@@ -255,6 +255,9 @@ def test_no_secret_in_the_run_page_its_events_or_its_files(api, tmp_path):
             answer = await served.client.get(path)
             assert answer.status == 200, path
             said.append(await answer.text())
+        page = await served.client.get("/versions/1/run")
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert "<script>" not in said[1] and '<script src="/static/app.js"' in said[1]
         secrets = [KEY.key, KEY.secret, *served.tokens.values(), served.session()]
         for text in said:
             for secret in secrets:
