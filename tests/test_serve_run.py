@@ -127,6 +127,9 @@ def test_a_run_started_from_the_page_ends_as_the_cli_apply_of_the_plan_ends(api,
         got = await _events(served)
         assert got[-1][0] == "end" and got[-1][2]["state"] == "finished"
         assert sum(sandbox.counters.writes.values()) - writes == ROWS - 1
+        page = await (await served.client.get("/versions/1/run")).text()
+        assert '<rect class="status" data-status="conflict"' in page  # the SVG, server-drawn
+        assert page.count('<rect class="rate') == 30
         assert sandbox.video(video_id(2))["title"] == "Edited in Studio"
         download = await served.client.get("/versions/1/run/results")
         assert download.status == 200

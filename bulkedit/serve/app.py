@@ -36,6 +36,7 @@ from bulkedit.serve.review import (
     Planned,
     refusal,
 )
+from bulkedit.serve.run_chart import chart
 from bulkedit.serve.state import STATE, USER, ServeState, Upload
 from bulkedit.serve.upload import TooLarge, receive, shown_name
 from bulkedit.serve.users import APPROVER, EDITOR
@@ -404,8 +405,10 @@ async def run_page(request: web.Request) -> web.Response:
     found, served = _served(request)
     if found is None or served is None or state.journal is None:
         return web.Response(status=404, text="No run of this version.\n")
+    now = runs.snapshot(served, state.journal)
     return _page(request, "run.html", title=f"Run of version {found.number}", upload=found,
-                 run=served, now=runs.snapshot(served, state.journal),
+                 run=served, now=now, picture=chart(now.by_status, runs.answered_times(
+                     served, state.journal)),
                  may_apply=request[USER].can(APPROVER))
 
 

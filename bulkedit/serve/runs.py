@@ -151,3 +151,12 @@ def last_seen(header: str | None) -> int:
         return int(header) if header is not None else -1
     except ValueError:
         return -1
+
+
+def answered_times(served: ServeRun, journal: Journal) -> list[float]:
+    """When each row of the run had its answer, as the journal holds it."""
+    record = latest_run(served, journal)
+    if record is None:
+        return []
+    return [row.finished for row in journal.rows(record.id).values()
+            if row.finished is not None and row.attempts > 0]
