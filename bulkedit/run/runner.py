@@ -361,6 +361,8 @@ class SheetRun:
         (the reader account's, in a sheet of several)."""
         result.notices[:0] = self.notices
         if self._owner_reads:
+            result.lookup_reads = self._owner_reads
+            result.lookup_account = reader_account(self.options)
             result.reads += self._owner_reads
             block = (result.accounts or {}).get(reader_account(self.options))
             if block is not None:
