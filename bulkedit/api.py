@@ -49,6 +49,7 @@ from bulkedit.core.validation import validate as validate_sheet
 from bulkedit.run.accounts import Account
 from bulkedit.run.config import LIMITS, Settings, load_settings
 from bulkedit.run.options import RunOptions, run_options
+from bulkedit.run.plan_estimate import plan_estimate
 from bulkedit.run.runner import CredentialsFor, SheetRun
 from bulkedit.sheets.load import load_sheet, load_table
 
@@ -239,8 +240,8 @@ def plan(source: Source, *, api: Any = None, api_base: str | None = None,
                                         {"skip_invalid": skip_invalid, **sheet_options,
                                          "send": False})
     result = _sync(SheetRun(options, keys, sheet=given).run())
-    return Plan(result, result.estimate(options.batch_size, options.limits().fixed_rate,
-                                        options.verify, options.apply_canary_size))
+    # Each account at its own rate, at the same time: the slowest one's time.
+    return Plan(result, plan_estimate(result, options).total)
 
 
 def apply(source: Source, *, api: Any = None, api_base: str | None = None,

@@ -39,6 +39,11 @@ channels = ["x1ch001"]
 rate = 5
 """
 
+# The same accounts listing no channels: no owner lookup, so a row nothing else routes
+# takes default_account (tests/test_owner_lookup.py has the lookup).
+UNLISTED = TWO_ACCOUNTS.replace('channels = ["x1ch000"]\n', "").replace(
+    'channels = ["x1ch001"]\n', "")
+
 
 def settings_file(folder: Path, text: str) -> Path:
     path = folder / "bulkedit.toml"
@@ -234,7 +239,7 @@ def test_with_a_single_account_a_row_naming_another_is_refused(api, run_cli, tmp
 
 
 def test_a_row_that_reaches_no_account_is_invalid(two, tmp_path, run_cli):
-    no_default = settings_file(tmp_path, TWO_ACCOUNTS.format(default=""))
+    no_default = settings_file(tmp_path, UNLISTED.format(default=""))
     path = sheet(tmp_path, [{"video_id": video_id(0), "title": "T", "#account": ""},
                             {"video_id": video_id(1), "title": "T", "#account": "brand_de"}])
     done = run_cli("validate", str(path), "--config", str(no_default))
@@ -435,6 +440,7 @@ def test_the_python_api_reads_the_account_s_own_key(two, sandbox):
 
 def test_a_saved_plan_is_applied_only_through_the_account_it_was_reviewed_through(
         two, sandbox, run_cli, tmp_path):
+    two = settings_file(tmp_path, UNLISTED.format(default='default_account = "brand_fr"\n'))
     path = sheet(tmp_path, [{"video_id": v, "title": "Reviewed"} for v in videos_of(1, 2)])
     saved = tmp_path / "edits.plan.json"
     planned = run_cli("plan", str(path), "--config", str(two), "--api-base", sandbox.base_url,
@@ -478,7 +484,7 @@ def test_batch_leaves_a_sheet_whose_account_has_no_key_in_the_inbox(
 
 def test_a_sheet_none_of_whose_rows_reaches_an_account_reads_nothing(
         two, sandbox, run_cli, tmp_path):
-    no_default = settings_file(tmp_path, TWO_ACCOUNTS.format(default=""))
+    no_default = settings_file(tmp_path, UNLISTED.format(default=""))
     path = sheet(tmp_path, [{"video_id": video_id(1), "title": "T", "#account": ""},
                             {"video_id": video_id(2), "title": "T", "#account": "brand_xx"}])
     done = run_cli("apply", str(path), "--config", str(no_default), "--api-base",

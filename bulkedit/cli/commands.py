@@ -27,14 +27,16 @@ from bulkedit.cli.console import (
 )
 from bulkedit.cli.jsonout import dumps
 from bulkedit.client.transport import Credentials
+from bulkedit.core.account_estimate import SheetEstimate
 from bulkedit.core.errors import ApiError, ExitCode, RunAborted, UsageError
-from bulkedit.core.outcomes import Outcome, RunResult, sheet_notes
+from bulkedit.core.outcomes import Estimate, Outcome, RunResult, sheet_notes
 from bulkedit.core.policy import ApiLimits
 from bulkedit.core.sheet import Sheet
 from bulkedit.core.validation import ValidationResult
 from bulkedit.run.config import LIMITS, Resolved, Settings, load_settings, resolve
 from bulkedit.run.journal import Journal, state_dir_for
 from bulkedit.run.options import RunOptions, run_options
+from bulkedit.run.plan_estimate import plan_estimate
 from bulkedit.run.runner import InvalidSheet, SheetRun, account_binding
 from bulkedit.sheets.files import keep_earlier, preflight
 from bulkedit.sheets.report import (
@@ -392,6 +394,24 @@ def _print_row_problems(result: RunResult, out: TextIO, where: str,
 
 # ----------------------------------------------------------------------------- plan
 
+def _estimate_words(part: Estimate) -> str:
+    """One account's part of a plan's estimate, on its line under the footer."""
+    back = f", {part.read_backs} to read them back" if part.read_backs else ""
+    pace = (f"{part.time} at {part.rate:g}/s" if part.seconds is not None and part.rate
+            else "no fixed rate")
+    return (f"{part.calls} API calls ({part.reads} reads, {part.writes} "
+            f"writes{back}), {pace}")
+
+
+def _accounts_pace(found: SheetEstimate) -> str:
+    """The time of a sheet of several accounts, which run at the same time."""
+    if found.capped:
+        return (f"{found.total.time} at --global-rate {found.total.rate:g}, the accounts "
+                "at the same time")
+    return (f"{found.total.time}, its slowest account's ({found.slowest}), the accounts "
+            "at the same time")
+
+
 def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """The dry run: read, compare, report. Sends no write."""
     from bulkedit.cli.jsonout import plan_json, refused_plan_json
@@ -438,11 +458,13 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
     planned = result.planned()
     changes = planned.get("change", 0)
     fixed = options.limits().fixed_rate
-    estimate = result.estimate(options.batch_size, fixed, options.verify,
-                               options.apply_canary_size)
+    sheet_estimate = plan_estimate(result, options)
+    estimate = sheet_estimate.total
     reads, writes, calls = estimate.reads, estimate.writes, estimate.calls
     back = f", {estimate.read_backs} to read them back" if estimate.read_backs else ""
-    pace = (f"{estimate.time} at --rate {fixed:g}" if estimate.seconds is not None else
+    pace = (_accounts_pace(sheet_estimate) if sheet_estimate.accounts
+            and estimate.seconds is not None else
+            f"{estimate.time} at --rate {fixed:g}" if estimate.seconds is not None else
             f"at the rate the API takes, found as it goes (at most {options.max_rate:g}/s)"
             if options.rate == "auto" else "as fast as the API answers (no --rate)")
     footer = (f"{result.sheet.source}: {changes} videos to change; an apply will make "
@@ -462,6 +484,8 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -
     _print_row_problems(result, console.problems, "in the diff report",
                         errors_only=console.verbosity.quiet)
     said.write(footer.split(": ", 1)[1][0].upper() + footer.split(": ", 1)[1][1:] + "\n")
+    for name, part in sheet_estimate.accounts.items():
+        said.write(f"  {name}: {_estimate_words(part)}\n")
     from bulkedit.core.planning import RowStatus, not_restorable
 
     lost = not_restorable([p for p in result.plans.values() if p.status is RowStatus.CHANGE])

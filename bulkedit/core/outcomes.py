@@ -129,6 +129,10 @@ class RunResult:
     positions: frozenset[int] | None = None
     # A sheet routed to several accounts: what each account did (accounts_run.account_block).
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The reads the owner lookup took before the plan (run/owner_lookup.py): an apply
+    # makes them again, through the account `lookup_account`.
+    lookup_reads: int = 0
+    lookup_account: str | None = None
 
     def __repr__(self) -> str:
         # A dry run's rows in its own words (change, noop…), as `bulkedit plan` counts them.
@@ -239,15 +243,18 @@ class RunResult:
         return plan.status.value if plan is not None else str(outcome.status)
 
     def estimate(self, batch_size: int, rate: float | None, verify: bool = False,
-                 canary: int = 0) -> Estimate:
+                 canary: int = 0, positions: frozenset[int] | None = None) -> Estimate:
         """The calls an apply of this plan makes: the batched reads of every planned video,
         one write per change, and the batched read-backs of the written rows (the canary's
         first, whatever `verify` says, then the others' with `verify`); at `rate`, with
         the limiter's 5 % margin. A plan that promised fewer calls than the apply made
-        would not be what is (issue 29's review: 61 promised, 62 made)."""
-        videos = len({plan.video_id for plan in self.plans.values()})
+        would not be what is (issue 29's review: 61 promised, 62 made). `positions`: only
+        those rows' (one account's of a sheet of several)."""
+        plans = [plan for position, plan in self.plans.items()
+                 if positions is None or position in positions]
+        videos = len({plan.video_id for plan in plans})
         reads = math.ceil(videos / batch_size)
-        changes = [plan for plan in self.plans.values() if plan.status is RowStatus.CHANGE]
+        changes = [plan for plan in plans if plan.status is RowStatus.CHANGE]
         readable = sum(any(not FIELDS[diff.field].write_only for diff in plan.diffs)
                        for plan in changes)
         # The canary sends all of a sheet no longer than it; its rows are read back apart.

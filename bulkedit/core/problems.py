@@ -152,6 +152,9 @@ PROBLEMS: dict[str, Problem] = {problem.code: problem for problem in (
             "A row naming another account than the inbox folder its sheet is in",
             "Write the folder's account or leave the cell blank, or move the sheet to the "
             "folder of the account it names"),
+    Problem("unowned_video", "A video whose owner channel no configured account lists",
+            "Add its channel to the channels of the account that owns it in bulkedit.toml, "
+            "write the row's account in an #account column, or leave the row out"),
     Problem("no_account", "A row that reaches no account",
             "Write its account in an #account column, pass --account NAME, or set "
             "default_account in [api]"),

@@ -6,14 +6,17 @@ First match wins:
   1. the row's `#account` cell (the one `#` column that is not a comment);
   2. the sheet's account: `--account NAME` given once (or BULKEDIT_ACCOUNT), or in
      `batch` the inbox subfolder the sheet is in, named after its account;
-  3. the configuration's `default_account` (a configuration with one account: that one).
+  3. the video's owner, when every account lists its channels (core/owner_routing.py
+     decides, run/owner_lookup.py reads the owners): `route` says `by="owner"`, no
+     account yet, and the lookup settles it before anything is sent;
+  4. the configuration's `default_account` (a configuration with one account: that one).
 
 A row that reaches no account is invalid (`no_account`); a name no account has is refused
 with the closest one (`unknown_account`), even when there is a single account (a sheet
 meant for another account's videos must never go through this one's key); a row routed to
 an account the command was not given (`--account` limits a run to those named) is refused
 too (`account_not_chosen`), and so is one naming another account than the inbox subfolder
-its sheet is in (`account_not_folder`). The lookup by channel owner comes later.
+its sheet is in (`account_not_folder`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,14 @@ class Routing:
     # batch: the inbox subfolder the sheet is in, named after the account its rows go
     # through (a row naming another is refused); None: the sheet is in no such folder.
     folder: str | None = None
+    # Each account's channels, (account, channels) pairs: when every account lists some,
+    # a row no cell or sheet account routes is routed by its video's owner.
+    channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def by_owner(self) -> bool:
+        """Rows that nothing else routes go by their video's owner."""
+        return bool(self.channels) and all(listed for _, listed in self.channels)
 
     def __post_init__(self) -> None:
         for name in (*self.chosen, *((self.default_account,) if self.default_account
@@ -129,6 +140,8 @@ def route(cell: str, routing: Routing) -> Route:
     if routing.sheet_account is not None:
         return Route(routing.sheet_account,
                      by="inbox folder" if routing.folder is not None else "--account")
+    if routing.by_owner:  # the owner lookup decides (run/owner_lookup.py)
+        return Route(None, by="owner")
     fallback = routing.fallback
     if fallback is not None and (not routing.chosen or fallback in routing.chosen):
         return Route(fallback, by="default_account")

@@ -4,7 +4,7 @@ refused, so a million rows cost one dictionary encoding."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -30,6 +30,31 @@ class RowRoutes:
             return self.routes[0]
         index: int = self.indices[position].as_py()
         return self.routes[index]
+
+    def awaiting_owner(self) -> list[int]:
+        """The positions of the rows the owner lookup routes (core/owner_routing.py)."""
+        return sorted(position for account, positions in self._by_route().items()
+                      if self.routes[account].by == "owner" for position in positions)
+
+    def _by_route(self) -> dict[int, list[int]]:
+        if self.indices is None:
+            return {0: list(range(self._length))}
+        return {index: pc.indices_nonzero(pc.equal(self.indices, index)).to_pylist()
+                for index in range(len(self.routes))}
+
+    def rerouted(self, decided: Mapping[int, Route]) -> RowRoutes:
+        """These routes with the rows at `decided`'s positions routed as it says."""
+        distinct = list(self.routes)
+        index_of = {one: i for i, one in enumerate(distinct)}
+        rows = (self.indices.to_pylist() if self.indices is not None
+                else [0] * self._length)
+        for position, one in decided.items():
+            if one not in index_of:
+                index_of[one] = len(distinct)
+                distinct.append(one)
+            rows[position] = index_of[one]
+        return RowRoutes(tuple(distinct), pa.array(rows, pa.int32()), self.column,
+                         self._length)
 
     def positions(self) -> dict[str | None, list[int]]:
         """Each account's row positions, in sheet order (None: the rows reaching none)."""
@@ -77,7 +102,7 @@ def check_routes(sheet: Sheet, routing: Routing
                             + "); keep one: each row goes through one account"))
     if not columns:
         only = route("", routing)
-        if only.account is None:
+        if only.account is None and only.code is not None:
             header.append(Issue(sheet.header_row, "", "", "no_account",
                                 "no row of this sheet reaches an account: "
                                 + only.message.split(": ", 1)[1]))

@@ -127,6 +127,12 @@ class ValidationResult:
             return {}
         return self.routes.counts(self.invalid_rows | self.skipped_rows)
 
+    def video_ids(self, positions: list[int]) -> list[str]:
+        """The video ids of the rows at `positions`, as validated."""
+        if self._ids is None:
+            return []
+        return [str(v) for v in self._ids.take(pa.array(positions, pa.int64())).to_pylist()]
+
     def headline(self) -> str:
         """The counts in the words and order of `bulkedit validate`'s first line."""
         header = len(self.header_errors)

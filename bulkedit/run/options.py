@@ -30,6 +30,7 @@ from bulkedit.client.connect import BREAKER_THRESHOLD, MAX_ELAPSED
 from bulkedit.core import protocol
 from bulkedit.core.cells import DATE_ORDERS, zone_named
 from bulkedit.core.errors import UsageError
+from bulkedit.core.owner_routing import shared_channels
 from bulkedit.core.policy import ApiLimits, Rate
 from bulkedit.core.routing import DEFAULT_ACCOUNT, Routing
 from bulkedit.core.sheet import HIDDEN_POLICIES, SheetReading
@@ -227,7 +228,15 @@ def routing_of(settings: Settings, chosen: tuple[str, ...], folder: str | None =
     names = tuple(settings.accounts) or (DEFAULT_ACCOUNT,)
     if folder is not None and folder not in names:
         raise UsageError(f"the inbox folder {folder}/ is named after no configured account")
-    return Routing(names, settings.default_account, chosen, folder)
+    channels = tuple((name, tuple(said.get("channels", ())))
+                     for name, said in settings.accounts.items())
+    shared = shared_channels(dict(channels))
+    if shared:
+        channel, (first, second, *_) = next(iter(shared.items()))
+        raise UsageError(f"{settings.source}: the channel {channel} is listed by the "
+                         f"accounts {first} and {second}; a channel belongs to one account: "
+                         "keep it in the channels of the one that owns it")
+    return Routing(names, settings.default_account, chosen, folder, channels)
 
 
 def run_options(settings: Settings | None = None, environ: Mapping[str, str] | None = None,

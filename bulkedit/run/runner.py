@@ -70,6 +70,8 @@ from bulkedit.run.journal import (
 )
 from bulkedit.run.lock import SheetLock
 from bulkedit.run.options import RunOptions, contradiction
+from bulkedit.run.owner_lookup import awaiting as awaiting_owner
+from bulkedit.run.owner_lookup import reader_account, route_by_owner
 from bulkedit.run.resume import RunJournal
 from bulkedit.run.savedplan import SavedPlan, masked_form
 from bulkedit.sheets.files import (
@@ -147,6 +149,7 @@ class SheetRun:
         self._rollback_path: Path | None = None  # the rollback sheet of every account's
         self._not_rolled_back: list[tuple[str, str]] = []
         self._kept_aside: list[Path] = []
+        self._owner_reads = 0  # the calls the owner lookup took (run/owner_lookup.py)
 
     def stop(self) -> None:
         self._stopped = True
@@ -155,9 +158,11 @@ class SheetRun:
         for child in self._children:
             child.stop()
 
-    def load(self, pinned: PinnedSheet | None = None) -> tuple[Sheet, ValidationResult]:
+    async def load(self, pinned: PinnedSheet | None = None
+                   ) -> tuple[Sheet, ValidationResult]:
         """The sheet and its validation: the given Sheet, else the pinned copy of the file
-        (the bytes the run works from), else the file itself."""
+        (the bytes the run works from), else the file itself; the rows routed by their
+        video's owner read and routed (run/owner_lookup.py), before anything is sent."""
         options = self.options
         if self._given_sheet is not None:
             sheet = self._given_sheet
@@ -174,8 +179,32 @@ class SheetRun:
             self.on_loaded(sheet, validation)
         if validation.header_errors or (validation.errors and not options.skip_invalid):
             raise InvalidSheet(validation)
+        validation = await self._route_by_owner(validation)
+        if validation.errors and not options.skip_invalid:
+            raise InvalidSheet(validation)
         self._take_account(sheet, validation)
         return sheet, validation
+
+    async def _route_by_owner(self, validation: ValidationResult) -> ValidationResult:
+        """The rows nothing else routes, routed by their video's owner when every account
+        lists its channels: their owners read through one key, in batches."""
+        if not awaiting_owner(validation):
+            return validation
+
+        def key_of(name: str) -> Credentials:
+            if isinstance(self.credentials, Credentials):
+                return self.credentials
+            assert self.options.accounts is not None
+            return self.credentials(self.options.accounts.get(name))
+
+        routed, calls = await route_by_owner(validation, self.options, key_of, self.sender,
+                                             self.progress)
+        self._owner_reads = calls
+        self.notices.append(f"Owners: {counted(len(awaiting_owner(validation)), 'row')} "
+                            f"routed by their video's owner, read in "
+                            f"{counted(calls, 'call')} through the account "
+                            f"{reader_account(self.options)}")
+        return routed
 
     def _take_account(self, sheet: Sheet, validation: ValidationResult) -> None:
         """The run goes through the accounts its rows are routed to: one account's
@@ -243,12 +272,12 @@ class SheetRun:
         preflight([("results sheet", options.results), ("rollback sheet", options.rollback),
                    ("summary", options.summary_json)], inputs=[options.sheet])
         if options.sheet is None or self._given_sheet is not None:
-            sheet, validation = self.load()
+            sheet, validation = await self.load()
             result = await self._run_sheet(sheet, validation)
         elif not (options.send and options.journal):
             with scratch_folder() as scratch:
                 self.pinned = pin_sheet(options.sheet, scratch)
-                sheet, validation = self.load(self.pinned)
+                sheet, validation = await self.load(self.pinned)
             result = await self._run_sheet(sheet, validation)
         else:
             folder = state_folder(state_dir_for(options.sheet, options.state_dir))
@@ -282,7 +311,7 @@ class SheetRun:
                         raise UsageError(f"{options.sheet} has changed since the plan was "
                                          "saved; run `bulkedit plan --save` again and "
                                          "review it")
-                    sheet, validation = self.load(self.pinned)
+                    sheet, validation = await self.load(self.pinned)
                     # Each account's own lock besides the sheet's (run/lock.py): one sheet
                     # runs once at a time per account.
                     for name in self._several or (self.options.account,):
@@ -293,7 +322,7 @@ class SheetRun:
                         held.remove(sheet_lock)
                         sheet_lock.release()
                         result = await self._run_several(sheet, validation, journal)
-                        result.notices[:0] = self.notices
+                        self._tell(result)
                         self._write_outputs(result)
                         for child in self._children:
                             assert child._journal is not None
@@ -314,7 +343,7 @@ class SheetRun:
                                                          options.rollback)
                     # The outputs before the run counts as finished: if they cannot be
                     # written (a full disk), the same command resumes and writes them.
-                    result.notices[:0] = self.notices
+                    self._tell(result)
                     self._write_outputs(result)
                     self._journal.finish(result)
                 finally:
@@ -323,9 +352,22 @@ class SheetRun:
                 for lock in reversed(held):
                     lock.release()
             return result
-        result.notices[:0] = self.notices
+        self._tell(result)
         self._write_outputs(result)
         return result
+
+    def _tell(self, result: RunResult) -> None:
+        """The run's notices before the result's; the owner lookup's reads in its counts
+        (the reader account's, in a sheet of several)."""
+        result.notices[:0] = self.notices
+        if self._owner_reads:
+            result.lookup_reads = self._owner_reads
+            result.lookup_account = reader_account(self.options)
+            result.reads += self._owner_reads
+            block = (result.accounts or {}).get(reader_account(self.options))
+            if block is not None:
+                block["reads"] += self._owner_reads
+            self._owner_reads = 0
 
     def _journals(self) -> list[RunJournal]:
         """The journal runs of this run: its own, or each account's."""
