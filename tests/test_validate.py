@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import write_xlsx
 
+from bulkedit.core.routing import Routing
 from bulkedit.core.types import CLEAR, PatchList, SetValue, Severity, TypedRow
 from bulkedit.core.validation import ValidationOptions, validate
 from bulkedit.sheets.load import load_sheet
@@ -317,3 +318,29 @@ def test_a_cell_that_looks_like_a_date_is_a_date_only_in_a_date_field():
     result = check(f"video_id,title,publish_date\nx8abc12,{iso},{iso}\n")
     assert next(result.rows()).changes == {"title": SetValue(iso),
                                            "publish_date": SetValue(1796144400)}
+
+
+def test_an_impossible_month_or_hour_with_an_offset_is_refused_not_a_crash():
+    # The vectorised ISO path must hand a cell Arrow cannot parse to the grammar (a
+    # strptime that raised instead would end `validate` with a traceback).
+    result = check("video_id,publish_date\nx8abc12,2026-13-01T10:00:00+01:00\n"
+                   "x8abc13,2026-12-01T25:00:00Z\nx8abc14,2026-12-01T10:00:00Z\n")
+    assert where(result) == [(2, "publish_date", "bad_date"), (3, "publish_date", "bad_date")]
+    assert result.issues[0].message.startswith("not a date; write ISO 8601 like 2026-12-01")
+    assert [r.video_id for r in result.rows()] == ["x8abc14"]
+
+
+def test_an_unreadable_password_cell_says_what_to_write_without_echoing_it():
+    (issue,) = check("video_id,password\nx8abc12,#N/A\n").issues
+    assert (issue.code, issue.value) == ("excel_error", "***")
+    assert issue.message == ("this password cell could not be read as typed (excel_error); "
+                             "write the password itself, as text")
+
+
+def test_a_routed_sheet_counts_the_rows_each_account_sends():
+    result = check("video_id,#account,title\nx8abc12,brand_de,a\nx8abc13,,b\n"
+                   "x8abc14,brand_de,c\nbad id,brand_de,d\n",
+                   routing=Routing(("brand_fr", "brand_de"), "brand_fr"))
+    assert where(result) == [(5, "video_id", "bad_id")]
+    assert result.accounts() == {"brand_de": 2, "brand_fr": 1}  # the invalid row left out
+    assert check("video_id,title\nx8abc12,a\n").accounts() == {}  # no routing: none
