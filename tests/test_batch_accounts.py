@@ -10,25 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
+import test_accounts
 from conftest import results, sheet
-from test_accounts import DE, FR, TWO_ACCOUNTS, settings_file, videos_of, writes_by_key
+from test_accounts import DE, FR, videos_of, writes_by_key
 
-from bulkedit.run.accounts import ACCOUNT_ENV
-
-
-@pytest.fixture
-def two(tmp_path, monkeypatch):
-    for name, value in (("FR_KEY", FR.key), ("FR_SECRET", FR.secret), ("DE_KEY", DE.key),
-                        ("DE_SECRET", DE.secret)):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv(ACCOUNT_ENV, raising=False)
-    return settings_file(tmp_path, TWO_ACCOUNTS.format(
-        default='default_account = "brand_fr"\n'))
-
-
-@pytest.fixture
-def sandbox(api):
-    return api(keys=(FR, DE))
+# The two accounts' settings file and their sandbox: test_accounts.py's own fixtures.
+two = test_accounts.two
+sandbox = test_accounts.sandbox
 
 
 @pytest.fixture

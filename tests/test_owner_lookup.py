@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import sheet
+from test_accounts import settings_file
 
 from bulkedit.run.accounts import ACCOUNT_ENV
 from bulkedit.sandbox.config import accounts
@@ -27,10 +28,7 @@ key_env = "{name.upper()}_KEY"
 secret_env = "{name.upper()}_SECRET"
 channels = {json.dumps(list(brand.owners))}
 """ for name, brand in zip(NAMES, BRANDS, strict=True))
-    path = tmp_path / "bulkedit.toml"
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return settings_file(tmp_path, text)
 
 
 @pytest.fixture
