@@ -290,3 +290,37 @@ def test_only_an_approved_version_is_applied_and_only_by_an_approver(api, tmp_pa
         assert served.state.journal.runs() == []
 
     run(tmp_path, test, sandbox=sandbox, settings=_settings(tmp_path))
+
+
+def test_a_declined_or_voided_version_is_never_applied(api, tmp_path):
+    """The approval must still stand when the apply is asked: a declined version, and an
+    approved one whose sheet was uploaded again since, are refused and send nothing."""
+    sandbox = api()
+
+    async def test(served: Served) -> None:
+        await served.sign_in("ana")
+        await served.upload("declined.csv", _sheet())
+        assert (await served.post_form("/versions/1/plan")).status == 303
+        await served.sign_in("ben")
+        assert (await served.post_form("/versions/1/decision", {
+            "decision": "decline", "plan": served.state.reviews.of(1).plan.sha256,
+            "comment": "no"})).status == 303
+        answer = await served.post_form("/versions/1/apply")
+        assert answer.status == 409 and "only an approved version" in await answer.text()
+
+        await served.sign_in("ana")
+        await served.upload("edits.csv", _sheet())
+        assert (await served.post_form("/versions/2/plan")).status == 303
+        await served.sign_in("ben")
+        assert (await served.post_form("/versions/2/decision", {
+            "decision": "approve", "plan": served.state.reviews.of(2).plan.sha256})
+                ).status == 303
+        await served.sign_in("ana")
+        await served.upload("edits.csv", _sheet(ROWS - 1))  # version 3 voids version 2
+        await served.sign_in("ben")
+        answer = await served.post_form("/versions/2/apply")
+        assert answer.status == 409 and "only an approved version" in await answer.text()
+        assert sum(sandbox.counters.writes.values()) == 0
+        assert served.state.journal.runs() == []
+
+    run(tmp_path, test, sandbox=sandbox, settings=_settings(tmp_path))
